@@ -1,0 +1,67 @@
+//! App: registered by a developer org, with credentials and redirect URIs.
+
+use crate::error::DomainError;
+use crate::ids::{ClientId, CorpId};
+use crate::secret::SecretHash;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppKind {
+    /// Used only by its own org.
+    Internal,
+    /// An ISV's app installed by many orgs.
+    ThirdPartyEnterprise,
+    /// Used by individual users, with user tokens only.
+    ThirdPartyPersonal,
+}
+
+impl AppKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppKind::Internal => "internal",
+            AppKind::ThirdPartyEnterprise => "third_party_enterprise",
+            AppKind::ThirdPartyPersonal => "third_party_personal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        match s {
+            "internal" => Ok(AppKind::Internal),
+            "third_party_enterprise" => Ok(AppKind::ThirdPartyEnterprise),
+            "third_party_personal" => Ok(AppKind::ThirdPartyPersonal),
+            other => Err(DomainError::InvalidField {
+                field: "kind",
+                reason: format!(
+                    "{other:?} is not one of internal, third_party_enterprise, third_party_personal"
+                ),
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    pub client_id: ClientId,
+    pub name: String,
+    pub kind: AppKind,
+    pub owner_corp_id: CorpId,
+    /// Keyed hash of the client secret; the secret itself is never stored.
+    pub secret_hash: SecretHash,
+    pub redirect_uris: Vec<String>,
+}
+
+/// Checks a redirect URI: absolute http(s) URL without a fragment.
+pub fn validate_redirect_uri(uri: &str) -> Result<(), DomainError> {
+    let ok = (uri.starts_with("https://") || uri.starts_with("http://"))
+        && !uri.contains('#')
+        && uri.len() <= 2048
+        && !uri.chars().any(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(DomainError::InvalidField {
+            field: "redirect_uri",
+            reason: format!("{uri:?} must be an absolute http(s) URL without a fragment"),
+        })
+    }
+}

@@ -1,0 +1,34 @@
+//! Tessera's domain core: the vocabulary of `design.md` as types, the built-in scope
+//! catalogue, the rules for issuing tokens and the authorization decision.
+//!
+//! Layout:
+//! - [`time`]: `UnixTime` and the `Clock` trait (the core never reads the clock itself).
+//! - [`ids`]: validated identifiers (corp ids, client ids, user ids, scope codes).
+//! - [`secret`]: redacted secrets, keyed hashes for client secrets, SHA-256 for tokens.
+//! - [`org`], [`member`], [`app`], [`scope`], [`catalog`], [`permission`], [`installation`],
+//!   [`grant`], [`token`], [`audit`]: the concepts.
+//! - [`change`]: the writes a command decides on, applied by a store in one transaction.
+//! - [`decision`]: the one pure function that says whether a token may call a route.
+//! - [`fixture`]: the TOML fixture format and its plan against existing state.
+//! - [`error`]: the typed domain errors every dialect maps to its own wire format.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod app;
+pub mod audit;
+pub mod catalog;
+pub mod change;
+pub mod decision;
+pub mod error;
+pub mod fixture;
+pub mod grant;
+pub mod ids;
+pub mod installation;
+pub mod member;
+pub mod org;
+pub mod permission;
+pub mod scope;
+pub mod secret;
+pub mod time;
+pub mod token;
+
+pub use error::DomainError;
