@@ -1,1 +1,123 @@
-//! placeholder
+//! The storage trait Tessera's backends implement.
+//!
+//! Layout:
+//! - [`Store`]: reads by key and [`Store::commit`], which applies a list of domain
+//!   [`Change`](tessera_core::change::Change)s in one transaction and chains the audit
+//!   events among them.
+//! - [`StoreError`]: what can go wrong in any backend.
+//! - `sql_store!` (in [`sql`]): the SQL both relational backends share, instantiated once per backend.
+//! - `contract` (feature `contract`): the suite every backend must pass.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use async_trait::async_trait;
+use tessera_core::app::App;
+use tessera_core::audit::{AuditAction, AuditEvent};
+use tessera_core::change::Change;
+use tessera_core::grant::OrgGrant;
+use tessera_core::ids::{ClientId, CorpId, UnionId, UserId};
+use tessera_core::installation::Installation;
+use tessera_core::member::{Member, User};
+use tessera_core::org::Org;
+use tessera_core::permission::PermissionRequest;
+use tessera_core::scope::Scope;
+use tessera_core::secret::TokenHash;
+use tessera_core::time::UnixTime;
+use tessera_core::token::AccessToken;
+
+#[cfg(feature = "contract")]
+pub mod contract;
+pub mod sql;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A write collided with existing data (a unique key).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A referenced row does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Stored data that does not decode into the domain (hand-edited rows, say).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// The database could not be reached or failed.
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+/// A user as stored, with their password hash (argon2id PHC string) if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredUser {
+    pub user: User,
+    pub password_hash: Option<String>,
+}
+
+/// Which audit events to list, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub corp_id: Option<CorpId>,
+    pub action: Option<AuditAction>,
+    /// Only events with a sequence number above this.
+    pub after_seq: i64,
+    pub limit: i64,
+}
+
+/// A department of the sample contacts API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Department {
+    pub corp_id: CorpId,
+    pub dept_id: i64,
+    pub name: String,
+    pub parent_id: i64,
+}
+
+/// The root department every org has.
+pub const ROOT_DEPARTMENT: i64 = 1;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Applies `changes` in one transaction: all or nothing. Audit events among them get the
+    /// next sequence numbers, time `at` and their place in the hash chain.
+    async fn commit(&self, changes: &[Change], at: UnixTime) -> Result<(), StoreError>;
+
+    /// Operator-defined scopes (the built-in catalogue lives in the core).
+    async fn scopes(&self) -> Result<Vec<Scope>, StoreError>;
+    async fn org(&self, corp_id: &CorpId) -> Result<Option<Org>, StoreError>;
+    async fn user(&self, union_id: &UnionId) -> Result<Option<StoredUser>, StoreError>;
+    async fn member(
+        &self,
+        corp_id: &CorpId,
+        user_id: &UserId,
+    ) -> Result<Option<Member>, StoreError>;
+    async fn app(&self, client_id: &ClientId) -> Result<Option<App>, StoreError>;
+    async fn permissions(&self, client_id: &ClientId)
+    -> Result<Vec<PermissionRequest>, StoreError>;
+    async fn installations(&self, client_id: &ClientId) -> Result<Vec<Installation>, StoreError>;
+    async fn org_grants(
+        &self,
+        client_id: &ClientId,
+        corp_id: &CorpId,
+    ) -> Result<Vec<OrgGrant>, StoreError>;
+    async fn token(&self, hash: &TokenHash) -> Result<Option<AccessToken>, StoreError>;
+    async fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError>;
+
+    /// Creates a department under `parent_id` (which must exist) and returns its id.
+    async fn create_department(
+        &self,
+        corp_id: &CorpId,
+        name: &str,
+        parent_id: i64,
+    ) -> Result<i64, StoreError>;
+    async fn department(
+        &self,
+        corp_id: &CorpId,
+        dept_id: i64,
+    ) -> Result<Option<Department>, StoreError>;
+    /// Updates a member's display name and/or title; `false` when there is no such member.
+    async fn update_member_profile(
+        &self,
+        corp_id: &CorpId,
+        user_id: &UserId,
+        name: Option<&str>,
+        title: Option<&str>,
+    ) -> Result<bool, StoreError>;
+}

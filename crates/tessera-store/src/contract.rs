@@ -1,0 +1,425 @@
+//! The contract every backend passes. A backend's tests call
+//! `tessera_store::store_contract!(async { fresh_store().await })`, which writes one
+//! `#[tokio::test]` per check, each on a fresh, empty store.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use tessera_core::app::{App, AppKind};
+use tessera_core::audit::{AuditAction, AuditDraft, verify_chain};
+use tessera_core::change::Change;
+use tessera_core::grant::OrgGrant;
+use tessera_core::ids::{ClientId, CorpId, Role, ScopeCode, UnionId, UserId};
+use tessera_core::installation::Installation;
+use tessera_core::member::{Member, MemberRole, User};
+use tessera_core::org::Org;
+use tessera_core::permission::{PermissionRequest, PermissionStatus};
+use tessera_core::scope::{Scope, ScopeIdentity, ScopeTier};
+use tessera_core::secret::{Secret, SecretKey, token_hash};
+use tessera_core::time::UnixTime;
+use tessera_core::token::{AccessToken, TokenKind};
+
+use crate::{AuditFilter, Store, StoreError, StoredUser};
+
+fn corp() -> CorpId {
+    CorpId::parse("dingcontract").unwrap()
+}
+
+fn org() -> Org {
+    Org {
+        corp_id: corp(),
+        name: "Contract Corp".into(),
+        verified: true,
+    }
+}
+
+fn user() -> User {
+    User {
+        union_id: UnionId::parse("carol-union").unwrap(),
+        name: "Carol".into(),
+    }
+}
+
+fn member() -> Member {
+    Member {
+        corp_id: corp(),
+        user_id: UserId::parse("carol").unwrap(),
+        union_id: user().union_id,
+        name: "Carol".into(),
+        title: "Engineer".into(),
+        roles: vec![
+            MemberRole::org_wide(Role::parse("org_admin").unwrap()),
+            MemberRole {
+                role: Role::parse("contacts_admin").unwrap(),
+                department: Some("sales".into()),
+            },
+        ],
+    }
+}
+
+fn app() -> App {
+    App {
+        client_id: ClientId::parse("contractapp").unwrap(),
+        name: "Contract app".into(),
+        kind: AppKind::ThirdPartyEnterprise,
+        owner_corp_id: corp(),
+        secret_hash: SecretKey::from_bytes([5; 32]).hash(&Secret::new("s")),
+        redirect_uris: vec![
+            "https://app.example/cb".into(),
+            "http://127.0.0.1:9/cb".into(),
+        ],
+    }
+}
+
+fn scope_code(s: &str) -> ScopeCode {
+    ScopeCode::parse(s).unwrap()
+}
+
+fn audit(target: &str, corp_id: Option<CorpId>) -> Change {
+    Change::Audit(AuditDraft {
+        corp_id,
+        actor: "operator".into(),
+        action: AuditAction::AppInstalled,
+        target: target.into(),
+        detail: "d".into(),
+    })
+}
+
+fn everything() -> Vec<Change> {
+    vec![
+        Change::PutScope(Scope {
+            code: scope_code("hr.salary.read"),
+            description: "Read salaries".into(),
+            tier: ScopeTier::Sensitive,
+            eligible_role: Some(Role::parse("hr_admin").unwrap()),
+            open_for_requests: false,
+            requires_verified_org: true,
+            identity: ScopeIdentity::User,
+        }),
+        Change::InsertOrg(org()),
+        Change::InsertUser {
+            user: user(),
+            password_hash: Some("$argon2id$v=19$fake".into()),
+        },
+        Change::InsertMember(member()),
+        Change::InsertApp(app()),
+        Change::PutPermission(PermissionRequest {
+            client_id: app().client_id,
+            scope: scope_code("hr.salary.read"),
+            status: PermissionStatus::ReviewFailed,
+            description: "we pay people".into(),
+            reason: Some("say why".into()),
+            updated_at: UnixTime(50),
+        }),
+        Change::InsertInstallation(Installation {
+            client_id: app().client_id,
+            corp_id: corp(),
+            installed_at: UnixTime(51),
+        }),
+        Change::InsertOrgGrant(OrgGrant {
+            client_id: app().client_id,
+            corp_id: corp(),
+            scope: scope_code("hr.salary.read"),
+            granted_by: member().user_id,
+            granted_at: UnixTime(52),
+        }),
+        Change::InsertToken(AccessToken {
+            hash: token_hash("c-abc"),
+            kind: TokenKind::Corp,
+            client_id: app().client_id,
+            corp_id: Some(corp()),
+            union_id: None,
+            issued_at: UnixTime(53),
+            expires_at: UnixTime(7253),
+            revoked: false,
+        }),
+        audit("app:contractapp", Some(corp())),
+    ]
+}
+
+pub async fn every_entity_round_trips(store: Arc<dyn Store>) {
+    store.commit(&everything(), UnixTime(60)).await.unwrap();
+    let scopes = store.scopes().await.unwrap();
+    assert_eq!(scopes.len(), 1);
+    assert!(matches!(&everything()[0], Change::PutScope(s) if *s == scopes[0]));
+    assert_eq!(store.org(&corp()).await.unwrap(), Some(org()));
+    assert_eq!(
+        store.user(&user().union_id).await.unwrap(),
+        Some(StoredUser {
+            user: user(),
+            password_hash: Some("$argon2id$v=19$fake".into())
+        })
+    );
+    assert_eq!(
+        store.member(&corp(), &member().user_id).await.unwrap(),
+        Some(member())
+    );
+    assert_eq!(store.app(&app().client_id).await.unwrap(), Some(app()));
+    let perms = store.permissions(&app().client_id).await.unwrap();
+    assert_eq!(perms.len(), 1);
+    assert_eq!(perms[0].status, PermissionStatus::ReviewFailed);
+    assert_eq!(perms[0].reason.as_deref(), Some("say why"));
+    assert_eq!(
+        store.installations(&app().client_id).await.unwrap()[0].installed_at,
+        UnixTime(51)
+    );
+    assert_eq!(
+        store.org_grants(&app().client_id, &corp()).await.unwrap()[0].granted_by,
+        member().user_id
+    );
+    let token = store.token(&token_hash("c-abc")).await.unwrap().unwrap();
+    assert_eq!(
+        (token.kind, token.expires_at, token.corp_id),
+        (TokenKind::Corp, UnixTime(7253), Some(corp()))
+    );
+    let events = store
+        .audit_events(&AuditFilter {
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].at, UnixTime(60));
+}
+
+pub async fn missing_rows_read_as_none(store: Arc<dyn Store>) {
+    assert_eq!(store.org(&corp()).await.unwrap(), None);
+    assert_eq!(store.user(&user().union_id).await.unwrap(), None);
+    assert_eq!(
+        store.member(&corp(), &member().user_id).await.unwrap(),
+        None
+    );
+    assert_eq!(store.app(&app().client_id).await.unwrap(), None);
+    assert_eq!(store.token(&token_hash("nope")).await.unwrap(), None);
+    assert!(
+        store
+            .permissions(&app().client_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn a_failing_batch_writes_nothing(store: Arc<dyn Store>) {
+    store
+        .commit(&[Change::InsertOrg(org())], UnixTime(1))
+        .await
+        .unwrap();
+    let other = Org {
+        corp_id: CorpId::parse("dingother").unwrap(),
+        name: "Other".into(),
+        verified: false,
+    };
+    // The duplicate org at the end fails the batch; the org, audit event and user before it must not persist.
+    let batch = vec![
+        Change::InsertOrg(other.clone()),
+        audit("x", None),
+        Change::InsertUser {
+            user: user(),
+            password_hash: None,
+        },
+        Change::InsertOrg(org()),
+    ];
+    let err = store.commit(&batch, UnixTime(2)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.org(&other.corp_id).await.unwrap(), None);
+    assert_eq!(store.user(&user().union_id).await.unwrap(), None);
+    let events = store
+        .audit_events(&AuditFilter {
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(events.is_empty());
+    // The chain continues from where it was.
+    store
+        .commit(&[audit("y", None)], UnixTime(3))
+        .await
+        .unwrap();
+    let events = store
+        .audit_events(&AuditFilter {
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events[0].seq, 1);
+    verify_chain(&events).unwrap();
+}
+
+pub async fn permissions_are_replaced_not_duplicated(store: Arc<dyn Store>) {
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    let approved = PermissionRequest {
+        client_id: app().client_id,
+        scope: scope_code("hr.salary.read"),
+        status: PermissionStatus::Enabled,
+        description: "better".into(),
+        reason: None,
+        updated_at: UnixTime(99),
+    };
+    store
+        .commit(&[Change::PutPermission(approved.clone())], UnixTime(99))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.permissions(&app().client_id).await.unwrap(),
+        vec![approved]
+    );
+}
+
+pub async fn audit_chain_is_sequential_filterable_and_verifiable(store: Arc<dyn Store>) {
+    store
+        .commit(&[Change::InsertOrg(org())], UnixTime(1))
+        .await
+        .unwrap();
+    for i in 0..5 {
+        let corp_id = if i % 2 == 0 { Some(corp()) } else { None };
+        store
+            .commit(
+                &[
+                    audit(&format!("t{i}"), corp_id.clone()),
+                    audit(&format!("u{i}"), corp_id),
+                ],
+                UnixTime(i),
+            )
+            .await
+            .unwrap();
+    }
+    let all = store
+        .audit_events(&AuditFilter {
+            limit: 100,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=10).collect::<Vec<_>>()
+    );
+    verify_chain(&all).unwrap();
+    let mine = store
+        .audit_events(&AuditFilter {
+            corp_id: Some(corp()),
+            limit: 100,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 6);
+    let page = store
+        .audit_events(&AuditFilter {
+            after_seq: 8,
+            limit: 1,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![9]);
+    let none = store
+        .audit_events(&AuditFilter {
+            action: Some(AuditAction::ScopeRevoked),
+            limit: 100,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+}
+
+pub async fn concurrent_writers_keep_one_unbroken_chain(store: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for j in 0..5 {
+                store
+                    .commit(&[audit(&format!("w{i}-{j}"), None)], UnixTime(i * 10 + j))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let all = store
+        .audit_events(&AuditFilter {
+            limit: 100,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 40);
+    verify_chain(&all).unwrap();
+}
+
+pub async fn departments_and_member_profiles(store: Arc<dyn Store>) {
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    let a = store
+        .create_department(&corp(), "Sales", crate::ROOT_DEPARTMENT)
+        .await
+        .unwrap();
+    let b = store.create_department(&corp(), "EMEA", a).await.unwrap();
+    assert_eq!((a, b), (2, 3));
+    assert_eq!(
+        store
+            .department(&corp(), b)
+            .await
+            .unwrap()
+            .unwrap()
+            .parent_id,
+        a
+    );
+    let err = store
+        .create_department(&corp(), "Lost", 999)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)));
+    assert!(
+        store
+            .update_member_profile(&corp(), &member().user_id, None, Some("Lead"))
+            .await
+            .unwrap()
+    );
+    let m = store
+        .member(&corp(), &member().user_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((m.name.as_str(), m.title.as_str()), ("Carol", "Lead"));
+    let nobody = UserId::parse("nobody").unwrap();
+    assert!(
+        !store
+            .update_member_profile(&corp(), &nobody, Some("X"), None)
+            .await
+            .unwrap()
+    );
+}
+
+/// Writes one `#[tokio::test]` per contract check; `$make` is an expression that evaluates
+/// to a future yielding a fresh `Arc<dyn Store>`.
+#[macro_export]
+macro_rules! store_contract {
+    ($make:expr) => {
+        $crate::store_contract!(@tests $make;
+            every_entity_round_trips,
+            missing_rows_read_as_none,
+            a_failing_batch_writes_nothing,
+            permissions_are_replaced_not_duplicated,
+            audit_chain_is_sequential_filterable_and_verifiable,
+            concurrent_writers_keep_one_unbroken_chain,
+            departments_and_member_profiles,
+        );
+    };
+    (@tests $make:expr; $($name:ident,)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let store = $make.await;
+                $crate::contract::$name(store).await;
+            }
+        )*
+    };
+}

@@ -1,0 +1,751 @@
+//! The SQL both relational backends share. Each backend crate owns its pool, its
+//! connection options and its `migrations/`; `sql_store!` writes the `Store` impl for it.
+//! Statements use `$1, $2, …` in order, which PostgreSQL and SQLite both accept, and
+//! times are `BIGINT` Unix seconds in both.
+//!
+//! Decoding from primitive column values into domain types lives in plain functions
+//! here, so the macro body stays a list of statements.
+
+use tessera_core::app::{App, AppKind};
+use tessera_core::audit::{AuditAction, AuditDraft, AuditEvent};
+use tessera_core::grant::OrgGrant;
+use tessera_core::ids::{ClientId, CorpId, Role, ScopeCode, UnionId, UserId};
+use tessera_core::installation::Installation;
+use tessera_core::member::{Member, MemberRole, User};
+use tessera_core::permission::{PermissionRequest, PermissionStatus};
+use tessera_core::scope::{Scope, ScopeIdentity, ScopeTier};
+use tessera_core::secret::SecretHash;
+use tessera_core::time::UnixTime;
+use tessera_core::token::{AccessToken, TokenKind};
+
+use crate::StoreError;
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+pub fn hash(s: &str) -> Result<SecretHash, StoreError> {
+    SecretHash::from_hex(s).ok_or_else(|| corrupt("hash", "not 64 hex digits"))
+}
+
+pub fn corp(s: String) -> Result<CorpId, StoreError> {
+    CorpId::parse(s).map_err(|e| corrupt("corp_id", e))
+}
+
+pub fn client(s: String) -> Result<ClientId, StoreError> {
+    ClientId::parse(s).map_err(|e| corrupt("client_id", e))
+}
+
+pub fn union(s: String) -> Result<UnionId, StoreError> {
+    UnionId::parse(s).map_err(|e| corrupt("union_id", e))
+}
+
+pub fn user_id(s: String) -> Result<UserId, StoreError> {
+    UserId::parse(s).map_err(|e| corrupt("user_id", e))
+}
+
+pub fn scope_code(s: String) -> Result<ScopeCode, StoreError> {
+    ScopeCode::parse(s).map_err(|e| corrupt("scope", e))
+}
+
+pub fn roles_json(roles: &[MemberRole]) -> Result<String, StoreError> {
+    serde_json::to_string(roles).map_err(|e| corrupt("roles", e))
+}
+
+pub fn uris_json(uris: &[String]) -> Result<String, StoreError> {
+    serde_json::to_string(uris).map_err(|e| corrupt("redirect_uris", e))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn scope(
+    code: String,
+    description: String,
+    tier: String,
+    eligible_role: Option<String>,
+    open_for_requests: bool,
+    requires_verified_org: bool,
+    identity: String,
+) -> Result<Scope, StoreError> {
+    Ok(Scope {
+        code: scope_code(code)?,
+        description,
+        tier: ScopeTier::parse(&tier).map_err(|e| corrupt("tier", e))?,
+        eligible_role: eligible_role
+            .map(Role::parse)
+            .transpose()
+            .map_err(|e| corrupt("eligible_role", e))?,
+        open_for_requests,
+        requires_verified_org,
+        identity: ScopeIdentity::parse(&identity).map_err(|e| corrupt("identity", e))?,
+    })
+}
+
+pub fn user(union_id: String, name: String) -> Result<User, StoreError> {
+    Ok(User {
+        union_id: union(union_id)?,
+        name,
+    })
+}
+
+pub fn member(
+    corp_id: String,
+    user: String,
+    union_id: String,
+    name: String,
+    title: String,
+    roles: String,
+) -> Result<Member, StoreError> {
+    Ok(Member {
+        corp_id: corp(corp_id)?,
+        user_id: user_id(user)?,
+        union_id: union(union_id)?,
+        name,
+        title,
+        roles: serde_json::from_str(&roles).map_err(|e| corrupt("roles", e))?,
+    })
+}
+
+pub fn app(
+    client_id: String,
+    name: String,
+    kind: String,
+    owner: String,
+    secret_hash: String,
+    redirect_uris: String,
+) -> Result<App, StoreError> {
+    Ok(App {
+        client_id: client(client_id)?,
+        name,
+        kind: AppKind::parse(&kind).map_err(|e| corrupt("kind", e))?,
+        owner_corp_id: corp(owner)?,
+        secret_hash: hash(&secret_hash)?,
+        redirect_uris: serde_json::from_str(&redirect_uris)
+            .map_err(|e| corrupt("redirect_uris", e))?,
+    })
+}
+
+pub fn permission(
+    client_id: String,
+    scope: String,
+    status: String,
+    description: String,
+    reason: Option<String>,
+    updated_at: i64,
+) -> Result<PermissionRequest, StoreError> {
+    Ok(PermissionRequest {
+        client_id: client(client_id)?,
+        scope: scope_code(scope)?,
+        status: PermissionStatus::parse(&status).map_err(|e| corrupt("status", e))?,
+        description,
+        reason,
+        updated_at: UnixTime(updated_at),
+    })
+}
+
+pub fn installation(
+    client_id: String,
+    corp_id: String,
+    installed_at: i64,
+) -> Result<Installation, StoreError> {
+    Ok(Installation {
+        client_id: client(client_id)?,
+        corp_id: corp(corp_id)?,
+        installed_at: UnixTime(installed_at),
+    })
+}
+
+pub fn org_grant(
+    client_id: String,
+    corp_id: String,
+    scope: String,
+    granted_by: String,
+    granted_at: i64,
+) -> Result<OrgGrant, StoreError> {
+    Ok(OrgGrant {
+        client_id: client(client_id)?,
+        corp_id: corp(corp_id)?,
+        scope: scope_code(scope)?,
+        granted_by: user_id(granted_by)?,
+        granted_at: UnixTime(granted_at),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn token(
+    token_hash: String,
+    kind: String,
+    client_id: String,
+    corp_id: Option<String>,
+    union_id: Option<String>,
+    issued_at: i64,
+    expires_at: i64,
+    revoked: bool,
+) -> Result<AccessToken, StoreError> {
+    Ok(AccessToken {
+        hash: hash(&token_hash)?,
+        kind: TokenKind::parse(&kind).map_err(|e| corrupt("kind", e))?,
+        client_id: client(client_id)?,
+        corp_id: corp_id.map(corp).transpose()?,
+        union_id: union_id.map(union).transpose()?,
+        issued_at: UnixTime(issued_at),
+        expires_at: UnixTime(expires_at),
+        revoked,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn audit_event(
+    seq: i64,
+    at: i64,
+    corp_id: Option<String>,
+    actor: String,
+    action: String,
+    target: String,
+    detail: String,
+    prev_hash: String,
+    hash_hex: String,
+) -> Result<AuditEvent, StoreError> {
+    Ok(AuditEvent {
+        seq,
+        at: UnixTime(at),
+        draft: AuditDraft {
+            corp_id: corp_id.map(corp).transpose()?,
+            actor,
+            action: AuditAction::parse(&action).ok_or_else(|| corrupt("action", action.clone()))?,
+            target,
+            detail,
+        },
+        prev_hash: hash(&prev_hash)?,
+        hash: hash(&hash_hex)?,
+    })
+}
+
+/// Maps a sqlx error text to a [`StoreError`]; `unique` says whether it was a unique violation.
+pub fn backend_error(unique: bool, foreign_key: bool, message: String) -> StoreError {
+    if unique {
+        StoreError::Conflict(message)
+    } else if foreign_key {
+        StoreError::NotFound(message)
+    } else {
+        StoreError::Backend(message)
+    }
+}
+
+/// Writes `impl Store for $store` where `$store` has a field `pool: sqlx::Pool<$db>`.
+#[macro_export]
+macro_rules! sql_store {
+    ($store:ty, $db:ty) => {
+        fn map_err(e: ::sqlx::Error) -> $crate::StoreError {
+            match &e {
+                ::sqlx::Error::Database(d) => $crate::sql::backend_error(
+                    d.is_unique_violation(),
+                    d.is_foreign_key_violation(),
+                    d.message().to_owned(),
+                ),
+                ::sqlx::Error::RowNotFound => $crate::StoreError::NotFound("row".into()),
+                other => $crate::StoreError::Backend(other.to_string()),
+            }
+        }
+
+        fn get<'r, T>(row: &'r <$db as ::sqlx::Database>::Row, col: &str) -> Result<T, $crate::StoreError>
+        where
+            T: ::sqlx::Decode<'r, $db> + ::sqlx::Type<$db>,
+        {
+            use ::sqlx::Row as _;
+            row.try_get::<T, _>(col).map_err(|e| $crate::StoreError::Corrupt(format!("{col}: {e}")))
+        }
+
+        async fn apply_change(
+            tx: &mut ::sqlx::Transaction<'static, $db>,
+            change: &::tessera_core::change::Change,
+            head: &mut Option<(i64, ::tessera_core::secret::SecretHash)>,
+            at: ::tessera_core::time::UnixTime,
+        ) -> Result<(), $crate::StoreError> {
+            use ::tessera_core::change::Change;
+            use $crate::sql;
+            match change {
+                Change::PutScope(s) => {
+                    ::sqlx::query(
+                        "INSERT INTO scopes (code, description, tier, eligible_role, open_for_requests, requires_verified_org, identity)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)
+                         ON CONFLICT (code) DO UPDATE SET description = excluded.description, tier = excluded.tier,
+                           eligible_role = excluded.eligible_role, open_for_requests = excluded.open_for_requests,
+                           requires_verified_org = excluded.requires_verified_org, identity = excluded.identity",
+                    )
+                    .bind(s.code.as_str())
+                    .bind(&s.description)
+                    .bind(s.tier.as_str())
+                    .bind(s.eligible_role.as_ref().map(|r| r.as_str()))
+                    .bind(s.open_for_requests)
+                    .bind(s.requires_verified_org)
+                    .bind(s.identity.as_str())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                Change::InsertOrg(o) => {
+                    ::sqlx::query("INSERT INTO orgs (corp_id, name, verified) VALUES ($1, $2, $3)")
+                        .bind(o.corp_id.as_str())
+                        .bind(&o.name)
+                        .bind(o.verified)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                }
+                Change::InsertUser { user, password_hash } => {
+                    ::sqlx::query("INSERT INTO users (union_id, name, password_hash) VALUES ($1, $2, $3)")
+                        .bind(user.union_id.as_str())
+                        .bind(&user.name)
+                        .bind(password_hash.as_deref())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                }
+                Change::InsertMember(m) => {
+                    ::sqlx::query(
+                        "INSERT INTO members (corp_id, user_id, union_id, name, title, roles) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(m.corp_id.as_str())
+                    .bind(m.user_id.as_str())
+                    .bind(m.union_id.as_str())
+                    .bind(&m.name)
+                    .bind(&m.title)
+                    .bind(sql::roles_json(&m.roles)?)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                Change::InsertApp(a) => {
+                    ::sqlx::query(
+                        "INSERT INTO apps (client_id, name, kind, owner_corp_id, secret_hash, redirect_uris) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(a.client_id.as_str())
+                    .bind(&a.name)
+                    .bind(a.kind.as_str())
+                    .bind(a.owner_corp_id.as_str())
+                    .bind(a.secret_hash.to_hex())
+                    .bind(sql::uris_json(&a.redirect_uris)?)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                Change::PutPermission(p) => {
+                    ::sqlx::query(
+                        "INSERT INTO permission_requests (client_id, scope, status, description, reason, updated_at)
+                         VALUES ($1, $2, $3, $4, $5, $6)
+                         ON CONFLICT (client_id, scope) DO UPDATE SET status = excluded.status,
+                           description = excluded.description, reason = excluded.reason, updated_at = excluded.updated_at",
+                    )
+                    .bind(p.client_id.as_str())
+                    .bind(p.scope.as_str())
+                    .bind(p.status.as_str())
+                    .bind(&p.description)
+                    .bind(p.reason.as_deref())
+                    .bind(p.updated_at.0)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                Change::InsertInstallation(i) => {
+                    ::sqlx::query("INSERT INTO installations (client_id, corp_id, installed_at) VALUES ($1, $2, $3)")
+                        .bind(i.client_id.as_str())
+                        .bind(i.corp_id.as_str())
+                        .bind(i.installed_at.0)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                }
+                Change::InsertOrgGrant(g) => {
+                    ::sqlx::query(
+                        "INSERT INTO org_grants (client_id, corp_id, scope, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(g.client_id.as_str())
+                    .bind(g.corp_id.as_str())
+                    .bind(g.scope.as_str())
+                    .bind(g.granted_by.as_str())
+                    .bind(g.granted_at.0)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                Change::InsertToken(t) => {
+                    ::sqlx::query(
+                        "INSERT INTO access_tokens (token_hash, kind, client_id, corp_id, union_id, issued_at, expires_at, revoked)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(t.hash.to_hex())
+                    .bind(t.kind.as_str())
+                    .bind(t.client_id.as_str())
+                    .bind(t.corp_id.as_ref().map(|c| c.as_str()))
+                    .bind(t.union_id.as_ref().map(|u| u.as_str()))
+                    .bind(t.issued_at.0)
+                    .bind(t.expires_at.0)
+                    .bind(t.revoked)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                Change::Audit(draft) => {
+                    let (last_seq, last_hash) = match head {
+                        Some(h) => *h,
+                        None => {
+                            // Taking the head row first serializes writers of the chain.
+                            let row = ::sqlx::query(
+                                "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash",
+                            )
+                            .fetch_one(&mut **tx)
+                            .await
+                            .map_err(map_err)?;
+                            (get::<i64>(&row, "last_seq")?, sql::hash(&get::<String>(&row, "last_hash")?)?)
+                        }
+                    };
+                    let ev = ::tessera_core::audit::seal(last_hash, last_seq + 1, at, draft.clone());
+                    ::sqlx::query(
+                        "INSERT INTO audit_events (seq, at, corp_id, actor, action, target, detail, prev_hash, hash)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(ev.seq)
+                    .bind(ev.at.0)
+                    .bind(ev.draft.corp_id.as_ref().map(|c| c.as_str()))
+                    .bind(&ev.draft.actor)
+                    .bind(ev.draft.action.as_str())
+                    .bind(&ev.draft.target)
+                    .bind(&ev.draft.detail)
+                    .bind(ev.prev_hash.to_hex())
+                    .bind(ev.hash.to_hex())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                    *head = Some((ev.seq, ev.hash));
+                }
+            }
+            Ok(())
+        }
+
+        #[::async_trait::async_trait]
+        impl $crate::Store for $store {
+            async fn commit(
+                &self,
+                changes: &[::tessera_core::change::Change],
+                at: ::tessera_core::time::UnixTime,
+            ) -> Result<(), $crate::StoreError> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut head = None;
+                for change in changes {
+                    apply_change(&mut tx, change, &mut head, at).await?;
+                }
+                if let Some((seq, hash)) = head {
+                    ::sqlx::query("UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1")
+                        .bind(seq)
+                        .bind(hash.to_hex())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err)?;
+                }
+                tx.commit().await.map_err(map_err)
+            }
+
+            async fn scopes(&self) -> Result<Vec<::tessera_core::scope::Scope>, $crate::StoreError> {
+                let rows = ::sqlx::query(
+                    "SELECT code, description, tier, eligible_role, open_for_requests, requires_verified_org, identity FROM scopes ORDER BY code",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter()
+                    .map(|r| {
+                        $crate::sql::scope(
+                            get(r, "code")?,
+                            get(r, "description")?,
+                            get(r, "tier")?,
+                            get(r, "eligible_role")?,
+                            get(r, "open_for_requests")?,
+                            get(r, "requires_verified_org")?,
+                            get(r, "identity")?,
+                        )
+                    })
+                    .collect()
+            }
+
+            async fn org(
+                &self,
+                corp_id: &::tessera_core::ids::CorpId,
+            ) -> Result<Option<::tessera_core::org::Org>, $crate::StoreError> {
+                let row = ::sqlx::query("SELECT corp_id, name, verified FROM orgs WHERE corp_id = $1")
+                    .bind(corp_id.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                row.map(|r| {
+                    Ok(::tessera_core::org::Org {
+                        corp_id: $crate::sql::corp(get(&r, "corp_id")?)?,
+                        name: get(&r, "name")?,
+                        verified: get(&r, "verified")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn user(
+                &self,
+                union_id: &::tessera_core::ids::UnionId,
+            ) -> Result<Option<$crate::StoredUser>, $crate::StoreError> {
+                let row = ::sqlx::query("SELECT union_id, name, password_hash FROM users WHERE union_id = $1")
+                    .bind(union_id.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                row.map(|r| {
+                    Ok($crate::StoredUser {
+                        user: $crate::sql::user(get(&r, "union_id")?, get(&r, "name")?)?,
+                        password_hash: get(&r, "password_hash")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn member(
+                &self,
+                corp_id: &::tessera_core::ids::CorpId,
+                user_id: &::tessera_core::ids::UserId,
+            ) -> Result<Option<::tessera_core::member::Member>, $crate::StoreError> {
+                let row = ::sqlx::query(
+                    "SELECT corp_id, user_id, union_id, name, title, roles FROM members WHERE corp_id = $1 AND user_id = $2",
+                )
+                .bind(corp_id.as_str())
+                .bind(user_id.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                row.map(|r| {
+                    $crate::sql::member(
+                        get(&r, "corp_id")?,
+                        get(&r, "user_id")?,
+                        get(&r, "union_id")?,
+                        get(&r, "name")?,
+                        get(&r, "title")?,
+                        get(&r, "roles")?,
+                    )
+                })
+                .transpose()
+            }
+
+            async fn app(
+                &self,
+                client_id: &::tessera_core::ids::ClientId,
+            ) -> Result<Option<::tessera_core::app::App>, $crate::StoreError> {
+                let row = ::sqlx::query(
+                    "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris FROM apps WHERE client_id = $1",
+                )
+                .bind(client_id.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                row.map(|r| {
+                    $crate::sql::app(
+                        get(&r, "client_id")?,
+                        get(&r, "name")?,
+                        get(&r, "kind")?,
+                        get(&r, "owner_corp_id")?,
+                        get(&r, "secret_hash")?,
+                        get(&r, "redirect_uris")?,
+                    )
+                })
+                .transpose()
+            }
+
+            async fn permissions(
+                &self,
+                client_id: &::tessera_core::ids::ClientId,
+            ) -> Result<Vec<::tessera_core::permission::PermissionRequest>, $crate::StoreError> {
+                let rows = ::sqlx::query(
+                    "SELECT client_id, scope, status, description, reason, updated_at FROM permission_requests WHERE client_id = $1 ORDER BY scope",
+                )
+                .bind(client_id.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter()
+                    .map(|r| {
+                        $crate::sql::permission(
+                            get(r, "client_id")?,
+                            get(r, "scope")?,
+                            get(r, "status")?,
+                            get(r, "description")?,
+                            get(r, "reason")?,
+                            get(r, "updated_at")?,
+                        )
+                    })
+                    .collect()
+            }
+
+            async fn installations(
+                &self,
+                client_id: &::tessera_core::ids::ClientId,
+            ) -> Result<Vec<::tessera_core::installation::Installation>, $crate::StoreError> {
+                let rows = ::sqlx::query(
+                    "SELECT client_id, corp_id, installed_at FROM installations WHERE client_id = $1 ORDER BY corp_id",
+                )
+                .bind(client_id.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter()
+                    .map(|r| $crate::sql::installation(get(r, "client_id")?, get(r, "corp_id")?, get(r, "installed_at")?))
+                    .collect()
+            }
+
+            async fn org_grants(
+                &self,
+                client_id: &::tessera_core::ids::ClientId,
+                corp_id: &::tessera_core::ids::CorpId,
+            ) -> Result<Vec<::tessera_core::grant::OrgGrant>, $crate::StoreError> {
+                let rows = ::sqlx::query(
+                    "SELECT client_id, corp_id, scope, granted_by, granted_at FROM org_grants WHERE client_id = $1 AND corp_id = $2 ORDER BY scope",
+                )
+                .bind(client_id.as_str())
+                .bind(corp_id.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter()
+                    .map(|r| {
+                        $crate::sql::org_grant(
+                            get(r, "client_id")?,
+                            get(r, "corp_id")?,
+                            get(r, "scope")?,
+                            get(r, "granted_by")?,
+                            get(r, "granted_at")?,
+                        )
+                    })
+                    .collect()
+            }
+
+            async fn token(
+                &self,
+                hash: &::tessera_core::secret::TokenHash,
+            ) -> Result<Option<::tessera_core::token::AccessToken>, $crate::StoreError> {
+                let row = ::sqlx::query(
+                    "SELECT token_hash, kind, client_id, corp_id, union_id, issued_at, expires_at, revoked FROM access_tokens WHERE token_hash = $1",
+                )
+                .bind(hash.to_hex())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                row.map(|r| {
+                    $crate::sql::token(
+                        get(&r, "token_hash")?,
+                        get(&r, "kind")?,
+                        get(&r, "client_id")?,
+                        get(&r, "corp_id")?,
+                        get(&r, "union_id")?,
+                        get(&r, "issued_at")?,
+                        get(&r, "expires_at")?,
+                        get(&r, "revoked")?,
+                    )
+                })
+                .transpose()
+            }
+
+            async fn audit_events(
+                &self,
+                filter: &$crate::AuditFilter,
+            ) -> Result<Vec<::tessera_core::audit::AuditEvent>, $crate::StoreError> {
+                let rows = ::sqlx::query(
+                    "SELECT seq, at, corp_id, actor, action, target, detail, prev_hash, hash FROM audit_events
+                     WHERE seq > $1 AND ($2 IS NULL OR corp_id = $2) AND ($3 IS NULL OR action = $3)
+                     ORDER BY seq LIMIT $4",
+                )
+                .bind(filter.after_seq)
+                .bind(filter.corp_id.as_ref().map(|c| c.as_str()))
+                .bind(filter.action.map(|a| a.as_str()))
+                .bind(filter.limit)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter()
+                    .map(|r| {
+                        $crate::sql::audit_event(
+                            get(r, "seq")?,
+                            get(r, "at")?,
+                            get(r, "corp_id")?,
+                            get(r, "actor")?,
+                            get(r, "action")?,
+                            get(r, "target")?,
+                            get(r, "detail")?,
+                            get(r, "prev_hash")?,
+                            get(r, "hash")?,
+                        )
+                    })
+                    .collect()
+            }
+
+            async fn create_department(
+                &self,
+                corp_id: &::tessera_core::ids::CorpId,
+                name: &str,
+                parent_id: i64,
+            ) -> Result<i64, $crate::StoreError> {
+                if parent_id != $crate::ROOT_DEPARTMENT && self.department(corp_id, parent_id).await?.is_none() {
+                    return Err($crate::StoreError::NotFound(format!("department {parent_id}")));
+                }
+                let row = ::sqlx::query(
+                    "INSERT INTO departments (corp_id, dept_id, name, parent_id)
+                     SELECT $1, COALESCE(MAX(dept_id), 1) + 1, $2, $3 FROM departments WHERE corp_id = $1
+                     RETURNING dept_id",
+                )
+                .bind(corp_id.as_str())
+                .bind(name)
+                .bind(parent_id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(map_err)?;
+                get::<i64>(&row, "dept_id")
+            }
+
+            async fn department(
+                &self,
+                corp_id: &::tessera_core::ids::CorpId,
+                dept_id: i64,
+            ) -> Result<Option<$crate::Department>, $crate::StoreError> {
+                let row = ::sqlx::query(
+                    "SELECT corp_id, dept_id, name, parent_id FROM departments WHERE corp_id = $1 AND dept_id = $2",
+                )
+                .bind(corp_id.as_str())
+                .bind(dept_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                row.map(|r| {
+                    Ok($crate::Department {
+                        corp_id: $crate::sql::corp(get(&r, "corp_id")?)?,
+                        dept_id: get(&r, "dept_id")?,
+                        name: get(&r, "name")?,
+                        parent_id: get(&r, "parent_id")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn update_member_profile(
+                &self,
+                corp_id: &::tessera_core::ids::CorpId,
+                user_id: &::tessera_core::ids::UserId,
+                name: Option<&str>,
+                title: Option<&str>,
+            ) -> Result<bool, $crate::StoreError> {
+                let done = ::sqlx::query(
+                    "UPDATE members SET name = COALESCE($1, name), title = COALESCE($2, title) WHERE corp_id = $3 AND user_id = $4",
+                )
+                .bind(name)
+                .bind(title)
+                .bind(corp_id.as_str())
+                .bind(user_id.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+    };
+}
