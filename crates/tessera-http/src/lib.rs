@@ -1,1 +1,19 @@
-//! placeholder
+//! Tessera's HTTP layer. Each dialect is one module that parses its wire format, calls the
+//! service and maps the service's typed errors to its own error body, once.
+//!
+//! Layout:
+//! - [`dingtalk`]: `/v1.0/oauth2/*` token operations, legacy `/gettoken`, `{code, message, requestid}` errors.
+//! - [`oauth2`]: RFC 6749 `/oauth2/token` (client credentials), `error`/`error_description` errors.
+//! - [`gateway`]: the [`gateway::RequireScopesLayer`] tower layer that answers 403 with the
+//!   missing scopes, and the sample contacts Open API behind it.
+//! - [`body`]: reading bodies with a size limit and without trusting the content type.
+//! - [`server`]: the router, request logging without secrets, and graceful shutdown.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod body;
+pub mod dingtalk;
+pub mod gateway;
+pub mod oauth2;
+pub mod server;
+
+pub use server::{router, serve};

@@ -1,1 +1,86 @@
-//! placeholder
+//! Tessera's application service: runs core commands against a [`Store`], keeps the caches
+//! the hot paths read, and owns the only system clock.
+//!
+//! Layout:
+//! - [`clock`]: the system clock (the one place that reads the time).
+//! - [`cache`]: what token issuing and checking read instead of the database.
+//! - [`issue`]: app and corp tokens by client credentials, with the reuse rule.
+//! - [`access`]: checking a token against a route's required scopes (the gateway's question).
+//! - [`fixtures`]: loading a fixture file atomically.
+//! - [`catalog`]: the scope catalogue (built-in plus operator scopes).
+//! - [`password`]: argon2id hashing off the async threads.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use tessera_core::secret::SecretKey;
+use tessera_core::time::{Clock, UnixTime};
+use tessera_core::token::TokenPolicy;
+use tessera_store::Store;
+
+pub mod access;
+pub mod cache;
+pub mod catalog;
+pub mod clock;
+pub mod fixtures;
+pub mod issue;
+pub mod password;
+
+pub use access::{AccessError, Principal};
+pub use issue::{IssueError, IssuedToken};
+
+/// Configuration of the service.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceConfig {
+    pub tokens: TokenPolicy,
+}
+
+/// The service: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Tessera {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    key: SecretKey,
+    config: ServiceConfig,
+    cache: cache::Caches,
+}
+
+impl Tessera {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        key: SecretKey,
+        config: ServiceConfig,
+    ) -> Self {
+        Tessera {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                key,
+                config,
+                cache: cache::Caches::default(),
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    pub fn now(&self) -> UnixTime {
+        self.inner.clock.now()
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.inner.config
+    }
+
+    /// Drops expired tokens from the in-memory caches (called periodically by the server).
+    pub fn prune_caches(&self) {
+        self.inner.cache.prune(self.now());
+    }
+}

@@ -1,1 +1,264 @@
-fn main() {}
+//! `tessera`: the authorization server and its admin commands.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use tessera::{backend, boot, key};
+use tessera_core::ids::{Role, ScopeCode};
+use tessera_core::scope::{Scope, ScopeIdentity, ScopeTier};
+use tessera_core::token::TokenPolicy;
+use tessera_service::clock::SystemClock;
+use tessera_service::{ServiceConfig, Tessera};
+use tracing_subscriber::EnvFilter;
+
+/// Tessera: an authorization server for open platforms (OAuth 2.x, DingTalk and Feishu dialects).
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: token endpoints, the gateway and the sample Open API.
+    Serve(ServeArgs),
+    /// Apply a fixture file to the database and exit (what `serve --fixture` does at start).
+    LoadFixture {
+        #[command(flatten)]
+        db: DbArgs,
+        /// TOML fixture: orgs, users, apps, installations, scopes.
+        file: PathBuf,
+    },
+    /// List or add permission scopes in the catalogue.
+    #[command(subcommand)]
+    Scopes(ScopesCommand),
+}
+
+#[derive(Args)]
+struct DbArgs {
+    /// Database URL: sqlite://PATH (default: tessera.db in the data directory) or postgres://…
+    #[arg(long, env = "TESSERA_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Directory for the SQLite database and the server key.
+    #[arg(long, env = "TESSERA_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+}
+
+impl DbArgs {
+    fn url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("tessera.db").display()))
+    }
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TESSERA_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    db: DbArgs,
+    /// TOML fixture loaded (idempotently) before serving.
+    #[arg(long)]
+    fixture: Option<PathBuf>,
+    /// Lifetime of app and corp tokens, in seconds.
+    #[arg(long, default_value_t = 7200)]
+    token_ttl: i64,
+    /// Asking again while a token has more than this many seconds left returns the same token.
+    #[arg(long, default_value_t = 1800)]
+    reuse_margin: i64,
+}
+
+#[derive(Subcommand)]
+enum ScopesCommand {
+    /// List the catalogue: built-in and operator scopes.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Add an operator scope.
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Scope code, e.g. hr.salary.read
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        description: String,
+        /// basic, standard, special or sensitive
+        #[arg(long)]
+        tier: String,
+        /// For sensitive scopes: the org-wide role that authorizes it.
+        #[arg(long)]
+        eligible_role: Option<String>,
+        /// Close the scope to new requests.
+        #[arg(long)]
+        closed: bool,
+        /// Only apps of verified orgs may request it.
+        #[arg(long)]
+        requires_verified_org: bool,
+        /// app, user or both
+        #[arg(long, default_value = "both")]
+        identity: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("TESSERA_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args).await,
+        Command::LoadFixture { db, file } => {
+            let fixture = boot::read_fixture(&file)?;
+            let tessera = open(&db).await?;
+            let report = tessera
+                .load_fixture(&fixture)
+                .await
+                .context("loading the fixture")?;
+            print_report(&report);
+            Ok(())
+        }
+        Command::Scopes(cmd) => scopes(cmd).await,
+    }
+}
+
+async fn open(db: &DbArgs) -> anyhow::Result<Tessera> {
+    let store = backend::open_store(&db.url()).await?;
+    let key = key::load_or_create(&db.data_dir)?;
+    Ok(Tessera::new(
+        store,
+        Arc::new(SystemClock),
+        key,
+        ServiceConfig::default(),
+    ))
+}
+
+fn print_report(report: &tessera_service::fixtures::FixtureReport) {
+    println!("fixture: {} change(s) applied", report.changes);
+    for (client_id, secret) in &report.generated_secrets {
+        // Shown once on the terminal, never logged or stored.
+        println!(
+            "generated client secret for {client_id}: {}",
+            secret.expose()
+        );
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.token_ttl > 0, "--token-ttl must be positive");
+    anyhow::ensure!(
+        (0..args.token_ttl).contains(&args.reuse_margin),
+        "--reuse-margin must be at least 0 and below --token-ttl"
+    );
+    let fixture = args
+        .fixture
+        .as_deref()
+        .map(boot::read_fixture)
+        .transpose()?;
+    let store = backend::open_store(&args.db.url()).await?;
+    let key = key::load_or_create(&args.db.data_dir)?;
+    let config = ServiceConfig {
+        tokens: TokenPolicy {
+            app_token_ttl: args.token_ttl,
+            reuse_margin: args.reuse_margin,
+        },
+    };
+    let (tessera, report) =
+        boot::service(store, Arc::new(SystemClock), key, config, fixture.as_ref()).await?;
+    if let Some(report) = &report {
+        print_report(report);
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "tessera listening");
+    println!("tessera listening on http://{addr}");
+    boot::run(listener, tessera, shutdown_signal()).await?;
+    tracing::info!("tessera stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn scopes(cmd: ScopesCommand) -> anyhow::Result<()> {
+    match cmd {
+        ScopesCommand::List { db } => {
+            let tessera = open(&db).await?;
+            let catalog = tessera.catalog().await?;
+            let mut scopes: Vec<_> = catalog.values().collect();
+            scopes.sort_by(|a, b| a.code.cmp(&b.code));
+            println!(
+                "{:<28} {:<10} {:<16} {:<6} {}",
+                "CODE", "TIER", "ELIGIBLE ROLE", "OPEN", "DESCRIPTION"
+            );
+            for s in scopes {
+                println!(
+                    "{:<28} {:<10} {:<16} {:<6} {}",
+                    s.code,
+                    s.tier.as_str(),
+                    s.eligible_role.as_ref().map(|r| r.as_str()).unwrap_or("-"),
+                    if s.open_for_requests { "yes" } else { "no" },
+                    s.description
+                );
+            }
+            Ok(())
+        }
+        ScopesCommand::Add {
+            db,
+            code,
+            description,
+            tier,
+            eligible_role,
+            closed,
+            requires_verified_org,
+            identity,
+        } => {
+            let scope = Scope {
+                code: ScopeCode::parse(code)?,
+                description,
+                tier: ScopeTier::parse(&tier)?,
+                eligible_role: eligible_role.map(Role::parse).transpose()?,
+                open_for_requests: !closed,
+                requires_verified_org,
+                identity: ScopeIdentity::parse(&identity)?,
+            };
+            let code = scope.code.clone();
+            let tessera = open(&db).await?;
+            tessera.define_scope(scope, "operator:cli").await?;
+            println!("scope {code} added");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! RFC 6749 §5.2 errors: `{error, error_description}`, `Cache-Control: no-store`, and
+//! `WWW-Authenticate` on `invalid_client`. The one mapping from Tessera's errors to them.
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+use tessera_service::IssueError;
+
+use crate::body::BodyError;
+
+/// The error codes of RFC 6749 §5.2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    ServerError,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OAuthError {
+    error: OAuthErrorCode,
+    error_description: String,
+}
+
+impl OAuthError {
+    pub fn new(error: OAuthErrorCode, description: impl Into<String>) -> Self {
+        OAuthError {
+            error,
+            error_description: description.into(),
+        }
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        OAuthError::new(OAuthErrorCode::InvalidRequest, description)
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let status = match self.error {
+            OAuthErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            OAuthErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        let invalid_client = self.error == OAuthErrorCode::InvalidClient;
+        let mut res = (status, Json(self)).into_response();
+        let h = res.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        if invalid_client {
+            h.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"tessera\""),
+            );
+        }
+        res
+    }
+}
+
+impl From<BodyError> for OAuthError {
+    fn from(e: BodyError) -> Self {
+        OAuthError::invalid_request(e.to_string())
+    }
+}
+
+impl From<IssueError> for OAuthError {
+    fn from(e: IssueError) -> Self {
+        match e {
+            IssueError::InvalidClient => OAuthError::new(
+                OAuthErrorCode::InvalidClient,
+                "client authentication failed",
+            ),
+            IssueError::UnauthorizedClient { corp_id, reason } => OAuthError::new(
+                OAuthErrorCode::UnauthorizedClient,
+                format!("the client may not use this grant in org {corp_id:?}: {reason}"),
+            ),
+            IssueError::OrgRequired { kind } => {
+                OAuthError::invalid_request(format!("corp_id is required for {kind} apps"))
+            }
+            IssueError::Store(e) => {
+                tracing::error!(error = %e, "token request failed");
+                OAuthError::new(
+                    OAuthErrorCode::ServerError,
+                    "the server could not complete the request",
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Checking a token against what a route requires: the question the gateway asks on every
+//! call. It reads caches only, except the first time a token or an app's standing is seen.
+
+use std::sync::Arc;
+
+use tessera_core::decision::{Decision, MissingScope, decide};
+use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId};
+use tessera_core::secret::token_hash;
+use tessera_core::token::{AccessToken, TokenKind};
+use tessera_store::StoreError;
+
+use crate::Tessera;
+use crate::cache::{read, write};
+
+/// Who is calling, once the token checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub client_id: ClientId,
+    pub kind: TokenKind,
+    pub corp_id: Option<CorpId>,
+    pub union_id: Option<UnionId>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    /// Unknown, expired or revoked token.
+    #[error("invalid or expired access token")]
+    InvalidToken,
+    /// A token of a kind this route does not take.
+    #[error("this API does not accept {} tokens", kind.as_str())]
+    WrongTokenKind {
+        kind: TokenKind,
+        accepted: Vec<TokenKind>,
+    },
+    /// Scopes missing, each with why.
+    #[error("missing scopes")]
+    Denied {
+        missing: Vec<MissingScope>,
+        resource_forbidden: bool,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Tessera {
+    /// Checks `token` for a route requiring `required` and taking tokens of the `accepted` kinds.
+    pub async fn check_access(
+        &self,
+        token: &str,
+        required: &[ScopeCode],
+        accepted: &[TokenKind],
+    ) -> Result<Principal, AccessError> {
+        let record = self
+            .token_record(token)
+            .await?
+            .ok_or(AccessError::InvalidToken)?;
+        if !record.is_live(self.now()) {
+            return Err(AccessError::InvalidToken);
+        }
+        if !accepted.contains(&record.kind) {
+            return Err(AccessError::WrongTokenKind {
+                kind: record.kind,
+                accepted: accepted.to_vec(),
+            });
+        }
+        let principal = Principal {
+            client_id: record.client_id.clone(),
+            kind: record.kind,
+            corp_id: record.corp_id.clone(),
+            union_id: record.union_id.clone(),
+        };
+        let Some(corp_id) = &record.corp_id else {
+            // Tokens without an org (suite tokens) hold no org scopes.
+            return if required.is_empty() {
+                Ok(principal)
+            } else {
+                Err(AccessError::WrongTokenKind {
+                    kind: record.kind,
+                    accepted: accepted.to_vec(),
+                })
+            };
+        };
+        let standing = self.standing(&record.client_id, corp_id).await?;
+        let catalog = self.catalog().await?;
+        match decide(required, &catalog, &standing, None) {
+            Decision::Allow => Ok(principal),
+            Decision::Deny {
+                missing,
+                resource_forbidden,
+            } => Err(AccessError::Denied {
+                missing,
+                resource_forbidden,
+            }),
+        }
+    }
+
+    async fn token_record(&self, token: &str) -> Result<Option<Arc<AccessToken>>, StoreError> {
+        let hash = token_hash(token);
+        if let Some(t) = read(&self.inner.cache.tokens).get(&hash) {
+            return Ok(Some(t.clone()));
+        }
+        let Some(record) = self.inner.store.token(&hash).await? else {
+            return Ok(None);
+        };
+        let record = Arc::new(record);
+        if record.is_live(self.now()) {
+            write(&self.inner.cache.tokens).insert(hash, record.clone());
+        }
+        Ok(Some(record))
+    }
+}
+
+impl Tessera {
+    /// Which of `scopes` the app does not hold in the org, with why.
+    pub async fn missing_scopes(
+        &self,
+        client_id: &str,
+        corp_id: &CorpId,
+        scopes: &[ScopeCode],
+    ) -> Result<Vec<MissingScope>, StoreError> {
+        let Ok(client_id) = ClientId::parse(client_id) else {
+            return Ok(Vec::new());
+        };
+        let standing = self.standing(&client_id, corp_id).await?;
+        let catalog = self.catalog().await?;
+        Ok(match decide(scopes, &catalog, &standing, None) {
+            Decision::Allow => Vec::new(),
+            Decision::Deny { missing, .. } => missing,
+        })
+    }
+}

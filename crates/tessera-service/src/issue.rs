@@ -1,0 +1,235 @@
+//! App and corp access tokens by client credentials. While the token last handed out for
+//! the same (app, org, kind) has more than the reuse margin left, it is handed out again;
+//! otherwise a new one is minted and the old one stays valid until it expires.
+//!
+//! Only the token's hash is stored, so the plaintext needed for reuse lives in memory: after
+//! a restart the first request mints a new token (the old ones keep working until expiry).
+
+use std::sync::Arc;
+
+use tessera_core::app::{App, AppKind};
+use tessera_core::change::Change;
+use tessera_core::decision::AppStanding;
+use tessera_core::ids::{ClientId, CorpId};
+use tessera_core::secret::{Secret, token_hash};
+use tessera_core::time::UnixTime;
+use tessera_core::token::{AccessToken, TokenKind};
+use tessera_store::StoreError;
+
+use crate::Tessera;
+use crate::cache::{Handed, read, write};
+
+/// Why a client could not get a token.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    /// Unknown client id or wrong secret (never says which).
+    #[error("invalid client credentials")]
+    InvalidClient,
+    /// The app may not get a token in that org: not installed, unknown org, or the wrong kind of app.
+    #[error("the app is not authorized in org {corp_id}: {reason}")]
+    UnauthorizedClient {
+        corp_id: String,
+        reason: &'static str,
+    },
+    /// The request did not name an org and the app has no default one.
+    #[error("an org (corp id) is required for {kind} apps")]
+    OrgRequired { kind: &'static str },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A token handed to a client.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token: Secret,
+    pub kind: TokenKind,
+    pub corp_id: CorpId,
+    /// Seconds left at the time of the answer.
+    pub expires_in: i64,
+}
+
+impl Tessera {
+    /// The app behind `client_id`, if the secret is right.
+    pub async fn authenticate_client(
+        &self,
+        client_id: &str,
+        secret: &Secret,
+    ) -> Result<Arc<App>, IssueError> {
+        let Ok(client_id) = ClientId::parse(client_id) else {
+            return Err(IssueError::InvalidClient);
+        };
+        let app = self
+            .app(&client_id)
+            .await?
+            .ok_or(IssueError::InvalidClient)?;
+        if self.inner.key.verify(secret, &app.secret_hash) {
+            Ok(app)
+        } else {
+            Err(IssueError::InvalidClient)
+        }
+    }
+
+    /// An app (internal) or corp (third-party enterprise) token for `corp_id`; an internal
+    /// app's own org is used when `corp_id` is `None`.
+    pub async fn issue_app_token(
+        &self,
+        client_id: &str,
+        secret: &Secret,
+        corp_id: Option<&str>,
+    ) -> Result<IssuedToken, IssueError> {
+        let app = self.authenticate_client(client_id, secret).await?;
+        let (kind, corp) = match app.kind {
+            AppKind::Internal => (
+                TokenKind::App,
+                corp_id.unwrap_or(app.owner_corp_id.as_str()),
+            ),
+            AppKind::ThirdPartyEnterprise => (
+                TokenKind::Corp,
+                corp_id.ok_or(IssueError::OrgRequired {
+                    kind: "third_party_enterprise",
+                })?,
+            ),
+            AppKind::ThirdPartyPersonal => {
+                return Err(IssueError::UnauthorizedClient {
+                    corp_id: corp_id.unwrap_or_default().to_owned(),
+                    reason: "third_party_personal apps get user tokens only",
+                });
+            }
+        };
+        let unauthorized = |reason| IssueError::UnauthorizedClient {
+            corp_id: corp.to_owned(),
+            reason,
+        };
+        let corp_id = CorpId::parse(corp).map_err(|_| unauthorized("no such org"))?;
+        if kind == TokenKind::App && corp_id != app.owner_corp_id {
+            return Err(unauthorized("an internal app is used only in its own org"));
+        }
+        if !self.standing(&app.client_id, &corp_id).await?.installed {
+            return Err(unauthorized("the app is not installed in this org"));
+        }
+        self.hand_out(&app, corp_id, kind).await
+    }
+
+    /// An internal app's token in its own org (DingTalk GetAccessToken and `/gettoken`).
+    pub async fn issue_internal_token(
+        &self,
+        client_id: &str,
+        secret: &Secret,
+    ) -> Result<IssuedToken, IssueError> {
+        let app = self.authenticate_client(client_id, secret).await?;
+        if app.kind != AppKind::Internal {
+            return Err(IssueError::UnauthorizedClient {
+                corp_id: String::new(),
+                reason: "this operation is for internal apps; third-party enterprise apps ask per org with /v1.0/oauth2/{corpId}/token",
+            });
+        }
+        self.issue_app_token(client_id, secret, None).await
+    }
+
+    async fn hand_out(
+        &self,
+        app: &App,
+        corp_id: CorpId,
+        kind: TokenKind,
+    ) -> Result<IssuedToken, IssueError> {
+        let now = self.now();
+        let policy = self.inner.config.tokens;
+        let key = (app.client_id.clone(), corp_id, kind);
+        if let Some(h) = read(&self.inner.cache.handed).get(&key) {
+            if policy.reusable(h.expires_at, now) {
+                return Ok(IssuedToken {
+                    token: h.token.clone(),
+                    kind,
+                    corp_id: key.1.clone(),
+                    expires_in: now.secs_until(h.expires_at),
+                });
+            }
+        }
+        let token = Secret::generate(kind.prefix(), &mut rand::rng());
+        let expires_at = policy.app_token_expiry(now);
+        let record = AccessToken {
+            hash: token_hash(token.expose()),
+            kind,
+            client_id: app.client_id.clone(),
+            corp_id: Some(key.1.clone()),
+            union_id: None,
+            issued_at: now,
+            expires_at,
+            revoked: false,
+        };
+        self.inner
+            .store
+            .commit(&[Change::InsertToken(record.clone())], now)
+            .await?;
+        write(&self.inner.cache.tokens).insert(record.hash, Arc::new(record));
+        let corp_id = key.1.clone();
+        write(&self.inner.cache.handed).insert(
+            key,
+            Handed {
+                token: token.clone(),
+                expires_at,
+            },
+        );
+        Ok(IssuedToken {
+            token,
+            kind,
+            corp_id,
+            expires_in: now.secs_until(expires_at),
+        })
+    }
+
+    pub(crate) async fn app(&self, client_id: &ClientId) -> Result<Option<Arc<App>>, StoreError> {
+        if let Some(app) = read(&self.inner.cache.apps).get(client_id) {
+            return Ok(Some(app.clone()));
+        }
+        let Some(app) = self.inner.store.app(client_id).await? else {
+            return Ok(None);
+        };
+        let app = Arc::new(app);
+        write(&self.inner.cache.apps).insert(client_id.clone(), app.clone());
+        Ok(Some(app))
+    }
+
+    /// What the app holds in the org, cached until a grant changes.
+    pub async fn standing(
+        &self,
+        client_id: &ClientId,
+        corp_id: &CorpId,
+    ) -> Result<Arc<AppStanding>, StoreError> {
+        let key = (client_id.clone(), corp_id.clone());
+        if let Some(s) = read(&self.inner.cache.standing).get(&key) {
+            return Ok(s.clone());
+        }
+        let store = &self.inner.store;
+        let enabled = store
+            .permissions(client_id)
+            .await?
+            .into_iter()
+            .filter(|p| p.status == tessera_core::permission::PermissionStatus::Enabled)
+            .map(|p| p.scope)
+            .collect();
+        let installed = store
+            .installations(client_id)
+            .await?
+            .iter()
+            .any(|i| &i.corp_id == corp_id);
+        let org_granted = store
+            .org_grants(client_id, corp_id)
+            .await?
+            .into_iter()
+            .map(|g| g.scope)
+            .collect();
+        let standing = Arc::new(AppStanding {
+            enabled,
+            installed,
+            org_granted,
+        });
+        write(&self.inner.cache.standing).insert(key, standing.clone());
+        Ok(standing)
+    }
+
+    /// Seconds from now until `t`.
+    pub fn secs_until(&self, t: UnixTime) -> i64 {
+        self.now().secs_until(t)
+    }
+}

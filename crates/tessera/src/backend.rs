@@ -1,0 +1,37 @@
+//! Picks the store backend once, from the database URL's scheme.
+
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use tessera_store::Store;
+use tessera_store_postgres::PostgresStore;
+use tessera_store_sqlite::SqliteStore;
+
+/// Opens (and migrates) the store at `url`: `sqlite://path`, `sqlite::memory:` or `postgres://…`.
+pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let path = path.split('?').next().unwrap_or(path);
+            if let Some(dir) = std::path::Path::new(path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+            }
+        }
+        Ok(Arc::new(
+            SqliteStore::connect(url)
+                .await
+                .context("opening the SQLite database")?,
+        ))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(
+            PostgresStore::connect(url)
+                .await
+                .context("connecting to PostgreSQL")?,
+        ))
+    } else {
+        bail!("unsupported database URL: use sqlite://PATH or postgres://…")
+    }
+}

@@ -1,0 +1,63 @@
+//! Booting the server: build the service on a store, load a fixture, serve a listener
+//! until shutdown while pruning expired tokens from the caches.
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tessera_core::fixture::Fixture;
+use tessera_core::secret::SecretKey;
+use tessera_core::time::Clock;
+use tessera_service::fixtures::FixtureReport;
+use tessera_service::{ServiceConfig, Tessera};
+use tessera_store::Store;
+use tokio::net::TcpListener;
+
+/// Reads and parses a fixture file (unknown keys are errors).
+pub fn read_fixture(path: &Path) -> anyhow::Result<Fixture> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading fixture {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing fixture {}", path.display()))
+}
+
+/// The service on `store`, with `fixture` loaded if given.
+pub async fn service(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    key: SecretKey,
+    config: ServiceConfig,
+    fixture: Option<&Fixture>,
+) -> anyhow::Result<(Tessera, Option<FixtureReport>)> {
+    let tessera = Tessera::new(store, clock, key, config);
+    let report = match fixture {
+        Some(f) => Some(
+            tessera
+                .load_fixture(f)
+                .await
+                .context("loading the fixture")?,
+        ),
+        None => None,
+    };
+    Ok((tessera, report))
+}
+
+/// Serves `tessera` on `listener` until `shutdown` resolves.
+pub async fn run(
+    listener: TcpListener,
+    tessera: Tessera,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let pruner = tessera.clone();
+    let prune = tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            pruner.prune_caches();
+        }
+    });
+    let result = tessera_http::serve(listener, tessera_http::router(tessera), shutdown).await;
+    prune.abort();
+    result
+}
