@@ -135,8 +135,7 @@ pub struct ChainBreak {
 /// Checks that `events` (in sequence order, starting at the first event) form an unbroken chain.
 pub fn verify_chain(events: &[AuditEvent]) -> Result<(), ChainBreak> {
     let mut prev = GENESIS;
-    let mut expected_seq = 1;
-    for ev in events {
+    for (expected_seq, ev) in (1..).zip(events) {
         if ev.seq != expected_seq {
             return Err(ChainBreak {
                 seq: ev.seq,
@@ -156,7 +155,6 @@ pub fn verify_chain(events: &[AuditEvent]) -> Result<(), ChainBreak> {
             });
         }
         prev = ev.hash;
-        expected_seq += 1;
     }
     Ok(())
 }

@@ -124,10 +124,8 @@ fn missing_reason(
     if scope.tier == ScopeTier::Sensitive && !app.org_granted.contains(code) {
         return Some(DenyReason::OrgNotAuthorized);
     }
-    if let Some(user) = user {
-        if !user.consented.contains(code) {
-            return Some(DenyReason::UserNotConsented);
-        }
+    if user.is_some_and(|u| !u.consented.contains(code)) {
+        return Some(DenyReason::UserNotConsented);
     }
     None
 }
@@ -183,8 +181,10 @@ mod tests {
 
     #[test]
     fn basic_scopes_need_no_request_but_need_installation() {
-        let mut s = AppStanding::default();
-        s.installed = true;
+        let mut s = AppStanding {
+            installed: true,
+            ..AppStanding::default()
+        };
         assert!(decide(&codes(&["qyapi_base"]), &catalog(), &s, None).is_allowed());
         s.installed = false;
         assert_eq!(

@@ -10,7 +10,6 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use tessera_service::Tessera;
 use tokio::net::TcpListener;
-use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::body::MAX_BODY;
 use crate::{dingtalk, gateway, oauth2};
@@ -24,7 +23,6 @@ pub fn router(tessera: Tessera) -> Router {
         .fallback(dingtalk::error::not_found)
         .method_not_allowed_fallback(dingtalk::error::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY * 2))
         .layer(middleware::from_fn(log_request))
         .with_state(tessera)
 }

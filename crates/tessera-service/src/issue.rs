@@ -135,15 +135,15 @@ impl Tessera {
         let now = self.now();
         let policy = self.inner.config.tokens;
         let key = (app.client_id.clone(), corp_id, kind);
-        if let Some(h) = read(&self.inner.cache.handed).get(&key) {
-            if policy.reusable(h.expires_at, now) {
-                return Ok(IssuedToken {
-                    token: h.token.clone(),
-                    kind,
-                    corp_id: key.1.clone(),
-                    expires_in: now.secs_until(h.expires_at),
-                });
-            }
+        if let Some(h) = read(&self.inner.cache.handed).get(&key)
+            && policy.reusable(h.expires_at, now)
+        {
+            return Ok(IssuedToken {
+                token: h.token.clone(),
+                kind,
+                corp_id: key.1.clone(),
+                expires_in: now.secs_until(h.expires_at),
+            });
         }
         let token = Secret::generate(kind.prefix(), &mut rand::rng());
         let expires_at = policy.app_token_expiry(now);

@@ -88,6 +88,12 @@ pub trait Store: Send + Sync + 'static {
         corp_id: &CorpId,
         user_id: &UserId,
     ) -> Result<Option<Member>, StoreError>;
+    /// The member of `corp_id` whose person is `union_id`.
+    async fn member_by_union(
+        &self,
+        corp_id: &CorpId,
+        union_id: &UnionId,
+    ) -> Result<Option<Member>, StoreError>;
     async fn app(&self, client_id: &ClientId) -> Result<Option<App>, StoreError>;
     async fn permissions(&self, client_id: &ClientId)
     -> Result<Vec<PermissionRequest>, StoreError>;

@@ -530,6 +530,32 @@ macro_rules! sql_store {
                 .transpose()
             }
 
+            async fn member_by_union(
+                &self,
+                corp_id: &::tessera_core::ids::CorpId,
+                union_id: &::tessera_core::ids::UnionId,
+            ) -> Result<Option<::tessera_core::member::Member>, $crate::StoreError> {
+                let row = ::sqlx::query(
+                    "SELECT corp_id, user_id, union_id, name, title, roles FROM members WHERE corp_id = $1 AND union_id = $2",
+                )
+                .bind(corp_id.as_str())
+                .bind(union_id.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                row.map(|r| {
+                    $crate::sql::member(
+                        get(&r, "corp_id")?,
+                        get(&r, "user_id")?,
+                        get(&r, "union_id")?,
+                        get(&r, "name")?,
+                        get(&r, "title")?,
+                        get(&r, "roles")?,
+                    )
+                })
+                .transpose()
+            }
+
             async fn app(
                 &self,
                 client_id: &::tessera_core::ids::ClientId,

@@ -220,8 +220,8 @@ async fn scopes(cmd: ScopesCommand) -> anyhow::Result<()> {
             let mut scopes: Vec<_> = catalog.values().collect();
             scopes.sort_by(|a, b| a.code.cmp(&b.code));
             println!(
-                "{:<28} {:<10} {:<16} {:<6} {}",
-                "CODE", "TIER", "ELIGIBLE ROLE", "OPEN", "DESCRIPTION"
+                "{:<28} {:<10} {:<16} {:<6} DESCRIPTION",
+                "CODE", "TIER", "ELIGIBLE ROLE", "OPEN"
             );
             for s in scopes {
                 println!(

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use tessera_core::fixture::MAX_TEXT_LEN;
-use tessera_core::ids::{CorpId, ScopeCode, UserId};
+use tessera_core::ids::{CorpId, ScopeCode, UnionId, UserId};
 use tessera_core::token::TokenKind;
 use tessera_service::{Principal, Tessera};
 use tessera_store::{ROOT_DEPARTMENT, StoreError};
@@ -115,6 +115,8 @@ fn user_not_found() -> DingTalkError {
 pub struct UserView {
     user_id: String,
     union_id: String,
+    /// The official SDK's GetUser reads `nick`.
+    nick: String,
     name: String,
     title: String,
 }
@@ -125,16 +127,25 @@ async fn get_user(
     Path(user_id): Path<String>,
 ) -> Result<Json<UserView>, DingTalkError> {
     let corp = org_of(&p)?;
-    let user_id = UserId::parse(user_id).map_err(|_| user_not_found())?;
-    let m = tessera
-        .store()
-        .member(corp, &user_id)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(user_not_found)?;
+    // The path names a member by user id or, as the official SDK's GetUser does, by union id.
+    let store = tessera.store();
+    let mut found = match UserId::parse(user_id.clone()) {
+        Ok(id) => store.member(corp, &id).await.map_err(store_error)?,
+        Err(_) => None,
+    };
+    if found.is_none()
+        && let Ok(union) = UnionId::parse(user_id)
+    {
+        found = store
+            .member_by_union(corp, &union)
+            .await
+            .map_err(store_error)?;
+    }
+    let m = found.ok_or_else(user_not_found)?;
     Ok(Json(UserView {
         user_id: m.user_id.into(),
         union_id: m.union_id.into(),
+        nick: m.name.clone(),
         name: m.name,
         title: m.title,
     }))

@@ -101,12 +101,12 @@ pub async fn token(
             ));
         }
     };
-    if let Some(id) = param(&pairs, "client_id") {
-        if id != client_id {
-            return Err(OAuthError::invalid_request(
-                "client_id does not match the authenticated client",
-            ));
-        }
+    if let Some(id) = param(&pairs, "client_id")
+        && id != client_id
+    {
+        return Err(OAuthError::invalid_request(
+            "client_id does not match the authenticated client",
+        ));
     }
     let requested: Option<Vec<ScopeCode>> = match param(&pairs, "scope") {
         None => None,

@@ -1,0 +1,104 @@
+//! The official DingTalk Python SDK (`alibabacloud-dingtalk`, installed into a virtualenv
+//! under the target directory on first run) against the running server.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+/// The pinned SDK version (the one spec/dingtalk.md was measured with).
+const SDK: &str = "alibabacloud-dingtalk==2.2.65";
+
+async fn sdk_python() -> PathBuf {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dingtalk-sdk-venv");
+    let python = venv.join("bin/python");
+    let marker = venv.join(".installed");
+    if !marker.exists() {
+        let ok = tokio::process::Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status()
+            .await
+            .unwrap();
+        assert!(ok.success(), "python3 -m venv failed");
+        let ok = tokio::process::Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                SDK,
+            ])
+            .status()
+            .await
+            .unwrap();
+        assert!(ok.success(), "pip install {SDK} failed");
+        std::fs::write(&marker, SDK).unwrap();
+    }
+    python
+}
+
+#[tokio::test]
+async fn the_official_python_sdk_works_unchanged() {
+    let python = sdk_python().await;
+    let app = spawn_app().await;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/dingtalk_sdk.py");
+    let endpoint = app.base.trim_start_matches("http://").to_owned();
+    let out = tokio::process::Command::new(&python)
+        .arg(&script)
+        .arg(&endpoint)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "SDK script failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_str(stdout.trim()).unwrap();
+
+    let token = r["get_token"]["body"]["access_token"].as_str().unwrap();
+    assert_eq!(r["get_token"]["status"], 200);
+    assert!(token.starts_with("t-"));
+    assert_eq!(r["get_token"]["body"]["expires_in"], 7200);
+
+    assert_eq!(r["get_access_token"]["status"], 200);
+    assert!(
+        r["get_access_token"]["body"]["accessToken"]
+            .as_str()
+            .unwrap()
+            .starts_with("t-")
+    );
+    assert_eq!(r["get_access_token"]["body"]["expireIn"], 7200);
+
+    assert_eq!(r["bad_secret"]["code"], "invalidClientIdOrSecret", "{r}");
+    assert_eq!(r["bad_secret"]["statusCode"], 400);
+    assert!(
+        r["bad_secret"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("request id: "),
+        "{r}"
+    );
+    assert_eq!(r["not_installed"]["code"], "unauthorized.client");
+    assert_eq!(r["not_installed"]["statusCode"], 401);
+
+    assert_eq!(r["get_user"]["status"], 200);
+    assert_eq!(r["get_user"]["body"]["unionId"], "alice-union");
+    assert_eq!(r["get_user"]["body"]["nick"], "Alice");
+
+    assert_eq!(
+        r["forbidden"]["code"], "Forbidden.AccessDenied.AccessTokenPermissionDenied",
+        "{r}"
+    );
+    assert_eq!(r["forbidden"]["statusCode"], 403);
+    assert_eq!(
+        r["forbidden"]["accessDeniedDetail"]["requiredScopes"],
+        serde_json::json!(["qyapi_get_member"]),
+        "{r}"
+    );
+}

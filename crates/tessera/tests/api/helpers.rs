@@ -1,0 +1,274 @@
+//! `spawn_app()`: the real server on port 0 with a fresh database, and a `TestApp` with one
+//! method per endpoint the tests call.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tessera_core::time::{Clock, FakeClock};
+use tessera_service::ServiceConfig;
+use tessera_service::clock::SystemClock;
+
+pub const DEMO_CORP: &str = "dingdemo";
+pub const OTHER_CORP: &str = "dingother";
+
+pub fn demo_fixture_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../demo/fixture.toml")
+}
+
+pub fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tessera-test-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn postgres_url() -> String {
+    std::env::var("TESSERA_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Where the server keeps its state.
+#[derive(Clone)]
+pub struct Setup {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub clock: Option<Arc<FakeClock>>,
+    pub config: ServiceConfig,
+}
+
+impl Setup {
+    pub fn sqlite() -> Self {
+        let data_dir = temp_dir();
+        let database_url = format!("sqlite://{}", data_dir.join("tessera.db").display());
+        Setup {
+            data_dir,
+            database_url,
+            clock: None,
+            config: ServiceConfig::default(),
+        }
+    }
+
+    /// A fresh PostgreSQL database for this test.
+    pub async fn postgres() -> Self {
+        let admin_url = postgres_url();
+        let name = format!("tessera_test_{}", uuid::Uuid::new_v4().simple());
+        let status = tokio::process::Command::new("psql")
+            .args([&admin_url, "-q", "-c", &format!("CREATE DATABASE {name}")])
+            .status()
+            .await
+            .expect("psql must be installed for the PostgreSQL tests");
+        assert!(
+            status.success(),
+            "PostgreSQL at {admin_url} is required for these tests"
+        );
+        let base = admin_url.rsplit_once('/').unwrap().0;
+        Setup {
+            data_dir: temp_dir(),
+            database_url: format!("{base}/{name}"),
+            clock: None,
+            config: ServiceConfig::default(),
+        }
+    }
+
+    pub fn with_fake_clock(mut self, t: i64) -> Self {
+        self.clock = Some(Arc::new(FakeClock::at(t)));
+        self
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub setup: Setup,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// The server with the demo fixture on a fresh SQLite database.
+pub async fn spawn_app() -> TestApp {
+    spawn_with(Setup::sqlite()).await
+}
+
+pub async fn spawn_with(setup: Setup) -> TestApp {
+    let store = tessera::backend::open_store(&setup.database_url)
+        .await
+        .unwrap();
+    let key = tessera::key::load_or_create(&setup.data_dir).unwrap();
+    let clock: Arc<dyn Clock> = match &setup.clock {
+        Some(c) => c.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let fixture = tessera::boot::read_fixture(&demo_fixture_path()).unwrap();
+    let (tessera, _) =
+        tessera::boot::service(store, clock, key, setup.config.clone(), Some(&fixture))
+            .await
+            .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(tessera::boot::run(listener, tessera, async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        base,
+        http: reqwest::Client::new(),
+        setup,
+        shutdown: Some(tx),
+        server: Some(server),
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    async fn from(res: reqwest::Response) -> Reply {
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn str(&self, key: &str) -> &str {
+        self.body[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no string {key} in {}", self.text))
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
+        Reply::from(req.send().await.unwrap()).await
+    }
+
+    /// DingTalk GetToken: `POST /v1.0/oauth2/{corpId}/token`.
+    pub async fn get_token(&self, corp: &str, body: Value) -> Reply {
+        self.send(
+            self.http
+                .post(self.url(&format!("/v1.0/oauth2/{corp}/token")))
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn app_token(&self, corp: &str, client_id: &str, secret: &str) -> String {
+        let r = self
+            .get_token(corp, json!({"client_id": client_id, "client_secret": secret, "grant_type": "client_credentials"}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.str("access_token").to_owned()
+    }
+
+    /// DingTalk GetAccessToken: `POST /v1.0/oauth2/accessToken`.
+    pub async fn get_access_token(&self, body: Value) -> Reply {
+        self.send(
+            self.http
+                .post(self.url("/v1.0/oauth2/accessToken"))
+                .json(&body),
+        )
+        .await
+    }
+
+    /// OAuth 2 `POST /oauth2/token` with a form body and optional Basic credentials.
+    pub async fn oauth_token(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Reply {
+        let mut req = self
+            .http
+            .post(self.url("/oauth2/token"))
+            .body(serde_urlencoded::to_string(form).unwrap());
+        req = req.header("content-type", "application/x-www-form-urlencoded");
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret));
+        }
+        self.send(req).await
+    }
+
+    pub async fn get_user(&self, token: &str, user: &str) -> Reply {
+        self.send(
+            self.http
+                .get(self.url(&format!("/v1.0/contact/users/{user}")))
+                .header("x-acs-dingtalk-access-token", token),
+        )
+        .await
+    }
+
+    pub async fn update_user(&self, token: &str, user: &str, body: Value) -> Reply {
+        self.send(
+            self.http
+                .put(self.url(&format!("/v1.0/contact/users/{user}")))
+                .header("x-acs-dingtalk-access-token", token)
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn create_department(&self, token: &str, body: Value) -> Reply {
+        self.send(
+            self.http
+                .post(self.url("/v1.0/contact/departments"))
+                .header("x-acs-dingtalk-access-token", token)
+                .json(&body),
+        )
+        .await
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) -> Setup {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+        self.setup.clone()
+    }
+}
+
+/// Asserts a DingTalk error body: status, code, and a request id.
+pub fn assert_dingtalk_error(r: &Reply, status: u16, code: &str) {
+    assert_eq!(r.status, status, "{}", r.text);
+    assert_eq!(r.str("code"), code, "{}", r.text);
+    assert!(!r.str("message").is_empty());
+    assert_eq!(r.str("requestid").len(), 36, "{}", r.text);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json;charset=utf-8")
+    );
+}
+
+/// Asserts an RFC 6749 error body.
+pub fn assert_oauth_error(r: &Reply, status: u16, error: &str) {
+    assert_eq!(r.status, status, "{}", r.text);
+    assert_eq!(r.str("error"), error, "{}", r.text);
+    assert!(!r.str("error_description").is_empty());
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+}
+
+/// Sends raw bytes to the server and returns everything it answers (the request should say
+/// `Connection: close`).
+pub async fn raw_http(app: &TestApp, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut out = Vec::new();
+    stream.read_to_end(&mut out).await.unwrap();
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,134 @@
+//! The real binary at trace level: no secret, password or token ever reaches its log, and
+//! SIGTERM stops it gracefully.
+
+use std::process::Stdio;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn no_secret_or_token_appears_in_the_log_and_sigterm_stops_cleanly() {
+    let dir = temp_dir();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--fixture"])
+        .arg(demo_fixture_path())
+        .arg("--data-dir")
+        .arg(&dir)
+        .env("TESSERA_LOG", "trace")
+        .env_remove("TESSERA_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let log = tokio::spawn(async move {
+        let mut s = String::new();
+        stderr.read_to_string(&mut s).await.unwrap();
+        s
+    });
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("server exited before listening");
+        if let Some(addr) = line.strip_prefix("tessera listening on ") {
+            break addr.to_owned();
+        }
+    };
+    let http = reqwest::Client::new();
+    let mut secrets = vec![
+        "demo-secret".to_owned(),
+        "suite-secret".into(),
+        "readonly-secret".into(),
+        "alice-password".into(),
+    ];
+    let r: serde_json::Value = http
+        .post(format!("{base}/v1.0/oauth2/dingdemo/token"))
+        .json(&serde_json::json!({"client_id": "dingdemoapp", "client_secret": "demo-secret", "grant_type": "client_credentials"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = r["access_token"].as_str().unwrap().to_owned();
+    secrets.push(token.clone());
+    let r: serde_json::Value = http
+        .post(format!("{base}/oauth2/token"))
+        .basic_auth("suitedemo", Some("suite-secret"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("corp_id", "dingother"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    secrets.push(r["access_token"].as_str().unwrap().to_owned());
+    let wrong = "wrong-secret-7f3a9";
+    secrets.push(wrong.into());
+    http.get(format!(
+        "{base}/gettoken?appkey=dingreadonly&appsecret=readonly-secret"
+    ))
+    .send()
+    .await
+    .unwrap();
+    http.get(format!(
+        "{base}/gettoken?appkey=dingreadonly&appsecret={wrong}"
+    ))
+    .send()
+    .await
+    .unwrap();
+    http.post(format!("{base}/oauth2/token"))
+        .basic_auth("dingdemoapp", Some(wrong))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let forged = "t-forged-token-value-0123456789";
+    secrets.push(forged.into());
+    http.get(format!("{base}/v1.0/contact/users/alice"))
+        .header("x-acs-dingtalk-access-token", forged)
+        .send()
+        .await
+        .unwrap();
+    let ok = http
+        .get(format!("{base}/v1.0/contact/users/alice"))
+        .header("x-acs-dingtalk-access-token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().await.unwrap();
+    assert!(
+        status.success(),
+        "SIGTERM should stop the server cleanly: {status:?}"
+    );
+    let log = log.await.unwrap();
+    assert!(
+        log.contains("request"),
+        "the log was not at trace level:\n{log}"
+    );
+    assert!(log.contains("shutting down"), "{log}");
+    for s in &secrets {
+        assert!(
+            !log.contains(s.as_str()),
+            "the log contains a secret ({}…):\n{log}",
+            &s[..4]
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! HTTP integration tests: each boots the real server on a random port with its own
+//! database and speaks HTTP to it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod bad_input;
+mod dingtalk_sdk;
+mod dingtalk_tokens;
+mod fixtures;
+mod gateway;
+mod helpers;
+mod logs;
+mod oauth2_tokens;
+mod postgres;
+mod token_lifecycle;
