@@ -422,6 +422,32 @@ macro_rules! sql_store {
             Ok(())
         }
 
+        /// The member found by `sql`, a members query binding the corp id and one more value.
+        async fn one_member(
+            pool: &::sqlx::Pool<$db>,
+            sql: &'static str,
+            corp: &str,
+            value: &str,
+        ) -> Result<Option<::tessera_core::member::Member>, $crate::StoreError> {
+            let row = ::sqlx::query(sql)
+                .bind(corp)
+                .bind(value)
+                .fetch_optional(pool)
+                .await
+                .map_err(map_err)?;
+            row.map(|r| {
+                $crate::sql::member(
+                    get(&r, "corp_id")?,
+                    get(&r, "user_id")?,
+                    get(&r, "union_id")?,
+                    get(&r, "name")?,
+                    get(&r, "title")?,
+                    get(&r, "roles")?,
+                )
+            })
+            .transpose()
+        }
+
         #[::async_trait::async_trait]
         impl $crate::Store for $store {
             async fn commit(
@@ -509,25 +535,12 @@ macro_rules! sql_store {
                 corp_id: &::tessera_core::ids::CorpId,
                 user_id: &::tessera_core::ids::UserId,
             ) -> Result<Option<::tessera_core::member::Member>, $crate::StoreError> {
-                let row = ::sqlx::query(
+                one_member(
+                    &self.pool,
                     "SELECT corp_id, user_id, union_id, name, title, roles FROM members WHERE corp_id = $1 AND user_id = $2",
-                )
-                .bind(corp_id.as_str())
-                .bind(user_id.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(map_err)?;
-                row.map(|r| {
-                    $crate::sql::member(
-                        get(&r, "corp_id")?,
-                        get(&r, "user_id")?,
-                        get(&r, "union_id")?,
-                        get(&r, "name")?,
-                        get(&r, "title")?,
-                        get(&r, "roles")?,
-                    )
-                })
-                .transpose()
+                    corp_id.as_str(),
+                    user_id.as_str(),
+                ).await
             }
 
             async fn member_by_union(
@@ -535,25 +548,12 @@ macro_rules! sql_store {
                 corp_id: &::tessera_core::ids::CorpId,
                 union_id: &::tessera_core::ids::UnionId,
             ) -> Result<Option<::tessera_core::member::Member>, $crate::StoreError> {
-                let row = ::sqlx::query(
+                one_member(
+                    &self.pool,
                     "SELECT corp_id, user_id, union_id, name, title, roles FROM members WHERE corp_id = $1 AND union_id = $2",
-                )
-                .bind(corp_id.as_str())
-                .bind(union_id.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(map_err)?;
-                row.map(|r| {
-                    $crate::sql::member(
-                        get(&r, "corp_id")?,
-                        get(&r, "user_id")?,
-                        get(&r, "union_id")?,
-                        get(&r, "name")?,
-                        get(&r, "title")?,
-                        get(&r, "roles")?,
-                    )
-                })
-                .transpose()
+                    corp_id.as_str(),
+                    union_id.as_str(),
+                ).await
             }
 
             async fn app(

@@ -173,28 +173,25 @@ impl From<AccessError> for DingTalkError {
 
 /// The errors of `POST /v1.0/oauth2/{corpId}/token`, as its documentation lists them.
 pub fn get_token_error(e: IssueError) -> DingTalkError {
-    match e {
-        IssueError::InvalidClient => {
-            DingTalkError::new(StatusCode::BAD_REQUEST, "invalid.client", "invalid.client")
-        }
-        IssueError::UnauthorizedClient { reason, .. }
-        | IssueError::OrgRequired { kind: reason } => DingTalkError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized.client",
-            format!("unauthorized.client: {reason}"),
-        ),
-        IssueError::Store(e) => DingTalkError::server_error(&e),
-    }
+    issue_error(e, || {
+        DingTalkError::new(StatusCode::BAD_REQUEST, "invalid.client", "invalid.client")
+    })
 }
 
-/// The errors of `POST /v1.0/oauth2/accessToken`.
+/// The errors of `POST /v1.0/oauth2/accessToken` and the other camelCase token operations.
 pub fn access_token_error(e: IssueError) -> DingTalkError {
-    match e {
-        IssueError::InvalidClient => DingTalkError::new(
+    issue_error(e, || {
+        DingTalkError::new(
             StatusCode::BAD_REQUEST,
             "invalidClientIdOrSecret",
             "无效的clientId或者clientSecret (invalid client id or secret)",
-        ),
+        )
+    })
+}
+
+fn issue_error(e: IssueError, invalid_client: impl FnOnce() -> DingTalkError) -> DingTalkError {
+    match e {
+        IssueError::InvalidClient => invalid_client(),
         IssueError::UnauthorizedClient { reason, .. }
         | IssueError::OrgRequired { kind: reason } => DingTalkError::new(
             StatusCode::UNAUTHORIZED,
