@@ -3,12 +3,19 @@
 
 use crate::app::App;
 use crate::audit::AuditDraft;
+use crate::consent::Consent;
+use crate::document::Document;
 use crate::grant::OrgGrant;
+use crate::grant_code::AuthCode;
+use crate::ids::{ClientId, CorpId, UnionId, UserId};
 use crate::installation::Installation;
 use crate::member::{Member, User};
 use crate::org::Org;
 use crate::permission::PermissionRequest;
+use crate::refresh::RefreshToken;
 use crate::scope::Scope;
+use crate::secret::TokenHash;
+use crate::session::Session;
 use crate::token::AccessToken;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,5 +35,44 @@ pub enum Change {
     InsertInstallation(Installation),
     InsertOrgGrant(OrgGrant),
     InsertToken(AccessToken),
+    /// Creates or replaces a user's consent to an app.
+    PutConsent(Consent),
+    /// Withdraws a user's consent to an app.
+    DeleteConsent {
+        union_id: UnionId,
+        client_id: ClientId,
+    },
+    InsertAuthCode(AuthCode),
+    /// Starts a token family: one authorization of `client_id` by `union_id` and its refreshes.
+    InsertFamily {
+        family_id: String,
+        client_id: ClientId,
+        union_id: UnionId,
+    },
+    InsertRefreshToken(RefreshToken),
+    /// Revokes every access and refresh token of a family.
+    RevokeFamily {
+        family_id: String,
+    },
+    /// Revokes every user token of (user, app): consent withdrawn.
+    RevokeUserTokens {
+        union_id: UnionId,
+        client_id: ClientId,
+    },
+    /// Revokes one access token.
+    RevokeToken {
+        hash: TokenHash,
+    },
+    InsertSession(Session),
+    DeleteSession {
+        hash: TokenHash,
+    },
+    InsertDocument(Document),
+    /// Replaces who may read a document.
+    SetDocumentReaders {
+        corp_id: CorpId,
+        doc_id: i64,
+        readers: Vec<UserId>,
+    },
     Audit(AuditDraft),
 }

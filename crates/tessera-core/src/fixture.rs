@@ -16,6 +16,7 @@ use serde::Deserialize;
 use crate::app::{App, AppKind, validate_redirect_uri};
 use crate::audit::{AuditAction, AuditDraft};
 use crate::change::Change;
+use crate::document::Document;
 use crate::error::DomainError;
 use crate::grant::{OrgGrant, check_authorizer};
 use crate::ids::{ClientId, CorpId, Role, ScopeCode, UnionId, UserId};
@@ -43,6 +44,21 @@ pub struct Fixture {
     pub apps: Vec<FixtureApp>,
     #[serde(default)]
     pub installations: Vec<FixtureInstallation>,
+    #[serde(default)]
+    pub documents: Vec<FixtureDocument>,
+}
+
+/// A document of the sample API, readable by the listed members of its org.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureDocument {
+    pub corp_id: CorpId,
+    pub doc_id: i64,
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub readers: Vec<UserId>,
 }
 
 /// An operator-defined scope.
@@ -151,6 +167,7 @@ pub struct Existing {
     pub enabled: HashMap<ClientId, HashSet<ScopeCode>>,
     pub installations: HashSet<(ClientId, CorpId)>,
     pub grants: HashSet<(ClientId, CorpId, ScopeCode)>,
+    pub documents: HashMap<(CorpId, i64), Document>,
 }
 
 /// The changes a fixture still needs, and the client secrets generated for new apps
@@ -243,7 +260,55 @@ pub fn plan(
     plan_installations(
         fixture, existing, &apps, &orgs, &members, &catalog, ctx, &mut out,
     )?;
+    plan_documents(fixture, existing, &members, &mut out)?;
     Ok(out)
+}
+
+fn plan_documents(
+    fixture: &Fixture,
+    existing: &Existing,
+    members: &HashMap<(CorpId, UserId), Member>,
+    out: &mut Plan,
+) -> Result<(), DomainError> {
+    no_duplicates(
+        "document",
+        fixture.documents.iter().map(|d| (&d.corp_id, d.doc_id)),
+    )?;
+    for fd in &fixture.documents {
+        check_text("document title", &fd.title)?;
+        if fd.doc_id < 1 {
+            return Err(DomainError::InvalidField {
+                field: "doc_id",
+                reason: "must be positive".into(),
+            });
+        }
+        for reader in &fd.readers {
+            if !members.contains_key(&(fd.corp_id.clone(), reader.clone())) {
+                return Err(DomainError::NotAMember {
+                    corp_id: fd.corp_id.clone(),
+                    user_id: reader.clone(),
+                });
+            }
+        }
+        let doc = Document {
+            corp_id: fd.corp_id.clone(),
+            doc_id: fd.doc_id,
+            title: fd.title.clone(),
+            body: fd.body.clone(),
+            readers: fd.readers.iter().cloned().collect(),
+        };
+        match existing.documents.get(&(fd.corp_id.clone(), fd.doc_id)) {
+            Some(old) if *old == doc => {}
+            Some(_) => {
+                return Err(conflict(format!(
+                    "document {} of {} exists with other contents",
+                    fd.doc_id, fd.corp_id
+                )));
+            }
+            None => out.changes.push(Change::InsertDocument(doc)),
+        }
+    }
+    Ok(())
 }
 
 fn plan_scopes(

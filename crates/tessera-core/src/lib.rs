@@ -9,6 +9,9 @@
 //!   [`grant`], [`token`], [`audit`]: the concepts.
 //! - [`change`]: the writes a command decides on, applied by a store in one transaction.
 //! - [`decision`]: the one pure function that says whether a token may call a route.
+//! - [`consent`], [`grant_code`], [`pkce`], [`refresh`], [`session`]: user identity: consent,
+//!   authorization codes, PKCE, refresh-token families, sign-in sessions.
+//! - [`document`]: the sample API's documents with access lists.
 //! - [`fixture`]: the TOML fixture format and its plan against existing state.
 //! - [`error`]: the typed domain errors every dialect maps to its own wire format.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -17,17 +20,23 @@ pub mod app;
 pub mod audit;
 pub mod catalog;
 pub mod change;
+pub mod consent;
 pub mod decision;
+pub mod document;
 pub mod error;
 pub mod fixture;
 pub mod grant;
+pub mod grant_code;
 pub mod ids;
 pub mod installation;
 pub mod member;
 pub mod org;
 pub mod permission;
+pub mod pkce;
+pub mod refresh;
 pub mod scope;
 pub mod secret;
+pub mod session;
 pub mod time;
 pub mod token;
 

@@ -1,7 +1,7 @@
 //! Access tokens: the four kinds, their stored record (hash only) and the issuing rules.
 
 use crate::error::DomainError;
-use crate::ids::{ClientId, CorpId, UnionId};
+use crate::ids::{ClientId, CorpId, ScopeCode, UnionId};
 use crate::secret::TokenHash;
 use crate::time::UnixTime;
 
@@ -65,6 +65,10 @@ pub struct AccessToken {
     pub issued_at: UnixTime,
     pub expires_at: UnixTime,
     pub revoked: bool,
+    /// For user tokens: the scopes the user consented to for this token.
+    pub scopes: Vec<ScopeCode>,
+    /// For user tokens: the family (one authorization and its refreshes) it belongs to.
+    pub family_id: Option<String>,
 }
 
 impl AccessToken {
@@ -131,6 +135,8 @@ mod tests {
             issued_at: UnixTime(0),
             expires_at: UnixTime(10),
             revoked: false,
+            scopes: vec![],
+            family_id: None,
         };
         assert!(t.is_live(UnixTime(9)));
         assert!(!t.is_live(UnixTime(10)));

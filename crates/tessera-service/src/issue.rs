@@ -156,6 +156,8 @@ impl Tessera {
             issued_at: now,
             expires_at,
             revoked: false,
+            scopes: Vec::new(),
+            family_id: None,
         };
         self.inner
             .store

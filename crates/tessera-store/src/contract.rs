@@ -8,14 +8,19 @@ use std::sync::Arc;
 use tessera_core::app::{App, AppKind};
 use tessera_core::audit::{AuditAction, AuditDraft, verify_chain};
 use tessera_core::change::Change;
+use tessera_core::consent::Consent;
+use tessera_core::document::Document;
 use tessera_core::grant::OrgGrant;
+use tessera_core::grant_code::AuthCode;
 use tessera_core::ids::{ClientId, CorpId, Role, ScopeCode, UnionId, UserId};
 use tessera_core::installation::Installation;
 use tessera_core::member::{Member, MemberRole, User};
 use tessera_core::org::Org;
 use tessera_core::permission::{PermissionRequest, PermissionStatus};
+use tessera_core::refresh::{Claim, RefreshToken};
 use tessera_core::scope::{Scope, ScopeIdentity, ScopeTier};
 use tessera_core::secret::{Secret, SecretKey, token_hash};
+use tessera_core::session::Session;
 use tessera_core::time::UnixTime;
 use tessera_core::token::{AccessToken, TokenKind};
 
@@ -132,6 +137,8 @@ fn everything() -> Vec<Change> {
             issued_at: UnixTime(53),
             expires_at: UnixTime(7253),
             revoked: false,
+            scopes: vec![],
+            family_id: None,
         }),
         audit("app:contractapp", Some(corp())),
     ]
@@ -398,6 +405,348 @@ pub async fn departments_and_member_profiles(store: Arc<dyn Store>) {
     );
 }
 
+fn user_token(token: &str, family: &str) -> AccessToken {
+    AccessToken {
+        hash: token_hash(token),
+        kind: TokenKind::User,
+        client_id: app().client_id,
+        corp_id: Some(corp()),
+        union_id: Some(user().union_id),
+        issued_at: UnixTime(10),
+        expires_at: UnixTime(7210),
+        revoked: false,
+        scopes: vec![scope_code("openid"), scope_code("Contact.User.Read")],
+        family_id: Some(family.into()),
+    }
+}
+
+fn refresh(token: &str, family: &str) -> RefreshToken {
+    RefreshToken {
+        hash: token_hash(token),
+        family_id: family.into(),
+        client_id: app().client_id,
+        union_id: user().union_id,
+        corp_id: Some(corp()),
+        scopes: vec![scope_code("Contact.User.Read")],
+        issued_at: UnixTime(10),
+        expires_at: UnixTime(99_999),
+    }
+}
+
+fn family(id: &str) -> Change {
+    Change::InsertFamily {
+        family_id: id.into(),
+        client_id: app().client_id,
+        union_id: user().union_id,
+    }
+}
+
+pub async fn consents_are_kept_per_user_and_app_and_withdrawn(store: Arc<dyn Store>) {
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    let consent = Consent {
+        union_id: user().union_id,
+        client_id: app().client_id,
+        scopes: [scope_code("Contact.User.Read"), scope_code("doc:readonly")]
+            .into_iter()
+            .collect(),
+        granted_at: UnixTime(5),
+    };
+    store
+        .commit(&[Change::PutConsent(consent.clone())], UnixTime(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .consent(&user().union_id, &app().client_id)
+            .await
+            .unwrap(),
+        Some(consent.clone())
+    );
+    assert_eq!(
+        store.consents_of(&user().union_id).await.unwrap(),
+        vec![consent]
+    );
+    store
+        .commit(
+            &[Change::DeleteConsent {
+                union_id: user().union_id,
+                client_id: app().client_id,
+            }],
+            UnixTime(6),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .consents_of(&user().union_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn an_auth_code_is_claimed_once(store: Arc<dyn Store>) {
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    let code = AuthCode {
+        hash: token_hash("ac-1"),
+        client_id: app().client_id,
+        union_id: user().union_id,
+        corp_id: Some(corp()),
+        redirect_uri: "https://app.example/cb".into(),
+        scopes: vec![scope_code("openid")],
+        code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+        expires_at: UnixTime(301),
+        family_id: "fam-code".into(),
+    };
+    store
+        .commit(&[Change::InsertAuthCode(code.clone())], UnixTime(1))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .claim_auth_code(&token_hash("ac-1"), UnixTime(2))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut claimed = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Claim::Claimed(c) => {
+                assert_eq!(c, code);
+                claimed += 1;
+            }
+            Claim::Replayed(c) => assert_eq!(c.family_id, "fam-code"),
+            Claim::Unknown => panic!("the code exists"),
+        }
+    }
+    assert_eq!(claimed, 1);
+    assert_eq!(
+        store
+            .claim_auth_code(&token_hash("ac-2"), UnixTime(2))
+            .await
+            .unwrap(),
+        Claim::Unknown
+    );
+}
+
+pub async fn concurrent_refresh_claims_have_exactly_one_winner(store: Arc<dyn Store>) {
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    store
+        .commit(
+            &[
+                family("fam-r"),
+                Change::InsertRefreshToken(refresh("r-1", "fam-r")),
+            ],
+            UnixTime(1),
+        )
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .claim_refresh_token(&token_hash("r-1"), UnixTime(2))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut outcomes = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            Claim::Claimed(_) => outcomes.0 += 1,
+            Claim::Replayed(_) => outcomes.1 += 1,
+            Claim::Unknown => panic!("the token exists"),
+        }
+    }
+    assert_eq!(outcomes, (1, 15));
+    let (_, usable) = store
+        .refresh_token(&token_hash("r-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!usable);
+}
+
+pub async fn revoking_a_family_kills_its_access_and_refresh_tokens(store: Arc<dyn Store>) {
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    store
+        .commit(
+            &[
+                family("fam-a"),
+                family("fam-b"),
+                Change::InsertToken(user_token("u-a", "fam-a")),
+                Change::InsertRefreshToken(refresh("r-a", "fam-a")),
+                Change::InsertToken(user_token("u-b", "fam-b")),
+            ],
+            UnixTime(1),
+        )
+        .await
+        .unwrap();
+    let a = store.token(&token_hash("u-a")).await.unwrap().unwrap();
+    assert!(!a.revoked);
+    assert_eq!(
+        a.scopes,
+        vec![scope_code("openid"), scope_code("Contact.User.Read")]
+    );
+    assert_eq!(a.family_id.as_deref(), Some("fam-a"));
+    store
+        .commit(
+            &[Change::RevokeFamily {
+                family_id: "fam-a".into(),
+            }],
+            UnixTime(3),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .token(&token_hash("u-a"))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+    assert!(
+        !store
+            .token(&token_hash("u-b"))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+    assert!(matches!(
+        store
+            .claim_refresh_token(&token_hash("r-a"), UnixTime(4))
+            .await
+            .unwrap(),
+        Claim::Replayed(_)
+    ));
+    // A token added to a revoked family later is born dead.
+    store
+        .commit(
+            &[Change::InsertToken(user_token("u-a2", "fam-a"))],
+            UnixTime(5),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .token(&token_hash("u-a2"))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+    // Withdrawing consent revokes every family of (user, app).
+    store
+        .commit(
+            &[Change::RevokeUserTokens {
+                union_id: user().union_id,
+                client_id: app().client_id,
+            }],
+            UnixTime(6),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .token(&token_hash("u-b"))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+    // One access token alone.
+    store
+        .commit(
+            &[Change::RevokeToken {
+                hash: token_hash("c-abc"),
+            }],
+            UnixTime(7),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .token(&token_hash("c-abc"))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+}
+
+pub async fn sessions_and_documents(store: Arc<dyn Store>) {
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    let session = Session {
+        hash: token_hash("sess-1"),
+        union_id: user().union_id,
+        created_at: UnixTime(1),
+        expires_at: UnixTime(9),
+    };
+    store
+        .commit(&[Change::InsertSession(session.clone())], UnixTime(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.session(&token_hash("sess-1")).await.unwrap(),
+        Some(session)
+    );
+    store
+        .commit(
+            &[Change::DeleteSession {
+                hash: token_hash("sess-1"),
+            }],
+            UnixTime(2),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.session(&token_hash("sess-1")).await.unwrap(), None);
+
+    let doc = Document {
+        corp_id: corp(),
+        doc_id: 7,
+        title: "Plan".into(),
+        body: "secret plan".into(),
+        readers: [member().user_id].into_iter().collect(),
+    };
+    store
+        .commit(&[Change::InsertDocument(doc.clone())], UnixTime(3))
+        .await
+        .unwrap();
+    assert_eq!(store.documents(&corp()).await.unwrap(), vec![doc]);
+    store
+        .commit(
+            &[Change::SetDocumentReaders {
+                corp_id: corp(),
+                doc_id: 7,
+                readers: vec![],
+            }],
+            UnixTime(4),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store.documents(&corp()).await.unwrap()[0]
+            .readers
+            .is_empty()
+    );
+    let missing = Change::SetDocumentReaders {
+        corp_id: corp(),
+        doc_id: 8,
+        readers: vec![],
+    };
+    assert!(matches!(
+        store.commit(&[missing], UnixTime(5)).await.unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+}
+
 /// Writes one `#[tokio::test]` per contract check; `$make` is an expression that evaluates
 /// to a future yielding a fresh `Arc<dyn Store>`.
 #[macro_export]
@@ -411,6 +760,11 @@ macro_rules! store_contract {
             audit_chain_is_sequential_filterable_and_verifiable,
             concurrent_writers_keep_one_unbroken_chain,
             departments_and_member_profiles,
+            consents_are_kept_per_user_and_app_and_withdrawn,
+            an_auth_code_is_claimed_once,
+            concurrent_refresh_claims_have_exactly_one_winner,
+            revoking_a_family_kills_its_access_and_refresh_tokens,
+            sessions_and_documents,
         );
     };
     (@tests $make:expr; $($name:ident,)*) => {

@@ -13,14 +13,19 @@ use async_trait::async_trait;
 use tessera_core::app::App;
 use tessera_core::audit::{AuditAction, AuditEvent};
 use tessera_core::change::Change;
+use tessera_core::consent::Consent;
+use tessera_core::document::Document;
 use tessera_core::grant::OrgGrant;
+use tessera_core::grant_code::AuthCode;
 use tessera_core::ids::{ClientId, CorpId, UnionId, UserId};
 use tessera_core::installation::Installation;
 use tessera_core::member::{Member, User};
 use tessera_core::org::Org;
 use tessera_core::permission::PermissionRequest;
+use tessera_core::refresh::{Claim, RefreshToken};
 use tessera_core::scope::Scope;
 use tessera_core::secret::TokenHash;
+use tessera_core::session::Session;
 use tessera_core::time::UnixTime;
 use tessera_core::token::AccessToken;
 
@@ -105,6 +110,34 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<OrgGrant>, StoreError>;
     async fn token(&self, hash: &TokenHash) -> Result<Option<AccessToken>, StoreError>;
     async fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError>;
+
+    async fn consent(
+        &self,
+        union_id: &UnionId,
+        client_id: &ClientId,
+    ) -> Result<Option<Consent>, StoreError>;
+    /// Every app a user consented to, by client id.
+    async fn consents_of(&self, union_id: &UnionId) -> Result<Vec<Consent>, StoreError>;
+    /// Consumes an authorization code: `Claimed` exactly once, `Replayed` afterwards.
+    async fn claim_auth_code(
+        &self,
+        hash: &TokenHash,
+        now: UnixTime,
+    ) -> Result<Claim<AuthCode>, StoreError>;
+    /// Consumes a refresh token of a live family: `Claimed` exactly once, even under
+    /// concurrent claims; `Replayed` once consumed or when its family is revoked.
+    async fn claim_refresh_token(
+        &self,
+        hash: &TokenHash,
+        now: UnixTime,
+    ) -> Result<Claim<RefreshToken>, StoreError>;
+    /// A refresh token and whether it is still usable (unconsumed, family live).
+    async fn refresh_token(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<(RefreshToken, bool)>, StoreError>;
+    async fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError>;
+    async fn documents(&self, corp_id: &CorpId) -> Result<Vec<Document>, StoreError>;
 
     /// Creates a department under `parent_id` (which must exist) and returns its id.
     async fn create_department(

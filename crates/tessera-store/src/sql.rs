@@ -8,13 +8,18 @@
 
 use tessera_core::app::{App, AppKind};
 use tessera_core::audit::{AuditAction, AuditDraft, AuditEvent};
+use tessera_core::consent::Consent;
+use tessera_core::document::Document;
 use tessera_core::grant::OrgGrant;
+use tessera_core::grant_code::AuthCode;
 use tessera_core::ids::{ClientId, CorpId, Role, ScopeCode, UnionId, UserId};
 use tessera_core::installation::Installation;
 use tessera_core::member::{Member, MemberRole, User};
 use tessera_core::permission::{PermissionRequest, PermissionStatus};
+use tessera_core::refresh::RefreshToken;
 use tessera_core::scope::{Scope, ScopeIdentity, ScopeTier};
 use tessera_core::secret::SecretHash;
+use tessera_core::session::Session;
 use tessera_core::time::UnixTime;
 use tessera_core::token::{AccessToken, TokenKind};
 
@@ -180,6 +185,8 @@ pub fn token(
     issued_at: i64,
     expires_at: i64,
     revoked: bool,
+    scope_text: String,
+    family_id: Option<String>,
 ) -> Result<AccessToken, StoreError> {
     Ok(AccessToken {
         hash: hash(&token_hash)?,
@@ -190,6 +197,8 @@ pub fn token(
         issued_at: UnixTime(issued_at),
         expires_at: UnixTime(expires_at),
         revoked,
+        scopes: scopes(&scope_text)?,
+        family_id,
     })
 }
 
@@ -217,6 +226,118 @@ pub fn audit_event(
         },
         prev_hash: hash(&prev_hash)?,
         hash: hash(&hash_hex)?,
+    })
+}
+
+/// Scopes as stored: codes joined by single spaces.
+pub fn scopes_text(scopes: &[ScopeCode]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn scopes(text: &str) -> Result<Vec<ScopeCode>, StoreError> {
+    text.split(' ')
+        .filter(|s| !s.is_empty())
+        .map(|s| scope_code(s.to_owned()))
+        .collect()
+}
+
+pub fn consent(
+    union_id: String,
+    client_id: String,
+    scope_text: String,
+    granted_at: i64,
+) -> Result<Consent, StoreError> {
+    Ok(Consent {
+        union_id: union(union_id)?,
+        client_id: client(client_id)?,
+        scopes: scopes(&scope_text)?.into_iter().collect(),
+        granted_at: UnixTime(granted_at),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn auth_code(
+    code_hash: String,
+    client_id: String,
+    union_id: String,
+    corp_id: Option<String>,
+    redirect_uri: String,
+    scope_text: String,
+    code_challenge: Option<String>,
+    expires_at: i64,
+    family_id: String,
+) -> Result<AuthCode, StoreError> {
+    Ok(AuthCode {
+        hash: hash(&code_hash)?,
+        client_id: client(client_id)?,
+        union_id: union(union_id)?,
+        corp_id: corp_id.map(corp).transpose()?,
+        redirect_uri,
+        scopes: scopes(&scope_text)?,
+        code_challenge,
+        expires_at: UnixTime(expires_at),
+        family_id,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn refresh_token(
+    token_hash: String,
+    family_id: String,
+    client_id: String,
+    union_id: String,
+    corp_id: Option<String>,
+    scope_text: String,
+    issued_at: i64,
+    expires_at: i64,
+) -> Result<RefreshToken, StoreError> {
+    Ok(RefreshToken {
+        hash: hash(&token_hash)?,
+        family_id,
+        client_id: client(client_id)?,
+        union_id: union(union_id)?,
+        corp_id: corp_id.map(corp).transpose()?,
+        scopes: scopes(&scope_text)?,
+        issued_at: UnixTime(issued_at),
+        expires_at: UnixTime(expires_at),
+    })
+}
+
+pub fn session(
+    session_hash: String,
+    union_id: String,
+    created_at: i64,
+    expires_at: i64,
+) -> Result<Session, StoreError> {
+    Ok(Session {
+        hash: hash(&session_hash)?,
+        union_id: union(union_id)?,
+        created_at: UnixTime(created_at),
+        expires_at: UnixTime(expires_at),
+    })
+}
+
+pub fn readers_json(readers: &[UserId]) -> Result<String, StoreError> {
+    serde_json::to_string(readers).map_err(|e| corrupt("readers", e))
+}
+
+pub fn document(
+    corp_id: String,
+    doc_id: i64,
+    title: String,
+    body: String,
+    readers: String,
+) -> Result<Document, StoreError> {
+    Ok(Document {
+        corp_id: corp(corp_id)?,
+        doc_id,
+        title,
+        body,
+        readers: serde_json::from_str(&readers).map_err(|e| corrupt("readers", e))?,
     })
 }
 
@@ -370,8 +491,8 @@ macro_rules! sql_store {
                 }
                 Change::InsertToken(t) => {
                     ::sqlx::query(
-                        "INSERT INTO access_tokens (token_hash, kind, client_id, corp_id, union_id, issued_at, expires_at, revoked)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                        "INSERT INTO access_tokens (token_hash, kind, client_id, corp_id, union_id, issued_at, expires_at, revoked, scopes, family_id)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                     )
                     .bind(t.hash.to_hex())
                     .bind(t.kind.as_str())
@@ -381,9 +502,152 @@ macro_rules! sql_store {
                     .bind(t.issued_at.0)
                     .bind(t.expires_at.0)
                     .bind(t.revoked)
+                    .bind(sql::scopes_text(&t.scopes))
+                    .bind(t.family_id.as_deref())
                     .execute(&mut **tx)
                     .await
                     .map_err(map_err)?;
+                }
+                Change::PutConsent(c) => {
+                    let scopes: Vec<_> = c.scopes.iter().cloned().collect();
+                    ::sqlx::query(
+                        "INSERT INTO consents (union_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (union_id, client_id) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at",
+                    )
+                    .bind(c.union_id.as_str())
+                    .bind(c.client_id.as_str())
+                    .bind(sql::scopes_text(&scopes))
+                    .bind(c.granted_at.0)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                Change::DeleteConsent { union_id, client_id } => {
+                    ::sqlx::query("DELETE FROM consents WHERE union_id = $1 AND client_id = $2")
+                        .bind(union_id.as_str())
+                        .bind(client_id.as_str())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                }
+                Change::InsertAuthCode(c) => {
+                    ::sqlx::query(
+                        "INSERT INTO auth_codes (code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(c.hash.to_hex())
+                    .bind(c.client_id.as_str())
+                    .bind(c.union_id.as_str())
+                    .bind(c.corp_id.as_ref().map(|c| c.as_str()))
+                    .bind(&c.redirect_uri)
+                    .bind(sql::scopes_text(&c.scopes))
+                    .bind(c.code_challenge.as_deref())
+                    .bind(c.expires_at.0)
+                    .bind(&c.family_id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                Change::InsertFamily { family_id, client_id, union_id } => {
+                    ::sqlx::query(
+                        "INSERT INTO token_families (family_id, client_id, union_id, created_at) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(family_id)
+                    .bind(client_id.as_str())
+                    .bind(union_id.as_str())
+                    .bind(at.0)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                Change::InsertRefreshToken(r) => {
+                    ::sqlx::query(
+                        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, union_id, corp_id, scopes, issued_at, expires_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(r.hash.to_hex())
+                    .bind(&r.family_id)
+                    .bind(r.client_id.as_str())
+                    .bind(r.union_id.as_str())
+                    .bind(r.corp_id.as_ref().map(|c| c.as_str()))
+                    .bind(sql::scopes_text(&r.scopes))
+                    .bind(r.issued_at.0)
+                    .bind(r.expires_at.0)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                Change::RevokeFamily { family_id } => {
+                    ::sqlx::query("UPDATE token_families SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+                        .bind(at.0)
+                        .bind(family_id)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                }
+                Change::RevokeUserTokens { union_id, client_id } => {
+                    ::sqlx::query(
+                        "UPDATE token_families SET revoked_at = $1 WHERE union_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+                    )
+                    .bind(at.0)
+                    .bind(union_id.as_str())
+                    .bind(client_id.as_str())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                Change::RevokeToken { hash } => {
+                    ::sqlx::query("UPDATE access_tokens SET revoked = $1 WHERE token_hash = $2")
+                        .bind(true)
+                        .bind(hash.to_hex())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                }
+                Change::InsertSession(s) => {
+                    ::sqlx::query(
+                        "INSERT INTO sessions (session_hash, union_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(s.hash.to_hex())
+                    .bind(s.union_id.as_str())
+                    .bind(s.created_at.0)
+                    .bind(s.expires_at.0)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                Change::DeleteSession { hash } => {
+                    ::sqlx::query("DELETE FROM sessions WHERE session_hash = $1")
+                        .bind(hash.to_hex())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                }
+                Change::InsertDocument(d) => {
+                    let readers: Vec<_> = d.readers.iter().cloned().collect();
+                    ::sqlx::query(
+                        "INSERT INTO documents (corp_id, doc_id, title, body, readers) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(d.corp_id.as_str())
+                    .bind(d.doc_id)
+                    .bind(&d.title)
+                    .bind(&d.body)
+                    .bind(sql::readers_json(&readers)?)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                Change::SetDocumentReaders { corp_id, doc_id, readers } => {
+                    let done = ::sqlx::query("UPDATE documents SET readers = $1 WHERE corp_id = $2 AND doc_id = $3")
+                        .bind(sql::readers_json(readers)?)
+                        .bind(corp_id.as_str())
+                        .bind(*doc_id)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                    if done.rows_affected() == 0 {
+                        return Err($crate::StoreError::NotFound(format!("document {doc_id}")));
+                    }
                 }
                 Change::Audit(draft) => {
                     let (last_seq, last_hash) = match head {
@@ -446,6 +710,21 @@ macro_rules! sql_store {
                 )
             })
             .transpose()
+        }
+
+        fn decode_refresh(
+            r: &<$db as ::sqlx::Database>::Row,
+        ) -> Result<::tessera_core::refresh::RefreshToken, $crate::StoreError> {
+            $crate::sql::refresh_token(
+                get(r, "token_hash")?,
+                get(r, "family_id")?,
+                get(r, "client_id")?,
+                get(r, "union_id")?,
+                get(r, "corp_id")?,
+                get(r, "scopes")?,
+                get(r, "issued_at")?,
+                get(r, "expires_at")?,
+            )
         }
 
         #[::async_trait::async_trait]
@@ -652,7 +931,10 @@ macro_rules! sql_store {
                 hash: &::tessera_core::secret::TokenHash,
             ) -> Result<Option<::tessera_core::token::AccessToken>, $crate::StoreError> {
                 let row = ::sqlx::query(
-                    "SELECT token_hash, kind, client_id, corp_id, union_id, issued_at, expires_at, revoked FROM access_tokens WHERE token_hash = $1",
+                    "SELECT t.token_hash, t.kind, t.client_id, t.corp_id, t.union_id, t.issued_at, t.expires_at,
+                            t.revoked OR f.revoked_at IS NOT NULL AS revoked, t.scopes, t.family_id
+                     FROM access_tokens t LEFT JOIN token_families f ON f.family_id = t.family_id
+                     WHERE t.token_hash = $1",
                 )
                 .bind(hash.to_hex())
                 .fetch_optional(&self.pool)
@@ -668,6 +950,8 @@ macro_rules! sql_store {
                         get(&r, "issued_at")?,
                         get(&r, "expires_at")?,
                         get(&r, "revoked")?,
+                        get(&r, "scopes")?,
+                        get(&r, "family_id")?,
                     )
                 })
                 .transpose()
@@ -702,6 +986,167 @@ macro_rules! sql_store {
                             get(r, "prev_hash")?,
                             get(r, "hash")?,
                         )
+                    })
+                    .collect()
+            }
+
+            async fn consent(
+                &self,
+                union_id: &::tessera_core::ids::UnionId,
+                client_id: &::tessera_core::ids::ClientId,
+            ) -> Result<Option<::tessera_core::consent::Consent>, $crate::StoreError> {
+                let row = ::sqlx::query(
+                    "SELECT union_id, client_id, scopes, granted_at FROM consents WHERE union_id = $1 AND client_id = $2",
+                )
+                .bind(union_id.as_str())
+                .bind(client_id.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                row.map(|r| {
+                    $crate::sql::consent(get(&r, "union_id")?, get(&r, "client_id")?, get(&r, "scopes")?, get(&r, "granted_at")?)
+                })
+                .transpose()
+            }
+
+            async fn consents_of(
+                &self,
+                union_id: &::tessera_core::ids::UnionId,
+            ) -> Result<Vec<::tessera_core::consent::Consent>, $crate::StoreError> {
+                let rows = ::sqlx::query(
+                    "SELECT union_id, client_id, scopes, granted_at FROM consents WHERE union_id = $1 ORDER BY client_id",
+                )
+                .bind(union_id.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter()
+                    .map(|r| {
+                        $crate::sql::consent(get(r, "union_id")?, get(r, "client_id")?, get(r, "scopes")?, get(r, "granted_at")?)
+                    })
+                    .collect()
+            }
+
+            async fn claim_auth_code(
+                &self,
+                hash: &::tessera_core::secret::TokenHash,
+                now: ::tessera_core::time::UnixTime,
+            ) -> Result<::tessera_core::refresh::Claim<::tessera_core::grant_code::AuthCode>, $crate::StoreError> {
+                use ::tessera_core::refresh::Claim;
+                let decode = |r: &<$db as ::sqlx::Database>::Row| {
+                    $crate::sql::auth_code(
+                        get(r, "code_hash")?,
+                        get(r, "client_id")?,
+                        get(r, "union_id")?,
+                        get(r, "corp_id")?,
+                        get(r, "redirect_uri")?,
+                        get(r, "scopes")?,
+                        get(r, "code_challenge")?,
+                        get(r, "expires_at")?,
+                        get(r, "family_id")?,
+                    )
+                };
+                let claimed = ::sqlx::query(
+                    "UPDATE auth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL
+                     RETURNING code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id",
+                )
+                .bind(now.0)
+                .bind(hash.to_hex())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                if let Some(r) = claimed {
+                    return Ok(Claim::Claimed(decode(&r)?));
+                }
+                let seen = ::sqlx::query(
+                    "SELECT code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id
+                     FROM auth_codes WHERE code_hash = $1",
+                )
+                .bind(hash.to_hex())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                Ok(match seen {
+                    Some(r) => Claim::Replayed(decode(&r)?),
+                    None => Claim::Unknown,
+                })
+            }
+
+            async fn claim_refresh_token(
+                &self,
+                hash: &::tessera_core::secret::TokenHash,
+                now: ::tessera_core::time::UnixTime,
+            ) -> Result<::tessera_core::refresh::Claim<::tessera_core::refresh::RefreshToken>, $crate::StoreError> {
+                use ::tessera_core::refresh::Claim;
+                let claimed = ::sqlx::query(
+                    "UPDATE refresh_tokens SET used_at = $1
+                     WHERE token_hash = $2 AND used_at IS NULL
+                       AND NOT EXISTS (SELECT 1 FROM token_families f
+                                       WHERE f.family_id = refresh_tokens.family_id AND f.revoked_at IS NOT NULL)
+                     RETURNING token_hash, family_id, client_id, union_id, corp_id, scopes, issued_at, expires_at",
+                )
+                .bind(now.0)
+                .bind(hash.to_hex())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                if let Some(r) = claimed {
+                    return Ok(Claim::Claimed(decode_refresh(&r)?));
+                }
+                Ok(match self.refresh_token(hash).await? {
+                    Some((token, _)) => Claim::Replayed(token),
+                    None => Claim::Unknown,
+                })
+            }
+
+            async fn refresh_token(
+                &self,
+                hash: &::tessera_core::secret::TokenHash,
+            ) -> Result<Option<(::tessera_core::refresh::RefreshToken, bool)>, $crate::StoreError> {
+                let row = ::sqlx::query(
+                    "SELECT r.token_hash, r.family_id, r.client_id, r.union_id, r.corp_id, r.scopes, r.issued_at, r.expires_at,
+                            r.used_at IS NULL AND f.revoked_at IS NULL AS usable
+                     FROM refresh_tokens r JOIN token_families f ON f.family_id = r.family_id
+                     WHERE r.token_hash = $1",
+                )
+                .bind(hash.to_hex())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                row.map(|r| Ok((decode_refresh(&r)?, get::<bool>(&r, "usable")?))).transpose()
+            }
+
+            async fn session(
+                &self,
+                hash: &::tessera_core::secret::TokenHash,
+            ) -> Result<Option<::tessera_core::session::Session>, $crate::StoreError> {
+                let row = ::sqlx::query(
+                    "SELECT session_hash, union_id, created_at, expires_at FROM sessions WHERE session_hash = $1",
+                )
+                .bind(hash.to_hex())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                row.map(|r| {
+                    $crate::sql::session(get(&r, "session_hash")?, get(&r, "union_id")?, get(&r, "created_at")?, get(&r, "expires_at")?)
+                })
+                .transpose()
+            }
+
+            async fn documents(
+                &self,
+                corp_id: &::tessera_core::ids::CorpId,
+            ) -> Result<Vec<::tessera_core::document::Document>, $crate::StoreError> {
+                let rows = ::sqlx::query(
+                    "SELECT corp_id, doc_id, title, body, readers FROM documents WHERE corp_id = $1 ORDER BY doc_id",
+                )
+                .bind(corp_id.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter()
+                    .map(|r| {
+                        $crate::sql::document(get(r, "corp_id")?, get(r, "doc_id")?, get(r, "title")?, get(r, "body")?, get(r, "readers")?)
                     })
                     .collect()
             }
