@@ -31,9 +31,7 @@ impl AppKind {
             "third_party_personal" => Ok(AppKind::ThirdPartyPersonal),
             other => Err(DomainError::InvalidField {
                 field: "kind",
-                reason: format!(
-                    "{other:?} is not one of internal, third_party_enterprise, third_party_personal"
-                ),
+                reason: format!("{other:?} is not one of internal, third_party_enterprise, third_party_personal"),
             }),
         }
     }
@@ -48,6 +46,9 @@ pub struct App {
     /// Keyed hash of the client secret; the secret itself is never stored.
     pub secret_hash: SecretHash,
     pub redirect_uris: Vec<String>,
+    /// A public client (a native or browser app) cannot keep a secret: it authenticates with
+    /// its client id alone and must use PKCE.
+    pub public_client: bool,
 }
 
 /// Checks a redirect URI: absolute http(s) URL without a fragment.

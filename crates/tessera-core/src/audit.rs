@@ -98,13 +98,7 @@ pub fn chain_hash(prev: &SecretHash, seq: i64, at: UnixTime, draft: &AuditDraft)
     buf.extend_from_slice(&seq.to_be_bytes());
     buf.extend_from_slice(&at.0.to_be_bytes());
     let corp = draft.corp_id.as_ref().map(|c| c.as_str()).unwrap_or("");
-    for field in [
-        corp,
-        draft.actor.as_str(),
-        draft.action.as_str(),
-        draft.target.as_str(),
-        draft.detail.as_str(),
-    ] {
+    for field in [corp, draft.actor.as_str(), draft.action.as_str(), draft.target.as_str(), draft.detail.as_str()] {
         // Length-prefixed so that moving bytes between fields changes the hash.
         buf.extend_from_slice(&(field.len() as u64).to_be_bytes());
         buf.extend_from_slice(field.as_bytes());
@@ -115,13 +109,7 @@ pub fn chain_hash(prev: &SecretHash, seq: i64, at: UnixTime, draft: &AuditDraft)
 /// Seals a draft as the event after `prev_hash`.
 pub fn seal(prev_hash: SecretHash, seq: i64, at: UnixTime, draft: AuditDraft) -> AuditEvent {
     let hash = chain_hash(&prev_hash, seq, at, &draft);
-    AuditEvent {
-        seq,
-        at,
-        draft,
-        prev_hash,
-        hash,
-    }
+    AuditEvent { seq, at, draft, prev_hash, hash }
 }
 
 /// Where a chain is broken.
@@ -137,22 +125,13 @@ pub fn verify_chain(events: &[AuditEvent]) -> Result<(), ChainBreak> {
     let mut prev = GENESIS;
     for (expected_seq, ev) in (1..).zip(events) {
         if ev.seq != expected_seq {
-            return Err(ChainBreak {
-                seq: ev.seq,
-                what: "sequence gap",
-            });
+            return Err(ChainBreak { seq: ev.seq, what: "sequence gap" });
         }
         if ev.prev_hash != prev {
-            return Err(ChainBreak {
-                seq: ev.seq,
-                what: "previous hash does not match",
-            });
+            return Err(ChainBreak { seq: ev.seq, what: "previous hash does not match" });
         }
         if chain_hash(&prev, ev.seq, ev.at, &ev.draft) != ev.hash {
-            return Err(ChainBreak {
-                seq: ev.seq,
-                what: "event altered",
-            });
+            return Err(ChainBreak { seq: ev.seq, what: "event altered" });
         }
         prev = ev.hash;
     }

@@ -16,112 +16,33 @@ struct Entry {
     description: &'static str,
 }
 
-const fn e(
-    code: &'static str,
-    tier: ScopeTier,
-    identity: ScopeIdentity,
-    description: &'static str,
-) -> Entry {
-    Entry {
-        code,
-        tier,
-        role: None,
-        open: true,
-        identity,
-        description,
-    }
+const fn e(code: &'static str, tier: ScopeTier, identity: ScopeIdentity, description: &'static str) -> Entry {
+    Entry { code, tier, role: None, open: true, identity, description }
 }
 
-const fn sensitive(
-    code: &'static str,
-    role: &'static str,
-    open: bool,
-    description: &'static str,
-) -> Entry {
-    Entry {
-        code,
-        tier: ScopeTier::Sensitive,
-        role: Some(role),
-        open,
-        identity: ScopeIdentity::Both,
-        description,
-    }
+const fn sensitive(code: &'static str, role: &'static str, open: bool, description: &'static str) -> Entry {
+    Entry { code, tier: ScopeTier::Sensitive, role: Some(role), open, identity: ScopeIdentity::Both, description }
 }
 
 use ScopeIdentity::{App, Both, User};
 use ScopeTier::{Basic, Standard};
 
 const BUILTIN: &[Entry] = &[
-    e(
-        "qyapi_base",
-        Basic,
-        Both,
-        "Basic permission required to call enterprise APIs",
-    ),
-    e(
-        "qyapi_get_member",
-        Standard,
-        Both,
-        "Read member details in the contacts",
-    ),
-    e(
-        "Contact.User.Read",
-        Standard,
-        Both,
-        "Read a user's personal contact information",
-    ),
-    sensitive(
-        "qyapi_manage_addresslist",
-        Role::CONTACTS_ADMIN,
-        true,
-        "Contacts data management permission",
-    ),
-    sensitive(
-        "Notable.Base.Write",
-        Role::DOCS_ADMIN,
-        false,
-        "DingTalk AI Table write permission",
-    ),
-    sensitive(
-        "Notable.Base.Read",
-        Role::DOCS_ADMIN,
-        false,
-        "DingTalk AI Table read permission",
-    ),
-    e(
-        "im:message:send_as",
-        Standard,
-        Both,
-        "Send messages as the user or the bot",
-    ),
-    e(
-        "im:message:receive",
-        Standard,
-        App,
-        "Receive messages sent to the bot",
-    ),
+    e("qyapi_base", Basic, Both, "Basic permission required to call enterprise APIs"),
+    e("qyapi_get_member", Standard, Both, "Read member details in the contacts"),
+    e("Contact.User.Read", Standard, Both, "Read a user's personal contact information"),
+    sensitive("qyapi_manage_addresslist", Role::CONTACTS_ADMIN, true, "Contacts data management permission"),
+    sensitive("Notable.Base.Write", Role::DOCS_ADMIN, false, "DingTalk AI Table write permission"),
+    sensitive("Notable.Base.Read", Role::DOCS_ADMIN, false, "DingTalk AI Table read permission"),
+    e("im:message:send_as", Standard, Both, "Send messages as the user or the bot"),
+    e("im:message:receive", Standard, App, "Receive messages sent to the bot"),
     e("doc:readonly", Standard, Both, "Read documents"),
     e("doc:upload", Standard, Both, "Upload documents"),
     e("doc:create", Standard, Both, "Create documents"),
     e("bitable:readonly", Standard, Both, "Read Bitable tables"),
-    e(
-        "bitable:create",
-        Standard,
-        Both,
-        "Create Bitable tables and records",
-    ),
-    e(
-        "calendar:readonly",
-        Standard,
-        User,
-        "Read calendars and events",
-    ),
-    e(
-        "calendar:event:create",
-        Standard,
-        User,
-        "Create calendar events",
-    ),
+    e("bitable:create", Standard, Both, "Create Bitable tables and records"),
+    e("calendar:readonly", Standard, User, "Read calendars and events"),
+    e("calendar:event:create", Standard, User, "Create calendar events"),
     e("task:readonly", Standard, User, "Read tasks"),
     e("task:create", Standard, User, "Create tasks"),
     e("drive:readonly", Standard, Both, "Read files in the drive"),

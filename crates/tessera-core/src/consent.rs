@@ -27,10 +27,7 @@ pub struct Consent {
 /// Parses a space-separated scope string (RFC 6749 §3.3): single spaces between codes; an
 /// empty string, doubled, leading or trailing spaces or other whitespace are refused.
 pub fn parse_scope_string(s: &str) -> Result<Vec<ScopeCode>, DomainError> {
-    let bad = |reason: &str| DomainError::InvalidField {
-        field: "scope",
-        reason: reason.into(),
-    };
+    let bad = |reason: &str| DomainError::InvalidField { field: "scope", reason: reason.into() };
     if s.is_empty() {
         return Err(bad("is empty"));
     }
@@ -64,10 +61,7 @@ pub fn check_requestable(
         .filter(|code| !is_protocol_scope(code))
         .filter(|code| match catalog.get(*code) {
             None => true,
-            Some(s) => {
-                s.identity == ScopeIdentity::App
-                    || (s.tier != ScopeTier::Basic && !enabled.contains(*code))
-            }
+            Some(s) => s.identity == ScopeIdentity::App || (s.tier != ScopeTier::Basic && !enabled.contains(*code)),
         })
         .map(|c| c.to_string())
         .collect();
@@ -82,10 +76,7 @@ pub fn check_requestable(
 }
 
 /// The requested scopes the user has not consented to yet (protocol scopes need no consent).
-pub fn not_yet_consented<'a>(
-    requested: &'a [ScopeCode],
-    consent: Option<&Consent>,
-) -> Vec<&'a ScopeCode> {
+pub fn not_yet_consented<'a>(requested: &'a [ScopeCode], consent: Option<&Consent>) -> Vec<&'a ScopeCode> {
     requested
         .iter()
         .filter(|c| !is_protocol_scope(c))
@@ -105,43 +96,18 @@ mod tests {
     #[test]
     fn scope_strings_are_single_space_separated() {
         assert_eq!(codes("openid Contact.User.Read openid").len(), 2);
-        for bad in [
-            "",
-            " openid",
-            "openid ",
-            "openid  corpid",
-            "openid\tcorpid",
-            "a\"b",
-        ] {
+        for bad in ["", " openid", "openid ", "openid  corpid", "openid\tcorpid", "a\"b"] {
             assert!(parse_scope_string(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn only_enabled_user_scopes_and_protocol_scopes_are_requestable() {
-        let catalog: HashMap<_, _> = builtin_scopes()
-            .into_iter()
-            .map(|s| (s.code.clone(), s))
-            .collect();
-        let enabled: HashSet<_> = codes("Contact.User.Read im:message:receive")
-            .into_iter()
-            .collect();
-        check_requestable(
-            &codes("openid corpid Contact.User.Read qyapi_base"),
-            &catalog,
-            &enabled,
-        )
-        .unwrap();
-        let err = check_requestable(
-            &codes("openid qyapi_get_member no.such"),
-            &catalog,
-            &enabled,
-        )
-        .unwrap_err();
-        assert!(
-            err.to_string().contains("qyapi_get_member, no.such"),
-            "{err}"
-        );
+        let catalog: HashMap<_, _> = builtin_scopes().into_iter().map(|s| (s.code.clone(), s)).collect();
+        let enabled: HashSet<_> = codes("Contact.User.Read im:message:receive").into_iter().collect();
+        check_requestable(&codes("openid corpid Contact.User.Read qyapi_base"), &catalog, &enabled).unwrap();
+        let err = check_requestable(&codes("openid qyapi_get_member no.such"), &catalog, &enabled).unwrap_err();
+        assert!(err.to_string().contains("qyapi_get_member, no.such"), "{err}");
         // App-identity scopes are never granted by a user.
         assert!(check_requestable(&codes("im:message:receive"), &catalog, &enabled).is_err());
     }
@@ -155,10 +121,7 @@ mod tests {
             granted_at: UnixTime(0),
         };
         let req = codes("openid Contact.User.Read doc:readonly");
-        let new: Vec<_> = not_yet_consented(&req, Some(&consent))
-            .into_iter()
-            .map(|c| c.as_str())
-            .collect();
+        let new: Vec<_> = not_yet_consented(&req, Some(&consent)).into_iter().map(|c| c.as_str()).collect();
         assert_eq!(new, ["doc:readonly"]);
         assert_eq!(not_yet_consented(&req, None).len(), 2);
     }

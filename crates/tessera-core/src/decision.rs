@@ -88,20 +88,15 @@ pub fn decide(
     let missing: Vec<MissingScope> = required
         .iter()
         .filter_map(|code| {
-            missing_reason(code, catalog.get(code), app, user).map(|reason| MissingScope {
-                scope: code.clone(),
-                reason,
-            })
+            missing_reason(code, catalog.get(code), app, user)
+                .map(|reason| MissingScope { scope: code.clone(), reason })
         })
         .collect();
     let resource_forbidden = user.is_some_and(|u| !u.resource_allowed);
     if missing.is_empty() && !resource_forbidden {
         Decision::Allow
     } else {
-        Decision::Deny {
-            missing,
-            resource_forbidden,
-        }
+        Decision::Deny { missing, resource_forbidden }
     }
 }
 
@@ -136,10 +131,7 @@ mod tests {
     use crate::catalog::builtin_scopes;
 
     fn catalog() -> HashMap<ScopeCode, Scope> {
-        builtin_scopes()
-            .into_iter()
-            .map(|s| (s.code.clone(), s))
-            .collect()
+        builtin_scopes().into_iter().map(|s| (s.code.clone(), s)).collect()
     }
 
     fn codes(list: &[&str]) -> Vec<ScopeCode> {
@@ -161,30 +153,19 @@ mod tests {
     fn denied(d: Decision) -> Vec<(String, DenyReason)> {
         match d {
             Decision::Allow => panic!("expected a denial"),
-            Decision::Deny { missing, .. } => missing
-                .into_iter()
-                .map(|m| (m.scope.to_string(), m.reason))
-                .collect(),
+            Decision::Deny { missing, .. } => missing.into_iter().map(|m| (m.scope.to_string(), m.reason)).collect(),
         }
     }
 
     #[test]
     fn allows_when_every_scope_is_held() {
-        let d = decide(
-            &codes(&["qyapi_get_member", "qyapi_manage_addresslist"]),
-            &catalog(),
-            &standing(),
-            None,
-        );
+        let d = decide(&codes(&["qyapi_get_member", "qyapi_manage_addresslist"]), &catalog(), &standing(), None);
         assert_eq!(d, Decision::Allow);
     }
 
     #[test]
     fn basic_scopes_need_no_request_but_need_installation() {
-        let mut s = AppStanding {
-            installed: true,
-            ..AppStanding::default()
-        };
+        let mut s = AppStanding { installed: true, ..AppStanding::default() };
         assert!(decide(&codes(&["qyapi_base"]), &catalog(), &s, None).is_allowed());
         s.installed = false;
         assert_eq!(
@@ -195,25 +176,14 @@ mod tests {
 
     #[test]
     fn app_scope_not_enabled() {
-        let d = decide(
-            &codes(&["Contact.User.Read", "qyapi_get_member"]),
-            &catalog(),
-            &standing(),
-            None,
-        );
-        assert_eq!(
-            denied(d),
-            [("Contact.User.Read".into(), DenyReason::AppScopeNotEnabled)]
-        );
+        let d = decide(&codes(&["Contact.User.Read", "qyapi_get_member"]), &catalog(), &standing(), None);
+        assert_eq!(denied(d), [("Contact.User.Read".into(), DenyReason::AppScopeNotEnabled)]);
     }
 
     #[test]
     fn unknown_scopes_are_not_enabled() {
         let d = decide(&codes(&["no.such.scope"]), &catalog(), &standing(), None);
-        assert_eq!(
-            denied(d),
-            [("no.such.scope".into(), DenyReason::AppScopeNotEnabled)]
-        );
+        assert_eq!(denied(d), [("no.such.scope".into(), DenyReason::AppScopeNotEnabled)]);
     }
 
     #[test]
@@ -221,90 +191,40 @@ mod tests {
         let mut s = standing();
         s.installed = false;
         let d = decide(&codes(&["qyapi_get_member"]), &catalog(), &s, None);
-        assert_eq!(
-            denied(d),
-            [("qyapi_get_member".into(), DenyReason::AppNotInstalled)]
-        );
+        assert_eq!(denied(d), [("qyapi_get_member".into(), DenyReason::AppNotInstalled)]);
     }
 
     #[test]
     fn org_not_authorized_for_sensitive_scope() {
         let mut s = standing();
         s.org_granted.clear();
-        let d = decide(
-            &codes(&["qyapi_get_member", "qyapi_manage_addresslist"]),
-            &catalog(),
-            &s,
-            None,
-        );
-        assert_eq!(
-            denied(d),
-            [(
-                "qyapi_manage_addresslist".into(),
-                DenyReason::OrgNotAuthorized
-            )]
-        );
+        let d = decide(&codes(&["qyapi_get_member", "qyapi_manage_addresslist"]), &catalog(), &s, None);
+        assert_eq!(denied(d), [("qyapi_manage_addresslist".into(), DenyReason::OrgNotAuthorized)]);
     }
 
     #[test]
     fn user_not_consented() {
-        let user = UserStanding {
-            consented: set(&["qyapi_get_member"]),
-            resource_allowed: true,
-        };
-        let d = decide(
-            &codes(&["qyapi_get_member", "qyapi_manage_addresslist"]),
-            &catalog(),
-            &standing(),
-            Some(&user),
-        );
-        assert_eq!(
-            denied(d),
-            [(
-                "qyapi_manage_addresslist".into(),
-                DenyReason::UserNotConsented
-            )]
-        );
+        let user = UserStanding { consented: set(&["qyapi_get_member"]), resource_allowed: true };
+        let d = decide(&codes(&["qyapi_get_member", "qyapi_manage_addresslist"]), &catalog(), &standing(), Some(&user));
+        assert_eq!(denied(d), [("qyapi_manage_addresslist".into(), DenyReason::UserNotConsented)]);
     }
 
     #[test]
     fn resource_forbidden_for_the_user() {
-        let user = UserStanding {
-            consented: set(&["qyapi_get_member"]),
-            resource_allowed: false,
-        };
-        let d = decide(
-            &codes(&["qyapi_get_member"]),
-            &catalog(),
-            &standing(),
-            Some(&user),
-        );
-        assert_eq!(
-            d,
-            Decision::Deny {
-                missing: vec![],
-                resource_forbidden: true
-            }
-        );
+        let user = UserStanding { consented: set(&["qyapi_get_member"]), resource_allowed: false };
+        let d = decide(&codes(&["qyapi_get_member"]), &catalog(), &standing(), Some(&user));
+        assert_eq!(d, Decision::Deny { missing: vec![], resource_forbidden: true });
     }
 
     #[test]
     fn the_first_failing_reason_is_reported_per_scope() {
         // Not enabled wins over not installed; every missing scope is listed in route order.
         let s = AppStanding::default();
-        let d = decide(
-            &codes(&["qyapi_manage_addresslist", "qyapi_base"]),
-            &catalog(),
-            &s,
-            None,
-        );
+        let d = decide(&codes(&["qyapi_manage_addresslist", "qyapi_base"]), &catalog(), &s, None);
         assert_eq!(
             denied(d),
             [
-                (
-                    "qyapi_manage_addresslist".into(),
-                    DenyReason::AppScopeNotEnabled
-                ),
+                ("qyapi_manage_addresslist".into(), DenyReason::AppScopeNotEnabled),
                 ("qyapi_base".into(), DenyReason::AppNotInstalled),
             ]
         );

@@ -20,29 +20,13 @@ pub enum DomainError {
     #[error("unknown scope {0}")]
     UnknownScope(ScopeCode),
     #[error("scope {scope} is {tier} and cannot be {action}")]
-    WrongTier {
-        scope: ScopeCode,
-        tier: &'static str,
-        action: &'static str,
-    },
+    WrongTier { scope: ScopeCode, tier: &'static str, action: &'static str },
     #[error("scope {scope} is not enabled for app {client_id}")]
-    ScopeNotEnabled {
-        client_id: ClientId,
-        scope: ScopeCode,
-    },
+    ScopeNotEnabled { client_id: ClientId, scope: ScopeCode },
     #[error("app {client_id} is not installed in {corp_id}")]
-    NotInstalled {
-        client_id: ClientId,
-        corp_id: CorpId,
-    },
-    #[error(
-        "authorizing {scope} needs a member holding the org-wide role {role}; {user_id} does not hold it"
-    )]
-    RoleRequired {
-        scope: ScopeCode,
-        role: Role,
-        user_id: UserId,
-    },
+    NotInstalled { client_id: ClientId, corp_id: CorpId },
+    #[error("authorizing {scope} needs a member holding the org-wide role {role}; {user_id} does not hold it")]
+    RoleRequired { scope: ScopeCode, role: Role, user_id: UserId },
     #[error("a {kind} app cannot get this kind of token")]
     WrongAppKind { kind: &'static str },
     #[error("{0}")]

@@ -134,6 +134,9 @@ pub struct FixtureApp {
     pub redirect_uris: Vec<String>,
     #[serde(default)]
     pub enabled_scopes: Vec<ScopeCode>,
+    /// A public client (no secret it could keep; PKCE required).
+    #[serde(default)]
+    pub public_client: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -194,22 +197,13 @@ fn conflict(msg: String) -> DomainError {
 
 fn check_text(field: &'static str, s: &str) -> Result<(), DomainError> {
     if s.trim().is_empty() || s.len() > MAX_TEXT_LEN {
-        return Err(DomainError::InvalidField {
-            field,
-            reason: format!("must be 1 to {MAX_TEXT_LEN} characters"),
-        });
+        return Err(DomainError::InvalidField { field, reason: format!("must be 1 to {MAX_TEXT_LEN} characters") });
     }
     Ok(())
 }
 
 fn audit(corp: Option<&CorpId>, action: AuditAction, target: String) -> Change {
-    Change::Audit(AuditDraft {
-        corp_id: corp.cloned(),
-        actor: ACTOR.into(),
-        action,
-        target,
-        detail: String::new(),
-    })
+    Change::Audit(AuditDraft { corp_id: corp.cloned(), actor: ACTOR.into(), action, target, detail: String::new() })
 }
 
 fn no_duplicates<'a, K: Eq + std::hash::Hash + std::fmt::Debug + 'a>(
@@ -237,19 +231,10 @@ pub fn plan(
     no_duplicates("user", fixture.users.iter().map(|u| &u.union_id))?;
     no_duplicates(
         "membership",
-        fixture
-            .users
-            .iter()
-            .flat_map(|u| u.memberships.iter().map(|m| (&m.corp_id, &m.user_id))),
+        fixture.users.iter().flat_map(|u| u.memberships.iter().map(|m| (&m.corp_id, &m.user_id))),
     )?;
     no_duplicates("app", fixture.apps.iter().map(|a| &a.client_id))?;
-    no_duplicates(
-        "installation",
-        fixture
-            .installations
-            .iter()
-            .map(|i| (&i.client_id, &i.corp_id)),
-    )?;
+    no_duplicates("installation", fixture.installations.iter().map(|i| (&i.client_id, &i.corp_id)))?;
 
     let mut out = Plan::default();
     let mut catalog = existing.catalog.clone();
@@ -257,9 +242,7 @@ pub fn plan(
     let orgs = plan_orgs(fixture, existing, &mut out)?;
     let members = plan_users(fixture, existing, &orgs, ctx, &mut out)?;
     let apps = plan_apps(fixture, existing, &orgs, &catalog, ctx, rng, &mut out)?;
-    plan_installations(
-        fixture, existing, &apps, &orgs, &members, &catalog, ctx, &mut out,
-    )?;
+    plan_installations(fixture, existing, &apps, &orgs, &members, &catalog, ctx, &mut out)?;
     plan_documents(fixture, existing, &members, &mut out)?;
     Ok(out)
 }
@@ -270,24 +253,15 @@ fn plan_documents(
     members: &HashMap<(CorpId, UserId), Member>,
     out: &mut Plan,
 ) -> Result<(), DomainError> {
-    no_duplicates(
-        "document",
-        fixture.documents.iter().map(|d| (&d.corp_id, d.doc_id)),
-    )?;
+    no_duplicates("document", fixture.documents.iter().map(|d| (&d.corp_id, d.doc_id)))?;
     for fd in &fixture.documents {
         check_text("document title", &fd.title)?;
         if fd.doc_id < 1 {
-            return Err(DomainError::InvalidField {
-                field: "doc_id",
-                reason: "must be positive".into(),
-            });
+            return Err(DomainError::InvalidField { field: "doc_id", reason: "must be positive".into() });
         }
         for reader in &fd.readers {
             if !members.contains_key(&(fd.corp_id.clone(), reader.clone())) {
-                return Err(DomainError::NotAMember {
-                    corp_id: fd.corp_id.clone(),
-                    user_id: reader.clone(),
-                });
+                return Err(DomainError::NotAMember { corp_id: fd.corp_id.clone(), user_id: reader.clone() });
             }
         }
         let doc = Document {
@@ -300,10 +274,7 @@ fn plan_documents(
         match existing.documents.get(&(fd.corp_id.clone(), fd.doc_id)) {
             Some(old) if *old == doc => {}
             Some(_) => {
-                return Err(conflict(format!(
-                    "document {} of {} exists with other contents",
-                    fd.doc_id, fd.corp_id
-                )));
+                return Err(conflict(format!("document {} of {} exists with other contents", fd.doc_id, fd.corp_id)));
             }
             None => out.changes.push(Change::InsertDocument(doc)),
         }
@@ -311,11 +282,7 @@ fn plan_documents(
     Ok(())
 }
 
-fn plan_scopes(
-    fixture: &Fixture,
-    catalog: &mut HashMap<ScopeCode, Scope>,
-    out: &mut Plan,
-) -> Result<(), DomainError> {
+fn plan_scopes(fixture: &Fixture, catalog: &mut HashMap<ScopeCode, Scope>, out: &mut Plan) -> Result<(), DomainError> {
     for fs in &fixture.scopes {
         check_text("description", &fs.description)?;
         let scope = Scope {
@@ -331,18 +298,11 @@ fn plan_scopes(
         match catalog.get(&fs.code) {
             Some(old) if *old == scope => {}
             Some(_) => {
-                return Err(conflict(format!(
-                    "scope {} exists with another definition",
-                    fs.code
-                )));
+                return Err(conflict(format!("scope {} exists with another definition", fs.code)));
             }
             None => {
                 out.changes.push(Change::PutScope(scope.clone()));
-                out.changes.push(audit(
-                    None,
-                    AuditAction::ScopeDefined,
-                    format!("scope:{}", fs.code),
-                ));
+                out.changes.push(audit(None, AuditAction::ScopeDefined, format!("scope:{}", fs.code)));
                 catalog.insert(fs.code.clone(), scope);
             }
         }
@@ -350,34 +310,19 @@ fn plan_scopes(
     Ok(())
 }
 
-fn plan_orgs(
-    fixture: &Fixture,
-    existing: &Existing,
-    out: &mut Plan,
-) -> Result<HashMap<CorpId, Org>, DomainError> {
+fn plan_orgs(fixture: &Fixture, existing: &Existing, out: &mut Plan) -> Result<HashMap<CorpId, Org>, DomainError> {
     let mut orgs = existing.orgs.clone();
     for fo in &fixture.orgs {
         check_text("org name", &fo.name)?;
-        let org = Org {
-            corp_id: fo.corp_id.clone(),
-            name: fo.name.clone(),
-            verified: fo.verified,
-        };
+        let org = Org { corp_id: fo.corp_id.clone(), name: fo.name.clone(), verified: fo.verified };
         match orgs.get(&fo.corp_id) {
             Some(old) if *old == org => {}
             Some(_) => {
-                return Err(conflict(format!(
-                    "org {} exists with another name or verification",
-                    fo.corp_id
-                )));
+                return Err(conflict(format!("org {} exists with another name or verification", fo.corp_id)));
             }
             None => {
                 out.changes.push(Change::InsertOrg(org.clone()));
-                out.changes.push(audit(
-                    Some(&org.corp_id),
-                    AuditAction::OrgCreated,
-                    format!("org:{}", org.corp_id),
-                ));
+                out.changes.push(audit(Some(&org.corp_id), AuditAction::OrgCreated, format!("org:{}", org.corp_id)));
                 orgs.insert(org.corp_id.clone(), org);
             }
         }
@@ -395,51 +340,31 @@ fn plan_users(
     let mut members = existing.members.clone();
     for fu in &fixture.users {
         check_text("user name", &fu.name)?;
-        let user = User {
-            union_id: fu.union_id.clone(),
-            name: fu.name.clone(),
-        };
+        let user = User { union_id: fu.union_id.clone(), name: fu.name.clone() };
         match existing.users.get(&fu.union_id) {
             Some(old) => {
                 if old.user != user {
-                    return Err(conflict(format!(
-                        "user {} exists with another name",
-                        fu.union_id
-                    )));
+                    return Err(conflict(format!("user {} exists with another name", fu.union_id)));
                 }
-                if fu.password.is_some() != old.has_password || old.password_matches == Some(false)
-                {
-                    return Err(conflict(format!(
-                        "user {} exists with another password",
-                        fu.union_id
-                    )));
+                if fu.password.is_some() != old.has_password || old.password_matches == Some(false) {
+                    return Err(conflict(format!("user {} exists with another password", fu.union_id)));
                 }
             }
             None => {
                 let password_hash = match &fu.password {
-                    Some(_) => Some(
-                        ctx.new_password_hashes
-                            .get(&fu.union_id)
-                            .cloned()
-                            .ok_or_else(|| DomainError::InvalidField {
-                                field: "password",
-                                reason: format!("no hash for {}", fu.union_id),
-                            })?,
-                    ),
+                    Some(_) => Some(ctx.new_password_hashes.get(&fu.union_id).cloned().ok_or_else(|| {
+                        DomainError::InvalidField { field: "password", reason: format!("no hash for {}", fu.union_id) }
+                    })?),
                     None => None,
                 };
-                out.changes.push(Change::InsertUser {
-                    user: user.clone(),
-                    password_hash,
-                });
+                out.changes.push(Change::InsertUser { user: user.clone(), password_hash });
             }
         }
         for fm in &fu.memberships {
             if !orgs.contains_key(&fm.corp_id) {
                 return Err(DomainError::UnknownOrg(fm.corp_id.clone()));
             }
-            let mut roles: Vec<MemberRole> =
-                fm.roles.iter().cloned().map(MemberRole::org_wide).collect();
+            let mut roles: Vec<MemberRole> = fm.roles.iter().cloned().map(MemberRole::org_wide).collect();
             roles.extend(fm.department_roles.iter().cloned());
             roles.sort();
             roles.dedup();
@@ -461,14 +386,8 @@ fn plan_users(
                     )));
                 }
                 None => {
-                    if members
-                        .values()
-                        .any(|m| m.corp_id == fm.corp_id && m.union_id == fu.union_id)
-                    {
-                        return Err(conflict(format!(
-                            "user {} is already a member of {}",
-                            fu.union_id, fm.corp_id
-                        )));
+                    if members.values().any(|m| m.corp_id == fm.corp_id && m.union_id == fu.union_id) {
+                        return Err(conflict(format!("user {} is already a member of {}", fu.union_id, fm.corp_id)));
                     }
                     out.changes.push(Change::InsertMember(member.clone()));
                     out.changes.push(audit(
@@ -514,17 +433,14 @@ fn plan_apps(
         for uri in &fa.redirect_uris {
             validate_redirect_uri(uri)?;
         }
-        let mut enabled = existing
-            .enabled
-            .get(&fa.client_id)
-            .cloned()
-            .unwrap_or_default();
+        let mut enabled = existing.enabled.get(&fa.client_id).cloned().unwrap_or_default();
         let app = match existing.apps.get(&fa.client_id) {
             Some(old) => {
                 let same = old.name == fa.name
                     && old.kind == fa.kind
                     && old.owner_corp_id == fa.owner_corp_id
                     && old.redirect_uris == fa.redirect_uris
+                    && old.public_client == fa.public_client
                     && fa
                         .client_secret
                         .as_ref()
@@ -539,6 +455,12 @@ fn plan_apps(
             }
             None => {
                 let secret = match &fa.client_secret {
+                    Some(_) if fa.public_client => {
+                        return Err(DomainError::InvalidField {
+                            field: "client_secret",
+                            reason: format!("public client {} has no secret", fa.client_id),
+                        });
+                    }
                     Some(s) if s.is_empty() => {
                         return Err(DomainError::InvalidField {
                             field: "client_secret",
@@ -548,8 +470,7 @@ fn plan_apps(
                     Some(s) => Secret::new(s.clone()),
                     None => {
                         let s = Secret::generate("", rng);
-                        out.generated_secrets
-                            .push((fa.client_id.clone(), s.clone()));
+                        out.generated_secrets.push((fa.client_id.clone(), s.clone()));
                         s
                     }
                 };
@@ -560,6 +481,7 @@ fn plan_apps(
                     owner_corp_id: fa.owner_corp_id.clone(),
                     secret_hash: ctx.key.hash(&secret),
                     redirect_uris: fa.redirect_uris.clone(),
+                    public_client: fa.public_client,
                 };
                 out.changes.push(Change::InsertApp(app.clone()));
                 out.changes.push(audit(
@@ -622,12 +544,7 @@ fn plan_installations(
             None => existing
                 .apps
                 .get(id)
-                .map(|a| {
-                    (
-                        a.clone(),
-                        existing.enabled.get(id).cloned().unwrap_or_default(),
-                    )
-                })
+                .map(|a| (a.clone(), existing.enabled.get(id).cloned().unwrap_or_default()))
                 .ok_or_else(|| DomainError::UnknownApp(id.clone())),
         }
     };
@@ -638,14 +555,11 @@ fn plan_installations(
         .filter(|a| a.kind == AppKind::Internal)
         .map(|a| (a.client_id.clone(), a.owner_corp_id.clone(), &[][..], None))
         .collect();
-    wanted.extend(fixture.installations.iter().map(|i| {
-        (
-            i.client_id.clone(),
-            i.corp_id.clone(),
-            i.authorized_scopes.as_slice(),
-            i.authorized_by.as_ref(),
-        )
-    }));
+    wanted.extend(
+        fixture.installations.iter().map(|i| {
+            (i.client_id.clone(), i.corp_id.clone(), i.authorized_scopes.as_slice(), i.authorized_by.as_ref())
+        }),
+    );
     for (client_id, corp_id, authorized, by) in wanted {
         let (app, enabled) = lookup_app(&client_id)?;
         if !orgs.contains_key(&corp_id) {
@@ -659,9 +573,7 @@ fn plan_installations(
                 )));
             }
             AppKind::ThirdPartyPersonal => {
-                return Err(DomainError::WrongAppKind {
-                    kind: "third_party_personal",
-                });
+                return Err(DomainError::WrongAppKind { kind: "third_party_personal" });
             }
             _ => {}
         }
@@ -671,39 +583,22 @@ fn plan_installations(
                 corp_id: corp_id.clone(),
                 installed_at: ctx.now,
             }));
-            out.changes.push(audit(
-                Some(&corp_id),
-                AuditAction::AppInstalled,
-                format!("app:{client_id}"),
-            ));
+            out.changes.push(audit(Some(&corp_id), AuditAction::AppInstalled, format!("app:{client_id}")));
         }
         for code in authorized {
-            let scope = catalog
-                .get(code)
-                .ok_or_else(|| DomainError::UnknownScope(code.clone()))?;
+            let scope = catalog.get(code).ok_or_else(|| DomainError::UnknownScope(code.clone()))?;
             if !enabled.contains(code) {
-                return Err(DomainError::ScopeNotEnabled {
-                    client_id: client_id.clone(),
-                    scope: code.clone(),
-                });
+                return Err(DomainError::ScopeNotEnabled { client_id: client_id.clone(), scope: code.clone() });
             }
             let by = by.ok_or_else(|| DomainError::InvalidField {
                 field: "authorized_by",
-                reason: format!(
-                    "authorizing {code} for {client_id} in {corp_id} needs authorized_by"
-                ),
+                reason: format!("authorizing {code} for {client_id} in {corp_id} needs authorized_by"),
             })?;
-            let member = members.get(&(corp_id.clone(), by.clone())).ok_or_else(|| {
-                DomainError::NotAMember {
-                    corp_id: corp_id.clone(),
-                    user_id: by.clone(),
-                }
-            })?;
+            let member = members
+                .get(&(corp_id.clone(), by.clone()))
+                .ok_or_else(|| DomainError::NotAMember { corp_id: corp_id.clone(), user_id: by.clone() })?;
             check_authorizer(scope, member)?;
-            if existing
-                .grants
-                .contains(&(client_id.clone(), corp_id.clone(), code.clone()))
-            {
+            if existing.grants.contains(&(client_id.clone(), corp_id.clone(), code.clone())) {
                 continue;
             }
             out.changes.push(Change::InsertOrgGrant(OrgGrant {

@@ -55,48 +55,32 @@ mod tests {
             title: String::new(),
             roles: roles
                 .iter()
-                .map(|(r, d)| MemberRole {
-                    role: Role::parse(*r).unwrap(),
-                    department: d.map(String::from),
-                })
+                .map(|(r, d)| MemberRole { role: Role::parse(*r).unwrap(), department: d.map(String::from) })
                 .collect(),
         }
     }
 
     fn scope(code: &str) -> Scope {
-        builtin_scopes()
-            .into_iter()
-            .find(|s| s.code.as_str() == code)
-            .unwrap()
+        builtin_scopes().into_iter().find(|s| s.code.as_str() == code).unwrap()
     }
 
     #[test]
     fn eligible_role_org_wide_may_authorize() {
-        check_authorizer(
-            &scope("qyapi_manage_addresslist"),
-            &member(&[("contacts_admin", None)]),
-        )
-        .unwrap();
+        check_authorizer(&scope("qyapi_manage_addresslist"), &member(&[("contacts_admin", None)])).unwrap();
     }
 
     #[test]
     fn other_admins_and_department_holders_are_refused_with_the_role_named() {
-        for m in [
-            member(&[("org_admin", None)]),
-            member(&[("contacts_admin", Some("sales"))]),
-        ] {
+        for m in [member(&[("org_admin", None)]), member(&[("contacts_admin", Some("sales"))])] {
             let err = check_authorizer(&scope("qyapi_manage_addresslist"), &m).unwrap_err();
-            assert!(
-                matches!(&err, DomainError::RoleRequired { role, .. } if role.as_str() == "contacts_admin")
-            );
+            assert!(matches!(&err, DomainError::RoleRequired { role, .. } if role.as_str() == "contacts_admin"));
             assert!(err.to_string().contains("contacts_admin"));
         }
     }
 
     #[test]
     fn non_sensitive_scopes_are_not_authorized_per_org() {
-        let err = check_authorizer(&scope("qyapi_get_member"), &member(&[("org_admin", None)]))
-            .unwrap_err();
+        let err = check_authorizer(&scope("qyapi_get_member"), &member(&[("org_admin", None)])).unwrap_err();
         assert!(matches!(err, DomainError::WrongTier { .. }));
     }
 }

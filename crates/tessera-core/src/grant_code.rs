@@ -93,10 +93,7 @@ mod tests {
         let other = ClientId::parse("other").unwrap();
         let v = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
         let c = code(Some(&pkce::s256(v)));
-        assert_eq!(
-            check_exchange(&c, &app, Some("https://app/cb"), Some(v), UnixTime(0)),
-            Ok(())
-        );
+        assert_eq!(check_exchange(&c, &app, Some("https://app/cb"), Some(v), UnixTime(0)), Ok(()));
         assert_eq!(
             check_exchange(&c, &other, Some("https://app/cb"), Some(v), UnixTime(0)),
             Err(CodeRejection::OtherClient)
@@ -105,21 +102,12 @@ mod tests {
             check_exchange(&c, &app, Some("https://evil/cb"), Some(v), UnixTime(0)),
             Err(CodeRejection::RedirectMismatch)
         );
-        assert_eq!(
-            check_exchange(&c, &app, None, None, UnixTime(0)),
-            Err(CodeRejection::VerifierMissing)
-        );
+        assert_eq!(check_exchange(&c, &app, None, None, UnixTime(0)), Err(CodeRejection::VerifierMissing));
         assert_eq!(
             check_exchange(&c, &app, None, Some(&"a".repeat(43)), UnixTime(0)),
             Err(CodeRejection::VerifierMismatch)
         );
-        assert_eq!(
-            check_exchange(&c, &app, None, Some(v), UnixTime(CODE_TTL)),
-            Err(CodeRejection::Expired)
-        );
-        assert_eq!(
-            check_exchange(&code(None), &app, None, None, UnixTime(CODE_TTL - 1)),
-            Ok(())
-        );
+        assert_eq!(check_exchange(&c, &app, None, Some(v), UnixTime(CODE_TTL)), Err(CodeRejection::Expired));
+        assert_eq!(check_exchange(&code(None), &app, None, None, UnixTime(CODE_TTL - 1)), Ok(()));
     }
 }

@@ -106,9 +106,6 @@ mod tests {
         assert!(CorpId::parse("ding corp").is_err());
         assert!(CorpId::parse("x".repeat(MAX_ID_LEN + 1)).is_err());
         assert!(CorpId::parse("ding\u{e9}").is_err());
-        assert_eq!(
-            CorpId::parse("dingdemo").map(String::from).ok().as_deref(),
-            Some("dingdemo")
-        );
+        assert_eq!(CorpId::parse("dingdemo").map(String::from).ok().as_deref(), Some("dingdemo"));
     }
 }

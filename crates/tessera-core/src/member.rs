@@ -19,10 +19,7 @@ pub struct MemberRole {
 
 impl MemberRole {
     pub fn org_wide(role: Role) -> Self {
-        MemberRole {
-            role,
-            department: None,
-        }
+        MemberRole { role, department: None }
     }
 }
 
@@ -40,9 +37,7 @@ pub struct Member {
 impl Member {
     /// Whether the member holds `role` over the whole org (a department-limited holder does not count).
     pub fn holds_org_wide(&self, role: &Role) -> bool {
-        self.roles
-            .iter()
-            .any(|r| &r.role == role && r.department.is_none())
+        self.roles.iter().any(|r| &r.role == role && r.department.is_none())
     }
 }
 
@@ -59,10 +54,7 @@ mod tests {
             union_id: UnionId::parse("x").unwrap(),
             name: "U".into(),
             title: String::new(),
-            roles: vec![MemberRole {
-                role: role.clone(),
-                department: Some("sales".into()),
-            }],
+            roles: vec![MemberRole { role: role.clone(), department: Some("sales".into()) }],
         };
         assert!(!m.holds_org_wide(&role));
         m.roles.push(MemberRole::org_wide(role.clone()));

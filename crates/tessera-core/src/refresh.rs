@@ -34,10 +34,7 @@ pub struct UserTokenPolicy {
 
 impl Default for UserTokenPolicy {
     fn default() -> Self {
-        UserTokenPolicy {
-            access_ttl: 7200,
-            refresh_ttl: 30 * 24 * 3600,
-        }
+        UserTokenPolicy { access_ttl: 7200, refresh_ttl: 30 * 24 * 3600 }
     }
 }
 

@@ -97,11 +97,7 @@ impl Scope {
             (ScopeTier::Sensitive, Some(_)) | (_, None) => Ok(()),
             (tier, Some(_)) => Err(DomainError::InvalidField {
                 field: "eligible_role",
-                reason: format!(
-                    "only sensitive scopes have an eligible role; {} is {}",
-                    self.code,
-                    tier.as_str()
-                ),
+                reason: format!("only sensitive scopes have an eligible role; {} is {}", self.code, tier.as_str()),
             }),
         }
     }

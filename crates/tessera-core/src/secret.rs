@@ -172,10 +172,7 @@ mod tests {
     #[test]
     fn hex_round_trips_and_rejects_garbage() {
         let h = token_hash("abc");
-        assert_eq!(
-            h.to_hex(),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(h.to_hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert_eq!(SecretHash::from_hex(&h.to_hex()), Some(h));
         assert_eq!(SecretHash::from_hex("zz"), None);
         assert_eq!(SecretHash::from_hex(&"g".repeat(64)), None);

@@ -20,8 +20,7 @@ pub struct Session {
 
 /// The CSRF token of forms shown to the holder of `session` (or of a pre-sign-in cookie).
 pub fn csrf_token(key: &SecretKey, session: &Secret) -> String {
-    key.hash(&Secret::new(format!("csrf:{}", session.expose())))
-        .to_hex()
+    key.hash(&Secret::new(format!("csrf:{}", session.expose()))).to_hex()
 }
 
 /// Whether `presented` is the CSRF token of `session`, compared in constant time.
@@ -29,10 +28,7 @@ pub fn csrf_ok(key: &SecretKey, session: &Secret, presented: &str) -> bool {
     let Some(presented) = crate::secret::SecretHash::from_hex(presented) else {
         return false;
     };
-    key.verify(
-        &Secret::new(format!("csrf:{}", session.expose())),
-        &presented,
-    )
+    key.verify(&Secret::new(format!("csrf:{}", session.expose())), &presented)
 }
 
 #[cfg(test)]

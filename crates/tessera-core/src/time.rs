@@ -4,9 +4,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 
 /// Seconds since the Unix epoch.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct UnixTime(pub i64);
 
 impl UnixTime {

@@ -34,10 +34,7 @@ impl TokenKind {
             "app" => Ok(TokenKind::App),
             "corp" => Ok(TokenKind::Corp),
             "suite" => Ok(TokenKind::Suite),
-            other => Err(DomainError::InvalidField {
-                field: "kind",
-                reason: format!("{other:?} is not a token kind"),
-            }),
+            other => Err(DomainError::InvalidField { field: "kind", reason: format!("{other:?} is not a token kind") }),
         }
     }
 
@@ -88,10 +85,7 @@ pub struct TokenPolicy {
 
 impl Default for TokenPolicy {
     fn default() -> Self {
-        TokenPolicy {
-            app_token_ttl: 7200,
-            reuse_margin: 1800,
-        }
+        TokenPolicy { app_token_ttl: 7200, reuse_margin: 1800 }
     }
 }
 
@@ -146,12 +140,7 @@ mod tests {
 
     #[test]
     fn kinds_round_trip_and_have_distinct_prefixes() {
-        let kinds = [
-            TokenKind::User,
-            TokenKind::App,
-            TokenKind::Corp,
-            TokenKind::Suite,
-        ];
+        let kinds = [TokenKind::User, TokenKind::App, TokenKind::Corp, TokenKind::Suite];
         for k in kinds {
             assert_eq!(TokenKind::parse(k.as_str()).unwrap(), k);
         }

@@ -14,9 +14,8 @@ async fn root() -> impl IntoResponse {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .ok_or_else(|| std::io::Error::other("usage: ceiling ADDR (e.g. 127.0.0.1:8080)"))?;
+    let addr =
+        std::env::args().nth(1).ok_or_else(|| std::io::Error::other("usage: ceiling ADDR (e.g. 127.0.0.1:8080)"))?;
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     let app = Router::new().route("/", get(root));
     axum::serve(listener, app).await

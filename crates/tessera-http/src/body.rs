@@ -27,11 +27,7 @@ pub enum BodyError {
 
 impl From<BytesRejection> for BodyError {
     fn from(r: BytesRejection) -> Self {
-        if r.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
-            BodyError::TooLarge
-        } else {
-            BodyError::Unreadable
-        }
+        if r.status() == http::StatusCode::PAYLOAD_TOO_LARGE { BodyError::TooLarge } else { BodyError::Unreadable }
     }
 }
 
@@ -39,18 +35,11 @@ fn is_form(headers: &HeaderMap) -> bool {
     headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        })
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
 }
 
 /// Parses a JSON object body into `T`; unknown fields are ignored by `T`'s derive.
-pub fn json<T: DeserializeOwned>(
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<T, BodyError> {
+pub fn json<T: DeserializeOwned>(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<T, BodyError> {
     let body = body?;
     if body.is_empty() {
         return Err(BodyError::Missing);
@@ -73,9 +62,7 @@ pub fn form_pairs(body: Result<Bytes, BytesRejection>) -> Result<Vec<(String, St
         serde_urlencoded::from_bytes(&body).map_err(|e| BodyError::Form(e.to_string()))?;
     for (i, (k, _)) in pairs.iter().enumerate() {
         if pairs[..i].iter().any(|(seen, _)| seen == k) {
-            return Err(BodyError::Form(format!(
-                "parameter {k} appears more than once"
-            )));
+            return Err(BodyError::Form(format!("parameter {k} appears more than once")));
         }
     }
     Ok(pairs)

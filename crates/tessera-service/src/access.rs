@@ -28,16 +28,10 @@ pub enum AccessError {
     InvalidToken,
     /// A token of a kind this route does not take.
     #[error("this API does not accept {} tokens", kind.as_str())]
-    WrongTokenKind {
-        kind: TokenKind,
-        accepted: Vec<TokenKind>,
-    },
+    WrongTokenKind { kind: TokenKind, accepted: Vec<TokenKind> },
     /// Scopes missing, each with why.
     #[error("missing scopes")]
-    Denied {
-        missing: Vec<MissingScope>,
-        resource_forbidden: bool,
-    },
+    Denied { missing: Vec<MissingScope>, resource_forbidden: bool },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -50,18 +44,12 @@ impl Tessera {
         required: &[ScopeCode],
         accepted: &[TokenKind],
     ) -> Result<Principal, AccessError> {
-        let record = self
-            .token_record(token)
-            .await?
-            .ok_or(AccessError::InvalidToken)?;
+        let record = self.token_record(token).await?.ok_or(AccessError::InvalidToken)?;
         if !record.is_live(self.now()) {
             return Err(AccessError::InvalidToken);
         }
         if !accepted.contains(&record.kind) {
-            return Err(AccessError::WrongTokenKind {
-                kind: record.kind,
-                accepted: accepted.to_vec(),
-            });
+            return Err(AccessError::WrongTokenKind { kind: record.kind, accepted: accepted.to_vec() });
         }
         let principal = Principal {
             client_id: record.client_id.clone(),
@@ -74,23 +62,14 @@ impl Tessera {
             return if required.is_empty() {
                 Ok(principal)
             } else {
-                Err(AccessError::WrongTokenKind {
-                    kind: record.kind,
-                    accepted: accepted.to_vec(),
-                })
+                Err(AccessError::WrongTokenKind { kind: record.kind, accepted: accepted.to_vec() })
             };
         };
         let standing = self.standing(&record.client_id, corp_id).await?;
         let catalog = self.catalog().await?;
         match decide(required, &catalog, &standing, None) {
             Decision::Allow => Ok(principal),
-            Decision::Deny {
-                missing,
-                resource_forbidden,
-            } => Err(AccessError::Denied {
-                missing,
-                resource_forbidden,
-            }),
+            Decision::Deny { missing, resource_forbidden } => Err(AccessError::Denied { missing, resource_forbidden }),
         }
     }
 

@@ -28,10 +28,7 @@ impl Tessera {
         if let Some(c) = read(&self.inner.cache.catalog).as_ref() {
             return Ok(c.clone());
         }
-        let mut all: HashMap<ScopeCode, Scope> = builtin_scopes()
-            .into_iter()
-            .map(|s| (s.code.clone(), s))
-            .collect();
+        let mut all: HashMap<ScopeCode, Scope> = builtin_scopes().into_iter().map(|s| (s.code.clone(), s)).collect();
         for s in self.inner.store.scopes().await? {
             // Built-in codes cannot be redefined; `define_scope` refuses it, so this only skips
             // rows written around the service.
@@ -46,11 +43,9 @@ impl Tessera {
     pub async fn define_scope(&self, scope: Scope, actor: &str) -> Result<(), CatalogError> {
         scope.validate()?;
         if builtin_scopes().iter().any(|b| b.code == scope.code) {
-            return Err(DomainError::Conflict(format!(
-                "{} is a built-in scope and cannot be redefined",
-                scope.code
-            ))
-            .into());
+            return Err(
+                DomainError::Conflict(format!("{} is a built-in scope and cannot be redefined", scope.code)).into()
+            );
         }
         let audit = Change::Audit(AuditDraft {
             corp_id: None,
@@ -59,10 +54,7 @@ impl Tessera {
             target: format!("scope:{}", scope.code),
             detail: format!("tier:{}", scope.tier.as_str()),
         });
-        self.inner
-            .store
-            .commit(&[Change::PutScope(scope), audit], self.now())
-            .await?;
+        self.inner.store.commit(&[Change::PutScope(scope), audit], self.now()).await?;
         self.inner.cache.invalidate_grants();
         Ok(())
     }

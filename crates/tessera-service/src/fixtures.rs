@@ -37,37 +37,21 @@ impl Tessera {
         let mut new_password_hashes = HashMap::new();
         for u in &fixture.users {
             if let (Some(pw), false) = (&u.password, existing.users.contains_key(&u.union_id)) {
-                new_password_hashes.insert(
-                    u.union_id.clone(),
-                    password::hash(Secret::new(pw.clone())).await?,
-                );
+                new_password_hashes.insert(u.union_id.clone(), password::hash(Secret::new(pw.clone())).await?);
             }
         }
-        let ctx = PlanContext {
-            key: &self.inner.key,
-            now: self.now(),
-            new_password_hashes: &new_password_hashes,
-        };
+        let ctx = PlanContext { key: &self.inner.key, now: self.now(), new_password_hashes: &new_password_hashes };
         let planned = plan(fixture, &existing, &ctx, &mut rand::rng())?;
         if !planned.changes.is_empty() {
-            self.inner
-                .store
-                .commit(&planned.changes, self.now())
-                .await?;
+            self.inner.store.commit(&planned.changes, self.now()).await?;
             self.inner.cache.invalidate_grants();
         }
-        Ok(FixtureReport {
-            changes: planned.changes.len(),
-            generated_secrets: planned.generated_secrets,
-        })
+        Ok(FixtureReport { changes: planned.changes.len(), generated_secrets: planned.generated_secrets })
     }
 
     async fn existing_for(&self, fixture: &Fixture) -> Result<Existing, FixtureError> {
         let store = self.store();
-        let mut ex = Existing {
-            catalog: (*self.catalog().await?).clone(),
-            ..Existing::default()
-        };
+        let mut ex = Existing { catalog: (*self.catalog().await?).clone(), ..Existing::default() };
         let mut corps: HashSet<CorpId> = fixture.orgs.iter().map(|o| o.corp_id.clone()).collect();
         corps.extend(fixture.apps.iter().map(|a| a.owner_corp_id.clone()));
         corps.extend(fixture.installations.iter().map(|i| i.corp_id.clone()));
@@ -92,19 +76,10 @@ impl Tessera {
             if let Some(stored) = store.user(&u.union_id).await? {
                 let has_password = stored.password_hash.is_some();
                 let password_matches = match (&u.password, stored.password_hash) {
-                    (Some(pw), Some(phc)) => {
-                        Some(password::verify(Secret::new(pw.clone()), phc).await?)
-                    }
+                    (Some(pw), Some(phc)) => Some(password::verify(Secret::new(pw.clone()), phc).await?),
                     _ => None,
                 };
-                ex.users.insert(
-                    u.union_id.clone(),
-                    ExistingUser {
-                        user: stored.user,
-                        has_password,
-                        password_matches,
-                    },
-                );
+                ex.users.insert(u.union_id.clone(), ExistingUser { user: stored.user, has_password, password_matches });
             }
         }
         for (corp, user) in members {
@@ -112,8 +87,7 @@ impl Tessera {
                 ex.members.insert((corp, user), m);
             }
         }
-        let mut client_ids: HashSet<ClientId> =
-            fixture.apps.iter().map(|a| a.client_id.clone()).collect();
+        let mut client_ids: HashSet<ClientId> = fixture.apps.iter().map(|a| a.client_id.clone()).collect();
         client_ids.extend(fixture.installations.iter().map(|i| i.client_id.clone()));
         for id in client_ids {
             let Some(app) = store.app(&id).await? else {
@@ -129,8 +103,7 @@ impl Tessera {
             ex.enabled.insert(id.clone(), enabled);
             for inst in store.installations(&id).await? {
                 for g in store.org_grants(&id, &inst.corp_id).await? {
-                    ex.grants
-                        .insert((id.clone(), inst.corp_id.clone(), g.scope));
+                    ex.grants.insert((id.clone(), inst.corp_id.clone(), g.scope));
                 }
                 ex.installations.insert((id.clone(), inst.corp_id));
             }

@@ -27,10 +27,7 @@ pub enum IssueError {
     InvalidClient,
     /// The app may not get a token in that org: not installed, unknown org, or the wrong kind of app.
     #[error("the app is not authorized in org {corp_id}: {reason}")]
-    UnauthorizedClient {
-        corp_id: String,
-        reason: &'static str,
-    },
+    UnauthorizedClient { corp_id: String, reason: &'static str },
     /// The request did not name an org and the app has no default one.
     #[error("an org (corp id) is required for {kind} apps")]
     OrgRequired { kind: &'static str },
@@ -50,23 +47,12 @@ pub struct IssuedToken {
 
 impl Tessera {
     /// The app behind `client_id`, if the secret is right.
-    pub async fn authenticate_client(
-        &self,
-        client_id: &str,
-        secret: &Secret,
-    ) -> Result<Arc<App>, IssueError> {
+    pub async fn authenticate_client(&self, client_id: &str, secret: &Secret) -> Result<Arc<App>, IssueError> {
         let Ok(client_id) = ClientId::parse(client_id) else {
             return Err(IssueError::InvalidClient);
         };
-        let app = self
-            .app(&client_id)
-            .await?
-            .ok_or(IssueError::InvalidClient)?;
-        if self.inner.key.verify(secret, &app.secret_hash) {
-            Ok(app)
-        } else {
-            Err(IssueError::InvalidClient)
-        }
+        let app = self.app(&client_id).await?.ok_or(IssueError::InvalidClient)?;
+        if self.inner.key.verify(secret, &app.secret_hash) { Ok(app) } else { Err(IssueError::InvalidClient) }
     }
 
     /// An app (internal) or corp (third-party enterprise) token for `corp_id`; an internal
@@ -79,16 +65,10 @@ impl Tessera {
     ) -> Result<IssuedToken, IssueError> {
         let app = self.authenticate_client(client_id, secret).await?;
         let (kind, corp) = match app.kind {
-            AppKind::Internal => (
-                TokenKind::App,
-                corp_id.unwrap_or(app.owner_corp_id.as_str()),
-            ),
-            AppKind::ThirdPartyEnterprise => (
-                TokenKind::Corp,
-                corp_id.ok_or(IssueError::OrgRequired {
-                    kind: "third_party_enterprise",
-                })?,
-            ),
+            AppKind::Internal => (TokenKind::App, corp_id.unwrap_or(app.owner_corp_id.as_str())),
+            AppKind::ThirdPartyEnterprise => {
+                (TokenKind::Corp, corp_id.ok_or(IssueError::OrgRequired { kind: "third_party_enterprise" })?)
+            }
             AppKind::ThirdPartyPersonal => {
                 return Err(IssueError::UnauthorizedClient {
                     corp_id: corp_id.unwrap_or_default().to_owned(),
@@ -96,10 +76,7 @@ impl Tessera {
                 });
             }
         };
-        let unauthorized = |reason| IssueError::UnauthorizedClient {
-            corp_id: corp.to_owned(),
-            reason,
-        };
+        let unauthorized = |reason| IssueError::UnauthorizedClient { corp_id: corp.to_owned(), reason };
         let corp_id = CorpId::parse(corp).map_err(|_| unauthorized("no such org"))?;
         if kind == TokenKind::App && corp_id != app.owner_corp_id {
             return Err(unauthorized("an internal app is used only in its own org"));
@@ -111,11 +88,7 @@ impl Tessera {
     }
 
     /// An internal app's token in its own org (DingTalk GetAccessToken and `/gettoken`).
-    pub async fn issue_internal_token(
-        &self,
-        client_id: &str,
-        secret: &Secret,
-    ) -> Result<IssuedToken, IssueError> {
+    pub async fn issue_internal_token(&self, client_id: &str, secret: &Secret) -> Result<IssuedToken, IssueError> {
         let app = self.authenticate_client(client_id, secret).await?;
         if app.kind != AppKind::Internal {
             return Err(IssueError::UnauthorizedClient {
@@ -126,12 +99,7 @@ impl Tessera {
         self.issue_app_token(client_id, secret, None).await
     }
 
-    async fn hand_out(
-        &self,
-        app: &App,
-        corp_id: CorpId,
-        kind: TokenKind,
-    ) -> Result<IssuedToken, IssueError> {
+    async fn hand_out(&self, app: &App, corp_id: CorpId, kind: TokenKind) -> Result<IssuedToken, IssueError> {
         let now = self.now();
         let policy = self.inner.config.tokens;
         let key = (app.client_id.clone(), corp_id, kind);
@@ -159,25 +127,11 @@ impl Tessera {
             scopes: Vec::new(),
             family_id: None,
         };
-        self.inner
-            .store
-            .commit(&[Change::InsertToken(record.clone())], now)
-            .await?;
+        self.inner.store.commit(&[Change::InsertToken(record.clone())], now).await?;
         write(&self.inner.cache.tokens).insert(record.hash, Arc::new(record));
         let corp_id = key.1.clone();
-        write(&self.inner.cache.handed).insert(
-            key,
-            Handed {
-                token: token.clone(),
-                expires_at,
-            },
-        );
-        Ok(IssuedToken {
-            token,
-            kind,
-            corp_id,
-            expires_in: now.secs_until(expires_at),
-        })
+        write(&self.inner.cache.handed).insert(key, Handed { token: token.clone(), expires_at });
+        Ok(IssuedToken { token, kind, corp_id, expires_in: now.secs_until(expires_at) })
     }
 
     pub(crate) async fn app(&self, client_id: &ClientId) -> Result<Option<Arc<App>>, StoreError> {
@@ -193,11 +147,7 @@ impl Tessera {
     }
 
     /// What the app holds in the org, cached until a grant changes.
-    pub async fn standing(
-        &self,
-        client_id: &ClientId,
-        corp_id: &CorpId,
-    ) -> Result<Arc<AppStanding>, StoreError> {
+    pub async fn standing(&self, client_id: &ClientId, corp_id: &CorpId) -> Result<Arc<AppStanding>, StoreError> {
         let key = (client_id.clone(), corp_id.clone());
         if let Some(s) = read(&self.inner.cache.standing).get(&key) {
             return Ok(s.clone());
@@ -210,22 +160,9 @@ impl Tessera {
             .filter(|p| p.status == tessera_core::permission::PermissionStatus::Enabled)
             .map(|p| p.scope)
             .collect();
-        let installed = store
-            .installations(client_id)
-            .await?
-            .iter()
-            .any(|i| &i.corp_id == corp_id);
-        let org_granted = store
-            .org_grants(client_id, corp_id)
-            .await?
-            .into_iter()
-            .map(|g| g.scope)
-            .collect();
-        let standing = Arc::new(AppStanding {
-            enabled,
-            installed,
-            org_granted,
-        });
+        let installed = store.installations(client_id).await?.iter().any(|i| &i.corp_id == corp_id);
+        let org_granted = store.org_grants(client_id, corp_id).await?.into_iter().map(|g| g.scope).collect();
+        let standing = Arc::new(AppStanding { enabled, installed, org_granted });
         write(&self.inner.cache.standing).insert(key, standing.clone());
         Ok(standing)
     }

@@ -50,21 +50,8 @@ struct Inner {
 }
 
 impl Tessera {
-    pub fn new(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        key: SecretKey,
-        config: ServiceConfig,
-    ) -> Self {
-        Tessera {
-            inner: Arc::new(Inner {
-                store,
-                clock,
-                key,
-                config,
-                cache: cache::Caches::default(),
-            }),
-        }
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, key: SecretKey, config: ServiceConfig) -> Self {
+        Tessera { inner: Arc::new(Inner { store, clock, key, config, cache: cache::Caches::default() }) }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

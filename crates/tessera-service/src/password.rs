@@ -15,8 +15,8 @@ pub enum PasswordError {
 /// The argon2id PHC string of `password`.
 pub async fn hash(password: Secret) -> Result<String, PasswordError> {
     tokio::task::spawn_blocking(move || {
-        let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
-            .map_err(|e| PasswordError::Hash(e.to_string()))?;
+        let salt =
+            SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(|e| PasswordError::Hash(e.to_string()))?;
         Argon2::default()
             .hash_password(password.expose().as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -32,9 +32,7 @@ pub async fn verify(password: Secret, phc: String) -> Result<bool, PasswordError
         let Ok(parsed) = PasswordHash::new(&phc) else {
             return false;
         };
-        Argon2::default()
-            .verify_password(password.expose().as_bytes(), &parsed)
-            .is_ok()
+        Argon2::default().verify_password(password.expose().as_bytes(), &parsed).is_ok()
     })
     .await
     .map_err(|_| PasswordError::Task)

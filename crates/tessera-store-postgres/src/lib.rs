@@ -21,16 +21,11 @@ impl PostgresStore {
 
     /// Connects with `search_path` set to `schema` (created if missing) and runs the migrations there.
     pub async fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
-        let mut options = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Backend(format!("bad PostgreSQL URL: {e}")))?;
+        let mut options =
+            PgConnectOptions::from_str(url).map_err(|e| StoreError::Backend(format!("bad PostgreSQL URL: {e}")))?;
         if let Some(schema) = schema {
-            if !schema
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            {
-                return Err(StoreError::Backend(
-                    "schema names are letters, digits and _".into(),
-                ));
+            if !schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err(StoreError::Backend("schema names are letters, digits and _".into()));
             }
             let admin = PgPoolOptions::new()
                 .max_connections(1)
@@ -69,8 +64,7 @@ mod contract {
 
     /// The PostgreSQL the tests use; CI fails (never skips) when it is unreachable.
     fn url() -> String {
-        std::env::var("TESSERA_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+        std::env::var("TESSERA_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
     }
 
     async fn fresh() -> Arc<dyn Store> {

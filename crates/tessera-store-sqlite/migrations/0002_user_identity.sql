@@ -1,5 +1,6 @@
 -- User identity: token families, consents, authorization codes, refresh tokens, sessions,
--- and the sample API's documents.
+-- public clients, and the sample API's documents.
+ALTER TABLE apps ADD COLUMN public_client BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE access_tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
 ALTER TABLE access_tokens ADD COLUMN family_id TEXT;
 CREATE INDEX access_tokens_family ON access_tokens (family_id);

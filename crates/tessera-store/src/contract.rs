@@ -31,18 +31,11 @@ fn corp() -> CorpId {
 }
 
 fn org() -> Org {
-    Org {
-        corp_id: corp(),
-        name: "Contract Corp".into(),
-        verified: true,
-    }
+    Org { corp_id: corp(), name: "Contract Corp".into(), verified: true }
 }
 
 fn user() -> User {
-    User {
-        union_id: UnionId::parse("carol-union").unwrap(),
-        name: "Carol".into(),
-    }
+    User { union_id: UnionId::parse("carol-union").unwrap(), name: "Carol".into() }
 }
 
 fn member() -> Member {
@@ -54,10 +47,7 @@ fn member() -> Member {
         title: "Engineer".into(),
         roles: vec![
             MemberRole::org_wide(Role::parse("org_admin").unwrap()),
-            MemberRole {
-                role: Role::parse("contacts_admin").unwrap(),
-                department: Some("sales".into()),
-            },
+            MemberRole { role: Role::parse("contacts_admin").unwrap(), department: Some("sales".into()) },
         ],
     }
 }
@@ -69,10 +59,8 @@ fn app() -> App {
         kind: AppKind::ThirdPartyEnterprise,
         owner_corp_id: corp(),
         secret_hash: SecretKey::from_bytes([5; 32]).hash(&Secret::new("s")),
-        redirect_uris: vec![
-            "https://app.example/cb".into(),
-            "http://127.0.0.1:9/cb".into(),
-        ],
+        redirect_uris: vec!["https://app.example/cb".into(), "http://127.0.0.1:9/cb".into()],
+        public_client: true,
     }
 }
 
@@ -102,10 +90,7 @@ fn everything() -> Vec<Change> {
             identity: ScopeIdentity::User,
         }),
         Change::InsertOrg(org()),
-        Change::InsertUser {
-            user: user(),
-            password_hash: Some("$argon2id$v=19$fake".into()),
-        },
+        Change::InsertUser { user: user(), password_hash: Some("$argon2id$v=19$fake".into()) },
         Change::InsertMember(member()),
         Change::InsertApp(app()),
         Change::PutPermission(PermissionRequest {
@@ -152,40 +137,19 @@ pub async fn every_entity_round_trips(store: Arc<dyn Store>) {
     assert_eq!(store.org(&corp()).await.unwrap(), Some(org()));
     assert_eq!(
         store.user(&user().union_id).await.unwrap(),
-        Some(StoredUser {
-            user: user(),
-            password_hash: Some("$argon2id$v=19$fake".into())
-        })
+        Some(StoredUser { user: user(), password_hash: Some("$argon2id$v=19$fake".into()) })
     );
-    assert_eq!(
-        store.member(&corp(), &member().user_id).await.unwrap(),
-        Some(member())
-    );
+    assert_eq!(store.member(&corp(), &member().user_id).await.unwrap(), Some(member()));
     assert_eq!(store.app(&app().client_id).await.unwrap(), Some(app()));
     let perms = store.permissions(&app().client_id).await.unwrap();
     assert_eq!(perms.len(), 1);
     assert_eq!(perms[0].status, PermissionStatus::ReviewFailed);
     assert_eq!(perms[0].reason.as_deref(), Some("say why"));
-    assert_eq!(
-        store.installations(&app().client_id).await.unwrap()[0].installed_at,
-        UnixTime(51)
-    );
-    assert_eq!(
-        store.org_grants(&app().client_id, &corp()).await.unwrap()[0].granted_by,
-        member().user_id
-    );
+    assert_eq!(store.installations(&app().client_id).await.unwrap()[0].installed_at, UnixTime(51));
+    assert_eq!(store.org_grants(&app().client_id, &corp()).await.unwrap()[0].granted_by, member().user_id);
     let token = store.token(&token_hash("c-abc")).await.unwrap().unwrap();
-    assert_eq!(
-        (token.kind, token.expires_at, token.corp_id),
-        (TokenKind::Corp, UnixTime(7253), Some(corp()))
-    );
-    let events = store
-        .audit_events(&AuditFilter {
-            limit: 10,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap();
+    assert_eq!((token.kind, token.expires_at, token.corp_id), (TokenKind::Corp, UnixTime(7253), Some(corp())));
+    let events = store.audit_events(&AuditFilter { limit: 10, ..AuditFilter::default() }).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].at, UnixTime(60));
 }
@@ -193,65 +157,31 @@ pub async fn every_entity_round_trips(store: Arc<dyn Store>) {
 pub async fn missing_rows_read_as_none(store: Arc<dyn Store>) {
     assert_eq!(store.org(&corp()).await.unwrap(), None);
     assert_eq!(store.user(&user().union_id).await.unwrap(), None);
-    assert_eq!(
-        store.member(&corp(), &member().user_id).await.unwrap(),
-        None
-    );
+    assert_eq!(store.member(&corp(), &member().user_id).await.unwrap(), None);
     assert_eq!(store.app(&app().client_id).await.unwrap(), None);
     assert_eq!(store.token(&token_hash("nope")).await.unwrap(), None);
-    assert!(
-        store
-            .permissions(&app().client_id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.permissions(&app().client_id).await.unwrap().is_empty());
 }
 
 pub async fn a_failing_batch_writes_nothing(store: Arc<dyn Store>) {
-    store
-        .commit(&[Change::InsertOrg(org())], UnixTime(1))
-        .await
-        .unwrap();
-    let other = Org {
-        corp_id: CorpId::parse("dingother").unwrap(),
-        name: "Other".into(),
-        verified: false,
-    };
+    store.commit(&[Change::InsertOrg(org())], UnixTime(1)).await.unwrap();
+    let other = Org { corp_id: CorpId::parse("dingother").unwrap(), name: "Other".into(), verified: false };
     // The duplicate org at the end fails the batch; the org, audit event and user before it must not persist.
     let batch = vec![
         Change::InsertOrg(other.clone()),
         audit("x", None),
-        Change::InsertUser {
-            user: user(),
-            password_hash: None,
-        },
+        Change::InsertUser { user: user(), password_hash: None },
         Change::InsertOrg(org()),
     ];
     let err = store.commit(&batch, UnixTime(2)).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
     assert_eq!(store.org(&other.corp_id).await.unwrap(), None);
     assert_eq!(store.user(&user().union_id).await.unwrap(), None);
-    let events = store
-        .audit_events(&AuditFilter {
-            limit: 10,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap();
+    let events = store.audit_events(&AuditFilter { limit: 10, ..AuditFilter::default() }).await.unwrap();
     assert!(events.is_empty());
     // The chain continues from where it was.
-    store
-        .commit(&[audit("y", None)], UnixTime(3))
-        .await
-        .unwrap();
-    let events = store
-        .audit_events(&AuditFilter {
-            limit: 10,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap();
+    store.commit(&[audit("y", None)], UnixTime(3)).await.unwrap();
+    let events = store.audit_events(&AuditFilter { limit: 10, ..AuditFilter::default() }).await.unwrap();
     assert_eq!(events[0].seq, 1);
     verify_chain(&events).unwrap();
 }
@@ -266,70 +196,29 @@ pub async fn permissions_are_replaced_not_duplicated(store: Arc<dyn Store>) {
         reason: None,
         updated_at: UnixTime(99),
     };
-    store
-        .commit(&[Change::PutPermission(approved.clone())], UnixTime(99))
-        .await
-        .unwrap();
-    assert_eq!(
-        store.permissions(&app().client_id).await.unwrap(),
-        vec![approved]
-    );
+    store.commit(&[Change::PutPermission(approved.clone())], UnixTime(99)).await.unwrap();
+    assert_eq!(store.permissions(&app().client_id).await.unwrap(), vec![approved]);
 }
 
 pub async fn audit_chain_is_sequential_filterable_and_verifiable(store: Arc<dyn Store>) {
-    store
-        .commit(&[Change::InsertOrg(org())], UnixTime(1))
-        .await
-        .unwrap();
+    store.commit(&[Change::InsertOrg(org())], UnixTime(1)).await.unwrap();
     for i in 0..5 {
         let corp_id = if i % 2 == 0 { Some(corp()) } else { None };
         store
-            .commit(
-                &[
-                    audit(&format!("t{i}"), corp_id.clone()),
-                    audit(&format!("u{i}"), corp_id),
-                ],
-                UnixTime(i),
-            )
+            .commit(&[audit(&format!("t{i}"), corp_id.clone()), audit(&format!("u{i}"), corp_id)], UnixTime(i))
             .await
             .unwrap();
     }
-    let all = store
-        .audit_events(&AuditFilter {
-            limit: 100,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        all.iter().map(|e| e.seq).collect::<Vec<_>>(),
-        (1..=10).collect::<Vec<_>>()
-    );
+    let all = store.audit_events(&AuditFilter { limit: 100, ..AuditFilter::default() }).await.unwrap();
+    assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
     verify_chain(&all).unwrap();
-    let mine = store
-        .audit_events(&AuditFilter {
-            corp_id: Some(corp()),
-            limit: 100,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap();
+    let mine =
+        store.audit_events(&AuditFilter { corp_id: Some(corp()), limit: 100, ..AuditFilter::default() }).await.unwrap();
     assert_eq!(mine.len(), 6);
-    let page = store
-        .audit_events(&AuditFilter {
-            after_seq: 8,
-            limit: 1,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap();
+    let page = store.audit_events(&AuditFilter { after_seq: 8, limit: 1, ..AuditFilter::default() }).await.unwrap();
     assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![9]);
     let none = store
-        .audit_events(&AuditFilter {
-            action: Some(AuditAction::ScopeRevoked),
-            limit: 100,
-            ..AuditFilter::default()
-        })
+        .audit_events(&AuditFilter { action: Some(AuditAction::ScopeRevoked), limit: 100, ..AuditFilter::default() })
         .await
         .unwrap();
     assert!(none.is_empty());
@@ -341,68 +230,31 @@ pub async fn concurrent_writers_keep_one_unbroken_chain(store: Arc<dyn Store>) {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             for j in 0..5 {
-                store
-                    .commit(&[audit(&format!("w{i}-{j}"), None)], UnixTime(i * 10 + j))
-                    .await
-                    .unwrap();
+                store.commit(&[audit(&format!("w{i}-{j}"), None)], UnixTime(i * 10 + j)).await.unwrap();
             }
         }));
     }
     for t in tasks {
         t.await.unwrap();
     }
-    let all = store
-        .audit_events(&AuditFilter {
-            limit: 100,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap();
+    let all = store.audit_events(&AuditFilter { limit: 100, ..AuditFilter::default() }).await.unwrap();
     assert_eq!(all.len(), 40);
     verify_chain(&all).unwrap();
 }
 
 pub async fn departments_and_member_profiles(store: Arc<dyn Store>) {
     store.commit(&everything(), UnixTime(1)).await.unwrap();
-    let a = store
-        .create_department(&corp(), "Sales", crate::ROOT_DEPARTMENT)
-        .await
-        .unwrap();
+    let a = store.create_department(&corp(), "Sales", crate::ROOT_DEPARTMENT).await.unwrap();
     let b = store.create_department(&corp(), "EMEA", a).await.unwrap();
     assert_eq!((a, b), (2, 3));
-    assert_eq!(
-        store
-            .department(&corp(), b)
-            .await
-            .unwrap()
-            .unwrap()
-            .parent_id,
-        a
-    );
-    let err = store
-        .create_department(&corp(), "Lost", 999)
-        .await
-        .unwrap_err();
+    assert_eq!(store.department(&corp(), b).await.unwrap().unwrap().parent_id, a);
+    let err = store.create_department(&corp(), "Lost", 999).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)));
-    assert!(
-        store
-            .update_member_profile(&corp(), &member().user_id, None, Some("Lead"))
-            .await
-            .unwrap()
-    );
-    let m = store
-        .member(&corp(), &member().user_id)
-        .await
-        .unwrap()
-        .unwrap();
+    assert!(store.update_member_profile(&corp(), &member().user_id, None, Some("Lead")).await.unwrap());
+    let m = store.member(&corp(), &member().user_id).await.unwrap().unwrap();
     assert_eq!((m.name.as_str(), m.title.as_str()), ("Carol", "Lead"));
     let nobody = UserId::parse("nobody").unwrap();
-    assert!(
-        !store
-            .update_member_profile(&corp(), &nobody, Some("X"), None)
-            .await
-            .unwrap()
-    );
+    assert!(!store.update_member_profile(&corp(), &nobody, Some("X"), None).await.unwrap());
 }
 
 fn user_token(token: &str, family: &str) -> AccessToken {
@@ -434,11 +286,7 @@ fn refresh(token: &str, family: &str) -> RefreshToken {
 }
 
 fn family(id: &str) -> Change {
-    Change::InsertFamily {
-        family_id: id.into(),
-        client_id: app().client_id,
-        union_id: user().union_id,
-    }
+    Change::InsertFamily { family_id: id.into(), client_id: app().client_id, union_id: user().union_id }
 }
 
 pub async fn consents_are_kept_per_user_and_app_and_withdrawn(store: Arc<dyn Store>) {
@@ -446,43 +294,17 @@ pub async fn consents_are_kept_per_user_and_app_and_withdrawn(store: Arc<dyn Sto
     let consent = Consent {
         union_id: user().union_id,
         client_id: app().client_id,
-        scopes: [scope_code("Contact.User.Read"), scope_code("doc:readonly")]
-            .into_iter()
-            .collect(),
+        scopes: [scope_code("Contact.User.Read"), scope_code("doc:readonly")].into_iter().collect(),
         granted_at: UnixTime(5),
     };
+    store.commit(&[Change::PutConsent(consent.clone())], UnixTime(5)).await.unwrap();
+    assert_eq!(store.consent(&user().union_id, &app().client_id).await.unwrap(), Some(consent.clone()));
+    assert_eq!(store.consents_of(&user().union_id).await.unwrap(), vec![consent]);
     store
-        .commit(&[Change::PutConsent(consent.clone())], UnixTime(5))
+        .commit(&[Change::DeleteConsent { union_id: user().union_id, client_id: app().client_id }], UnixTime(6))
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .consent(&user().union_id, &app().client_id)
-            .await
-            .unwrap(),
-        Some(consent.clone())
-    );
-    assert_eq!(
-        store.consents_of(&user().union_id).await.unwrap(),
-        vec![consent]
-    );
-    store
-        .commit(
-            &[Change::DeleteConsent {
-                union_id: user().union_id,
-                client_id: app().client_id,
-            }],
-            UnixTime(6),
-        )
-        .await
-        .unwrap();
-    assert!(
-        store
-            .consents_of(&user().union_id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.consents_of(&user().union_id).await.unwrap().is_empty());
 }
 
 pub async fn an_auth_code_is_claimed_once(store: Arc<dyn Store>) {
@@ -498,19 +320,11 @@ pub async fn an_auth_code_is_claimed_once(store: Arc<dyn Store>) {
         expires_at: UnixTime(301),
         family_id: "fam-code".into(),
     };
-    store
-        .commit(&[Change::InsertAuthCode(code.clone())], UnixTime(1))
-        .await
-        .unwrap();
+    store.commit(&[Change::InsertAuthCode(code.clone())], UnixTime(1)).await.unwrap();
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let store = store.clone();
-        tasks.push(tokio::spawn(async move {
-            store
-                .claim_auth_code(&token_hash("ac-1"), UnixTime(2))
-                .await
-                .unwrap()
-        }));
+        tasks.push(tokio::spawn(async move { store.claim_auth_code(&token_hash("ac-1"), UnixTime(2)).await.unwrap() }));
     }
     let mut claimed = 0;
     for t in tasks {
@@ -524,36 +338,18 @@ pub async fn an_auth_code_is_claimed_once(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(claimed, 1);
-    assert_eq!(
-        store
-            .claim_auth_code(&token_hash("ac-2"), UnixTime(2))
-            .await
-            .unwrap(),
-        Claim::Unknown
-    );
+    assert_eq!(store.claim_auth_code(&token_hash("ac-2"), UnixTime(2)).await.unwrap(), Claim::Unknown);
 }
 
 pub async fn concurrent_refresh_claims_have_exactly_one_winner(store: Arc<dyn Store>) {
     store.commit(&everything(), UnixTime(1)).await.unwrap();
-    store
-        .commit(
-            &[
-                family("fam-r"),
-                Change::InsertRefreshToken(refresh("r-1", "fam-r")),
-            ],
-            UnixTime(1),
-        )
-        .await
-        .unwrap();
+    store.commit(&[family("fam-r"), Change::InsertRefreshToken(refresh("r-1", "fam-r"))], UnixTime(1)).await.unwrap();
     let mut tasks = Vec::new();
     for _ in 0..16 {
         let store = store.clone();
-        tasks.push(tokio::spawn(async move {
-            store
-                .claim_refresh_token(&token_hash("r-1"), UnixTime(2))
-                .await
-                .unwrap()
-        }));
+        tasks.push(tokio::spawn(
+            async move { store.claim_refresh_token(&token_hash("r-1"), UnixTime(2)).await.unwrap() },
+        ));
     }
     let mut outcomes = (0, 0);
     for t in tasks {
@@ -564,11 +360,7 @@ pub async fn concurrent_refresh_claims_have_exactly_one_winner(store: Arc<dyn St
         }
     }
     assert_eq!(outcomes, (1, 15));
-    let (_, usable) = store
-        .refresh_token(&token_hash("r-1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let (_, usable) = store.refresh_token(&token_hash("r-1")).await.unwrap().unwrap();
     assert!(!usable);
 }
 
@@ -589,96 +381,24 @@ pub async fn revoking_a_family_kills_its_access_and_refresh_tokens(store: Arc<dy
         .unwrap();
     let a = store.token(&token_hash("u-a")).await.unwrap().unwrap();
     assert!(!a.revoked);
-    assert_eq!(
-        a.scopes,
-        vec![scope_code("openid"), scope_code("Contact.User.Read")]
-    );
+    assert_eq!(a.scopes, vec![scope_code("openid"), scope_code("Contact.User.Read")]);
     assert_eq!(a.family_id.as_deref(), Some("fam-a"));
-    store
-        .commit(
-            &[Change::RevokeFamily {
-                family_id: "fam-a".into(),
-            }],
-            UnixTime(3),
-        )
-        .await
-        .unwrap();
-    assert!(
-        store
-            .token(&token_hash("u-a"))
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
-    assert!(
-        !store
-            .token(&token_hash("u-b"))
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
-    assert!(matches!(
-        store
-            .claim_refresh_token(&token_hash("r-a"), UnixTime(4))
-            .await
-            .unwrap(),
-        Claim::Replayed(_)
-    ));
+    store.commit(&[Change::RevokeFamily { family_id: "fam-a".into() }], UnixTime(3)).await.unwrap();
+    assert!(store.token(&token_hash("u-a")).await.unwrap().unwrap().revoked);
+    assert!(!store.token(&token_hash("u-b")).await.unwrap().unwrap().revoked);
+    assert!(matches!(store.claim_refresh_token(&token_hash("r-a"), UnixTime(4)).await.unwrap(), Claim::Replayed(_)));
     // A token added to a revoked family later is born dead.
-    store
-        .commit(
-            &[Change::InsertToken(user_token("u-a2", "fam-a"))],
-            UnixTime(5),
-        )
-        .await
-        .unwrap();
-    assert!(
-        store
-            .token(&token_hash("u-a2"))
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
+    store.commit(&[Change::InsertToken(user_token("u-a2", "fam-a"))], UnixTime(5)).await.unwrap();
+    assert!(store.token(&token_hash("u-a2")).await.unwrap().unwrap().revoked);
     // Withdrawing consent revokes every family of (user, app).
     store
-        .commit(
-            &[Change::RevokeUserTokens {
-                union_id: user().union_id,
-                client_id: app().client_id,
-            }],
-            UnixTime(6),
-        )
+        .commit(&[Change::RevokeUserTokens { union_id: user().union_id, client_id: app().client_id }], UnixTime(6))
         .await
         .unwrap();
-    assert!(
-        store
-            .token(&token_hash("u-b"))
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
+    assert!(store.token(&token_hash("u-b")).await.unwrap().unwrap().revoked);
     // One access token alone.
-    store
-        .commit(
-            &[Change::RevokeToken {
-                hash: token_hash("c-abc"),
-            }],
-            UnixTime(7),
-        )
-        .await
-        .unwrap();
-    assert!(
-        store
-            .token(&token_hash("c-abc"))
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
+    store.commit(&[Change::RevokeToken { hash: token_hash("c-abc") }], UnixTime(7)).await.unwrap();
+    assert!(store.token(&token_hash("c-abc")).await.unwrap().unwrap().revoked);
 }
 
 pub async fn sessions_and_documents(store: Arc<dyn Store>) {
@@ -689,23 +409,9 @@ pub async fn sessions_and_documents(store: Arc<dyn Store>) {
         created_at: UnixTime(1),
         expires_at: UnixTime(9),
     };
-    store
-        .commit(&[Change::InsertSession(session.clone())], UnixTime(1))
-        .await
-        .unwrap();
-    assert_eq!(
-        store.session(&token_hash("sess-1")).await.unwrap(),
-        Some(session)
-    );
-    store
-        .commit(
-            &[Change::DeleteSession {
-                hash: token_hash("sess-1"),
-            }],
-            UnixTime(2),
-        )
-        .await
-        .unwrap();
+    store.commit(&[Change::InsertSession(session.clone())], UnixTime(1)).await.unwrap();
+    assert_eq!(store.session(&token_hash("sess-1")).await.unwrap(), Some(session));
+    store.commit(&[Change::DeleteSession { hash: token_hash("sess-1") }], UnixTime(2)).await.unwrap();
     assert_eq!(store.session(&token_hash("sess-1")).await.unwrap(), None);
 
     let doc = Document {
@@ -715,36 +421,15 @@ pub async fn sessions_and_documents(store: Arc<dyn Store>) {
         body: "secret plan".into(),
         readers: [member().user_id].into_iter().collect(),
     };
-    store
-        .commit(&[Change::InsertDocument(doc.clone())], UnixTime(3))
-        .await
-        .unwrap();
+    store.commit(&[Change::InsertDocument(doc.clone())], UnixTime(3)).await.unwrap();
     assert_eq!(store.documents(&corp()).await.unwrap(), vec![doc]);
     store
-        .commit(
-            &[Change::SetDocumentReaders {
-                corp_id: corp(),
-                doc_id: 7,
-                readers: vec![],
-            }],
-            UnixTime(4),
-        )
+        .commit(&[Change::SetDocumentReaders { corp_id: corp(), doc_id: 7, readers: vec![] }], UnixTime(4))
         .await
         .unwrap();
-    assert!(
-        store.documents(&corp()).await.unwrap()[0]
-            .readers
-            .is_empty()
-    );
-    let missing = Change::SetDocumentReaders {
-        corp_id: corp(),
-        doc_id: 8,
-        readers: vec![],
-    };
-    assert!(matches!(
-        store.commit(&[missing], UnixTime(5)).await.unwrap_err(),
-        StoreError::NotFound(_)
-    ));
+    assert!(store.documents(&corp()).await.unwrap()[0].readers.is_empty());
+    let missing = Change::SetDocumentReaders { corp_id: corp(), doc_id: 8, readers: vec![] };
+    assert!(matches!(store.commit(&[missing], UnixTime(5)).await.unwrap_err(), StoreError::NotFound(_)));
 }
 
 /// Writes one `#[tokio::test]` per contract check; `$make` is an expression that evaluates

@@ -88,69 +88,34 @@ pub trait Store: Send + Sync + 'static {
     async fn scopes(&self) -> Result<Vec<Scope>, StoreError>;
     async fn org(&self, corp_id: &CorpId) -> Result<Option<Org>, StoreError>;
     async fn user(&self, union_id: &UnionId) -> Result<Option<StoredUser>, StoreError>;
-    async fn member(
-        &self,
-        corp_id: &CorpId,
-        user_id: &UserId,
-    ) -> Result<Option<Member>, StoreError>;
+    async fn member(&self, corp_id: &CorpId, user_id: &UserId) -> Result<Option<Member>, StoreError>;
     /// The member of `corp_id` whose person is `union_id`.
-    async fn member_by_union(
-        &self,
-        corp_id: &CorpId,
-        union_id: &UnionId,
-    ) -> Result<Option<Member>, StoreError>;
+    async fn member_by_union(&self, corp_id: &CorpId, union_id: &UnionId) -> Result<Option<Member>, StoreError>;
     async fn app(&self, client_id: &ClientId) -> Result<Option<App>, StoreError>;
-    async fn permissions(&self, client_id: &ClientId)
-    -> Result<Vec<PermissionRequest>, StoreError>;
+    async fn permissions(&self, client_id: &ClientId) -> Result<Vec<PermissionRequest>, StoreError>;
     async fn installations(&self, client_id: &ClientId) -> Result<Vec<Installation>, StoreError>;
-    async fn org_grants(
-        &self,
-        client_id: &ClientId,
-        corp_id: &CorpId,
-    ) -> Result<Vec<OrgGrant>, StoreError>;
+    async fn org_grants(&self, client_id: &ClientId, corp_id: &CorpId) -> Result<Vec<OrgGrant>, StoreError>;
     async fn token(&self, hash: &TokenHash) -> Result<Option<AccessToken>, StoreError>;
     async fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError>;
 
-    async fn consent(
-        &self,
-        union_id: &UnionId,
-        client_id: &ClientId,
-    ) -> Result<Option<Consent>, StoreError>;
+    /// Every membership of a person, by org.
+    async fn memberships_of(&self, union_id: &UnionId) -> Result<Vec<Member>, StoreError>;
+    async fn consent(&self, union_id: &UnionId, client_id: &ClientId) -> Result<Option<Consent>, StoreError>;
     /// Every app a user consented to, by client id.
     async fn consents_of(&self, union_id: &UnionId) -> Result<Vec<Consent>, StoreError>;
     /// Consumes an authorization code: `Claimed` exactly once, `Replayed` afterwards.
-    async fn claim_auth_code(
-        &self,
-        hash: &TokenHash,
-        now: UnixTime,
-    ) -> Result<Claim<AuthCode>, StoreError>;
+    async fn claim_auth_code(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<AuthCode>, StoreError>;
     /// Consumes a refresh token of a live family: `Claimed` exactly once, even under
     /// concurrent claims; `Replayed` once consumed or when its family is revoked.
-    async fn claim_refresh_token(
-        &self,
-        hash: &TokenHash,
-        now: UnixTime,
-    ) -> Result<Claim<RefreshToken>, StoreError>;
+    async fn claim_refresh_token(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<RefreshToken>, StoreError>;
     /// A refresh token and whether it is still usable (unconsumed, family live).
-    async fn refresh_token(
-        &self,
-        hash: &TokenHash,
-    ) -> Result<Option<(RefreshToken, bool)>, StoreError>;
+    async fn refresh_token(&self, hash: &TokenHash) -> Result<Option<(RefreshToken, bool)>, StoreError>;
     async fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError>;
     async fn documents(&self, corp_id: &CorpId) -> Result<Vec<Document>, StoreError>;
 
     /// Creates a department under `parent_id` (which must exist) and returns its id.
-    async fn create_department(
-        &self,
-        corp_id: &CorpId,
-        name: &str,
-        parent_id: i64,
-    ) -> Result<i64, StoreError>;
-    async fn department(
-        &self,
-        corp_id: &CorpId,
-        dept_id: i64,
-    ) -> Result<Option<Department>, StoreError>;
+    async fn create_department(&self, corp_id: &CorpId, name: &str, parent_id: i64) -> Result<i64, StoreError>;
+    async fn department(&self, corp_id: &CorpId, dept_id: i64) -> Result<Option<Department>, StoreError>;
     /// Updates a member's display name and/or title; `false` when there is no such member.
     async fn update_member_profile(
         &self,

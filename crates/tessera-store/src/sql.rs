@@ -75,10 +75,7 @@ pub fn scope(
         code: scope_code(code)?,
         description,
         tier: ScopeTier::parse(&tier).map_err(|e| corrupt("tier", e))?,
-        eligible_role: eligible_role
-            .map(Role::parse)
-            .transpose()
-            .map_err(|e| corrupt("eligible_role", e))?,
+        eligible_role: eligible_role.map(Role::parse).transpose().map_err(|e| corrupt("eligible_role", e))?,
         open_for_requests,
         requires_verified_org,
         identity: ScopeIdentity::parse(&identity).map_err(|e| corrupt("identity", e))?,
@@ -86,10 +83,7 @@ pub fn scope(
 }
 
 pub fn user(union_id: String, name: String) -> Result<User, StoreError> {
-    Ok(User {
-        union_id: union(union_id)?,
-        name,
-    })
+    Ok(User { union_id: union(union_id)?, name })
 }
 
 pub fn member(
@@ -117,6 +111,7 @@ pub fn app(
     owner: String,
     secret_hash: String,
     redirect_uris: String,
+    public_client: bool,
 ) -> Result<App, StoreError> {
     Ok(App {
         client_id: client(client_id)?,
@@ -124,8 +119,8 @@ pub fn app(
         kind: AppKind::parse(&kind).map_err(|e| corrupt("kind", e))?,
         owner_corp_id: corp(owner)?,
         secret_hash: hash(&secret_hash)?,
-        redirect_uris: serde_json::from_str(&redirect_uris)
-            .map_err(|e| corrupt("redirect_uris", e))?,
+        redirect_uris: serde_json::from_str(&redirect_uris).map_err(|e| corrupt("redirect_uris", e))?,
+        public_client,
     })
 }
 
@@ -147,16 +142,8 @@ pub fn permission(
     })
 }
 
-pub fn installation(
-    client_id: String,
-    corp_id: String,
-    installed_at: i64,
-) -> Result<Installation, StoreError> {
-    Ok(Installation {
-        client_id: client(client_id)?,
-        corp_id: corp(corp_id)?,
-        installed_at: UnixTime(installed_at),
-    })
+pub fn installation(client_id: String, corp_id: String, installed_at: i64) -> Result<Installation, StoreError> {
+    Ok(Installation { client_id: client(client_id)?, corp_id: corp(corp_id)?, installed_at: UnixTime(installed_at) })
 }
 
 pub fn org_grant(
@@ -231,18 +218,11 @@ pub fn audit_event(
 
 /// Scopes as stored: codes joined by single spaces.
 pub fn scopes_text(scopes: &[ScopeCode]) -> String {
-    scopes
-        .iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
+    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
 }
 
 pub fn scopes(text: &str) -> Result<Vec<ScopeCode>, StoreError> {
-    text.split(' ')
-        .filter(|s| !s.is_empty())
-        .map(|s| scope_code(s.to_owned()))
-        .collect()
+    text.split(' ').filter(|s| !s.is_empty()).map(|s| scope_code(s.to_owned())).collect()
 }
 
 pub fn consent(
@@ -438,7 +418,7 @@ macro_rules! sql_store {
                 }
                 Change::InsertApp(a) => {
                     ::sqlx::query(
-                        "INSERT INTO apps (client_id, name, kind, owner_corp_id, secret_hash, redirect_uris) VALUES ($1, $2, $3, $4, $5, $6)",
+                        "INSERT INTO apps (client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     )
                     .bind(a.client_id.as_str())
                     .bind(&a.name)
@@ -446,6 +426,7 @@ macro_rules! sql_store {
                     .bind(a.owner_corp_id.as_str())
                     .bind(a.secret_hash.to_hex())
                     .bind(sql::uris_json(&a.redirect_uris)?)
+                    .bind(a.public_client)
                     .execute(&mut **tx)
                     .await
                     .map_err(map_err)?;
@@ -840,7 +821,7 @@ macro_rules! sql_store {
                 client_id: &::tessera_core::ids::ClientId,
             ) -> Result<Option<::tessera_core::app::App>, $crate::StoreError> {
                 let row = ::sqlx::query(
-                    "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris FROM apps WHERE client_id = $1",
+                    "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client FROM apps WHERE client_id = $1",
                 )
                 .bind(client_id.as_str())
                 .fetch_optional(&self.pool)
@@ -854,6 +835,7 @@ macro_rules! sql_store {
                         get(&r, "owner_corp_id")?,
                         get(&r, "secret_hash")?,
                         get(&r, "redirect_uris")?,
+                        get(&r, "public_client")?,
                     )
                 })
                 .transpose()
@@ -985,6 +967,31 @@ macro_rules! sql_store {
                             get(r, "detail")?,
                             get(r, "prev_hash")?,
                             get(r, "hash")?,
+                        )
+                    })
+                    .collect()
+            }
+
+            async fn memberships_of(
+                &self,
+                union_id: &::tessera_core::ids::UnionId,
+            ) -> Result<Vec<::tessera_core::member::Member>, $crate::StoreError> {
+                let rows = ::sqlx::query(
+                    "SELECT corp_id, user_id, union_id, name, title, roles FROM members WHERE union_id = $1 ORDER BY corp_id",
+                )
+                .bind(union_id.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter()
+                    .map(|r| {
+                        $crate::sql::member(
+                            get(r, "corp_id")?,
+                            get(r, "user_id")?,
+                            get(r, "union_id")?,
+                            get(r, "name")?,
+                            get(r, "title")?,
+                            get(r, "roles")?,
                         )
                     })
                     .collect()

@@ -12,25 +12,13 @@ pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         if let Some(path) = url.strip_prefix("sqlite://") {
             let path = path.split('?').next().unwrap_or(path);
-            if let Some(dir) = std::path::Path::new(path)
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
+            if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             }
         }
-        Ok(Arc::new(
-            SqliteStore::connect(url)
-                .await
-                .context("opening the SQLite database")?,
-        ))
+        Ok(Arc::new(SqliteStore::connect(url).await.context("opening the SQLite database")?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(
-            PostgresStore::connect(url)
-                .await
-                .context("connecting to PostgreSQL")?,
-        ))
+        Ok(Arc::new(PostgresStore::connect(url).await.context("connecting to PostgreSQL")?))
     } else {
         bail!("unsupported database URL: use sqlite://PATH or postgres://…")
     }

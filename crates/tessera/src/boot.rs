@@ -17,8 +17,7 @@ use tokio::net::TcpListener;
 
 /// Reads and parses a fixture file (unknown keys are errors).
 pub fn read_fixture(path: &Path) -> anyhow::Result<Fixture> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading fixture {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading fixture {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing fixture {}", path.display()))
 }
 
@@ -32,12 +31,7 @@ pub async fn service(
 ) -> anyhow::Result<(Tessera, Option<FixtureReport>)> {
     let tessera = Tessera::new(store, clock, key, config);
     let report = match fixture {
-        Some(f) => Some(
-            tessera
-                .load_fixture(f)
-                .await
-                .context("loading the fixture")?,
-        ),
+        Some(f) => Some(tessera.load_fixture(f).await.context("loading the fixture")?),
         None => None,
     };
     Ok((tessera, report))

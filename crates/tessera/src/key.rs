@@ -11,21 +11,16 @@ pub const KEY_ENV: &str = "TESSERA_SECRET_KEY";
 
 pub fn load_or_create(data_dir: &Path) -> anyhow::Result<SecretKey> {
     if let Ok(v) = std::env::var(KEY_ENV) {
-        return SecretKey::decode(&v)
-            .with_context(|| format!("{KEY_ENV} must be 32 bytes in URL-safe base64"));
+        return SecretKey::decode(&v).with_context(|| format!("{KEY_ENV} must be 32 bytes in URL-safe base64"));
     }
     let path = data_dir.join("secret.key");
     match std::fs::read_to_string(&path) {
         Ok(s) => match SecretKey::decode(&s) {
             Some(k) => Ok(k),
-            None => bail!(
-                "{} is not a valid key (32 bytes, URL-safe base64)",
-                path.display()
-            ),
+            None => bail!("{} is not a valid key (32 bytes, URL-safe base64)", path.display()),
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(data_dir)
-                .with_context(|| format!("creating {}", data_dir.display()))?;
+            std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
             let key = SecretKey::generate(&mut rand::rng());
             write_private(&path, key.encode().expose())?;
             tracing::info!(path = %path.display(), "created a new server key");

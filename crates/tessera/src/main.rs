@@ -50,9 +50,7 @@ struct DbArgs {
 
 impl DbArgs {
     fn url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("tessera.db").display()))
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("tessera.db").display()))
     }
 }
 
@@ -137,9 +135,7 @@ fn return_large_allocations_to_the_os() {}
 
 async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("TESSERA_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
+        .with_env_filter(EnvFilter::try_from_env("TESSERA_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
@@ -148,10 +144,7 @@ async fn run() -> anyhow::Result<()> {
         Command::LoadFixture { db, file } => {
             let fixture = boot::read_fixture(&file)?;
             let tessera = open(&db).await?;
-            let report = tessera
-                .load_fixture(&fixture)
-                .await
-                .context("loading the fixture")?;
+            let report = tessera.load_fixture(&fixture).await.context("loading the fixture")?;
             print_report(&report);
             Ok(())
         }
@@ -162,22 +155,14 @@ async fn run() -> anyhow::Result<()> {
 async fn open(db: &DbArgs) -> anyhow::Result<Tessera> {
     let store = backend::open_store(&db.url()).await?;
     let key = key::load_or_create(&db.data_dir)?;
-    Ok(Tessera::new(
-        store,
-        Arc::new(SystemClock),
-        key,
-        ServiceConfig::default(),
-    ))
+    Ok(Tessera::new(store, Arc::new(SystemClock), key, ServiceConfig::default()))
 }
 
 fn print_report(report: &tessera_service::fixtures::FixtureReport) {
     println!("fixture: {} change(s) applied", report.changes);
     for (client_id, secret) in &report.generated_secrets {
         // Shown once on the terminal, never logged or stored.
-        println!(
-            "generated client secret for {client_id}: {}",
-            secret.expose()
-        );
+        println!("generated client secret for {client_id}: {}", secret.expose());
     }
 }
 
@@ -187,27 +172,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         (0..args.token_ttl).contains(&args.reuse_margin),
         "--reuse-margin must be at least 0 and below --token-ttl"
     );
-    let fixture = args
-        .fixture
-        .as_deref()
-        .map(boot::read_fixture)
-        .transpose()?;
+    let fixture = args.fixture.as_deref().map(boot::read_fixture).transpose()?;
     let store = backend::open_store(&args.db.url()).await?;
     let key = key::load_or_create(&args.db.data_dir)?;
-    let config = ServiceConfig {
-        tokens: TokenPolicy {
-            app_token_ttl: args.token_ttl,
-            reuse_margin: args.reuse_margin,
-        },
-    };
-    let (tessera, report) =
-        boot::service(store, Arc::new(SystemClock), key, config, fixture.as_ref()).await?;
+    let config =
+        ServiceConfig { tokens: TokenPolicy { app_token_ttl: args.token_ttl, reuse_margin: args.reuse_margin } };
+    let (tessera, report) = boot::service(store, Arc::new(SystemClock), key, config, fixture.as_ref()).await?;
     if let Some(report) = &report {
         print_report(report);
     }
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "tessera listening");
     println!("tessera listening on http://{addr}");
@@ -245,10 +220,7 @@ async fn scopes(cmd: ScopesCommand) -> anyhow::Result<()> {
             let catalog = tessera.catalog().await?;
             let mut scopes: Vec<_> = catalog.values().collect();
             scopes.sort_by(|a, b| a.code.cmp(&b.code));
-            println!(
-                "{:<28} {:<10} {:<16} {:<6} DESCRIPTION",
-                "CODE", "TIER", "ELIGIBLE ROLE", "OPEN"
-            );
+            println!("{:<28} {:<10} {:<16} {:<6} DESCRIPTION", "CODE", "TIER", "ELIGIBLE ROLE", "OPEN");
             for s in scopes {
                 println!(
                     "{:<28} {:<10} {:<16} {:<6} {}",
@@ -261,16 +233,7 @@ async fn scopes(cmd: ScopesCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        ScopesCommand::Add {
-            db,
-            code,
-            description,
-            tier,
-            eligible_role,
-            closed,
-            requires_verified_org,
-            identity,
-        } => {
+        ScopesCommand::Add { db, code, description, tier, eligible_role, closed, requires_verified_org, identity } => {
             let scope = Scope {
                 code: ScopeCode::parse(code)?,
                 description,

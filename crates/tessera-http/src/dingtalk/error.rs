@@ -45,21 +45,12 @@ pub struct DingTalkError {
 
 impl DingTalkError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        DingTalkError {
-            status,
-            code,
-            message: message.into(),
-            denied: None,
-        }
+        DingTalkError { status, code, message: message.into(), denied: None }
     }
 
     fn server_error(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "request failed");
-        DingTalkError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server.error",
-            "服务器错误 (server error)",
-        )
+        DingTalkError::new(StatusCode::INTERNAL_SERVER_ERROR, "server.error", "服务器错误 (server error)")
     }
 
     /// 400 `AuthenticationFailed.MissingParameter`.
@@ -86,23 +77,12 @@ impl IntoResponse for DingTalkError {
             required_scopes: missing.iter().map(|m| m.scope.to_string()).collect(),
             missing_reasons: missing
                 .iter()
-                .map(|m| MissingReason {
-                    scope: m.scope.to_string(),
-                    reason: m.reason.as_str(),
-                })
+                .map(|m| MissingReason { scope: m.scope.to_string(), reason: m.reason.as_str() })
                 .collect(),
         });
-        let body = Body {
-            code: self.code,
-            message: self.message,
-            requestid: request_id(),
-            accessdenieddetail,
-        };
+        let body = Body { code: self.code, message: self.message, requestid: request_id(), accessdenieddetail };
         let mut res = (self.status, Json(body)).into_response();
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json;charset=utf-8"),
-        );
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=utf-8"));
         res
     }
 }
@@ -110,16 +90,10 @@ impl IntoResponse for DingTalkError {
 impl From<BodyError> for DingTalkError {
     fn from(e: BodyError) -> Self {
         match e {
-            BodyError::TooLarge => DingTalkError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "RequestTooLarge",
-                e.to_string(),
-            ),
-            BodyError::Missing | BodyError::FormNotJson => DingTalkError::new(
-                StatusCode::BAD_REQUEST,
-                "Missingbody",
-                "body is mandatory for this action",
-            ),
+            BodyError::TooLarge => DingTalkError::new(StatusCode::PAYLOAD_TOO_LARGE, "RequestTooLarge", e.to_string()),
+            BodyError::Missing | BodyError::FormNotJson => {
+                DingTalkError::new(StatusCode::BAD_REQUEST, "Missingbody", "body is mandatory for this action")
+            }
             BodyError::Unreadable | BodyError::Json(_) | BodyError::Form(_) => {
                 DingTalkError::new(StatusCode::BAD_REQUEST, "InvalidParameter", e.to_string())
             }
@@ -140,19 +114,11 @@ impl From<AccessError> for DingTalkError {
                 DingTalkError::new(
                     StatusCode::FORBIDDEN,
                     "Forbidden.AccessDenied.AccessTokenTypeNotSupported",
-                    format!(
-                        "this API does not accept {} tokens; it takes: {}",
-                        kind.as_str(),
-                        accepted.join(", ")
-                    ),
+                    format!("this API does not accept {} tokens; it takes: {}", kind.as_str(), accepted.join(", ")),
                 )
             }
-            AccessError::Denied {
-                missing,
-                resource_forbidden,
-            } => {
-                let mut message =
-                    String::from("没有调用该接口的权限 (no permission to call this API)");
+            AccessError::Denied { missing, resource_forbidden } => {
+                let mut message = String::from("没有调用该接口的权限 (no permission to call this API)");
                 for m in &missing {
                     message.push_str(&format!("; {}: {}", m.scope, m.reason.as_str()));
                 }
@@ -173,9 +139,7 @@ impl From<AccessError> for DingTalkError {
 
 /// The errors of `POST /v1.0/oauth2/{corpId}/token`, as its documentation lists them.
 pub fn get_token_error(e: IssueError) -> DingTalkError {
-    issue_error(e, || {
-        DingTalkError::new(StatusCode::BAD_REQUEST, "invalid.client", "invalid.client")
-    })
+    issue_error(e, || DingTalkError::new(StatusCode::BAD_REQUEST, "invalid.client", "invalid.client"))
 }
 
 /// The errors of `POST /v1.0/oauth2/accessToken` and the other camelCase token operations.
@@ -192,8 +156,7 @@ pub fn access_token_error(e: IssueError) -> DingTalkError {
 fn issue_error(e: IssueError, invalid_client: impl FnOnce() -> DingTalkError) -> DingTalkError {
     match e {
         IssueError::InvalidClient => invalid_client(),
-        IssueError::UnauthorizedClient { reason, .. }
-        | IssueError::OrgRequired { kind: reason } => DingTalkError::new(
+        IssueError::UnauthorizedClient { reason, .. } | IssueError::OrgRequired { kind: reason } => DingTalkError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized.client",
             format!("unauthorized.client: {reason}"),
@@ -203,17 +166,9 @@ fn issue_error(e: IssueError, invalid_client: impl FnOnce() -> DingTalkError) ->
 }
 
 pub async fn not_found() -> DingTalkError {
-    DingTalkError::new(
-        StatusCode::NOT_FOUND,
-        "NotFound",
-        "the requested API does not exist",
-    )
+    DingTalkError::new(StatusCode::NOT_FOUND, "NotFound", "the requested API does not exist")
 }
 
 pub async fn method_not_allowed() -> DingTalkError {
-    DingTalkError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "MethodNotAllowed",
-        "this API does not take this HTTP method",
-    )
+    DingTalkError::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "this API does not take this HTTP method")
 }

@@ -23,12 +23,7 @@ pub struct LegacyResponse {
 }
 
 fn fail(errcode: i64, errmsg: impl Into<String>) -> Json<LegacyResponse> {
-    Json(LegacyResponse {
-        errcode,
-        errmsg: errmsg.into(),
-        access_token: None,
-        expires_in: None,
-    })
+    Json(LegacyResponse { errcode, errmsg: errmsg.into(), access_token: None, expires_in: None })
 }
 
 pub async fn gettoken(
@@ -39,32 +34,19 @@ pub async fn gettoken(
         return fail(40035, "缺少参数 corpid or appkey (invalid query)");
     };
     let (Some(key), Some(secret)) = (q.appkey, q.appsecret) else {
-        return fail(
-            40035,
-            "缺少参数 corpid or appkey (missing parameter appkey or appsecret)",
-        );
+        return fail(40035, "缺少参数 corpid or appkey (missing parameter appkey or appsecret)");
     };
-    match tessera
-        .issue_internal_token(&key, &Secret::new(secret))
-        .await
-    {
+    match tessera.issue_internal_token(&key, &Secret::new(secret)).await {
         Ok(t) => Json(LegacyResponse {
             errcode: 0,
             errmsg: "ok".into(),
             access_token: Some(t.token.expose().to_owned()),
             expires_in: Some(t.expires_in),
         }),
-        Err(IssueError::InvalidClient) => fail(
-            40096,
-            "不合法的appKey或appSecret (invalid appkey or appsecret)",
-        ),
-        Err(
-            IssueError::UnauthorizedClient { reason, .. }
-            | IssueError::OrgRequired { kind: reason },
-        ) => fail(
-            60011,
-            format!("没有调用该接口的权限 (not authorized: {reason})"),
-        ),
+        Err(IssueError::InvalidClient) => fail(40096, "不合法的appKey或appSecret (invalid appkey or appsecret)"),
+        Err(IssueError::UnauthorizedClient { reason, .. } | IssueError::OrgRequired { kind: reason }) => {
+            fail(60011, format!("没有调用该接口的权限 (not authorized: {reason})"))
+        }
         Err(IssueError::Store(e)) => {
             tracing::error!(error = %e, "gettoken failed");
             fail(-1, "系统繁忙 (server error)")

@@ -34,27 +34,14 @@ pub async fn get_token(
 ) -> Result<Json<GetTokenResponse>, DingTalkError> {
     let req: GetTokenRequest = body::json(&headers, raw)?;
     if req.grant_type.as_deref() != Some("client_credentials") {
-        return Err(DingTalkError::new(
-            StatusCode::BAD_REQUEST,
-            "unsupported.grant.type",
-            "unsupported.grant.type",
-        ));
+        return Err(DingTalkError::new(StatusCode::BAD_REQUEST, "unsupported.grant.type", "unsupported.grant.type"));
     }
     let (Some(client_id), Some(secret)) = (req.client_id, req.client_secret) else {
-        return Err(DingTalkError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid.client",
-            "invalid.client",
-        ));
+        return Err(DingTalkError::new(StatusCode::BAD_REQUEST, "invalid.client", "invalid.client"));
     };
-    let issued = tessera
-        .issue_app_token(&client_id, &Secret::new(secret), Some(&corp_id))
-        .await
-        .map_err(get_token_error)?;
-    Ok(Json(GetTokenResponse {
-        access_token: issued.token.expose().to_owned(),
-        expires_in: issued.expires_in,
-    }))
+    let issued =
+        tessera.issue_app_token(&client_id, &Secret::new(secret), Some(&corp_id)).await.map_err(get_token_error)?;
+    Ok(Json(GetTokenResponse { access_token: issued.token.expose().to_owned(), expires_in: issued.expires_in }))
 }
 
 #[derive(Deserialize)]
@@ -78,16 +65,8 @@ pub async fn get_access_token(
 ) -> Result<Json<GetAccessTokenResponse>, DingTalkError> {
     let req: GetAccessTokenRequest = body::json(&headers, raw)?;
     let (Some(key), Some(secret)) = (req.app_key, req.app_secret) else {
-        return Err(access_token_error(
-            tessera_service::IssueError::InvalidClient,
-        ));
+        return Err(access_token_error(tessera_service::IssueError::InvalidClient));
     };
-    let issued = tessera
-        .issue_internal_token(&key, &Secret::new(secret))
-        .await
-        .map_err(access_token_error)?;
-    Ok(Json(GetAccessTokenResponse {
-        access_token: issued.token.expose().to_owned(),
-        expire_in: issued.expires_in,
-    }))
+    let issued = tessera.issue_internal_token(&key, &Secret::new(secret)).await.map_err(access_token_error)?;
+    Ok(Json(GetAccessTokenResponse { access_token: issued.token.expose().to_owned(), expire_in: issued.expires_in }))
 }

@@ -81,10 +81,7 @@ pub struct RequireScopesLayer<A> {
 
 impl<A: Authorizer> RequireScopesLayer<A> {
     pub fn new(authorizer: A, scopes: Vec<ScopeCode>, kinds: Vec<TokenKind>) -> Self {
-        RequireScopesLayer {
-            authorizer,
-            requirement: Arc::new(Requirement { scopes, kinds }),
-        }
+        RequireScopesLayer { authorizer, requirement: Arc::new(Requirement { scopes, kinds }) }
     }
 }
 
@@ -92,11 +89,7 @@ impl<A: Clone, S> Layer<S> for RequireScopesLayer<A> {
     type Service = RequireScopes<A, S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        RequireScopes {
-            authorizer: self.authorizer.clone(),
-            requirement: self.requirement.clone(),
-            inner,
-        }
+        RequireScopes { authorizer: self.authorizer.clone(), requirement: self.requirement.clone(), inner }
     }
 }
 
@@ -131,9 +124,7 @@ where
             let Some(token) = access_token(req.headers()) else {
                 return Ok(DingTalkError::missing_token().into_response());
             };
-            let outcome = authorizer
-                .authorize(token, &requirement.scopes, &requirement.kinds)
-                .await;
+            let outcome = authorizer.authorize(token, &requirement.scopes, &requirement.kinds).await;
             match outcome {
                 Ok(principal) => {
                     req.extensions_mut().insert(principal);

@@ -27,31 +27,16 @@ pub struct SampleRoute {
 
 /// The sample routes and their required scopes.
 pub const ROUTES: &[SampleRoute] = &[
-    SampleRoute {
-        method: "GET",
-        path: "/v1.0/contact/users/{userId}",
-        scopes: &["qyapi_get_member"],
-    },
-    SampleRoute {
-        method: "PUT",
-        path: "/v1.0/contact/users/{userId}",
-        scopes: &["qyapi_manage_addresslist"],
-    },
-    SampleRoute {
-        method: "POST",
-        path: "/v1.0/contact/departments",
-        scopes: &["qyapi_manage_addresslist"],
-    },
+    SampleRoute { method: "GET", path: "/v1.0/contact/users/{userId}", scopes: &["qyapi_get_member"] },
+    SampleRoute { method: "PUT", path: "/v1.0/contact/users/{userId}", scopes: &["qyapi_manage_addresslist"] },
+    SampleRoute { method: "POST", path: "/v1.0/contact/departments", scopes: &["qyapi_manage_addresslist"] },
 ];
 
 /// Org APIs take app and corp tokens (user tokens join when consent exists).
 const ORG_TOKENS: &[TokenKind] = &[TokenKind::App, TokenKind::Corp];
 
 fn guard(tessera: &Tessera, scopes: &[&str]) -> RequireScopesLayer<Tessera> {
-    let scopes = scopes
-        .iter()
-        .filter_map(|s| ScopeCode::parse(*s).ok())
-        .collect();
+    let scopes = scopes.iter().filter_map(|s| ScopeCode::parse(*s).ok()).collect();
     RequireScopesLayer::new(tessera.clone(), scopes, ORG_TOKENS.to_vec())
 }
 
@@ -60,54 +45,31 @@ pub fn routes(tessera: Tessera) -> Router<Tessera> {
     let update = guard(&tessera, ROUTES[1].scopes);
     let create = guard(&tessera, ROUTES[2].scopes);
     Router::new()
-        .route(
-            "/v1.0/contact/users/{user_id}",
-            get(get_user).route_layer(read),
-        )
-        .route(
-            "/v1.0/contact/users/{user_id}",
-            axum::routing::put(update_user).route_layer(update),
-        )
-        .route(
-            "/v1.0/contact/departments",
-            post(create_department).route_layer(create),
-        )
+        .route("/v1.0/contact/users/{user_id}", get(get_user).route_layer(read))
+        .route("/v1.0/contact/users/{user_id}", axum::routing::put(update_user).route_layer(update))
+        .route("/v1.0/contact/departments", post(create_department).route_layer(create))
 }
 
 fn org_of(p: &Principal) -> Result<&CorpId, DingTalkError> {
-    p.corp_id.as_ref().ok_or_else(|| {
-        DingTalkError::new(
-            StatusCode::FORBIDDEN,
-            "Forbidden.AccessDenied",
-            "the token acts in no org",
-        )
-    })
+    p.corp_id
+        .as_ref()
+        .ok_or_else(|| DingTalkError::new(StatusCode::FORBIDDEN, "Forbidden.AccessDenied", "the token acts in no org"))
 }
 
 fn store_error(e: StoreError) -> DingTalkError {
     match e {
-        StoreError::NotFound(what) => DingTalkError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidParameter",
-            format!("{what} does not exist"),
-        ),
+        StoreError::NotFound(what) => {
+            DingTalkError::new(StatusCode::BAD_REQUEST, "InvalidParameter", format!("{what} does not exist"))
+        }
         other => {
             tracing::error!(error = %other, "sample API failed");
-            DingTalkError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server.error",
-                "服务器错误 (server error)",
-            )
+            DingTalkError::new(StatusCode::INTERNAL_SERVER_ERROR, "server.error", "服务器错误 (server error)")
         }
     }
 }
 
 fn user_not_found() -> DingTalkError {
-    DingTalkError::new(
-        StatusCode::NOT_FOUND,
-        "NotFound.User",
-        "no such user in this org",
-    )
+    DingTalkError::new(StatusCode::NOT_FOUND, "NotFound.User", "no such user in this org")
 }
 
 #[derive(Serialize)]
@@ -136,10 +98,7 @@ async fn get_user(
     if found.is_none()
         && let Ok(union) = UnionId::parse(user_id)
     {
-        found = store
-            .member_by_union(corp, &union)
-            .await
-            .map_err(store_error)?;
+        found = store.member_by_union(corp, &union).await.map_err(store_error)?;
     }
     let m = found.ok_or_else(user_not_found)?;
     Ok(Json(UserView {
@@ -190,11 +149,7 @@ async fn update_user(
         .update_member_profile(corp, &user_id, req.name.as_deref(), req.title.as_deref())
         .await
         .map_err(store_error)?;
-    if updated {
-        Ok(Json(Success { success: true }))
-    } else {
-        Err(user_not_found())
-    }
+    if updated { Ok(Json(Success { success: true })) } else { Err(user_not_found()) }
 }
 
 #[derive(Deserialize)]
@@ -218,19 +173,10 @@ async fn create_department(
 ) -> Result<Json<Created>, DingTalkError> {
     let corp = org_of(&p)?;
     let req: CreateDepartment = body::json(&headers, raw)?;
-    let name = req.name.ok_or_else(|| {
-        DingTalkError::new(
-            StatusCode::BAD_REQUEST,
-            "MissingParameter",
-            "name is required",
-        )
-    })?;
+    let name =
+        req.name.ok_or_else(|| DingTalkError::new(StatusCode::BAD_REQUEST, "MissingParameter", "name is required"))?;
     check_text("name", &Some(name.clone()))?;
     let parent = req.parent_id.unwrap_or(ROOT_DEPARTMENT);
-    let dept_id = tessera
-        .store()
-        .create_department(corp, &name, parent)
-        .await
-        .map_err(store_error)?;
+    let dept_id = tessera.store().create_department(corp, &name, parent).await.map_err(store_error)?;
     Ok(Json(Created { dept_id }))
 }

@@ -30,10 +30,7 @@ pub struct OAuthError {
 
 impl OAuthError {
     pub fn new(error: OAuthErrorCode, description: impl Into<String>) -> Self {
-        OAuthError {
-            error,
-            error_description: description.into(),
-        }
+        OAuthError { error, error_description: description.into() }
     }
 
     pub fn invalid_request(description: impl Into<String>) -> Self {
@@ -54,10 +51,7 @@ impl IntoResponse for OAuthError {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         if invalid_client {
-            h.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"tessera\""),
-            );
+            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"tessera\""));
         }
         res
     }
@@ -72,10 +66,7 @@ impl From<BodyError> for OAuthError {
 impl From<IssueError> for OAuthError {
     fn from(e: IssueError) -> Self {
         match e {
-            IssueError::InvalidClient => OAuthError::new(
-                OAuthErrorCode::InvalidClient,
-                "client authentication failed",
-            ),
+            IssueError::InvalidClient => OAuthError::new(OAuthErrorCode::InvalidClient, "client authentication failed"),
             IssueError::UnauthorizedClient { corp_id, reason } => OAuthError::new(
                 OAuthErrorCode::UnauthorizedClient,
                 format!("the client may not use this grant in org {corp_id:?}: {reason}"),
@@ -85,10 +76,7 @@ impl From<IssueError> for OAuthError {
             }
             IssueError::Store(e) => {
                 tracing::error!(error = %e, "token request failed");
-                OAuthError::new(
-                    OAuthErrorCode::ServerError,
-                    "the server could not complete the request",
-                )
+                OAuthError::new(OAuthErrorCode::ServerError, "the server could not complete the request")
             }
         }
     }

@@ -29,10 +29,7 @@ struct TokenResponse {
 }
 
 fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
 /// Client credentials from `Authorization: Basic` (RFC 6749 §2.3.1: each part form-urlencoded).
@@ -40,25 +37,16 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, Secret)>, OA
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let bad = || {
-        OAuthError::new(
-            OAuthErrorCode::InvalidClient,
-            "malformed Basic authorization header",
-        )
-    };
+    let bad = || OAuthError::new(OAuthErrorCode::InvalidClient, "malformed Basic authorization header");
     let value = value.to_str().map_err(|_| bad())?;
-    let Some(encoded) = value
-        .strip_prefix("Basic ")
-        .or_else(|| value.strip_prefix("basic "))
-    else {
+    let Some(encoded) = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")) else {
         return Err(bad());
     };
     let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
     let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
     let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
     let unescape = |s: &str| -> Result<String, OAuthError> {
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(&format!("v={s}")).map_err(|_| bad())?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&format!("v={s}")).map_err(|_| bad())?;
         Ok(pairs.into_iter().next().map(|(_, v)| v).unwrap_or_default())
     };
     Ok(Some((unescape(id)?, Secret::new(unescape(secret)?))))
@@ -70,8 +58,7 @@ pub async fn token(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OAuthError> {
     let pairs = body::form_pairs(raw)?;
-    let grant = param(&pairs, "grant_type")
-        .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+    let grant = param(&pairs, "grant_type").ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
     if grant != "client_credentials" {
         return Err(OAuthError::new(
             OAuthErrorCode::UnsupportedGrantType,
@@ -81,32 +68,23 @@ pub async fn token(
     let posted = match (param(&pairs, "client_id"), param(&pairs, "client_secret")) {
         (Some(id), Some(secret)) => Some((id.to_owned(), Secret::new(secret))),
         (_, Some(_)) => {
-            return Err(OAuthError::invalid_request(
-                "client_secret without client_id",
-            ));
+            return Err(OAuthError::invalid_request("client_secret without client_id"));
         }
         _ => None,
     };
     let (client_id, secret) = match (basic_credentials(&headers)?, posted) {
         (Some(_), Some(_)) => {
-            return Err(OAuthError::invalid_request(
-                "use one client authentication method, not both",
-            ));
+            return Err(OAuthError::invalid_request("use one client authentication method, not both"));
         }
         (Some(c), None) | (None, Some(c)) => c,
         (None, None) => {
-            return Err(OAuthError::new(
-                OAuthErrorCode::InvalidClient,
-                "client authentication is required",
-            ));
+            return Err(OAuthError::new(OAuthErrorCode::InvalidClient, "client authentication is required"));
         }
     };
     if let Some(id) = param(&pairs, "client_id")
         && id != client_id
     {
-        return Err(OAuthError::invalid_request(
-            "client_id does not match the authenticated client",
-        ));
+        return Err(OAuthError::invalid_request("client_id does not match the authenticated client"));
     }
     let requested: Option<Vec<ScopeCode>> = match param(&pairs, "scope") {
         None => None,
@@ -114,39 +92,22 @@ pub async fn token(
             s.split(' ')
                 .filter(|s| !s.is_empty())
                 .map(|s| {
-                    ScopeCode::parse(s).map_err(|_| {
-                        OAuthError::new(OAuthErrorCode::InvalidScope, "malformed scope")
-                    })
+                    ScopeCode::parse(s).map_err(|_| OAuthError::new(OAuthErrorCode::InvalidScope, "malformed scope"))
                 })
                 .collect::<Result<_, _>>()?,
         ),
     };
-    let issued = tessera
-        .issue_app_token(&client_id, &secret, param(&pairs, "corp_id"))
-        .await?;
+    let issued = tessera.issue_app_token(&client_id, &secret, param(&pairs, "corp_id")).await?;
     if let Some(scopes) = &requested {
-        let missing = tessera
-            .missing_scopes(&client_id, &issued.corp_id, scopes)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "scope check failed");
-                OAuthError::new(
-                    OAuthErrorCode::ServerError,
-                    "the server could not complete the request",
-                )
-            })?;
+        let missing = tessera.missing_scopes(&client_id, &issued.corp_id, scopes).await.map_err(|e| {
+            tracing::error!(error = %e, "scope check failed");
+            OAuthError::new(OAuthErrorCode::ServerError, "the server could not complete the request")
+        })?;
         if !missing.is_empty() {
-            let list: Vec<String> = missing
-                .iter()
-                .map(|m| format!("{} ({})", m.scope, m.reason.as_str()))
-                .collect();
+            let list: Vec<String> = missing.iter().map(|m| format!("{} ({})", m.scope, m.reason.as_str())).collect();
             return Err(OAuthError::new(
                 OAuthErrorCode::InvalidScope,
-                format!(
-                    "the app does not hold these scopes in {}: {}",
-                    issued.corp_id,
-                    list.join(", ")
-                ),
+                format!("the app does not hold these scopes in {}: {}", issued.corp_id, list.join(", ")),
             ));
         }
     }
@@ -157,9 +118,7 @@ pub async fn token(
         scope: requested.map(|s| s.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" ")),
     };
     let mut res = Json(body).into_response();
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res.headers_mut()
-        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     Ok(res)
 }

@@ -9,10 +9,7 @@ async fn malformed_and_mistyped_json_is_a_dingtalk_400() {
     let app = spawn_app().await;
     let post = |body: &'static str| {
         app.send(
-            app.http
-                .post(app.url("/v1.0/oauth2/dingdemo/token"))
-                .header("content-type", "application/json")
-                .body(body),
+            app.http.post(app.url("/v1.0/oauth2/dingdemo/token")).header("content-type", "application/json").body(body),
         )
     };
     assert_dingtalk_error(&post("{not json").await, 400, "InvalidParameter");
@@ -38,30 +35,13 @@ async fn malformed_and_mistyped_json_is_a_dingtalk_400() {
 async fn oversized_bodies_are_refused_in_each_dialect() {
     let app = spawn_app().await;
     let big = format!(r#"{{"client_id":"{}"}}"#, "x".repeat(200 * 1024));
-    let r = app
-        .send(
-            app.http
-                .post(app.url("/v1.0/oauth2/dingdemo/token"))
-                .body(big),
-        )
-        .await;
+    let r = app.send(app.http.post(app.url("/v1.0/oauth2/dingdemo/token")).body(big)).await;
     assert_dingtalk_error(&r, 413, "RequestTooLarge");
     let medium = format!(r#"{{"client_id":"{}"}}"#, "x".repeat(100 * 1024));
-    let r = app
-        .send(
-            app.http
-                .post(app.url("/v1.0/oauth2/dingdemo/token"))
-                .body(medium),
-        )
-        .await;
+    let r = app.send(app.http.post(app.url("/v1.0/oauth2/dingdemo/token")).body(medium)).await;
     assert_dingtalk_error(&r, 413, "RequestTooLarge");
-    let form = format!(
-        "grant_type=client_credentials&pad={}",
-        "x".repeat(100 * 1024)
-    );
-    let r = app
-        .send(app.http.post(app.url("/oauth2/token")).body(form))
-        .await;
+    let form = format!("grant_type=client_credentials&pad={}", "x".repeat(100 * 1024));
+    let r = app.send(app.http.post(app.url("/oauth2/token")).body(form)).await;
     assert_oauth_error(&r, 400, "invalid_request");
 }
 
@@ -69,65 +49,31 @@ async fn oversized_bodies_are_refused_in_each_dialect() {
 async fn bad_gateway_input_is_refused_before_anything_is_written() {
     let app = spawn_app().await;
     let token = app.app_token(DEMO_CORP, "dingdemoapp", "demo-secret").await;
+    assert_dingtalk_error(&app.create_department(&token, json!({})).await, 400, "MissingParameter");
+    assert_dingtalk_error(&app.create_department(&token, json!({"name": 7})).await, 400, "InvalidParameter");
+    assert_dingtalk_error(&app.create_department(&token, json!({"name": "   "})).await, 400, "InvalidParameter");
     assert_dingtalk_error(
-        &app.create_department(&token, json!({})).await,
-        400,
-        "MissingParameter",
-    );
-    assert_dingtalk_error(
-        &app.create_department(&token, json!({"name": 7})).await,
+        &app.create_department(&token, json!({"name": "x".repeat(5000)})).await,
         400,
         "InvalidParameter",
     );
     assert_dingtalk_error(
-        &app.create_department(&token, json!({"name": "   "})).await,
+        &app.create_department(&token, json!({"name": "Lost", "parentId": 999})).await,
         400,
         "InvalidParameter",
     );
-    assert_dingtalk_error(
-        &app.create_department(&token, json!({"name": "x".repeat(5000)}))
-            .await,
-        400,
-        "InvalidParameter",
-    );
-    assert_dingtalk_error(
-        &app.create_department(&token, json!({"name": "Lost", "parentId": 999}))
-            .await,
-        400,
-        "InvalidParameter",
-    );
-    assert_dingtalk_error(
-        &app.update_user(&token, "nobody", json!({"title": "x"}))
-            .await,
-        404,
-        "NotFound.User",
-    );
-    assert_dingtalk_error(
-        &app.update_user(&token, "alice", json!({"title": "   "}))
-            .await,
-        400,
-        "InvalidParameter",
-    );
+    assert_dingtalk_error(&app.update_user(&token, "nobody", json!({"title": "x"})).await, 404, "NotFound.User");
+    assert_dingtalk_error(&app.update_user(&token, "alice", json!({"title": "   "})).await, 400, "InvalidParameter");
     // The first department created after all that still gets the first id.
-    assert_eq!(
-        app.create_department(&token, json!({"name": "First"}))
-            .await
-            .body["deptId"],
-        2
-    );
+    assert_eq!(app.create_department(&token, json!({"name": "First"})).await.body["deptId"], 2);
 }
 
 #[tokio::test]
 async fn unknown_routes_methods_and_odd_paths_get_json_errors() {
     let app = spawn_app().await;
+    assert_dingtalk_error(&app.send(app.http.get(app.url("/v1.0/nothing/here"))).await, 404, "NotFound");
     assert_dingtalk_error(
-        &app.send(app.http.get(app.url("/v1.0/nothing/here"))).await,
-        404,
-        "NotFound",
-    );
-    assert_dingtalk_error(
-        &app.send(app.http.delete(app.url("/v1.0/oauth2/accessToken")))
-            .await,
+        &app.send(app.http.delete(app.url("/v1.0/oauth2/accessToken"))).await,
         405,
         "MethodNotAllowed",
     );
@@ -139,14 +85,15 @@ async fn unknown_routes_methods_and_odd_paths_get_json_errors() {
         .await;
     assert_dingtalk_error(&r, 401, "unauthorized.client");
     let long_corp = "d".repeat(300);
-    let r = app.get_token(&long_corp, json!({"client_id": "dingdemoapp", "client_secret": "demo-secret", "grant_type": "client_credentials"})).await;
+    let r = app
+        .get_token(
+            &long_corp,
+            json!({"client_id": "dingdemoapp", "client_secret": "demo-secret", "grant_type": "client_credentials"}),
+        )
+        .await;
     assert_dingtalk_error(&r, 401, "unauthorized.client");
     let token = app.app_token(DEMO_CORP, "dingdemoapp", "demo-secret").await;
-    assert_dingtalk_error(
-        &app.get_user(&token, &"u".repeat(500)).await,
-        404,
-        "NotFound.User",
-    );
+    assert_dingtalk_error(&app.get_user(&token, &"u".repeat(500)).await, 404, "NotFound.User");
     let raw = raw_http(&app, b"GET /v1.0/contact/users/%FF%FE HTTP/1.1\r\nhost: x\r\nx-acs-dingtalk-access-token: t-x\r\nConnection: close\r\n\r\n").await;
     assert!(raw.starts_with("HTTP/1.1 400"), "{raw}");
 }

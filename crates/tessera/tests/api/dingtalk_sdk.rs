@@ -15,23 +15,10 @@ async fn sdk_python() -> PathBuf {
     let python = venv.join("bin/python");
     let marker = venv.join(".installed");
     if !marker.exists() {
-        let ok = tokio::process::Command::new("python3")
-            .arg("-m")
-            .arg("venv")
-            .arg(&venv)
-            .status()
-            .await
-            .unwrap();
+        let ok = tokio::process::Command::new("python3").arg("-m").arg("venv").arg(&venv).status().await.unwrap();
         assert!(ok.success(), "python3 -m venv failed");
         let ok = tokio::process::Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                SDK,
-            ])
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", SDK])
             .status()
             .await
             .unwrap();
@@ -47,18 +34,9 @@ async fn the_official_python_sdk_works_unchanged() {
     let app = spawn_app().await;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/dingtalk_sdk.py");
     let endpoint = app.base.trim_start_matches("http://").to_owned();
-    let out = tokio::process::Command::new(&python)
-        .arg(&script)
-        .arg(&endpoint)
-        .output()
-        .await
-        .unwrap();
+    let out = tokio::process::Command::new(&python).arg(&script).arg(&endpoint).output().await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "SDK script failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "SDK script failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let r: Value = serde_json::from_str(stdout.trim()).unwrap();
 
     let token = r["get_token"]["body"]["access_token"].as_str().unwrap();
@@ -67,23 +45,12 @@ async fn the_official_python_sdk_works_unchanged() {
     assert_eq!(r["get_token"]["body"]["expires_in"], 7200);
 
     assert_eq!(r["get_access_token"]["status"], 200);
-    assert!(
-        r["get_access_token"]["body"]["accessToken"]
-            .as_str()
-            .unwrap()
-            .starts_with("t-")
-    );
+    assert!(r["get_access_token"]["body"]["accessToken"].as_str().unwrap().starts_with("t-"));
     assert_eq!(r["get_access_token"]["body"]["expireIn"], 7200);
 
     assert_eq!(r["bad_secret"]["code"], "invalidClientIdOrSecret", "{r}");
     assert_eq!(r["bad_secret"]["statusCode"], 400);
-    assert!(
-        r["bad_secret"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("request id: "),
-        "{r}"
-    );
+    assert!(r["bad_secret"]["message"].as_str().unwrap().contains("request id: "), "{r}");
     assert_eq!(r["not_installed"]["code"], "unauthorized.client");
     assert_eq!(r["not_installed"]["statusCode"], 401);
 
@@ -91,14 +58,7 @@ async fn the_official_python_sdk_works_unchanged() {
     assert_eq!(r["get_user"]["body"]["unionId"], "alice-union");
     assert_eq!(r["get_user"]["body"]["nick"], "Alice");
 
-    assert_eq!(
-        r["forbidden"]["code"], "Forbidden.AccessDenied.AccessTokenPermissionDenied",
-        "{r}"
-    );
+    assert_eq!(r["forbidden"]["code"], "Forbidden.AccessDenied.AccessTokenPermissionDenied", "{r}");
     assert_eq!(r["forbidden"]["statusCode"], 403);
-    assert_eq!(
-        r["forbidden"]["accessDeniedDetail"]["requiredScopes"],
-        serde_json::json!(["qyapi_get_member"]),
-        "{r}"
-    );
+    assert_eq!(r["forbidden"]["accessDeniedDetail"]["requiredScopes"], serde_json::json!(["qyapi_get_member"]), "{r}");
 }

@@ -34,22 +34,14 @@ async fn loading_the_demo_twice_changes_nothing_the_second_time() {
     assert!(!stdout(&first).contains(" 0 change"), "{}", stdout(&first));
     let second = tessera(&["load-fixture", fixture.to_str().unwrap()], &dir);
     assert!(second.status.success(), "{}", stderr(&second));
-    assert!(
-        stdout(&second).contains("fixture: 0 change(s) applied"),
-        "{}",
-        stdout(&second)
-    );
+    assert!(stdout(&second).contains("fixture: 0 change(s) applied"), "{}", stdout(&second));
 }
 
 #[tokio::test]
 async fn a_conflicting_fixture_is_refused_and_changes_nothing() {
     let dir = temp_dir();
     let demo = demo_fixture_path();
-    assert!(
-        tessera(&["load-fixture", demo.to_str().unwrap()], &dir)
-            .status
-            .success()
-    );
+    assert!(tessera(&["load-fixture", demo.to_str().unwrap()], &dir).status.success());
     let conflicting = dir.join("conflict.toml");
     std::fs::write(
         &conflicting,
@@ -58,54 +50,26 @@ async fn a_conflicting_fixture_is_refused_and_changes_nothing() {
     .unwrap();
     let out = tessera(&["load-fixture", conflicting.to_str().unwrap()], &dir);
     assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("org dingdemo exists with another name"),
-        "{}",
-        stderr(&out)
-    );
-    let store =
-        tessera::backend::open_store(&format!("sqlite://{}", dir.join("tessera.db").display()))
-            .await
-            .unwrap();
-    assert!(
-        store
-            .org(&CorpId::parse("dingnew").unwrap())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(stderr(&out).contains("org dingdemo exists with another name"), "{}", stderr(&out));
+    let store = tessera::backend::open_store(&format!("sqlite://{}", dir.join("tessera.db").display())).await.unwrap();
+    assert!(store.org(&CorpId::parse("dingnew").unwrap()).await.unwrap().is_none());
 }
 
 #[tokio::test]
 async fn authorizing_without_the_eligible_role_names_the_role() {
     let dir = temp_dir();
-    let text = std::fs::read_to_string(demo_fixture_path())
-        .unwrap()
-        .replace(
-            "authorized_scopes = [\"qyapi_manage_addresslist\"]\nauthorized_by = \"alice\"",
-            "authorized_scopes = [\"qyapi_manage_addresslist\"]\nauthorized_by = \"bob\"",
-        );
+    let text = std::fs::read_to_string(demo_fixture_path()).unwrap().replace(
+        "authorized_scopes = [\"qyapi_manage_addresslist\"]\nauthorized_by = \"alice\"",
+        "authorized_scopes = [\"qyapi_manage_addresslist\"]\nauthorized_by = \"bob\"",
+    );
     let path = dir.join("bob.toml");
     std::fs::write(&path, text).unwrap();
     let out = tessera(&["load-fixture", path.to_str().unwrap()], &dir);
     assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("needs a member holding the org-wide role contacts_admin"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("needs a member holding the org-wide role contacts_admin"), "{}", stderr(&out));
     // Nothing of the fixture was applied.
-    let store =
-        tessera::backend::open_store(&format!("sqlite://{}", dir.join("tessera.db").display()))
-            .await
-            .unwrap();
-    assert!(
-        store
-            .org(&CorpId::parse(DEMO_CORP).unwrap())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    let store = tessera::backend::open_store(&format!("sqlite://{}", dir.join("tessera.db").display())).await.unwrap();
+    assert!(store.org(&CorpId::parse(DEMO_CORP).unwrap()).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -118,25 +82,14 @@ async fn a_missing_secret_is_generated_and_printed_once() {
     )
     .unwrap();
     let first = stdout(&tessera(&["load-fixture", path.to_str().unwrap()], &dir));
-    let secret = first
-        .lines()
-        .find_map(|l| l.strip_prefix("generated client secret for genapp: "))
-        .unwrap()
-        .to_owned();
+    let secret = first.lines().find_map(|l| l.strip_prefix("generated client secret for genapp: ")).unwrap().to_owned();
     assert!(secret.len() >= 40);
     let second = stdout(&tessera(&["load-fixture", path.to_str().unwrap()], &dir));
     assert!(!second.contains("generated client secret"), "{second}");
     // The printed secret is the one that works.
-    let store =
-        tessera::backend::open_store(&format!("sqlite://{}", dir.join("tessera.db").display()))
-            .await
-            .unwrap();
+    let store = tessera::backend::open_store(&format!("sqlite://{}", dir.join("tessera.db").display())).await.unwrap();
     let key = tessera::key::load_or_create(&dir).unwrap();
-    let app = store
-        .app(&tessera_core::ids::ClientId::parse("genapp").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let app = store.app(&tessera_core::ids::ClientId::parse("genapp").unwrap()).await.unwrap().unwrap();
     assert!(key.verify(&tessera_core::secret::Secret::new(secret), &app.secret_hash));
 }
 
@@ -160,47 +113,11 @@ async fn operators_add_scopes_from_the_cli() {
     );
     assert!(add.status.success(), "{}", stderr(&add));
     let list = stdout(&tessera(&["scopes", "list"], &dir));
-    assert!(
-        list.lines()
-            .any(|l| l.starts_with("hr.salary.read") && l.contains("hr_admin")),
-        "{list}"
-    );
-    assert!(
-        list.lines()
-            .any(|l| l.starts_with("qyapi_manage_addresslist") && l.contains("contacts_admin")),
-        "{list}"
-    );
-    let builtin = tessera(
-        &[
-            "scopes",
-            "add",
-            "--code",
-            "qyapi_base",
-            "--description",
-            "x",
-            "--tier",
-            "basic",
-        ],
-        &dir,
-    );
+    assert!(list.lines().any(|l| l.starts_with("hr.salary.read") && l.contains("hr_admin")), "{list}");
+    assert!(list.lines().any(|l| l.starts_with("qyapi_manage_addresslist") && l.contains("contacts_admin")), "{list}");
+    let builtin = tessera(&["scopes", "add", "--code", "qyapi_base", "--description", "x", "--tier", "basic"], &dir);
     assert!(!builtin.status.success());
-    let no_role = tessera(
-        &[
-            "scopes",
-            "add",
-            "--code",
-            "x.y",
-            "--description",
-            "x",
-            "--tier",
-            "sensitive",
-        ],
-        &dir,
-    );
+    let no_role = tessera(&["scopes", "add", "--code", "x.y", "--description", "x", "--tier", "sensitive"], &dir);
     assert!(!no_role.status.success());
-    assert!(
-        stderr(&no_role).contains("needs an eligible role"),
-        "{}",
-        stderr(&no_role)
-    );
+    assert!(stderr(&no_role).contains("needs an eligible role"), "{}", stderr(&no_role));
 }

@@ -23,8 +23,7 @@ pub fn temp_dir() -> PathBuf {
 }
 
 pub fn postgres_url() -> String {
-    std::env::var("TESSERA_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("TESSERA_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// Where the server keeps its state.
@@ -40,12 +39,7 @@ impl Setup {
     pub fn sqlite() -> Self {
         let data_dir = temp_dir();
         let database_url = format!("sqlite://{}", data_dir.join("tessera.db").display());
-        Setup {
-            data_dir,
-            database_url,
-            clock: None,
-            config: ServiceConfig::default(),
-        }
+        Setup { data_dir, database_url, clock: None, config: ServiceConfig::default() }
     }
 
     /// A fresh PostgreSQL database for this test.
@@ -57,10 +51,7 @@ impl Setup {
             .status()
             .await
             .expect("psql must be installed for the PostgreSQL tests");
-        assert!(
-            status.success(),
-            "PostgreSQL at {admin_url} is required for these tests"
-        );
+        assert!(status.success(), "PostgreSQL at {admin_url} is required for these tests");
         let base = admin_url.rsplit_once('/').unwrap().0;
         Setup {
             data_dir: temp_dir(),
@@ -90,32 +81,21 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(setup: Setup) -> TestApp {
-    let store = tessera::backend::open_store(&setup.database_url)
-        .await
-        .unwrap();
+    let store = tessera::backend::open_store(&setup.database_url).await.unwrap();
     let key = tessera::key::load_or_create(&setup.data_dir).unwrap();
     let clock: Arc<dyn Clock> = match &setup.clock {
         Some(c) => c.clone(),
         None => Arc::new(SystemClock),
     };
     let fixture = tessera::boot::read_fixture(&demo_fixture_path()).unwrap();
-    let (tessera, _) =
-        tessera::boot::service(store, clock, key, setup.config.clone(), Some(&fixture))
-            .await
-            .unwrap();
+    let (tessera, _) = tessera::boot::service(store, clock, key, setup.config.clone(), Some(&fixture)).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(tessera::boot::run(listener, tessera, async {
         let _ = rx.await;
     }));
-    TestApp {
-        base,
-        http: reqwest::Client::new(),
-        setup,
-        shutdown: Some(tx),
-        server: Some(server),
-    }
+    TestApp { base, http: reqwest::Client::new(), setup, shutdown: Some(tx), server: Some(server) }
 }
 
 pub struct Reply {
@@ -131,12 +111,7 @@ impl Reply {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            body,
-            text,
-        }
+        Reply { status, headers, body, text }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -144,9 +119,7 @@ impl Reply {
     }
 
     pub fn str(&self, key: &str) -> &str {
-        self.body[key]
-            .as_str()
-            .unwrap_or_else(|| panic!("no string {key} in {}", self.text))
+        self.body[key].as_str().unwrap_or_else(|| panic!("no string {key} in {}", self.text))
     }
 }
 
@@ -161,17 +134,15 @@ impl TestApp {
 
     /// DingTalk GetToken: `POST /v1.0/oauth2/{corpId}/token`.
     pub async fn get_token(&self, corp: &str, body: Value) -> Reply {
-        self.send(
-            self.http
-                .post(self.url(&format!("/v1.0/oauth2/{corp}/token")))
-                .json(&body),
-        )
-        .await
+        self.send(self.http.post(self.url(&format!("/v1.0/oauth2/{corp}/token"))).json(&body)).await
     }
 
     pub async fn app_token(&self, corp: &str, client_id: &str, secret: &str) -> String {
         let r = self
-            .get_token(corp, json!({"client_id": client_id, "client_secret": secret, "grant_type": "client_credentials"}))
+            .get_token(
+                corp,
+                json!({"client_id": client_id, "client_secret": secret, "grant_type": "client_credentials"}),
+            )
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
         r.str("access_token").to_owned()
@@ -179,20 +150,12 @@ impl TestApp {
 
     /// DingTalk GetAccessToken: `POST /v1.0/oauth2/accessToken`.
     pub async fn get_access_token(&self, body: Value) -> Reply {
-        self.send(
-            self.http
-                .post(self.url("/v1.0/oauth2/accessToken"))
-                .json(&body),
-        )
-        .await
+        self.send(self.http.post(self.url("/v1.0/oauth2/accessToken")).json(&body)).await
     }
 
     /// OAuth 2 `POST /oauth2/token` with a form body and optional Basic credentials.
     pub async fn oauth_token(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Reply {
-        let mut req = self
-            .http
-            .post(self.url("/oauth2/token"))
-            .body(serde_urlencoded::to_string(form).unwrap());
+        let mut req = self.http.post(self.url("/oauth2/token")).body(serde_urlencoded::to_string(form).unwrap());
         req = req.header("content-type", "application/x-www-form-urlencoded");
         if let Some((id, secret)) = basic {
             req = req.basic_auth(id, Some(secret));
@@ -247,10 +210,7 @@ pub fn assert_dingtalk_error(r: &Reply, status: u16, code: &str) {
     assert_eq!(r.str("code"), code, "{}", r.text);
     assert!(!r.str("message").is_empty());
     assert_eq!(r.str("requestid").len(), 36, "{}", r.text);
-    assert_eq!(
-        r.header("content-type"),
-        Some("application/json;charset=utf-8")
-    );
+    assert_eq!(r.header("content-type"), Some("application/json;charset=utf-8"));
 }
 
 /// Asserts an RFC 6749 error body.

@@ -29,22 +29,14 @@ async fn no_secret_or_token_appears_in_the_log_and_sigterm_stops_cleanly() {
     });
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let base = loop {
-        let line = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("server exited before listening");
+        let line = lines.next_line().await.unwrap().expect("server exited before listening");
         if let Some(addr) = line.strip_prefix("tessera listening on ") {
             break addr.to_owned();
         }
     };
     let http = reqwest::Client::new();
-    let mut secrets = vec![
-        "demo-secret".to_owned(),
-        "suite-secret".into(),
-        "readonly-secret".into(),
-        "alice-password".into(),
-    ];
+    let mut secrets =
+        vec!["demo-secret".to_owned(), "suite-secret".into(), "readonly-secret".into(), "alice-password".into()];
     let r: serde_json::Value = http
         .post(format!("{base}/v1.0/oauth2/dingdemo/token"))
         .json(&serde_json::json!({"client_id": "dingdemoapp", "client_secret": "demo-secret", "grant_type": "client_credentials"}))
@@ -59,10 +51,7 @@ async fn no_secret_or_token_appears_in_the_log_and_sigterm_stops_cleanly() {
     let r: serde_json::Value = http
         .post(format!("{base}/oauth2/token"))
         .basic_auth("suitedemo", Some("suite-secret"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("corp_id", "dingother"),
-        ])
+        .form(&[("grant_type", "client_credentials"), ("corp_id", "dingother")])
         .send()
         .await
         .unwrap()
@@ -72,18 +61,8 @@ async fn no_secret_or_token_appears_in_the_log_and_sigterm_stops_cleanly() {
     secrets.push(r["access_token"].as_str().unwrap().to_owned());
     let wrong = "wrong-secret-7f3a9";
     secrets.push(wrong.into());
-    http.get(format!(
-        "{base}/gettoken?appkey=dingreadonly&appsecret=readonly-secret"
-    ))
-    .send()
-    .await
-    .unwrap();
-    http.get(format!(
-        "{base}/gettoken?appkey=dingreadonly&appsecret={wrong}"
-    ))
-    .send()
-    .await
-    .unwrap();
+    http.get(format!("{base}/gettoken?appkey=dingreadonly&appsecret=readonly-secret")).send().await.unwrap();
+    http.get(format!("{base}/gettoken?appkey=dingreadonly&appsecret={wrong}")).send().await.unwrap();
     http.post(format!("{base}/oauth2/token"))
         .basic_auth("dingdemoapp", Some(wrong))
         .form(&[("grant_type", "client_credentials")])
@@ -106,29 +85,13 @@ async fn no_secret_or_token_appears_in_the_log_and_sigterm_stops_cleanly() {
     assert_eq!(ok.status(), 200);
 
     let pid = child.id().unwrap().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let status = child.wait().await.unwrap();
-    assert!(
-        status.success(),
-        "SIGTERM should stop the server cleanly: {status:?}"
-    );
+    assert!(status.success(), "SIGTERM should stop the server cleanly: {status:?}");
     let log = log.await.unwrap();
-    assert!(
-        log.contains("request"),
-        "the log was not at trace level:\n{log}"
-    );
+    assert!(log.contains("request"), "the log was not at trace level:\n{log}");
     assert!(log.contains("shutting down"), "{log}");
     for s in &secrets {
-        assert!(
-            !log.contains(s.as_str()),
-            "the log contains a secret ({}…):\n{log}",
-            &s[..4]
-        );
+        assert!(!log.contains(s.as_str()), "the log contains a secret ({}…):\n{log}", &s[..4]);
     }
 }

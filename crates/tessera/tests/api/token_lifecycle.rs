@@ -14,34 +14,18 @@ async fn reuse_until_the_margin_then_a_new_token_while_the_old_stays_valid() {
     clock.advance(1); // exactly the margin left: mint a new one.
     let second = app.app_token(DEMO_CORP, "dingdemoapp", "demo-secret").await;
     assert_ne!(second, first);
-    assert_eq!(
-        app.get_user(&first, "alice").await.status,
-        200,
-        "the old token stays valid until it expires"
-    );
+    assert_eq!(app.get_user(&first, "alice").await.status, 200, "the old token stays valid until it expires");
     clock.advance(1_800); // the first token's expiry.
-    assert_dingtalk_error(
-        &app.get_user(&first, "alice").await,
-        400,
-        "InvalidAuthentication",
-    );
+    assert_dingtalk_error(&app.get_user(&first, "alice").await, 400, "InvalidAuthentication");
     assert_eq!(app.get_user(&second, "alice").await.status, 200);
 }
 
 #[tokio::test]
 async fn lifetime_and_margin_are_configurable() {
     let mut setup = Setup::sqlite().with_fake_clock(0);
-    setup.config.tokens = tessera_core::token::TokenPolicy {
-        app_token_ttl: 600,
-        reuse_margin: 60,
-    };
+    setup.config.tokens = tessera_core::token::TokenPolicy { app_token_ttl: 600, reuse_margin: 60 };
     let app = spawn_with(setup).await;
-    let r = app
-        .oauth_token(
-            &[("grant_type", "client_credentials")],
-            Some(("dingdemoapp", "demo-secret")),
-        )
-        .await;
+    let r = app.oauth_token(&[("grant_type", "client_credentials")], Some(("dingdemoapp", "demo-secret"))).await;
     assert_eq!(r.body["expires_in"], 600);
 }
 
