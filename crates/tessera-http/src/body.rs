@@ -60,10 +60,28 @@ pub fn form_pairs(body: Result<Bytes, BytesRejection>) -> Result<Vec<(String, St
     let body = body?;
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_bytes(&body).map_err(|e| BodyError::Form(e.to_string()))?;
-    for (i, (k, _)) in pairs.iter().enumerate() {
-        if pairs[..i].iter().any(|(seen, _)| seen == k) {
-            return Err(BodyError::Form(format!("parameter {k} appears more than once")));
-        }
+    if let Some(k) = repeated(&pairs) {
+        return Err(BodyError::Form(format!("parameter {k} appears more than once")));
     }
     Ok(pairs)
+}
+
+/// Parses a form body into `T`, refusing repeated parameters.
+pub fn form<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, BodyError> {
+    let body = body?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(&body).map_err(|e| BodyError::Form(e.to_string()))?;
+    if let Some(k) = repeated(&pairs) {
+        return Err(BodyError::Form(format!("parameter {k} appears more than once")));
+    }
+    serde_urlencoded::from_bytes(&body).map_err(|e| BodyError::Form(e.to_string()))
+}
+
+/// The first parameter name that appears twice.
+pub fn repeated(pairs: &[(String, String)]) -> Option<&str> {
+    pairs
+        .iter()
+        .enumerate()
+        .find(|(i, (k, _))| pairs[..*i].iter().any(|(seen, _)| seen == k))
+        .map(|(_, (k, _))| k.as_str())
 }

@@ -6,6 +6,8 @@
 //! - [`oauth2`]: RFC 6749 `/oauth2/token` (client credentials), `error`/`error_description` errors.
 //! - [`gateway`]: the [`gateway::RequireScopesLayer`] tower layer that answers 403 with the
 //!   missing scopes, and the sample contacts Open API behind it.
+//! - [`web`]: sign-in, the consent page of `/oauth2/authorize` and `/oauth2/auth`, the
+//!   member's authorized apps.
 //! - [`body`]: reading bodies with a size limit and without trusting the content type.
 //! - [`server`]: the router, request logging without secrets, and graceful shutdown.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -15,5 +17,6 @@ pub mod dingtalk;
 pub mod gateway;
 pub mod oauth2;
 pub mod server;
+pub mod web;
 
 pub use server::{router, serve};

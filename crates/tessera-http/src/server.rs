@@ -12,13 +12,14 @@ use tessera_service::Tessera;
 use tokio::net::TcpListener;
 
 use crate::body::MAX_BODY;
-use crate::{dingtalk, gateway, oauth2};
+use crate::{dingtalk, gateway, oauth2, web};
 
 /// Every route of the server.
 pub fn router(tessera: Tessera) -> Router {
     Router::new()
         .merge(oauth2::routes())
         .merge(dingtalk::routes())
+        .merge(web::routes())
         .merge(gateway::sample_api::routes(tessera.clone()))
         .fallback(dingtalk::error::not_found)
         .method_not_allowed_fallback(dingtalk::error::method_not_allowed)
@@ -44,7 +45,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+    let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
         let _ = tx.send(true);
     });

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tessera_core::decision::{Decision, MissingScope, decide};
+use tessera_core::decision::{AppStanding, Decision, MissingScope, UserStanding, decide};
 use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId};
 use tessera_core::secret::token_hash;
 use tessera_core::token::{AccessToken, TokenKind};
@@ -57,17 +57,24 @@ impl Tessera {
             corp_id: record.corp_id.clone(),
             union_id: record.union_id.clone(),
         };
-        let Some(corp_id) = &record.corp_id else {
-            // Tokens without an org (suite tokens) hold no org scopes.
-            return if required.is_empty() {
-                Ok(principal)
-            } else {
-                Err(AccessError::WrongTokenKind { kind: record.kind, accepted: accepted.to_vec() })
-            };
-        };
-        let standing = self.standing(&record.client_id, corp_id).await?;
         let catalog = self.catalog().await?;
-        match decide(required, &catalog, &standing, None) {
+        let user = (record.kind == TokenKind::User)
+            .then(|| UserStanding { consented: record.scopes.iter().cloned().collect(), resource_allowed: true });
+        let standing = match (&record.corp_id, &user) {
+            (Some(corp_id), _) => self.standing(&record.client_id, corp_id).await?,
+            // A personal user token: the app's own grants, no org to install in or authorize.
+            (None, Some(_)) => Arc::new(AppStanding {
+                enabled: self.enabled_scopes(&record.client_id).await?,
+                installed: true,
+                org_granted: Default::default(),
+            }),
+            // Tokens without an org or a user (suite tokens) hold no org scopes.
+            (None, None) if required.is_empty() => return Ok(principal),
+            (None, None) => {
+                return Err(AccessError::WrongTokenKind { kind: record.kind, accepted: accepted.to_vec() });
+            }
+        };
+        match decide(required, &catalog, &standing, user.as_ref()) {
             Decision::Allow => Ok(principal),
             Decision::Deny { missing, resource_forbidden } => Err(AccessError::Denied { missing, resource_forbidden }),
         }
@@ -82,7 +89,9 @@ impl Tessera {
             return Ok(None);
         };
         let record = Arc::new(record);
-        if record.is_live(self.now()) {
+        // User tokens are read from the store on every call: revoking a family (from any
+        // node) takes effect on the next call.
+        if record.is_live(self.now()) && record.kind != TokenKind::User {
             write(&self.inner.cache.tokens).insert(hash, record.clone());
         }
         Ok(Some(record))

@@ -109,6 +109,12 @@ impl Tessera {
             }
             ex.apps.insert(id, app);
         }
+        let doc_corps: HashSet<&CorpId> = fixture.documents.iter().map(|d| &d.corp_id).collect();
+        for corp in doc_corps {
+            for doc in store.documents(corp).await? {
+                ex.documents.insert((doc.corp_id.clone(), doc.doc_id), doc);
+            }
+        }
         Ok(ex)
     }
 }

@@ -9,30 +9,52 @@
 //! - [`fixtures`]: loading a fixture file atomically.
 //! - [`catalog`]: the scope catalogue (built-in plus operator scopes).
 //! - [`password`]: argon2id hashing off the async threads.
+//! - [`signin`]: password sign-in with rate limits, sessions, CSRF tokens.
+//! - [`authorize`]: the authorization request, consent and codes.
+//! - [`user_tokens`]: code exchange, refresh rotation, revocation, introspection.
+//! - [`consents`]: what a user authorized, and withdrawing it.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 
+use tessera_core::refresh::UserTokenPolicy;
 use tessera_core::secret::SecretKey;
 use tessera_core::time::{Clock, UnixTime};
 use tessera_core::token::TokenPolicy;
 use tessera_store::Store;
 
 pub mod access;
+pub mod authorize;
 pub mod cache;
 pub mod catalog;
 pub mod clock;
+pub mod consents;
 pub mod fixtures;
 pub mod issue;
 pub mod password;
+pub mod signin;
+pub mod user_tokens;
 
 pub use access::{AccessError, Principal};
 pub use issue::{IssueError, IssuedToken};
 
 /// Configuration of the service.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ServiceConfig {
     pub tokens: TokenPolicy,
+    pub user_tokens: UserTokenPolicy,
+    /// The URL clients reach Tessera at: the issuer in metadata; https makes cookies Secure.
+    pub public_url: String,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            tokens: TokenPolicy::default(),
+            user_tokens: UserTokenPolicy::default(),
+            public_url: "http://127.0.0.1:8080".into(),
+        }
+    }
 }
 
 /// The service: cheap to clone, shared by every request.
@@ -47,11 +69,21 @@ struct Inner {
     key: SecretKey,
     config: ServiceConfig,
     cache: cache::Caches,
+    failures: signin::FailureLog,
 }
 
 impl Tessera {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, key: SecretKey, config: ServiceConfig) -> Self {
-        Tessera { inner: Arc::new(Inner { store, clock, key, config, cache: cache::Caches::default() }) }
+        Tessera {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                key,
+                config,
+                cache: cache::Caches::default(),
+                failures: signin::FailureLog::default(),
+            }),
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -69,5 +101,6 @@ impl Tessera {
     /// Drops expired tokens from the in-memory caches (called periodically by the server).
     pub fn prune_caches(&self) {
         self.inner.cache.prune(self.now());
+        self.inner.failures.prune(self.now());
     }
 }

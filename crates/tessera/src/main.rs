@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use tessera::{backend, boot, key};
 use tessera_core::ids::{Role, ScopeCode};
+use tessera_core::refresh::UserTokenPolicy;
 use tessera_core::scope::{Scope, ScopeIdentity, ScopeTier};
 use tessera_core::token::TokenPolicy;
 use tessera_service::clock::SystemClock;
@@ -36,6 +37,30 @@ enum Command {
     /// List or add permission scopes in the catalogue.
     #[command(subcommand)]
     Scopes(ScopesCommand),
+    /// Add users (people who sign in) and their memberships.
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Add a user with a password (read from TESSERA_PASSWORD, else from the first line of
+    /// standard input) and, optionally, a membership. Idempotent like a fixture.
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The person's account (union id); they sign in with it.
+        #[arg(long)]
+        union_id: String,
+        #[arg(long)]
+        name: String,
+        /// Membership as CORP_ID:USER_ID (the org must exist).
+        #[arg(long)]
+        member: Option<String>,
+        /// Org-wide roles of the membership, comma-separated (e.g. org_admin,contacts_admin).
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
+    },
 }
 
 #[derive(Args)]
@@ -70,6 +95,16 @@ struct ServeArgs {
     /// Asking again while a token has more than this many seconds left returns the same token.
     #[arg(long, default_value_t = 1800)]
     reuse_margin: i64,
+    /// Lifetime of user access tokens, in seconds.
+    #[arg(long, default_value_t = 7200)]
+    user_token_ttl: i64,
+    /// Lifetime of refresh tokens, in seconds (default 30 days).
+    #[arg(long, default_value_t = 2_592_000)]
+    refresh_token_ttl: i64,
+    /// The URL clients reach Tessera at (issuer in the metadata; https makes cookies Secure).
+    /// Default: http://LISTEN.
+    #[arg(long, env = "TESSERA_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -149,6 +184,31 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Scopes(cmd) => scopes(cmd).await,
+        Command::Users(UsersCommand::Add { db, union_id, name, member, roles }) => {
+            let password = match std::env::var("TESSERA_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            anyhow::ensure!(!password.is_empty(), "the password must not be empty");
+            let memberships = match member {
+                None => String::new(),
+                Some(m) => {
+                    let (corp, user) = m.split_once(':').context("--member takes CORP_ID:USER_ID")?;
+                    format!("memberships = [{{ corp_id = {corp:?}, user_id = {user:?}, roles = {roles:?} }}]\n")
+                }
+            };
+            let text =
+                format!("[[users]]\nunion_id = {union_id:?}\nname = {name:?}\npassword = {password:?}\n{memberships}");
+            let fixture: tessera_core::fixture::Fixture = toml::from_str(&text).context("invalid user")?;
+            let tessera = open(&db).await?;
+            let report = tessera.load_fixture(&fixture).await.context("adding the user")?;
+            println!("user {union_id}: {} change(s) applied", report.changes);
+            Ok(())
+        }
     }
 }
 
@@ -175,15 +235,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let fixture = args.fixture.as_deref().map(boot::read_fixture).transpose()?;
     let store = backend::open_store(&args.db.url()).await?;
     let key = key::load_or_create(&args.db.data_dir)?;
-    let config =
-        ServiceConfig { tokens: TokenPolicy { app_token_ttl: args.token_ttl, reuse_margin: args.reuse_margin } };
+    anyhow::ensure!(args.user_token_ttl > 0 && args.refresh_token_ttl > 0, "token lifetimes must be positive");
+    let listener =
+        tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let config = ServiceConfig {
+        tokens: TokenPolicy { app_token_ttl: args.token_ttl, reuse_margin: args.reuse_margin },
+        user_tokens: UserTokenPolicy { access_ttl: args.user_token_ttl, refresh_ttl: args.refresh_token_ttl },
+        public_url: args.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
+    };
     let (tessera, report) = boot::service(store, Arc::new(SystemClock), key, config, fixture.as_ref()).await?;
     if let Some(report) = &report {
         print_report(report);
     }
-    let listener =
-        tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
-    let addr = listener.local_addr()?;
     tracing::info!(%addr, "tessera listening");
     println!("tessera listening on http://{addr}");
     boot::run(listener, tessera, shutdown_signal()).await?;

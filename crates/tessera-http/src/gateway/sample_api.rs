@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tessera_core::fixture::MAX_TEXT_LEN;
 use tessera_core::ids::{CorpId, ScopeCode, UnionId, UserId};
 use tessera_core::token::TokenKind;
-use tessera_service::{Principal, Tessera};
+use tessera_service::{AccessError, Principal, Tessera};
 use tessera_store::{ROOT_DEPARTMENT, StoreError};
 
 use super::RequireScopesLayer;
@@ -30,21 +30,32 @@ pub const ROUTES: &[SampleRoute] = &[
     SampleRoute { method: "GET", path: "/v1.0/contact/users/{userId}", scopes: &["qyapi_get_member"] },
     SampleRoute { method: "PUT", path: "/v1.0/contact/users/{userId}", scopes: &["qyapi_manage_addresslist"] },
     SampleRoute { method: "POST", path: "/v1.0/contact/departments", scopes: &["qyapi_manage_addresslist"] },
+    SampleRoute { method: "GET", path: "/v1.0/contact/users/me", scopes: &["Contact.User.Read"] },
+    SampleRoute { method: "GET", path: "/v1.0/doc/documents", scopes: &["doc:readonly"] },
+    SampleRoute { method: "GET", path: "/v1.0/doc/documents/{id}", scopes: &["doc:readonly"] },
 ];
 
-/// Org APIs take app and corp tokens (user tokens join when consent exists).
+/// Org APIs take app and corp tokens.
 const ORG_TOKENS: &[TokenKind] = &[TokenKind::App, TokenKind::Corp];
+/// APIs about "me" and the user's own documents take user tokens only.
+const USER_TOKENS: &[TokenKind] = &[TokenKind::User];
 
-fn guard(tessera: &Tessera, scopes: &[&str]) -> RequireScopesLayer<Tessera> {
+fn guard(tessera: &Tessera, scopes: &[&str], kinds: &[TokenKind]) -> RequireScopesLayer<Tessera> {
     let scopes = scopes.iter().filter_map(|s| ScopeCode::parse(*s).ok()).collect();
-    RequireScopesLayer::new(tessera.clone(), scopes, ORG_TOKENS.to_vec())
+    RequireScopesLayer::new(tessera.clone(), scopes, kinds.to_vec())
 }
 
 pub fn routes(tessera: Tessera) -> Router<Tessera> {
-    let read = guard(&tessera, ROUTES[0].scopes);
-    let update = guard(&tessera, ROUTES[1].scopes);
-    let create = guard(&tessera, ROUTES[2].scopes);
+    let read = guard(&tessera, ROUTES[0].scopes, ORG_TOKENS);
+    let update = guard(&tessera, ROUTES[1].scopes, ORG_TOKENS);
+    let create = guard(&tessera, ROUTES[2].scopes, ORG_TOKENS);
+    let me = guard(&tessera, ROUTES[3].scopes, USER_TOKENS);
+    let docs = guard(&tessera, ROUTES[4].scopes, USER_TOKENS);
+    let doc = guard(&tessera, ROUTES[5].scopes, USER_TOKENS);
     Router::new()
+        .route("/v1.0/contact/users/me", get(me_handler).route_layer(me))
+        .route("/v1.0/doc/documents", get(list_documents).route_layer(docs))
+        .route("/v1.0/doc/documents/{id}", get(get_document).route_layer(doc))
         .route("/v1.0/contact/users/{user_id}", get(get_user).route_layer(read))
         .route("/v1.0/contact/users/{user_id}", axum::routing::put(update_user).route_layer(update))
         .route("/v1.0/contact/departments", post(create_department).route_layer(create))
@@ -179,4 +190,109 @@ async fn create_department(
     let parent = req.parent_id.unwrap_or(ROOT_DEPARTMENT);
     let dept_id = tessera.store().create_department(corp, &name, parent).await.map_err(store_error)?;
     Ok(Json(Created { dept_id }))
+}
+
+/// The user behind a user token, as a member of the token's org (if any).
+async fn me_member(tessera: &Tessera, p: &Principal) -> Result<Option<tessera_core::member::Member>, DingTalkError> {
+    let (Some(corp), Some(union)) = (&p.corp_id, &p.union_id) else {
+        return Ok(None);
+    };
+    tessera.store().member_by_union(corp, union).await.map_err(store_error)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeView {
+    union_id: String,
+    nick: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    corp_id: Option<String>,
+}
+
+async fn me_handler(
+    State(tessera): State<Tessera>,
+    Extension(p): Extension<Principal>,
+) -> Result<Json<MeView>, DingTalkError> {
+    let union = p.union_id.clone().ok_or_else(user_not_found)?;
+    let user = tessera.store().user(&union).await.map_err(store_error)?.ok_or_else(user_not_found)?;
+    let member = me_member(&tessera, &p).await?;
+    Ok(Json(MeView {
+        union_id: union.into(),
+        nick: member.as_ref().map(|m| m.name.clone()).unwrap_or(user.user.name),
+        user_id: member.as_ref().map(|m| m.user_id.to_string()),
+        corp_id: member.map(|m| m.corp_id.into()),
+    }))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentSummary {
+    doc_id: i64,
+    title: String,
+}
+
+#[derive(Serialize)]
+pub struct DocumentList {
+    documents: Vec<DocumentSummary>,
+}
+
+/// Documents live in an org: the user must be a member of the token's org.
+async fn reader(tessera: &Tessera, p: &Principal) -> Result<(CorpId, UserId), DingTalkError> {
+    let member = me_member(tessera, p).await?.ok_or_else(|| {
+        DingTalkError::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden.AccessDenied",
+            "the token's user is not a member of an org",
+        )
+    })?;
+    Ok((member.corp_id, member.user_id))
+}
+
+async fn list_documents(
+    State(tessera): State<Tessera>,
+    Extension(p): Extension<Principal>,
+) -> Result<Json<DocumentList>, DingTalkError> {
+    let (corp, user) = reader(&tessera, &p).await?;
+    let docs = tessera.store().documents(&corp).await.map_err(store_error)?;
+    Ok(Json(DocumentList {
+        documents: docs
+            .into_iter()
+            .filter(|d| d.readers.contains(&user))
+            .map(|d| DocumentSummary { doc_id: d.doc_id, title: d.title })
+            .collect(),
+    }))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentView {
+    doc_id: i64,
+    title: String,
+    body: String,
+}
+
+async fn get_document(
+    State(tessera): State<Tessera>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<DocumentView>, DingTalkError> {
+    let not_found = || DingTalkError::new(StatusCode::NOT_FOUND, "NotFound.Document", "no such document");
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    let (corp, user) = reader(&tessera, &p).await?;
+    let doc = tessera
+        .store()
+        .documents(&corp)
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .find(|d| d.doc_id == id)
+        .ok_or_else(not_found)?;
+    // The app may read documents (doc:readonly), but through a user token never more than
+    // the user themself: the decision's resource_forbidden.
+    if !doc.readers.contains(&user) {
+        return Err(AccessError::Denied { missing: Vec::new(), resource_forbidden: true }.into());
+    }
+    Ok(Json(DocumentView { doc_id: doc.doc_id, title: doc.title, body: doc.body }))
 }

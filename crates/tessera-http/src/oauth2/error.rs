@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 use tessera_service::IssueError;
+use tessera_service::user_tokens::GrantError;
 
 use crate::body::BodyError;
 
@@ -75,6 +76,22 @@ impl From<IssueError> for OAuthError {
                 OAuthError::invalid_request(format!("corp_id is required for {kind} apps"))
             }
             IssueError::Store(e) => {
+                tracing::error!(error = %e, "token request failed");
+                OAuthError::new(OAuthErrorCode::ServerError, "the server could not complete the request")
+            }
+        }
+    }
+}
+
+impl From<GrantError> for OAuthError {
+    fn from(e: GrantError) -> Self {
+        match e {
+            GrantError::InvalidClient => OAuthError::new(OAuthErrorCode::InvalidClient, "client authentication failed"),
+            GrantError::InvalidGrant(m) => OAuthError::new(OAuthErrorCode::InvalidGrant, m),
+            GrantError::InvalidScope(m) => OAuthError::new(OAuthErrorCode::InvalidScope, m),
+            GrantError::InvalidRequest(m) => OAuthError::invalid_request(m),
+            GrantError::UnauthorizedClient(m) => OAuthError::new(OAuthErrorCode::UnauthorizedClient, m),
+            GrantError::Store(e) => {
                 tracing::error!(error = %e, "token request failed");
                 OAuthError::new(OAuthErrorCode::ServerError, "the server could not complete the request")
             }

@@ -1,12 +1,21 @@
-//! The OAuth 2.x dialect: `POST /oauth2/token` (RFC 6749) and its error body.
+//! The OAuth 2.x dialect: the token endpoint (RFC 6749, 7636), revocation (RFC 7009),
+//! introspection (RFC 7662) and metadata (RFC 8414). The authorization endpoint's pages are
+//! in `web`.
 
 use axum::Router;
-use axum::routing::post;
+use axum::routing::{get, post};
 use tessera_service::Tessera;
 
+pub mod client_auth;
+pub mod discovery;
 pub mod error;
+pub mod revoke;
 pub mod token;
 
 pub fn routes() -> Router<Tessera> {
-    Router::new().route("/oauth2/token", post(token::token))
+    Router::new()
+        .route("/oauth2/token", post(token::token))
+        .route("/oauth2/revoke", post(revoke::revoke))
+        .route("/oauth2/introspect", post(revoke::introspect))
+        .route("/.well-known/oauth-authorization-server", get(discovery::metadata))
 }

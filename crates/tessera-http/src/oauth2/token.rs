@@ -1,21 +1,20 @@
-//! `POST /oauth2/token`. Grants: `client_credentials`. Client authentication:
-//! `client_secret_basic` or `client_secret_post` (one of them, never both). The org the
-//! token acts in is the `corp_id` parameter; internal apps may leave it out and get their
-//! own org. An optional `scope` is checked against what the app holds there.
+//! `POST /oauth2/token`. Grants: `client_credentials` (app and corp tokens; `corp_id` names
+//! the org, internal apps may leave it out), `authorization_code` (with PKCE) and
+//! `refresh_token` (rotation: single use, reuse revokes the family).
 
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, header};
 use serde::Serialize;
+use tessera_core::consent::parse_scope_string;
 use tessera_core::ids::ScopeCode;
-use tessera_core::secret::Secret;
 use tessera_service::Tessera;
+use tessera_service::user_tokens::{ClientAuth, UserTokenPair};
 
+use super::client_auth::{client_auth, param};
 use super::error::{OAuthError, OAuthErrorCode};
 use crate::body;
 
@@ -25,31 +24,40 @@ struct TokenResponse {
     token_type: &'static str,
     expires_in: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
 }
 
-fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+fn scope_text(scopes: &[ScopeCode]) -> String {
+    scopes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" ")
 }
 
-/// Client credentials from `Authorization: Basic` (RFC 6749 §2.3.1: each part form-urlencoded).
-fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, Secret)>, OAuthError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let bad = || OAuthError::new(OAuthErrorCode::InvalidClient, "malformed Basic authorization header");
-    let value = value.to_str().map_err(|_| bad())?;
-    let Some(encoded) = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")) else {
-        return Err(bad());
-    };
-    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
-    let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
-    let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
-    let unescape = |s: &str| -> Result<String, OAuthError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&format!("v={s}")).map_err(|_| bad())?;
-        Ok(pairs.into_iter().next().map(|(_, v)| v).unwrap_or_default())
-    };
-    Ok(Some((unescape(id)?, Secret::new(unescape(secret)?))))
+fn no_store(body: TokenResponse) -> Response {
+    let mut res = Json(body).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    res
+}
+
+fn user_pair(pair: UserTokenPair) -> Response {
+    no_store(TokenResponse {
+        access_token: pair.access_token.expose().to_owned(),
+        token_type: "Bearer",
+        expires_in: pair.expires_in,
+        refresh_token: Some(pair.refresh_token.expose().to_owned()),
+        scope: Some(scope_text(&pair.scopes)),
+    })
+}
+
+fn scope_param(pairs: &[(String, String)]) -> Result<Option<Vec<ScopeCode>>, OAuthError> {
+    param(pairs, "scope")
+        .map(|s| parse_scope_string(s).map_err(|e| OAuthError::new(OAuthErrorCode::InvalidScope, e.to_string())))
+        .transpose()
+}
+
+fn required<'a>(pairs: &'a [(String, String)], name: &str) -> Result<&'a str, OAuthError> {
+    param(pairs, name).ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")))
 }
 
 pub async fn token(
@@ -58,48 +66,42 @@ pub async fn token(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OAuthError> {
     let pairs = body::form_pairs(raw)?;
-    let grant = param(&pairs, "grant_type").ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
-    if grant != "client_credentials" {
-        return Err(OAuthError::new(
+    let grant = required(&pairs, "grant_type")?;
+    let auth = client_auth(&headers, &pairs)?;
+    match grant {
+        "client_credentials" => client_credentials(&tessera, auth, &pairs).await,
+        "authorization_code" => {
+            let code = required(&pairs, "code")?;
+            let pair = tessera
+                .exchange_code(&auth, code, param(&pairs, "redirect_uri"), param(&pairs, "code_verifier"))
+                .await?;
+            Ok(user_pair(pair))
+        }
+        "refresh_token" => {
+            let refresh = required(&pairs, "refresh_token")?;
+            Ok(user_pair(tessera.refresh(&auth, refresh, scope_param(&pairs)?).await?))
+        }
+        other => Err(OAuthError::new(
             OAuthErrorCode::UnsupportedGrantType,
-            format!("grant_type {grant:?} is not supported here; use client_credentials"),
-        ));
+            format!(
+                "grant_type {other:?} is not supported; use client_credentials, authorization_code or refresh_token"
+            ),
+        )),
     }
-    let posted = match (param(&pairs, "client_id"), param(&pairs, "client_secret")) {
-        (Some(id), Some(secret)) => Some((id.to_owned(), Secret::new(secret))),
-        (_, Some(_)) => {
-            return Err(OAuthError::invalid_request("client_secret without client_id"));
-        }
-        _ => None,
+}
+
+async fn client_credentials(
+    tessera: &Tessera,
+    auth: ClientAuth,
+    pairs: &[(String, String)],
+) -> Result<Response, OAuthError> {
+    let Some(secret) = auth.secret else {
+        return Err(OAuthError::new(OAuthErrorCode::InvalidClient, "client_credentials needs the client secret"));
     };
-    let (client_id, secret) = match (basic_credentials(&headers)?, posted) {
-        (Some(_), Some(_)) => {
-            return Err(OAuthError::invalid_request("use one client authentication method, not both"));
-        }
-        (Some(c), None) | (None, Some(c)) => c,
-        (None, None) => {
-            return Err(OAuthError::new(OAuthErrorCode::InvalidClient, "client authentication is required"));
-        }
-    };
-    if let Some(id) = param(&pairs, "client_id")
-        && id != client_id
-    {
-        return Err(OAuthError::invalid_request("client_id does not match the authenticated client"));
-    }
-    let requested: Option<Vec<ScopeCode>> = match param(&pairs, "scope") {
-        None => None,
-        Some(s) => Some(
-            s.split(' ')
-                .filter(|s| !s.is_empty())
-                .map(|s| {
-                    ScopeCode::parse(s).map_err(|_| OAuthError::new(OAuthErrorCode::InvalidScope, "malformed scope"))
-                })
-                .collect::<Result<_, _>>()?,
-        ),
-    };
-    let issued = tessera.issue_app_token(&client_id, &secret, param(&pairs, "corp_id")).await?;
+    let requested = scope_param(pairs)?;
+    let issued = tessera.issue_app_token(&auth.client_id, &secret, param(pairs, "corp_id")).await?;
     if let Some(scopes) = &requested {
-        let missing = tessera.missing_scopes(&client_id, &issued.corp_id, scopes).await.map_err(|e| {
+        let missing = tessera.missing_scopes(&auth.client_id, &issued.corp_id, scopes).await.map_err(|e| {
             tracing::error!(error = %e, "scope check failed");
             OAuthError::new(OAuthErrorCode::ServerError, "the server could not complete the request")
         })?;
@@ -111,14 +113,11 @@ pub async fn token(
             ));
         }
     }
-    let body = TokenResponse {
+    Ok(no_store(TokenResponse {
         access_token: issued.token.expose().to_owned(),
         token_type: "Bearer",
         expires_in: issued.expires_in,
-        scope: requested.map(|s| s.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" ")),
-    };
-    let mut res = Json(body).into_response();
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    Ok(res)
+        refresh_token: None,
+        scope: requested.map(|s| scope_text(&s)),
+    }))
 }

@@ -1,0 +1,31 @@
+//! RFC 8414 `GET /.well-known/oauth-authorization-server`.
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+use tessera_service::Tessera;
+
+pub async fn metadata(State(tessera): State<Tessera>) -> Json<Value> {
+    let issuer = tessera.config().public_url.trim_end_matches('/').to_owned();
+    let mut scopes: Vec<String> = match tessera.catalog().await {
+        Ok(c) => c.keys().map(|k| k.to_string()).collect(),
+        Err(_) => Vec::new(),
+    };
+    scopes.extend(["openid".to_owned(), "corpid".to_owned()]);
+    scopes.sort();
+    Json(json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
+        "token_endpoint": format!("{issuer}/oauth2/token"),
+        "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
+        "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "scopes_supported": scopes,
+    }))
+}

@@ -1,0 +1,227 @@
+//! The authorization endpoint: `GET /oauth2/authorize` (OAuth 2.x) and `GET /oauth2/auth`
+//! (DingTalk, which answers with both `authCode` and `code`), the consent page, and
+//! `POST /oauth2/authorize` where the signed-in user approves or denies.
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use tessera_service::Tessera;
+use tessera_service::authorize::{AuthorizationRequest, AuthorizeError, ValidRequest};
+
+use super::cookies;
+use super::html::{error_page, esc, hidden, page};
+use crate::body;
+
+/// Which dialect asked: decides the parameter names of the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    OAuth2,
+    DingTalk,
+}
+
+impl Dialect {
+    fn name(self) -> &'static str {
+        match self {
+            Dialect::OAuth2 => "oauth2",
+            Dialect::DingTalk => "dingtalk",
+        }
+    }
+}
+
+/// The request's parameters, refusing repeated ones (RFC 6749 §3.1).
+fn params(pairs: &[(String, String)]) -> Result<AuthorizationRequest, String> {
+    if let Some(k) = body::repeated(pairs) {
+        return Err(format!("the parameter {k} appears more than once"));
+    }
+    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    Ok(AuthorizationRequest {
+        client_id: get("client_id"),
+        redirect_uri: get("redirect_uri"),
+        response_type: get("response_type"),
+        scope: get("scope"),
+        state: get("state"),
+        code_challenge: get("code_challenge"),
+        code_challenge_method: get("code_challenge_method"),
+        corp_id: get("corpId").or_else(|| get("corp_id")),
+    })
+}
+
+/// `redirect_uri` with `params` appended to its query.
+fn with_query(redirect_uri: &str, params: &[(&str, &str)]) -> String {
+    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+    format!("{redirect_uri}{sep}{}", serde_urlencoded::to_string(params).unwrap_or_default())
+}
+
+fn found(location: &str) -> Response {
+    let mut res = StatusCode::FOUND.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn error_redirect(redirect_uri: &str, state: Option<&str>, error: &str, description: &str) -> Response {
+    let mut p = vec![("error", error), ("error_description", description)];
+    if let Some(s) = state {
+        p.push(("state", s));
+    }
+    found(&with_query(redirect_uri, &p))
+}
+
+fn authorize_error(e: AuthorizeError) -> Response {
+    match e {
+        AuthorizeError::Page(message) => error_page(StatusCode::BAD_REQUEST, &message),
+        AuthorizeError::Redirect { redirect_uri, state, error, description } => {
+            error_redirect(&redirect_uri, state.as_deref(), error, &description)
+        }
+        AuthorizeError::Store(e) => {
+            tracing::error!(error = %e, "authorization failed");
+            error_page(StatusCode::INTERNAL_SERVER_ERROR, "The authorization could not be completed on our side.")
+        }
+    }
+}
+
+fn code_redirect(req: &ValidRequest, code: &str, dialect: Dialect) -> Response {
+    let mut p = vec![("code", code)];
+    if dialect == Dialect::DingTalk {
+        p.insert(0, ("authCode", code));
+    }
+    if let Some(s) = req.state.as_deref() {
+        p.push(("state", s));
+    }
+    found(&with_query(&req.redirect_uri, &p))
+}
+
+pub async fn oauth2(State(t): State<Tessera>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+    start(t, headers, q, Dialect::OAuth2).await
+}
+
+pub async fn dingtalk(State(t): State<Tessera>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+    start(t, headers, q, Dialect::DingTalk).await
+}
+
+async fn start(tessera: Tessera, headers: HeaderMap, query: Option<String>, dialect: Dialect) -> Response {
+    let raw = query.unwrap_or_default();
+    let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(&raw) else {
+        return error_page(StatusCode::BAD_REQUEST, "The authorization request could not be read.");
+    };
+    let req = match params(&pairs) {
+        Ok(r) => r,
+        Err(m) => return error_page(StatusCode::BAD_REQUEST, &m),
+    };
+    let valid = match tessera.validate_authorization(&req).await {
+        Ok(v) => v,
+        Err(e) => return authorize_error(e),
+    };
+    let session_cookie = cookies::get(&headers, cookies::SESSION);
+    let session = match &session_cookie {
+        Some(c) => tessera.session(c).await.ok().flatten(),
+        None => None,
+    };
+    let (Some(session), Some(cookie)) = (session, session_cookie) else {
+        let path = if dialect == Dialect::DingTalk { "/oauth2/auth" } else { "/oauth2/authorize" };
+        let next = format!("{path}?{raw}");
+        return found(&with_query("/login", &[("next", &next)]));
+    };
+    let force = pairs.iter().any(|(k, v)| k == "prompt" && v.split(' ').any(|p| p == "consent"));
+    let prompt = match tessera.consent_prompt(&session.union_id, &valid).await {
+        Ok(p) => p,
+        Err(e) => return authorize_error(e.into()),
+    };
+    if prompt.is_empty() && !force {
+        return match tessera.approve(&session.union_id, &valid).await {
+            Ok(code) => code_redirect(&valid, code.expose(), dialect),
+            Err(e) => authorize_error(e),
+        };
+    }
+    consent_page(&tessera, &cookie, &pairs, &valid, &prompt, dialect)
+}
+
+fn consent_page(
+    tessera: &Tessera,
+    cookie: &tessera_core::secret::Secret,
+    pairs: &[(String, String)],
+    valid: &ValidRequest,
+    prompt: &[tessera_core::scope::Scope],
+    dialect: Dialect,
+) -> Response {
+    let mut fields: String = pairs.iter().map(|(k, v)| hidden(k, v)).collect();
+    fields.push_str(&hidden("csrf", &tessera.csrf_token(cookie)));
+    fields.push_str(&hidden("dialect", dialect.name()));
+    let list: String = if prompt.is_empty() {
+        "<li>Nothing new: you granted every requested permission before.</li>".into()
+    } else {
+        prompt
+            .iter()
+            .map(|s| format!("<li>{} <code>{}</code></li>", esc(&s.description), esc(s.code.as_str())))
+            .collect()
+    };
+    let body = format!(
+        r#"<p><strong>{app}</strong> asks to act on your behalf with these permissions:</p>
+<ul class="scopes">{list}</ul>
+<p>You can withdraw this at any time from <a href="/account">your authorized apps</a>.</p>
+<form method="post" action="/oauth2/authorize">{fields}
+<button type="submit" name="decision" value="approve">Allow</button>
+<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+</form>"#,
+        app = esc(&valid.app.name),
+    );
+    page(StatusCode::OK, "Authorize an app", &body, &format!("'self' {}", origin(&valid.redirect_uri)))
+}
+
+/// The scheme, host and port of a URL, for the page's form-action.
+fn origin(url: &str) -> String {
+    let rest = url.split_once("://");
+    match rest {
+        Some((scheme, rest)) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            format!("{scheme}://{host}")
+        }
+        None => "'none'".into(),
+    }
+}
+
+pub async fn decide(
+    State(tessera): State<Tessera>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Ok(pairs) = body::form_pairs(raw) else {
+        return error_page(StatusCode::BAD_REQUEST, "The form could not be read or repeats a field.");
+    };
+    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let Some(cookie) = cookies::get(&headers, cookies::SESSION) else {
+        return error_page(StatusCode::FORBIDDEN, "You are not signed in any more; start again from the app.");
+    };
+    if !get("csrf").is_some_and(|c| tessera.csrf_ok(&cookie, c)) {
+        return error_page(StatusCode::FORBIDDEN, "This form has expired or was not sent by this site.");
+    }
+    let session = match tessera.session(&cookie).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return error_page(StatusCode::FORBIDDEN, "Your session has ended; start again from the app."),
+        Err(e) => return authorize_error(e.into()),
+    };
+    let dialect = if get("dialect") == Some("dingtalk") { Dialect::DingTalk } else { Dialect::OAuth2 };
+    let request_pairs: Vec<(String, String)> =
+        pairs.iter().filter(|(k, _)| !matches!(k.as_str(), "csrf" | "dialect" | "decision")).cloned().collect();
+    let req = match params(&request_pairs) {
+        Ok(r) => r,
+        Err(m) => return error_page(StatusCode::BAD_REQUEST, &m),
+    };
+    let valid = match tessera.validate_authorization(&req).await {
+        Ok(v) => v,
+        Err(e) => return authorize_error(e),
+    };
+    match get("decision") {
+        Some("approve") => match tessera.approve(&session.union_id, &valid).await {
+            Ok(code) => code_redirect(&valid, code.expose(), dialect),
+            Err(e) => authorize_error(e),
+        },
+        _ => {
+            error_redirect(&valid.redirect_uri, valid.state.as_deref(), "access_denied", "the user denied the request")
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! Server-rendered pages: sign-in, the consent page of the authorization flow, and the
+//! member's list of authorized apps. Every form carries a CSRF token; every page is sent
+//! with a strict Content-Security-Policy and no caching.
+
+use axum::Router;
+use axum::routing::{get, post};
+use tessera_service::Tessera;
+
+pub mod account;
+pub mod authorize;
+pub mod cookies;
+pub mod html;
+pub mod login;
+
+pub fn routes() -> Router<Tessera> {
+    Router::new()
+        .route("/login", get(login::show).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/oauth2/authorize", get(authorize::oauth2).post(authorize::decide))
+        .route("/oauth2/auth", get(authorize::dingtalk))
+        .route("/account", get(account::show))
+        .route("/account/apps/{client_id}/withdraw", post(account::withdraw))
+        .route("/static/tessera.css", get(html::stylesheet))
+}

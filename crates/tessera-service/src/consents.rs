@@ -1,0 +1,55 @@
+//! What a user authorized, and withdrawing it: the consent goes and every token of that
+//! (user, app) dies at once.
+
+use std::sync::Arc;
+
+use tessera_core::app::App;
+use tessera_core::audit::{AuditAction, AuditDraft};
+use tessera_core::change::Change;
+use tessera_core::consent::Consent;
+use tessera_core::ids::{ClientId, UnionId};
+use tessera_store::StoreError;
+
+use crate::Tessera;
+
+impl Tessera {
+    /// The user's consents, each with its app.
+    pub async fn authorized_apps(&self, union_id: &UnionId) -> Result<Vec<(Consent, Arc<App>)>, StoreError> {
+        let mut out = Vec::new();
+        for consent in self.inner.store.consents_of(union_id).await? {
+            if let Some(app) = self.app(&consent.client_id).await? {
+                out.push((consent, app));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Withdraws the user's consent to an app and revokes every token it issued them.
+    /// Returns `false` when there was no consent.
+    pub async fn withdraw_consent(&self, union_id: &UnionId, client_id: &ClientId) -> Result<bool, StoreError> {
+        if self.inner.store.consent(union_id, client_id).await?.is_none() {
+            return Ok(false);
+        }
+        let actor = format!("user:{union_id}");
+        let changes = [
+            Change::DeleteConsent { union_id: union_id.clone(), client_id: client_id.clone() },
+            Change::RevokeUserTokens { union_id: union_id.clone(), client_id: client_id.clone() },
+            Change::Audit(AuditDraft {
+                corp_id: None,
+                actor: actor.clone(),
+                action: AuditAction::ConsentWithdrawn,
+                target: format!("app:{client_id}"),
+                detail: String::new(),
+            }),
+            Change::Audit(AuditDraft {
+                corp_id: None,
+                actor,
+                action: AuditAction::TokensRevoked,
+                target: format!("user:{union_id} app:{client_id}"),
+                detail: "consent withdrawn".into(),
+            }),
+        ];
+        self.inner.store.commit(&changes, self.now()).await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,308 @@
+//! User tokens: exchanging a code, refreshing with rotation and reuse detection, revoking
+//! (RFC 7009) and introspecting (RFC 7662).
+//!
+//! User tokens are checked against the store on every call (never cached), so a revoked
+//! family is dead on the next call on every node.
+
+use std::sync::Arc;
+
+use tessera_core::app::App;
+use tessera_core::audit::{AuditAction, AuditDraft};
+use tessera_core::change::Change;
+use tessera_core::grant_code::check_exchange;
+use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId};
+use tessera_core::refresh::{Claim, REFRESH_PREFIX, RefreshToken};
+use tessera_core::secret::{Secret, token_hash};
+use tessera_core::time::UnixTime;
+use tessera_core::token::{AccessToken, TokenKind};
+use tessera_store::StoreError;
+
+use crate::Tessera;
+use crate::cache::write;
+
+/// How a client authenticated at the token endpoint.
+#[derive(Debug, Clone)]
+pub struct ClientAuth {
+    pub client_id: String,
+    /// `None` for public clients.
+    pub secret: Option<Secret>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GrantError {
+    #[error("client authentication failed")]
+    InvalidClient,
+    #[error("{0}")]
+    InvalidGrant(String),
+    #[error("{0}")]
+    InvalidScope(String),
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("{0}")]
+    UnauthorizedClient(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A new access and refresh token for a user.
+#[derive(Debug, Clone)]
+pub struct UserTokenPair {
+    pub access_token: Secret,
+    pub refresh_token: Secret,
+    pub expires_in: i64,
+    pub scopes: Vec<ScopeCode>,
+    pub corp_id: Option<CorpId>,
+    pub union_id: UnionId,
+}
+
+/// What introspection reports about a token.
+#[derive(Debug, Clone, Default)]
+pub struct Introspection {
+    pub active: bool,
+    pub token_type: Option<&'static str>,
+    pub kind: Option<TokenKind>,
+    pub client_id: Option<ClientId>,
+    pub union_id: Option<UnionId>,
+    pub corp_id: Option<CorpId>,
+    pub scopes: Vec<ScopeCode>,
+    pub issued_at: Option<UnixTime>,
+    pub expires_at: Option<UnixTime>,
+}
+
+impl Tessera {
+    /// The app behind a token-endpoint client authentication: confidential clients need their
+    /// secret; public clients send none.
+    pub async fn authenticate_grant_client(&self, auth: &ClientAuth) -> Result<Arc<App>, GrantError> {
+        let Ok(client_id) = ClientId::parse(auth.client_id.as_str()) else {
+            return Err(GrantError::InvalidClient);
+        };
+        let app = self.app(&client_id).await?.ok_or(GrantError::InvalidClient)?;
+        match (&auth.secret, app.public_client) {
+            (None, true) => Ok(app),
+            (Some(secret), false) if self.inner.key.verify(secret, &app.secret_hash) => Ok(app),
+            _ => Err(GrantError::InvalidClient),
+        }
+    }
+
+    /// `authorization_code`: the code, once, by the client it was issued to.
+    pub async fn exchange_code(
+        &self,
+        auth: &ClientAuth,
+        code: &str,
+        redirect_uri: Option<&str>,
+        verifier: Option<&str>,
+    ) -> Result<UserTokenPair, GrantError> {
+        let app = self.authenticate_grant_client(auth).await?;
+        let now = self.now();
+        let code = match self.inner.store.claim_auth_code(&token_hash(code), now).await? {
+            Claim::Claimed(code) => code,
+            Claim::Replayed(code) => {
+                // A replayed code: whatever was issued from it may be in the wrong hands.
+                self.revoke_family(&code.family_id, &code.client_id, &code.union_id, "authorization code replayed")
+                    .await?;
+                return Err(GrantError::InvalidGrant(
+                    "the code was already used; the tokens issued from it are revoked".into(),
+                ));
+            }
+            Claim::Unknown => return Err(GrantError::InvalidGrant("unknown code".into())),
+        };
+        check_exchange(&code, &app.client_id, redirect_uri, verifier, now)
+            .map_err(|e| GrantError::InvalidGrant(e.to_string()))?;
+        let mut changes = vec![Change::InsertFamily {
+            family_id: code.family_id.clone(),
+            client_id: app.client_id.clone(),
+            union_id: code.union_id.clone(),
+        }];
+        let pair = self.mint_pair(&app, &code.union_id, code.corp_id, code.scopes, &code.family_id, now, &mut changes);
+        self.inner.store.commit(&changes, now).await?;
+        Ok(pair)
+    }
+
+    /// `refresh_token`: single use; a consumed token presented again revokes its family.
+    pub async fn refresh(
+        &self,
+        auth: &ClientAuth,
+        refresh_token: &str,
+        scope: Option<Vec<ScopeCode>>,
+    ) -> Result<UserTokenPair, GrantError> {
+        let app = self.authenticate_grant_client(auth).await?;
+        let hash = token_hash(refresh_token);
+        // Check the owner before consuming, so another client cannot burn someone's token.
+        match self.inner.store.refresh_token(&hash).await? {
+            Some((r, _)) if r.client_id != app.client_id => {
+                return Err(GrantError::InvalidGrant("the refresh token was issued to another client".into()));
+            }
+            None => return Err(GrantError::InvalidGrant("unknown refresh token".into())),
+            Some(_) => {}
+        }
+        let now = self.now();
+        let old = match self.inner.store.claim_refresh_token(&hash, now).await? {
+            Claim::Claimed(r) => r,
+            Claim::Replayed(r) => {
+                self.revoke_family(&r.family_id, &r.client_id, &r.union_id, "refresh token reused").await?;
+                return Err(GrantError::InvalidGrant(
+                    "the refresh token was already used or revoked; its whole family is revoked".into(),
+                ));
+            }
+            Claim::Unknown => return Err(GrantError::InvalidGrant("unknown refresh token".into())),
+        };
+        if now >= old.expires_at {
+            return Err(GrantError::InvalidGrant("the refresh token has expired".into()));
+        }
+        let scopes = match scope {
+            None => old.scopes.clone(),
+            Some(asked) => {
+                let extra: Vec<String> =
+                    asked.iter().filter(|s| !old.scopes.contains(s)).map(|s| s.to_string()).collect();
+                if !extra.is_empty() {
+                    return Err(GrantError::InvalidScope(format!("not granted originally: {}", extra.join(", "))));
+                }
+                asked
+            }
+        };
+        let mut changes = Vec::new();
+        let pair = self.mint_pair(&app, &old.union_id, old.corp_id, scopes, &old.family_id, now, &mut changes);
+        self.inner.store.commit(&changes, now).await?;
+        Ok(pair)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn mint_pair(
+        &self,
+        app: &App,
+        union_id: &UnionId,
+        corp_id: Option<CorpId>,
+        scopes: Vec<ScopeCode>,
+        family_id: &str,
+        now: UnixTime,
+        changes: &mut Vec<Change>,
+    ) -> UserTokenPair {
+        let policy = self.inner.config.user_tokens;
+        let access = Secret::generate(TokenKind::User.prefix(), &mut rand::rng());
+        let refresh = Secret::generate(REFRESH_PREFIX, &mut rand::rng());
+        changes.push(Change::InsertToken(AccessToken {
+            hash: token_hash(access.expose()),
+            kind: TokenKind::User,
+            client_id: app.client_id.clone(),
+            corp_id: corp_id.clone(),
+            union_id: Some(union_id.clone()),
+            issued_at: now,
+            expires_at: now.plus_secs(policy.access_ttl),
+            revoked: false,
+            scopes: scopes.clone(),
+            family_id: Some(family_id.to_owned()),
+        }));
+        changes.push(Change::InsertRefreshToken(RefreshToken {
+            hash: token_hash(refresh.expose()),
+            family_id: family_id.to_owned(),
+            client_id: app.client_id.clone(),
+            union_id: union_id.clone(),
+            corp_id: corp_id.clone(),
+            scopes: scopes.clone(),
+            issued_at: now,
+            expires_at: now.plus_secs(policy.refresh_ttl),
+        }));
+        UserTokenPair {
+            access_token: access,
+            refresh_token: refresh,
+            expires_in: policy.access_ttl,
+            scopes,
+            corp_id,
+            union_id: union_id.clone(),
+        }
+    }
+
+    async fn revoke_family(
+        &self,
+        family_id: &str,
+        client_id: &ClientId,
+        union_id: &UnionId,
+        why: &str,
+    ) -> Result<(), StoreError> {
+        let changes = [
+            Change::RevokeFamily { family_id: family_id.to_owned() },
+            Change::Audit(AuditDraft {
+                corp_id: None,
+                actor: format!("app:{client_id}"),
+                action: AuditAction::TokensRevoked,
+                target: format!("user:{union_id} family:{family_id}"),
+                detail: why.to_owned(),
+            }),
+        ];
+        self.inner.store.commit(&changes, self.now()).await
+    }
+
+    /// RFC 7009: revokes an access or refresh token of the authenticated client (a user
+    /// token's whole family). Unknown tokens are not an error.
+    pub async fn revoke(&self, auth: &ClientAuth, token: &str) -> Result<(), GrantError> {
+        let app = self.authenticate_grant_client(auth).await?;
+        let hash = token_hash(token);
+        let store = &self.inner.store;
+        let (owner, family, union) = if let Some(t) = store.token(&hash).await? {
+            (t.client_id, t.family_id, t.union_id)
+        } else if let Some((r, _)) = store.refresh_token(&hash).await? {
+            (r.client_id, Some(r.family_id), Some(r.union_id))
+        } else {
+            return Ok(());
+        };
+        if owner != app.client_id {
+            return Err(GrantError::UnauthorizedClient("the token was issued to another client".into()));
+        }
+        match (family, union) {
+            (Some(family), Some(union)) => self.revoke_family(&family, &owner, &union, "revoked by the client").await?,
+            _ => {
+                let audit = Change::Audit(AuditDraft {
+                    corp_id: None,
+                    actor: format!("app:{owner}"),
+                    action: AuditAction::TokensRevoked,
+                    target: format!("app:{owner} token"),
+                    detail: "revoked by the client".into(),
+                });
+                store.commit(&[Change::RevokeToken { hash }, audit], self.now()).await?;
+                write(&self.inner.cache.tokens).remove(&hash);
+                write(&self.inner.cache.handed).retain(|_, h| token_hash(h.token.expose()) != hash);
+            }
+        }
+        Ok(())
+    }
+
+    /// RFC 7662: what a token is, for an authenticated client (a resource server).
+    pub async fn introspect(&self, auth: &ClientAuth, token: &str) -> Result<Introspection, GrantError> {
+        self.authenticate_grant_client(auth).await?;
+        let now = self.now();
+        let hash = token_hash(token);
+        if let Some(t) = self.inner.store.token(&hash).await? {
+            if !t.is_live(now) {
+                return Ok(Introspection::default());
+            }
+            return Ok(Introspection {
+                active: true,
+                token_type: Some("Bearer"),
+                kind: Some(t.kind),
+                client_id: Some(t.client_id),
+                union_id: t.union_id,
+                corp_id: t.corp_id,
+                scopes: t.scopes,
+                issued_at: Some(t.issued_at),
+                expires_at: Some(t.expires_at),
+            });
+        }
+        if let Some((r, usable)) = self.inner.store.refresh_token(&hash).await?
+            && usable
+            && now < r.expires_at
+        {
+            return Ok(Introspection {
+                active: true,
+                token_type: Some("refresh_token"),
+                kind: None,
+                client_id: Some(r.client_id),
+                union_id: Some(r.union_id),
+                corp_id: r.corp_id,
+                scopes: r.scopes,
+                issued_at: Some(r.issued_at),
+                expires_at: Some(r.expires_at),
+            });
+        }
+        Ok(Introspection::default())
+    }
+}
