@@ -98,7 +98,11 @@ impl Tessera {
             Some("code") => {}
             None => return Err(redirect_error(&parts, "invalid_request", "response_type is missing")),
             Some(_) => {
-                return Err(redirect_error(&parts, "unsupported_response_type", "only response_type=code is supported"));
+                return Err(redirect_error(
+                    &parts,
+                    "unsupported_response_type",
+                    "only response_type=code is supported",
+                ));
             }
         }
         let scopes = match req.scope.as_deref() {

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod bad_input;
+mod browser;
 mod dingtalk_sdk;
 mod dingtalk_tokens;
 mod fixtures;
@@ -12,3 +13,4 @@ mod logs;
 mod oauth2_tokens;
 mod postgres;
 mod token_lifecycle;
+mod user_flow;
