@@ -3,8 +3,8 @@
 
 use crate::helpers::*;
 
-pub struct Browser<'a> {
-    pub app: &'a TestApp,
+pub struct Browser {
+    pub base: String,
     pub http: reqwest::Client,
 }
 
@@ -41,11 +41,16 @@ fn unescape(s: &str) -> String {
     s.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }
 
-impl<'a> Browser<'a> {
-    pub fn new(app: &'a TestApp) -> Self {
+impl Browser {
+    pub fn new(app: &TestApp) -> Self {
+        Self::at(&app.base)
+    }
+
+    /// A browser for the server at `base` (`http://host:port`).
+    pub fn at(base: &str) -> Self {
         let http =
             reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Browser { app, http }
+        Browser { base: base.to_owned(), http }
     }
 
     async fn page(res: reqwest::Response) -> Page {
@@ -55,12 +60,16 @@ impl<'a> Browser<'a> {
     }
 
     pub async fn get(&self, path_or_url: &str) -> Page {
-        let url = if path_or_url.starts_with("http") { path_or_url.to_owned() } else { self.app.url(path_or_url) };
+        let url = if path_or_url.starts_with("http") {
+            path_or_url.to_owned()
+        } else {
+            format!("{}{path_or_url}", self.base)
+        };
         Self::page(self.http.get(url).send().await.unwrap()).await
     }
 
     pub async fn post(&self, path: &str, form: &[(String, String)]) -> Page {
-        Self::page(self.http.post(self.app.url(path)).form(form).send().await.unwrap()).await
+        Self::page(self.http.post(format!("{}{path}", self.base)).form(form).send().await.unwrap()).await
     }
 
     /// Signs in through the login page; returns the page the form answered with.

@@ -121,3 +121,32 @@ async fn operators_add_scopes_from_the_cli() {
     assert!(!no_role.status.success());
     assert!(stderr(&no_role).contains("needs an eligible role"), "{}", stderr(&no_role));
 }
+
+#[tokio::test]
+async fn users_are_added_from_the_cli_idempotently() {
+    let dir = temp_dir();
+    assert!(tessera(&["load-fixture", demo_fixture_path().to_str().unwrap()], &dir).status.success());
+    let add = |password: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(["users", "add", "--union-id", "dave-union", "--name", "Dave", "--member", "dingdemo:dave"])
+            .args(["--roles", "contacts_admin", "--data-dir"])
+            .arg(&dir)
+            .env("TESSERA_PASSWORD", password)
+            .env_remove("TESSERA_DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let first = add("dave-password");
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&add("dave-password")).contains("0 change(s)"));
+    let other = add("another-password");
+    assert!(!other.status.success());
+    assert!(stderr(&other).contains("exists with another password"), "{}", stderr(&other));
+    let store = tessera::backend::open_store(&format!("sqlite://{}", dir.join("tessera.db").display())).await.unwrap();
+    let dave = store
+        .member(&CorpId::parse(DEMO_CORP).unwrap(), &tessera_core::ids::UserId::parse("dave").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(dave.roles[0].role.as_str(), "contacts_admin");
+}

@@ -5,6 +5,7 @@ use std::process::Stdio;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
+use crate::browser::*;
 use crate::helpers::*;
 
 #[tokio::test]
@@ -83,6 +84,34 @@ async fn no_secret_or_token_appears_in_the_log_and_sigterm_stops_cleanly() {
         .await
         .unwrap();
     assert_eq!(ok.status(), 200);
+    // A user signs in (a wrong password first), consents, and the code becomes tokens.
+    let browser = Browser::at(&base);
+    assert_eq!(browser.sign_in("alice-union", "alice-wrong-password", "/account").await.status, 401);
+    secrets.push("alice-wrong-password".into());
+    let path = format!(
+        "/oauth2/authorize?response_type=code&client_id=dingdemoapp&redirect_uri={}&scope=openid&state=s",
+        urlencode("http://127.0.0.1:8900/callback")
+    );
+    let done = browser.authorize(&path, "alice-union", "alice-password").await;
+    let code = done.location_param("code").unwrap();
+    secrets.push(code.clone());
+    let token_form = |form: Vec<(&'static str, String)>| {
+        http.post(format!("{base}/oauth2/token")).basic_auth("dingdemoapp", Some("demo-secret")).form(&form).send()
+    };
+    let exchange = vec![
+        ("grant_type", "authorization_code".to_owned()),
+        ("code", code.clone()),
+        ("redirect_uri", "http://127.0.0.1:8900/callback".to_owned()),
+    ];
+    let pair: serde_json::Value = token_form(exchange.clone()).await.unwrap().json().await.unwrap();
+    let refresh = pair["refresh_token"].as_str().unwrap().to_owned();
+    secrets.push(pair["access_token"].as_str().unwrap().to_owned());
+    secrets.push(refresh.clone());
+    // Reusing the code (refused, and revokes) and refreshing twice (reuse detection).
+    token_form(exchange).await.unwrap();
+    for _ in 0..2 {
+        token_form(vec![("grant_type", "refresh_token".to_owned()), ("refresh_token", refresh.clone())]).await.unwrap();
+    }
 
     let pid = child.id().unwrap().to_string();
     assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
@@ -94,4 +123,5 @@ async fn no_secret_or_token_appears_in_the_log_and_sigterm_stops_cleanly() {
     for s in &secrets {
         assert!(!log.contains(s.as_str()), "the log contains a secret ({}…):\n{log}", &s[..4]);
     }
+    assert!(!log.contains("sess-") && !log.contains("login-"), "a session or login cookie was logged:\n{log}");
 }

@@ -18,3 +18,26 @@ async fn the_server_works_on_postgres_across_a_restart() {
     assert_eq!(again.get_user(&token, "alice").await.status, 200);
     assert_eq!(again.create_department(&suite, json!({"name": "Ops 2"})).await.body["deptId"], 3);
 }
+
+#[tokio::test]
+async fn the_user_flow_works_on_postgres() {
+    use crate::browser::*;
+    let app = spawn_with(Setup::postgres().await).await;
+    let browser = Browser::new(&app);
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let path = format!(
+        "/oauth2/authorize?response_type=code&client_id=dingdemoapp&redirect_uri={}&scope={}&code_challenge={}&code_challenge_method=S256",
+        urlencode("http://127.0.0.1:8900/callback"),
+        urlencode("openid doc:readonly"),
+        tessera_core::pkce::s256(verifier)
+    );
+    let done = browser.authorize(&path, "alice-union", "alice-password").await;
+    let pair = exchange(&app, &done.location_param("code").unwrap(), Some(verifier)).await;
+    assert_eq!(pair.status, 200, "{}", pair.text);
+    assert_eq!(doc_ids(&get_with(&app, pair.str("access_token"), "/v1.0/doc/documents").await), [1, 2]);
+    let next = refresh(&app, pair.str("refresh_token")).await;
+    assert_eq!(next.status, 200, "{}", next.text);
+    assert_oauth_error(&refresh(&app, pair.str("refresh_token")).await, 400, "invalid_grant");
+    let dead = get_with(&app, next.str("access_token"), "/v1.0/doc/documents").await;
+    assert_dingtalk_error(&dead, 400, "InvalidAuthentication");
+}
