@@ -11,6 +11,7 @@ mod gateway;
 mod helpers;
 mod logs;
 mod oauth2_tokens;
+mod oauth_clients;
 mod postgres;
 mod token_lifecycle;
 mod user_flow;
