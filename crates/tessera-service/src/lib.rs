@@ -98,9 +98,14 @@ impl Tessera {
         &self.inner.config
     }
 
-    /// Drops expired tokens from the in-memory caches (called periodically by the server).
-    pub fn prune_caches(&self) {
-        self.inner.cache.prune(self.now());
-        self.inner.failures.prune(self.now());
+    /// Drops expired tokens from the in-memory caches and expired rows from the store
+    /// (called periodically by the server). Used codes are kept as long as a refresh token
+    /// they led to could live, so a late replay still revokes their family.
+    pub async fn prune(&self) -> Result<u64, tessera_store::StoreError> {
+        let now = self.now();
+        self.inner.cache.prune(now);
+        self.inner.failures.prune(now);
+        let codes_before = now.plus_secs(-self.inner.config.user_tokens.refresh_ttl);
+        self.inner.store.purge_expired(now, codes_before).await
     }
 }

@@ -432,6 +432,36 @@ pub async fn sessions_and_documents(store: Arc<dyn Store>) {
     assert!(matches!(store.commit(&[missing], UnixTime(5)).await.unwrap_err(), StoreError::NotFound(_)));
 }
 
+pub async fn expired_rows_are_purged_and_live_ones_kept(store: Arc<dyn Store>) {
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    let session = |name: &str, exp| Session {
+        hash: token_hash(name),
+        union_id: user().union_id,
+        created_at: UnixTime(1),
+        expires_at: UnixTime(exp),
+    };
+    store
+        .commit(
+            &[
+                family("fam-p"),
+                Change::InsertSession(session("old", 100)),
+                Change::InsertSession(session("new", 10_000)),
+                Change::InsertToken(user_token("u-old", "fam-p")),
+                Change::InsertRefreshToken(refresh("r-live", "fam-p")),
+            ],
+            UnixTime(1),
+        )
+        .await
+        .unwrap();
+    // The contract token c-abc expires at 7253 and u-old at 7210; r-live at 99,999.
+    let purged = store.purge_expired(UnixTime(8_000), UnixTime(8_000)).await.unwrap();
+    assert_eq!(purged, 3);
+    assert!(store.session(&token_hash("old")).await.unwrap().is_none());
+    assert!(store.session(&token_hash("new")).await.unwrap().is_some());
+    assert!(store.token(&token_hash("u-old")).await.unwrap().is_none());
+    assert!(store.refresh_token(&token_hash("r-live")).await.unwrap().is_some());
+}
+
 /// Writes one `#[tokio::test]` per contract check; `$make` is an expression that evaluates
 /// to a future yielding a fresh `Arc<dyn Store>`.
 #[macro_export]
@@ -450,6 +480,7 @@ macro_rules! store_contract {
             concurrent_refresh_claims_have_exactly_one_winner,
             revoking_a_family_kills_its_access_and_refresh_tokens,
             sessions_and_documents,
+            expired_rows_are_purged_and_live_ones_kept,
         );
     };
     (@tests $make:expr; $($name:ident,)*) => {

@@ -113,6 +113,11 @@ pub trait Store: Send + Sync + 'static {
     async fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError>;
     async fn documents(&self, corp_id: &CorpId) -> Result<Vec<Document>, StoreError>;
 
+    /// Deletes what can never be used again: sessions, access and refresh tokens expired
+    /// before `now`, and authorization codes that expired before `codes_before` (kept longer
+    /// than their 5 minutes so a late replay still revokes what the code issued).
+    async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<u64, StoreError>;
+
     /// Creates a department under `parent_id` (which must exist) and returns its id.
     async fn create_department(&self, corp_id: &CorpId, name: &str, parent_id: i64) -> Result<i64, StoreError>;
     async fn department(&self, corp_id: &CorpId, dept_id: i64) -> Result<Option<Department>, StoreError>;

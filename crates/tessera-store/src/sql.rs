@@ -1158,6 +1158,30 @@ macro_rules! sql_store {
                     .collect()
             }
 
+            async fn purge_expired(
+                &self,
+                now: ::tessera_core::time::UnixTime,
+                codes_before: ::tessera_core::time::UnixTime,
+            ) -> Result<u64, $crate::StoreError> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut purged = 0;
+                for sql in [
+                    "DELETE FROM sessions WHERE expires_at <= $1",
+                    "DELETE FROM access_tokens WHERE expires_at <= $1",
+                    "DELETE FROM refresh_tokens WHERE expires_at <= $1",
+                ] {
+                    purged += ::sqlx::query(sql).bind(now.0).execute(&mut *tx).await.map_err(map_err)?.rows_affected();
+                }
+                purged += ::sqlx::query("DELETE FROM auth_codes WHERE expires_at <= $1")
+                    .bind(codes_before.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?
+                    .rows_affected();
+                tx.commit().await.map_err(map_err)?;
+                Ok(purged)
+            }
+
             async fn create_department(
                 &self,
                 corp_id: &::tessera_core::ids::CorpId,

@@ -48,7 +48,11 @@ pub async fn run(
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
             every.tick().await;
-            pruner.prune_caches();
+            match pruner.prune().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(rows = n, "purged expired rows"),
+                Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
+            }
         }
     });
     let result = tessera_http::serve(listener, tessera_http::router(tessera), shutdown).await;
