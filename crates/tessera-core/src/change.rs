@@ -54,7 +54,7 @@ pub enum Change {
     RevokeFamily {
         family_id: String,
     },
-    /// Revokes every user token of (user, app): consent withdrawn.
+    /// Revokes every user token of (user, app) and drops their unexchanged codes: consent withdrawn.
     RevokeUserTokens {
         union_id: UnionId,
         client_id: ClientId,

@@ -390,12 +390,25 @@ pub async fn revoking_a_family_kills_its_access_and_refresh_tokens(store: Arc<dy
     // A token added to a revoked family later is born dead.
     store.commit(&[Change::InsertToken(user_token("u-a2", "fam-a"))], UnixTime(5)).await.unwrap();
     assert!(store.token(&token_hash("u-a2")).await.unwrap().unwrap().revoked);
-    // Withdrawing consent revokes every family of (user, app).
+    // Withdrawing consent revokes every family of (user, app) and drops unexchanged codes.
+    let pending = AuthCode {
+        hash: token_hash("ac-pending"),
+        client_id: app().client_id,
+        union_id: user().union_id,
+        corp_id: None,
+        redirect_uri: "https://app.example/cb".into(),
+        scopes: vec![],
+        code_challenge: None,
+        expires_at: UnixTime(300),
+        family_id: "fam-c".into(),
+    };
+    store.commit(&[Change::InsertAuthCode(pending)], UnixTime(5)).await.unwrap();
     store
         .commit(&[Change::RevokeUserTokens { union_id: user().union_id, client_id: app().client_id }], UnixTime(6))
         .await
         .unwrap();
     assert!(store.token(&token_hash("u-b")).await.unwrap().unwrap().revoked);
+    assert_eq!(store.claim_auth_code(&token_hash("ac-pending"), UnixTime(7)).await.unwrap(), Claim::Unknown);
     // One access token alone.
     store.commit(&[Change::RevokeToken { hash: token_hash("c-abc") }], UnixTime(7)).await.unwrap();
     assert!(store.token(&token_hash("c-abc")).await.unwrap().unwrap().revoked);

@@ -576,6 +576,13 @@ macro_rules! sql_store {
                     .execute(&mut **tx)
                     .await
                     .map_err(map_err)?;
+                    // Codes not yet exchanged die too: they would start new families.
+                    ::sqlx::query("DELETE FROM auth_codes WHERE union_id = $1 AND client_id = $2 AND used_at IS NULL")
+                        .bind(union_id.as_str())
+                        .bind(client_id.as_str())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
                 }
                 Change::RevokeToken { hash } => {
                     ::sqlx::query("UPDATE access_tokens SET revoked = $1 WHERE token_hash = $2")

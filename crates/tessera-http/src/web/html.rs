@@ -24,7 +24,8 @@ pub fn hidden(name: &str, value: &str) -> String {
     format!(r#"<input type="hidden" name="{}" value="{}">"#, esc(name), esc(value))
 }
 
-/// A whole page: `body` must already be escaped HTML.
+/// A whole page: `body` must already be escaped HTML. `form_action` is the CSP form-action
+/// source list (empty: no form-action directive).
 pub fn page(status: StatusCode, title: &str, body: &str, form_action: &str) -> Response {
     let html = format!(
         r#"<!doctype html>
@@ -37,8 +38,9 @@ pub fn page(status: StatusCode, title: &str, body: &str, form_action: &str) -> R
         title = esc(title),
     );
     let mut res = (status, Html(html)).into_response();
+    let form_action = if form_action.is_empty() { String::new() } else { format!(" form-action {form_action};") };
     let csp = format!(
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; style-src 'self'; img-src 'self';{form_action} frame-ancestors 'none'; base-uri 'none'"
     );
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&csp) {

@@ -46,7 +46,9 @@ fn form(tessera: &Tessera, login_cookie: &Secret, next: &str, message: Option<&s
         csrf = hidden("csrf", &tessera.csrf_token(login_cookie)),
         next = hidden("next", next),
     );
-    page(status, "Sign in", &body, "'self'")
+    // No form-action here: after sign-in the browser follows `next`, which may redirect on to
+    // the app's registered redirect URI, and Chromium applies form-action to that whole chain.
+    page(status, "Sign in", &body, "")
 }
 
 pub async fn show(

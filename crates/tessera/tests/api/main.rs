@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod browser;
+mod browser_flow;
 mod dingtalk_sdk;
 mod dingtalk_tokens;
 mod fixtures;
