@@ -8,6 +8,7 @@
 //! - [`access`]: checking a token against a route's required scopes (the gateway's question).
 //! - [`fixtures`]: loading a fixture file atomically.
 //! - [`catalog`]: the scope catalogue (built-in plus operator scopes).
+//! - [`detached`]: writes run on their own task, so a cancelled request never cuts one short.
 //! - [`password`]: argon2id hashing off the async threads.
 //! - [`signin`]: password sign-in with rate limits, sessions, CSRF tokens.
 //! - [`authorize`]: the authorization request, consent and codes.
@@ -29,6 +30,7 @@ pub mod cache;
 pub mod catalog;
 pub mod clock;
 pub mod consents;
+pub mod detached;
 pub mod fixtures;
 pub mod issue;
 pub mod password;
@@ -74,6 +76,7 @@ struct Inner {
 
 impl Tessera {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, key: SecretKey, config: ServiceConfig) -> Self {
+        let store: Arc<dyn Store> = Arc::new(detached::Detached(store));
         Tessera {
             inner: Arc::new(Inner {
                 store,
