@@ -472,3 +472,26 @@ async fn discovery_describes_the_endpoints() {
     assert_eq!(r.body["code_challenge_methods_supported"], json!(["S256"]));
     assert!(r.body["scopes_supported"].as_array().unwrap().contains(&json!("Contact.User.Read")));
 }
+
+#[tokio::test]
+async fn failures_from_one_address_are_limited_across_accounts() {
+    let app = spawn_app().await;
+    let browser = Browser::new(&app);
+    // 20 failures from this address, spread over accounts so no single account hits its limit.
+    for i in 0..20 {
+        assert_eq!(browser.sign_in(&format!("ghost-{i}"), "wrong", "/account").await.status, 401);
+    }
+    let limited = browser.sign_in("bob-union", "bob-password", "/account").await;
+    assert_eq!(limited.status, 429, "{}", limited.html);
+}
+
+#[tokio::test]
+async fn user_token_lifetimes_are_configurable() {
+    let mut setup = Setup::sqlite();
+    setup.config.user_tokens = tessera_core::refresh::UserTokenPolicy { access_ttl: 600, refresh_ttl: 3600 };
+    let app = spawn_with(setup).await;
+    let browser = Browser::new(&app);
+    let done = browser.authorize(&authorize_path("openid", "ttl"), "alice-union", "alice-password").await;
+    let r = exchange(&app, &done.location_param("code").unwrap(), Some(VERIFIER)).await;
+    assert_eq!(r.body["expires_in"], 600, "{}", r.text);
+}
