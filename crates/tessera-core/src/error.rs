@@ -31,4 +31,14 @@ pub enum DomainError {
     WrongAppKind { kind: &'static str },
     #[error("{0}")]
     Conflict(String),
+    /// The scope is closed to new requests; the catalogue's message says why.
+    #[error("{scope}: {message}")]
+    ScopeClosed { scope: ScopeCode, message: &'static str },
+    #[error("{scope} may only be requested by apps of verified (authenticated) organizations")]
+    UnverifiedOrg { scope: ScopeCode },
+    /// The actor may not do this (not a member, not an admin, not an operator).
+    #[error("{0}")]
+    NotAllowed(String),
+    #[error("{0}")]
+    NotFound(String),
 }

@@ -84,3 +84,11 @@ mod tests {
         assert!(matches!(err, DomainError::WrongTier { .. }));
     }
 }
+
+/// A grant that was revoked: who granted it, who revoked it and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedGrant {
+    pub grant: OrgGrant,
+    pub revoked_by: UserId,
+    pub revoked_at: UnixTime,
+}

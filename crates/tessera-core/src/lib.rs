@@ -12,6 +12,8 @@
 //! - [`consent`], [`grant_code`], [`pkce`], [`refresh`], [`session`]: user identity: consent,
 //!   authorization codes, PKCE, refresh-token families, sign-in sessions.
 //! - [`document`]: the sample API's documents with access lists.
+//! - [`lifecycle`]: requesting scopes, review, activation.
+//! - [`explain`]: why a call is refused and what to do next.
 //! - [`fixture`]: the TOML fixture format and its plan against existing state.
 //! - [`error`]: the typed domain errors every dialect maps to its own wire format.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -24,11 +26,13 @@ pub mod consent;
 pub mod decision;
 pub mod document;
 pub mod error;
+pub mod explain;
 pub mod fixture;
 pub mod grant;
 pub mod grant_code;
 pub mod ids;
 pub mod installation;
+pub mod lifecycle;
 pub mod member;
 pub mod org;
 pub mod permission;
