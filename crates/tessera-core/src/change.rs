@@ -7,7 +7,7 @@ use crate::consent::Consent;
 use crate::document::Document;
 use crate::grant::OrgGrant;
 use crate::grant_code::AuthCode;
-use crate::ids::{ClientId, CorpId, UnionId, UserId};
+use crate::ids::{ClientId, CorpId, ScopeCode, UnionId, UserId};
 use crate::installation::Installation;
 use crate::member::{Member, User};
 use crate::org::Org;
@@ -34,6 +34,19 @@ pub enum Change {
     PutPermission(PermissionRequest),
     InsertInstallation(Installation),
     InsertOrgGrant(OrgGrant),
+    /// Recalls a sensitive scope from an app in an org (kept as a revoked grant).
+    RevokeOrgGrant {
+        client_id: ClientId,
+        corp_id: CorpId,
+        scope: ScopeCode,
+        by: UserId,
+    },
+    /// Uninstalls an app from an org: the installation goes and every grant there is revoked.
+    DeleteInstallation {
+        client_id: ClientId,
+        corp_id: CorpId,
+        by: UserId,
+    },
     InsertToken(AccessToken),
     /// Creates or replaces a user's consent to an app.
     PutConsent(Consent),

@@ -12,7 +12,7 @@ use tessera_core::audit::AuditEvent;
 use tessera_core::change::Change;
 use tessera_core::consent::Consent;
 use tessera_core::document::Document;
-use tessera_core::grant::OrgGrant;
+use tessera_core::grant::{OrgGrant, RevokedGrant};
 use tessera_core::grant_code::AuthCode;
 use tessera_core::ids::{ClientId, CorpId, UnionId, UserId};
 use tessera_core::installation::Installation;
@@ -132,6 +132,21 @@ impl Store for Detached {
     async fn documents(&self, corp_id: &CorpId) -> Result<Vec<Document>, StoreError> {
         self.0.documents(corp_id).await
     }
+    async fn pending_requests(&self) -> Result<Vec<PermissionRequest>, StoreError> {
+        self.0.pending_requests().await
+    }
+    async fn revoked_grants(&self, client_id: &ClientId, corp_id: &CorpId) -> Result<Vec<RevokedGrant>, StoreError> {
+        self.0.revoked_grants(client_id, corp_id).await
+    }
+    async fn members_of(&self, corp_id: &CorpId) -> Result<Vec<Member>, StoreError> {
+        self.0.members_of(corp_id).await
+    }
+    async fn installations_in(&self, corp_id: &CorpId) -> Result<Vec<Installation>, StoreError> {
+        self.0.installations_in(corp_id).await
+    }
+    async fn grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
+        self.0.grant_changes().await
+    }
     async fn department(&self, corp_id: &CorpId, dept_id: i64) -> Result<Option<Department>, StoreError> {
         self.0.department(corp_id, dept_id).await
     }
@@ -230,6 +245,25 @@ mod tests {
         }
         async fn documents(&self, corp_id: &CorpId) -> Result<Vec<Document>, StoreError> {
             self.0.documents(corp_id).await
+        }
+        async fn pending_requests(&self) -> Result<Vec<PermissionRequest>, StoreError> {
+            self.0.pending_requests().await
+        }
+        async fn revoked_grants(
+            &self,
+            client_id: &ClientId,
+            corp_id: &CorpId,
+        ) -> Result<Vec<RevokedGrant>, StoreError> {
+            self.0.revoked_grants(client_id, corp_id).await
+        }
+        async fn members_of(&self, corp_id: &CorpId) -> Result<Vec<Member>, StoreError> {
+            self.0.members_of(corp_id).await
+        }
+        async fn installations_in(&self, corp_id: &CorpId) -> Result<Vec<Installation>, StoreError> {
+            self.0.installations_in(corp_id).await
+        }
+        async fn grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
+            self.0.grant_changes().await
         }
         async fn department(&self, corp_id: &CorpId, dept_id: i64) -> Result<Option<Department>, StoreError> {
             self.0.department(corp_id, dept_id).await

@@ -52,7 +52,37 @@ impl PostgresStore {
     }
 }
 
-tessera_store::sql_store!(PostgresStore, sqlx::Postgres);
+/// The channel grant changes are announced on (delivered when the writing transaction commits).
+pub const GRANTS_CHANNEL: &str = "tessera_grants";
+
+impl PostgresStore {
+    /// Listens on [`GRANTS_CHANNEL`]: every node hears every other node's grant changes.
+    /// A lost connection is re-established; since notifications may have been missed
+    /// meanwhile, the receiver is told once more after each reconnection.
+    async fn listen_grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
+            .await
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        listener.listen(GRANTS_CHANNEL).await.map_err(|e| StoreError::Backend(e.to_string()))?;
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = listener.recv().await {
+                    tracing::warn!(error = %e, "grant-change listener lost its connection; reconnecting");
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                // A full channel already holds a pending "something changed": coalesce.
+                match tx.try_send(()) {
+                    Ok(()) | Err(tokio::sync::mpsc::error::TrySendError::Full(())) => {}
+                    Err(tokio::sync::mpsc::error::TrySendError::Closed(())) => break,
+                }
+            }
+        });
+        Ok(Some(rx))
+    }
+}
+
+tessera_store::sql_store!(PostgresStore, sqlx::Postgres, Some("SELECT pg_notify('tessera_grants', '')"));
 
 #[cfg(test)]
 mod contract {

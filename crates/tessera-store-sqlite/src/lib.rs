@@ -40,7 +40,14 @@ impl SqliteStore {
     }
 }
 
-tessera_store::sql_store!(SqliteStore, sqlx::Sqlite);
+impl SqliteStore {
+    /// One SQLite file serves one node: every grant change happens in this process.
+    async fn listen_grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
+        Ok(None)
+    }
+}
+
+tessera_store::sql_store!(SqliteStore, sqlx::Sqlite, None);
 
 #[cfg(test)]
 mod contract {

@@ -475,6 +475,82 @@ pub async fn expired_rows_are_purged_and_live_ones_kept(store: Arc<dyn Store>) {
     assert!(store.refresh_token(&token_hash("r-live")).await.unwrap().is_some());
 }
 
+pub async fn revoking_and_uninstalling_keep_who_and_when(store: Arc<dyn Store>) {
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    let by = member().user_id;
+    let revoke = Change::RevokeOrgGrant {
+        client_id: app().client_id,
+        corp_id: corp(),
+        scope: scope_code("hr.salary.read"),
+        by: by.clone(),
+    };
+    store.commit(&[revoke.clone()], UnixTime(70)).await.unwrap();
+    assert!(store.org_grants(&app().client_id, &corp()).await.unwrap().is_empty());
+    let revoked = store.revoked_grants(&app().client_id, &corp()).await.unwrap();
+    assert_eq!((revoked.len(), &revoked[0].revoked_by, revoked[0].revoked_at), (1, &by, UnixTime(70)));
+    assert_eq!(revoked[0].grant.granted_at, UnixTime(52));
+    // Revoking what is not granted is refused and writes nothing.
+    assert!(matches!(store.commit(&[revoke, audit("x", None)], UnixTime(71)).await, Err(StoreError::NotFound(_))));
+    assert_eq!(store.audit_events(&AuditFilter { limit: 10, ..AuditFilter::default() }).await.unwrap().len(), 1);
+    assert_eq!(store.installations_in(&corp()).await.unwrap().len(), 1);
+    let uninstall = Change::DeleteInstallation { client_id: app().client_id, corp_id: corp(), by };
+    store.commit(&[uninstall.clone()], UnixTime(80)).await.unwrap();
+    assert!(store.installations(&app().client_id).await.unwrap().is_empty());
+    assert!(store.installations_in(&corp()).await.unwrap().is_empty());
+    assert!(matches!(store.commit(&[uninstall], UnixTime(81)).await, Err(StoreError::NotFound(_))));
+    assert_eq!(store.members_of(&corp()).await.unwrap(), vec![member()]);
+}
+
+pub async fn review_queue_and_audit_filters(store: Arc<dyn Store>) {
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    let pending = PermissionRequest {
+        client_id: app().client_id,
+        scope: scope_code("doc:readonly"),
+        status: PermissionStatus::PendingReview,
+        description: "docs".into(),
+        reason: None,
+        updated_at: UnixTime(5),
+    };
+    store.commit(&[Change::PutPermission(pending.clone())], UnixTime(5)).await.unwrap();
+    assert_eq!(store.pending_requests().await.unwrap(), vec![pending]);
+    let ev = |actor: &str, target: &str| {
+        Change::Audit(AuditDraft {
+            corp_id: Some(corp()),
+            actor: actor.into(),
+            action: AuditAction::ScopeAuthorized,
+            target: target.into(),
+            detail: String::new(),
+        })
+    };
+    store.commit(&[ev("member:a", "app:contractapp scope:x")], UnixTime(100)).await.unwrap();
+    store.commit(&[ev("member:b", "app:contractapp2 scope:x")], UnixTime(200)).await.unwrap();
+    store.commit(&[ev("member:a", "app:contractapp")], UnixTime(300)).await.unwrap();
+    let find = |f: AuditFilter| {
+        let store = store.clone();
+        async move {
+            store
+                .audit_events(&AuditFilter { limit: 100, ..f })
+                .await
+                .unwrap()
+                .iter()
+                .map(|e| e.at.0)
+                .collect::<Vec<_>>()
+        }
+    };
+    let app_id = Some(app().client_id);
+    assert_eq!(find(AuditFilter { client_id: app_id.clone(), ..AuditFilter::default() }).await, [1, 100, 300]);
+    assert_eq!(find(AuditFilter { actor: Some("member:b".into()), ..AuditFilter::default() }).await, [200]);
+    assert_eq!(
+        find(AuditFilter { since: Some(UnixTime(100)), until: Some(UnixTime(300)), ..AuditFilter::default() }).await,
+        [100, 200]
+    );
+    let action = Some(AuditAction::ScopeAuthorized);
+    assert_eq!(
+        find(AuditFilter { action, actor: Some("member:a".into()), ..AuditFilter::default() }).await,
+        [100, 300]
+    );
+}
+
 /// Writes one `#[tokio::test]` per contract check; `$make` is an expression that evaluates
 /// to a future yielding a fresh `Arc<dyn Store>`.
 #[macro_export]
@@ -494,6 +570,8 @@ macro_rules! store_contract {
             revoking_a_family_kills_its_access_and_refresh_tokens,
             sessions_and_documents,
             expired_rows_are_purged_and_live_ones_kept,
+            revoking_and_uninstalling_keep_who_and_when,
+            review_queue_and_audit_filters,
         );
     };
     (@tests $make:expr; $($name:ident,)*) => {

@@ -15,7 +15,7 @@ use tessera_core::audit::{AuditAction, AuditEvent};
 use tessera_core::change::Change;
 use tessera_core::consent::Consent;
 use tessera_core::document::Document;
-use tessera_core::grant::OrgGrant;
+use tessera_core::grant::{OrgGrant, RevokedGrant};
 use tessera_core::grant_code::AuthCode;
 use tessera_core::ids::{ClientId, CorpId, UnionId, UserId};
 use tessera_core::installation::Installation;
@@ -61,6 +61,13 @@ pub struct StoredUser {
 pub struct AuditFilter {
     pub corp_id: Option<CorpId>,
     pub action: Option<AuditAction>,
+    /// Events about this app (their target starts with `app:<client_id>`).
+    pub client_id: Option<ClientId>,
+    pub actor: Option<String>,
+    /// Events at or after this time.
+    pub since: Option<UnixTime>,
+    /// Events before this time.
+    pub until: Option<UnixTime>,
     /// Only events with a sequence number above this.
     pub after_seq: i64,
     pub limit: i64,
@@ -116,6 +123,18 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes what can never be used again: sessions, access and refresh tokens expired
     /// before `now`, and authorization codes that expired before `codes_before` (kept longer
     /// than their 5 minutes so a late replay still revokes what the code issued).
+    /// Permission requests waiting for review, oldest first.
+    async fn pending_requests(&self) -> Result<Vec<PermissionRequest>, StoreError>;
+    /// Revoked grants of an app in an org, oldest first.
+    async fn revoked_grants(&self, client_id: &ClientId, corp_id: &CorpId) -> Result<Vec<RevokedGrant>, StoreError>;
+    /// Every member of an org.
+    async fn members_of(&self, corp_id: &CorpId) -> Result<Vec<Member>, StoreError>;
+    /// Every app installed in an org.
+    async fn installations_in(&self, corp_id: &CorpId) -> Result<Vec<Installation>, StoreError>;
+    /// A receiver that gets a message whenever another node (or this one) changed grants,
+    /// when the backend can tell (PostgreSQL LISTEN/NOTIFY); `None` for a single-node store.
+    async fn grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError>;
+
     async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<u64, StoreError>;
 
     /// Creates a department under `parent_id` (which must exist) and returns its id.

@@ -332,10 +332,27 @@ pub fn backend_error(unique: bool, foreign_key: bool, message: String) -> StoreE
     }
 }
 
-/// Writes `impl Store for $store` where `$store` has a field `pool: sqlx::Pool<$db>`.
+/// Whether a change can alter an authorization decision (caches on every node must drop it).
+pub fn changes_grants(change: &tessera_core::change::Change) -> bool {
+    use tessera_core::change::Change;
+    matches!(
+        change,
+        Change::PutScope(_)
+            | Change::PutPermission(_)
+            | Change::InsertInstallation(_)
+            | Change::DeleteInstallation { .. }
+            | Change::InsertOrgGrant(_)
+            | Change::RevokeOrgGrant { .. }
+            | Change::RevokeToken { .. }
+    )
+}
+
+/// Writes `impl Store for $store` where `$store` has a field `pool: sqlx::Pool<$db>` and an
+/// inherent `async fn listen_grant_changes(&self)`. `$notify` is a statement run in every
+/// transaction that changes grants (PostgreSQL: `NOTIFY`), or `None`.
 #[macro_export]
 macro_rules! sql_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty, $db:ty, $notify:expr) => {
         fn map_err(e: ::sqlx::Error) -> $crate::StoreError {
             match &e {
                 ::sqlx::Error::Database(d) => $crate::sql::backend_error(
@@ -469,6 +486,60 @@ macro_rules! sql_store {
                     .execute(&mut **tx)
                     .await
                     .map_err(map_err)?;
+                }
+                Change::RevokeOrgGrant { client_id, corp_id, scope, by } => {
+                    let moved = ::sqlx::query(
+                        "INSERT INTO revoked_grants (client_id, corp_id, scope, granted_by, granted_at, revoked_by, revoked_at)
+                         SELECT client_id, corp_id, scope, granted_by, granted_at, $1, $2 FROM org_grants
+                         WHERE client_id = $3 AND corp_id = $4 AND scope = $5",
+                    )
+                    .bind(by.as_str())
+                    .bind(at.0)
+                    .bind(client_id.as_str())
+                    .bind(corp_id.as_str())
+                    .bind(scope.as_str())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                    if moved.rows_affected() == 0 {
+                        return Err($crate::StoreError::NotFound(format!("grant of {scope} to {client_id} in {corp_id}")));
+                    }
+                    ::sqlx::query("DELETE FROM org_grants WHERE client_id = $1 AND corp_id = $2 AND scope = $3")
+                        .bind(client_id.as_str())
+                        .bind(corp_id.as_str())
+                        .bind(scope.as_str())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                }
+                Change::DeleteInstallation { client_id, corp_id, by } => {
+                    ::sqlx::query(
+                        "INSERT INTO revoked_grants (client_id, corp_id, scope, granted_by, granted_at, revoked_by, revoked_at)
+                         SELECT client_id, corp_id, scope, granted_by, granted_at, $1, $2 FROM org_grants
+                         WHERE client_id = $3 AND corp_id = $4",
+                    )
+                    .bind(by.as_str())
+                    .bind(at.0)
+                    .bind(client_id.as_str())
+                    .bind(corp_id.as_str())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                    ::sqlx::query("DELETE FROM org_grants WHERE client_id = $1 AND corp_id = $2")
+                        .bind(client_id.as_str())
+                        .bind(corp_id.as_str())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                    let gone = ::sqlx::query("DELETE FROM installations WHERE client_id = $1 AND corp_id = $2")
+                        .bind(client_id.as_str())
+                        .bind(corp_id.as_str())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                    if gone.rows_affected() == 0 {
+                        return Err($crate::StoreError::NotFound(format!("installation of {client_id} in {corp_id}")));
+                    }
                 }
                 Change::InsertToken(t) => {
                     ::sqlx::query(
@@ -727,6 +798,12 @@ macro_rules! sql_store {
                 for change in changes {
                     apply_change(&mut tx, change, &mut head, at).await?;
                 }
+                let notify: Option<&'static str> = $notify;
+                if let Some(sql) = notify
+                    && changes.iter().any($crate::sql::changes_grants)
+                {
+                    ::sqlx::query(sql).execute(&mut *tx).await.map_err(map_err)?;
+                }
                 if let Some((seq, hash)) = head {
                     ::sqlx::query("UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1")
                         .bind(seq)
@@ -953,11 +1030,17 @@ macro_rules! sql_store {
                 let rows = ::sqlx::query(
                     "SELECT seq, at, corp_id, actor, action, target, detail, prev_hash, hash FROM audit_events
                      WHERE seq > $1 AND ($2 IS NULL OR corp_id = $2) AND ($3 IS NULL OR action = $3)
-                     ORDER BY seq LIMIT $4",
+                       AND ($4 IS NULL OR target = $4 OR substr(target, 1, length($4) + 1) = $4 || ' ')
+                       AND ($5 IS NULL OR actor = $5) AND ($6 IS NULL OR at >= $6) AND ($7 IS NULL OR at < $7)
+                     ORDER BY seq LIMIT $8",
                 )
                 .bind(filter.after_seq)
                 .bind(filter.corp_id.as_ref().map(|c| c.as_str()))
                 .bind(filter.action.map(|a| a.as_str()))
+                .bind(filter.client_id.as_ref().map(|c| format!("app:{c}")))
+                .bind(filter.actor.as_deref())
+                .bind(filter.since.map(|t| t.0))
+                .bind(filter.until.map(|t| t.0))
                 .bind(filter.limit)
                 .fetch_all(&self.pool)
                 .await
@@ -1163,6 +1246,109 @@ macro_rules! sql_store {
                         $crate::sql::document(get(r, "corp_id")?, get(r, "doc_id")?, get(r, "title")?, get(r, "body")?, get(r, "readers")?)
                     })
                     .collect()
+            }
+
+            async fn pending_requests(
+                &self,
+            ) -> Result<Vec<::tessera_core::permission::PermissionRequest>, $crate::StoreError> {
+                let rows = ::sqlx::query(
+                    "SELECT client_id, scope, status, description, reason, updated_at FROM permission_requests
+                     WHERE status = $1 ORDER BY updated_at, client_id, scope",
+                )
+                .bind(::tessera_core::permission::PermissionStatus::PendingReview.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter()
+                    .map(|r| {
+                        $crate::sql::permission(
+                            get(r, "client_id")?,
+                            get(r, "scope")?,
+                            get(r, "status")?,
+                            get(r, "description")?,
+                            get(r, "reason")?,
+                            get(r, "updated_at")?,
+                        )
+                    })
+                    .collect()
+            }
+
+            async fn revoked_grants(
+                &self,
+                client_id: &::tessera_core::ids::ClientId,
+                corp_id: &::tessera_core::ids::CorpId,
+            ) -> Result<Vec<::tessera_core::grant::RevokedGrant>, $crate::StoreError> {
+                let rows = ::sqlx::query(
+                    "SELECT client_id, corp_id, scope, granted_by, granted_at, revoked_by, revoked_at FROM revoked_grants
+                     WHERE client_id = $1 AND corp_id = $2 ORDER BY revoked_at",
+                )
+                .bind(client_id.as_str())
+                .bind(corp_id.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(::tessera_core::grant::RevokedGrant {
+                            grant: $crate::sql::org_grant(
+                                get(r, "client_id")?,
+                                get(r, "corp_id")?,
+                                get(r, "scope")?,
+                                get(r, "granted_by")?,
+                                get(r, "granted_at")?,
+                            )?,
+                            revoked_by: $crate::sql::user_id(get(r, "revoked_by")?)?,
+                            revoked_at: ::tessera_core::time::UnixTime(get(r, "revoked_at")?),
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn members_of(
+                &self,
+                corp_id: &::tessera_core::ids::CorpId,
+            ) -> Result<Vec<::tessera_core::member::Member>, $crate::StoreError> {
+                let rows = ::sqlx::query(
+                    "SELECT corp_id, user_id, union_id, name, title, roles FROM members WHERE corp_id = $1 ORDER BY user_id",
+                )
+                .bind(corp_id.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter()
+                    .map(|r| {
+                        $crate::sql::member(
+                            get(r, "corp_id")?,
+                            get(r, "user_id")?,
+                            get(r, "union_id")?,
+                            get(r, "name")?,
+                            get(r, "title")?,
+                            get(r, "roles")?,
+                        )
+                    })
+                    .collect()
+            }
+
+            async fn installations_in(
+                &self,
+                corp_id: &::tessera_core::ids::CorpId,
+            ) -> Result<Vec<::tessera_core::installation::Installation>, $crate::StoreError> {
+                let rows = ::sqlx::query(
+                    "SELECT client_id, corp_id, installed_at FROM installations WHERE corp_id = $1 ORDER BY client_id",
+                )
+                .bind(corp_id.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter()
+                    .map(|r| $crate::sql::installation(get(r, "client_id")?, get(r, "corp_id")?, get(r, "installed_at")?))
+                    .collect()
+            }
+
+            async fn grant_changes(
+                &self,
+            ) -> Result<Option<::tokio::sync::mpsc::Receiver<()>>, $crate::StoreError> {
+                self.listen_grant_changes().await
             }
 
             async fn purge_expired(
