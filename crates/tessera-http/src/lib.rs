@@ -6,6 +6,7 @@
 //! - [`oauth2`]: RFC 6749 `/oauth2/token` (client credentials), `error`/`error_description` errors.
 //! - [`gateway`]: the [`gateway::RequireScopesLayer`] tower layer that answers 403 with the
 //!   missing scopes, and the sample contacts Open API behind it.
+//! - [`manage`]: the management API (`/api/v1`): requests, review, activation, grants, audit, explain.
 //! - [`web`]: sign-in, the consent page of `/oauth2/authorize` and `/oauth2/auth`, the
 //!   member's authorized apps.
 //! - [`body`]: reading bodies with a size limit and without trusting the content type.
@@ -15,6 +16,7 @@
 pub mod body;
 pub mod dingtalk;
 pub mod gateway;
+pub mod manage;
 pub mod oauth2;
 pub mod server;
 pub mod web;

@@ -12,7 +12,7 @@ use tessera_service::Tessera;
 use tokio::net::TcpListener;
 
 use crate::body::MAX_BODY;
-use crate::{dingtalk, gateway, oauth2, web};
+use crate::{dingtalk, gateway, manage, oauth2, web};
 
 /// Every route of the server.
 pub fn router(tessera: Tessera) -> Router {
@@ -20,6 +20,7 @@ pub fn router(tessera: Tessera) -> Router {
         .merge(oauth2::routes())
         .merge(dingtalk::routes())
         .merge(web::routes())
+        .merge(manage::routes())
         .merge(gateway::sample_api::routes(tessera.clone()))
         .fallback(dingtalk::error::not_found)
         .method_not_allowed_fallback(dingtalk::error::method_not_allowed)

@@ -50,6 +50,13 @@ impl Caches {
         *write(&self.catalog) = None;
     }
 
+    /// Forgets everything: after a grant change another node made, or a token revocation.
+    pub fn invalidate_all(&self) {
+        self.invalidate_grants();
+        write(&self.tokens).clear();
+        write(&self.handed).clear();
+    }
+
     pub fn prune(&self, now: UnixTime) {
         write(&self.tokens).retain(|_, t| t.is_live(now));
         write(&self.handed).retain(|_, h| h.expires_at > now);

@@ -7,6 +7,8 @@
 //! - [`issue`]: app and corp tokens by client credentials, with the reuse rule.
 //! - [`access`]: checking a token against a route's required scopes (the gateway's question).
 //! - [`fixtures`]: loading a fixture file atomically.
+//! - [`management`]: requests, review, activation, authorizing sensitive scopes, the audit log.
+//! - [`explain`]: why a call is (or would be) refused, step by step.
 //! - [`catalog`]: the scope catalogue (built-in plus operator scopes).
 //! - [`detached`]: writes run on their own task, so a cancelled request never cuts one short.
 //! - [`password`]: argon2id hashing off the async threads.
@@ -31,8 +33,10 @@ pub mod catalog;
 pub mod clock;
 pub mod consents;
 pub mod detached;
+pub mod explain;
 pub mod fixtures;
 pub mod issue;
+pub mod management;
 pub mod password;
 pub mod signin;
 pub mod user_tokens;
@@ -47,6 +51,8 @@ pub struct ServiceConfig {
     pub user_tokens: UserTokenPolicy,
     /// The URL clients reach Tessera at: the issuer in metadata; https makes cookies Secure.
     pub public_url: String,
+    /// The platform operators' token for the management API (`None`: no operator access).
+    pub operator_token: Option<tessera_core::secret::Secret>,
 }
 
 impl Default for ServiceConfig {
@@ -55,6 +61,7 @@ impl Default for ServiceConfig {
             tokens: TokenPolicy::default(),
             user_tokens: UserTokenPolicy::default(),
             public_url: "http://127.0.0.1:8080".into(),
+            operator_token: None,
         }
     }
 }
@@ -99,6 +106,14 @@ impl Tessera {
 
     pub fn config(&self) -> &ServiceConfig {
         &self.inner.config
+    }
+
+    /// Whether `token` is the operator token (compared in constant time through the key's hash).
+    pub fn is_operator_token(&self, token: &tessera_core::secret::Secret) -> bool {
+        match &self.inner.config.operator_token {
+            Some(expected) => self.inner.key.verify(token, &self.inner.key.hash(expected)),
+            None => false,
+        }
     }
 
     /// Drops expired tokens from the in-memory caches and expired rows from the store

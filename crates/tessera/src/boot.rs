@@ -55,7 +55,15 @@ pub async fn run(
             }
         }
     });
+    let follower = tessera.clone();
+    let follow = tokio::spawn(async move {
+        // Other nodes' grant changes drop this node's caches (PostgreSQL LISTEN/NOTIFY).
+        if let Err(e) = follower.follow_grant_changes().await {
+            tracing::error!(error = %e, "cannot follow grant changes of other nodes");
+        }
+    });
     let result = tessera_http::serve(listener, tessera_http::router(tessera), shutdown).await;
     prune.abort();
+    follow.abort();
     result
 }

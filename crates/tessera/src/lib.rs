@@ -4,4 +4,5 @@
 
 pub mod backend;
 pub mod boot;
+pub mod client;
 pub mod key;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use tessera::{backend, boot, key};
+use tessera::{backend, boot, client, key};
 use tessera_core::ids::{Role, ScopeCode};
 use tessera_core::refresh::UserTokenPolicy;
 use tessera_core::scope::{Scope, ScopeIdentity, ScopeTier};
@@ -40,6 +40,68 @@ enum Command {
     /// Add users (people who sign in) and their memberships.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Sign in to a running server; prints a session for TESSERA_TOKEN (password from
+    /// TESSERA_PASSWORD or standard input).
+    Login {
+        #[command(flatten)]
+        remote: client::Remote,
+        #[arg(long)]
+        account: String,
+    },
+    /// An app's permission requests: list, request or resubmit (calls the server).
+    Permissions {
+        #[command(flatten)]
+        remote: client::Remote,
+        #[command(subcommand)]
+        cmd: client::PermissionsCommand,
+    },
+    /// The review queue: list, approve, decline (operators; calls the server).
+    Review {
+        #[command(flatten)]
+        remote: client::Remote,
+        #[command(subcommand)]
+        cmd: client::ReviewCommand,
+    },
+    /// Activate or uninstall apps in an org (org admins; calls the server).
+    Installations {
+        #[command(flatten)]
+        remote: client::Remote,
+        #[command(subcommand)]
+        cmd: client::InstallationsCommand,
+    },
+    /// Authorize or recall sensitive scopes (holders of the eligible role; calls the server).
+    Grants {
+        #[command(flatten)]
+        remote: client::Remote,
+        #[command(subcommand)]
+        cmd: client::GrantsCommand,
+    },
+    /// The audit log: list an org's events (calls the server) or verify the hash chain (reads the database).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Why an app may or may not use scopes (or a route) in an org, and what to do next.
+    Explain {
+        #[command(flatten)]
+        remote: client::Remote,
+        #[command(flatten)]
+        args: client::ExplainArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// An org's events, oldest first, with filters.
+    List {
+        #[command(flatten)]
+        remote: client::Remote,
+        #[command(flatten)]
+        args: client::AuditListArgs,
+    },
+    /// Checks the whole chain in the database: exits non-zero at the first broken event.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -101,6 +163,9 @@ struct ServeArgs {
     /// Lifetime of refresh tokens, in seconds (default 30 days).
     #[arg(long, default_value_t = 2_592_000)]
     refresh_token_ttl: i64,
+    /// The platform operators' token for the management API (reviewers).
+    #[arg(long, env = "TESSERA_OPERATOR_TOKEN", hide_env_values = true)]
+    operator_token: Option<String>,
     /// The URL clients reach Tessera at (issuer in the metadata; https makes cookies Secure).
     /// Default: http://LISTEN.
     #[arg(long, env = "TESSERA_PUBLIC_URL")]
@@ -184,16 +249,16 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Scopes(cmd) => scopes(cmd).await,
+        Command::Login { remote, account } => client::login(&remote, &account, &read_password()?).await,
+        Command::Permissions { remote, cmd } => client::permissions(&remote, cmd).await,
+        Command::Review { remote, cmd } => client::review(&remote, cmd).await,
+        Command::Installations { remote, cmd } => client::installations(&remote, cmd).await,
+        Command::Grants { remote, cmd } => client::grants(&remote, cmd).await,
+        Command::Audit(AuditCommand::List { remote, args }) => client::audit_list(&remote, args).await,
+        Command::Audit(AuditCommand::Verify { db }) => audit_verify(&db).await,
+        Command::Explain { remote, args } => client::explain(&remote, args).await,
         Command::Users(UsersCommand::Add { db, union_id, name, member, roles }) => {
-            let password = match std::env::var("TESSERA_PASSWORD") {
-                Ok(p) => p,
-                Err(_) => {
-                    let mut line = String::new();
-                    std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
-                    line.trim_end_matches(['\r', '\n']).to_owned()
-                }
-            };
-            anyhow::ensure!(!password.is_empty(), "the password must not be empty");
+            let password = read_password()?;
             let memberships = match member {
                 None => String::new(),
                 Some(m) => {
@@ -210,6 +275,38 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// A password from TESSERA_PASSWORD, else the first line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    let password = match std::env::var("TESSERA_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    anyhow::ensure!(!password.is_empty(), "the password must not be empty");
+    Ok(password)
+}
+
+/// Reads every audit event in order and checks the hash chain.
+async fn audit_verify(db: &DbArgs) -> anyhow::Result<()> {
+    let store = backend::open_store(&db.url()).await?;
+    let mut events = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store
+            .audit_events(&tessera_store::AuditFilter { after_seq: after, limit: 1000, ..Default::default() })
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        events.extend(page);
+    }
+    tessera_core::audit::verify_chain(&events)?;
+    println!("audit chain intact: {} event(s)", events.len());
+    Ok(())
 }
 
 async fn open(db: &DbArgs) -> anyhow::Result<Tessera> {
@@ -236,6 +333,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = backend::open_store(&args.db.url()).await?;
     let key = key::load_or_create(&args.db.data_dir)?;
     anyhow::ensure!(args.user_token_ttl > 0 && args.refresh_token_ttl > 0, "token lifetimes must be positive");
+    if let Some(t) = &args.operator_token {
+        anyhow::ensure!(t.len() >= 16, "the operator token must be at least 16 characters");
+    }
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
@@ -243,6 +343,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tokens: TokenPolicy { app_token_ttl: args.token_ttl, reuse_margin: args.reuse_margin },
         user_tokens: UserTokenPolicy { access_ttl: args.user_token_ttl, refresh_ttl: args.refresh_token_ttl },
         public_url: args.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
+        operator_token: args.operator_token.clone().map(tessera_core::secret::Secret::new),
     };
     let (tessera, report) = boot::service(store, Arc::new(SystemClock), key, config, fixture.as_ref()).await?;
     if let Some(report) = &report {

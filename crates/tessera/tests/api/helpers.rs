@@ -26,6 +26,13 @@ pub fn postgres_url() -> String {
     std::env::var("TESSERA_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
+/// The operator token of test servers.
+pub const OPERATOR: &str = "operator-token-for-tests";
+
+fn config() -> ServiceConfig {
+    ServiceConfig { operator_token: Some(tessera_core::secret::Secret::new(OPERATOR)), ..ServiceConfig::default() }
+}
+
 /// Where the server keeps its state.
 #[derive(Clone)]
 pub struct Setup {
@@ -39,7 +46,7 @@ impl Setup {
     pub fn sqlite() -> Self {
         let data_dir = temp_dir();
         let database_url = format!("sqlite://{}", data_dir.join("tessera.db").display());
-        Setup { data_dir, database_url, clock: None, config: ServiceConfig::default() }
+        Setup { data_dir, database_url, clock: None, config: config() }
     }
 
     /// A fresh PostgreSQL database for this test.
@@ -53,12 +60,7 @@ impl Setup {
             .expect("psql must be installed for the PostgreSQL tests");
         assert!(status.success(), "PostgreSQL at {admin_url} is required for these tests");
         let base = admin_url.rsplit_once('/').unwrap().0;
-        Setup {
-            data_dir: temp_dir(),
-            database_url: format!("{base}/{name}"),
-            clock: None,
-            config: ServiceConfig::default(),
-        }
+        Setup { data_dir: temp_dir(), database_url: format!("{base}/{name}"), clock: None, config: config() }
     }
 
     pub fn with_fake_clock(mut self, t: i64) -> Self {

@@ -10,6 +10,7 @@ mod dingtalk_tokens;
 mod fixtures;
 mod gateway;
 mod helpers;
+mod lifecycle;
 mod logs;
 mod oauth2_tokens;
 mod oauth_clients;

@@ -1,0 +1,30 @@
+//! The management API (`/api/v1`, JSON): the permission lifecycle for developers, platform
+//! operators and org admins, the audit log and explain. Documented by `/api/v1/openapi.json`.
+//! Operators authenticate with the operator token, people with their session (the
+//! `tessera_session` cookie, or `Authorization: Bearer sess-…` from `POST /api/v1/sessions`).
+
+use axum::Router;
+use axum::routing::{get, post, put};
+use tessera_service::Tessera;
+
+pub mod auth;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+
+pub fn routes() -> Router<Tessera> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/v1/sessions", post(routes::sign_in))
+        .route("/api/v1/apps/{client_id}/permissions", get(routes::permissions).post(routes::request_permission))
+        .route("/api/v1/reviews", get(routes::review_queue))
+        .route("/api/v1/reviews/{client_id}/{scope}", post(routes::review))
+        .route("/api/v1/orgs/{corp_id}/installations", post(routes::activate))
+        .route("/api/v1/orgs/{corp_id}/installations/{client_id}", axum::routing::delete(routes::uninstall))
+        .route(
+            "/api/v1/orgs/{corp_id}/installations/{client_id}/grants/{scope}",
+            put(routes::authorize).delete(routes::recall),
+        )
+        .route("/api/v1/orgs/{corp_id}/audit", get(routes::audit))
+        .route("/api/v1/explain", get(routes::explain))
+}
