@@ -197,7 +197,7 @@ impl Tessera {
         let member = self.org_admin(actor, corp_id).await?;
         let by = match &member {
             Some(m) => m.user_id.clone(),
-            None => tessera_core::ids::UserId::parse("operator").map_err(DomainError::from)?,
+            None => tessera_core::ids::UserId::parse("operator")?,
         };
         let installed = self.inner.store.installations(client_id).await?.iter().any(|i| &i.corp_id == corp_id);
         if !installed {

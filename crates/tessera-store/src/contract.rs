@@ -484,7 +484,7 @@ pub async fn revoking_and_uninstalling_keep_who_and_when(store: Arc<dyn Store>) 
         scope: scope_code("hr.salary.read"),
         by: by.clone(),
     };
-    store.commit(&[revoke.clone()], UnixTime(70)).await.unwrap();
+    store.commit(std::slice::from_ref(&revoke), UnixTime(70)).await.unwrap();
     assert!(store.org_grants(&app().client_id, &corp()).await.unwrap().is_empty());
     let revoked = store.revoked_grants(&app().client_id, &corp()).await.unwrap();
     assert_eq!((revoked.len(), &revoked[0].revoked_by, revoked[0].revoked_at), (1, &by, UnixTime(70)));
@@ -494,7 +494,7 @@ pub async fn revoking_and_uninstalling_keep_who_and_when(store: Arc<dyn Store>) 
     assert_eq!(store.audit_events(&AuditFilter { limit: 10, ..AuditFilter::default() }).await.unwrap().len(), 1);
     assert_eq!(store.installations_in(&corp()).await.unwrap().len(), 1);
     let uninstall = Change::DeleteInstallation { client_id: app().client_id, corp_id: corp(), by };
-    store.commit(&[uninstall.clone()], UnixTime(80)).await.unwrap();
+    store.commit(std::slice::from_ref(&uninstall), UnixTime(80)).await.unwrap();
     assert!(store.installations(&app().client_id).await.unwrap().is_empty());
     assert!(store.installations_in(&corp()).await.unwrap().is_empty());
     assert!(matches!(store.commit(&[uninstall], UnixTime(81)).await, Err(StoreError::NotFound(_))));

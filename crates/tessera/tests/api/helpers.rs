@@ -126,6 +126,11 @@ impl Reply {
 }
 
 impl TestApp {
+    /// A handle on a server running elsewhere (another process), for the request helpers.
+    pub fn remote(base: &str, setup: Setup) -> TestApp {
+        TestApp { base: base.to_owned(), http: reqwest::Client::new(), setup, shutdown: None, server: None }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -5,6 +5,7 @@
 mod bad_input;
 mod browser;
 mod browser_flow;
+mod cli;
 mod dingtalk_sdk;
 mod dingtalk_tokens;
 mod fixtures;
@@ -12,6 +13,7 @@ mod gateway;
 mod helpers;
 mod lifecycle;
 mod logs;
+mod multinode;
 mod oauth2_tokens;
 mod oauth_clients;
 mod postgres;
