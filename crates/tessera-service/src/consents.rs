@@ -31,21 +31,31 @@ impl Tessera {
             return Ok(false);
         }
         let actor = format!("user:{union_id}");
+        // The org whose log shows it: where the user used the app (its own org for an internal
+        // app, else the first of the user's orgs that activated it).
+        let store = &self.inner.store;
+        let installed = store.installations(client_id).await?;
+        let corp_id = store
+            .memberships_of(union_id)
+            .await?
+            .into_iter()
+            .map(|m| m.corp_id)
+            .find(|c| installed.iter().any(|i| &i.corp_id == c));
         let changes = [
             Change::DeleteConsent { union_id: union_id.clone(), client_id: client_id.clone() },
             Change::RevokeUserTokens { union_id: union_id.clone(), client_id: client_id.clone() },
             Change::Audit(AuditDraft {
-                corp_id: None,
+                corp_id: corp_id.clone(),
                 actor: actor.clone(),
                 action: AuditAction::ConsentWithdrawn,
                 target: format!("app:{client_id}"),
                 detail: String::new(),
             }),
             Change::Audit(AuditDraft {
-                corp_id: None,
+                corp_id,
                 actor,
                 action: AuditAction::TokensRevoked,
-                target: format!("user:{union_id} app:{client_id}"),
+                target: format!("app:{client_id} user:{union_id}"),
                 detail: "consent withdrawn".into(),
             }),
         ];

@@ -98,8 +98,14 @@ impl Tessera {
             Claim::Claimed(code) => code,
             Claim::Replayed(code) => {
                 // A replayed code: whatever was issued from it may be in the wrong hands.
-                self.revoke_family(&code.family_id, &code.client_id, &code.union_id, "authorization code replayed")
-                    .await?;
+                self.revoke_family(
+                    &code.family_id,
+                    &code.client_id,
+                    &code.union_id,
+                    code.corp_id.as_ref(),
+                    "authorization code replayed",
+                )
+                .await?;
                 return Err(GrantError::InvalidGrant(
                     "the code was already used; the tokens issued from it are revoked".into(),
                 ));
@@ -139,7 +145,8 @@ impl Tessera {
         let old = match self.inner.store.claim_refresh_token(&hash, now).await? {
             Claim::Claimed(r) => r,
             Claim::Replayed(r) => {
-                self.revoke_family(&r.family_id, &r.client_id, &r.union_id, "refresh token reused").await?;
+                self.revoke_family(&r.family_id, &r.client_id, &r.union_id, r.corp_id.as_ref(), "refresh token reused")
+                    .await?;
                 return Err(GrantError::InvalidGrant(
                     "the refresh token was already used or revoked; its whole family is revoked".into(),
                 ));
@@ -217,15 +224,16 @@ impl Tessera {
         family_id: &str,
         client_id: &ClientId,
         union_id: &UnionId,
+        corp_id: Option<&CorpId>,
         why: &str,
     ) -> Result<(), StoreError> {
         let changes = [
             Change::RevokeFamily { family_id: family_id.to_owned() },
             Change::Audit(AuditDraft {
-                corp_id: None,
+                corp_id: corp_id.cloned(),
                 actor: format!("app:{client_id}"),
                 action: AuditAction::TokensRevoked,
-                target: format!("user:{union_id} family:{family_id}"),
+                target: format!("app:{client_id} user:{union_id} family:{family_id}"),
                 detail: why.to_owned(),
             }),
         ];
@@ -238,10 +246,10 @@ impl Tessera {
         let app = self.authenticate_grant_client(auth).await?;
         let hash = token_hash(token);
         let store = &self.inner.store;
-        let (owner, family, union) = if let Some(t) = store.token(&hash).await? {
-            (t.client_id, t.family_id, t.union_id)
+        let (owner, family, union, corp) = if let Some(t) = store.token(&hash).await? {
+            (t.client_id, t.family_id, t.union_id, t.corp_id)
         } else if let Some((r, _)) = store.refresh_token(&hash).await? {
-            (r.client_id, Some(r.family_id), Some(r.union_id))
+            (r.client_id, Some(r.family_id), Some(r.union_id), r.corp_id)
         } else {
             return Ok(());
         };
@@ -249,10 +257,12 @@ impl Tessera {
             return Err(GrantError::UnauthorizedClient("the token was issued to another client".into()));
         }
         match (family, union) {
-            (Some(family), Some(union)) => self.revoke_family(&family, &owner, &union, "revoked by the client").await?,
+            (Some(family), Some(union)) => {
+                self.revoke_family(&family, &owner, &union, corp.as_ref(), "revoked by the client").await?
+            }
             _ => {
                 let audit = Change::Audit(AuditDraft {
-                    corp_id: None,
+                    corp_id: corp.clone(),
                     actor: format!("app:{owner}"),
                     action: AuditAction::TokensRevoked,
                     target: format!("app:{owner} token"),

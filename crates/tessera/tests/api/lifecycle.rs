@@ -354,3 +354,29 @@ async fn the_audit_log_filters_by_app_actor_action_and_time() {
     assert_eq!(doc.str("openapi"), "3.1.0");
     assert!(doc.body["paths"]["/api/v1/explain"].is_object());
 }
+
+#[tokio::test]
+async fn consent_given_withdrawn_and_tokens_revoked_are_in_the_orgs_audit_log() {
+    use crate::browser::*;
+    let app = spawn_app().await;
+    let browser = Browser::new(&app);
+    let path = format!(
+        "/oauth2/authorize?response_type=code&client_id=dingdemoapp&redirect_uri={}&scope=openid%20Contact.User.Read",
+        urlencode("http://127.0.0.1:8900/callback")
+    );
+    browser.authorize(&path, "alice-union", "alice-password").await;
+    let account = browser.get("/account").await;
+    let csrf = account.hidden().into_iter().find(|(k, _)| k == "csrf").unwrap();
+    assert_eq!(browser.post("/account/apps/dingdemoapp/withdraw", &[csrf]).await.status, 303);
+    let alice = session(&app, "alice-union").await;
+    let log = api(
+        &app,
+        Some(&alice),
+        reqwest::Method::GET,
+        "/api/v1/orgs/dingdemo/audit?client_id=dingdemoapp&actor=user:alice-union",
+        None,
+    )
+    .await;
+    let actions: Vec<&str> = log.body.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["consent_given", "consent_withdrawn", "tokens_revoked"], "{}", log.text);
+}
