@@ -291,7 +291,6 @@ async fn a_member_of_one_org_never_reads_or_changes_another() {
         403,
         "forbidden",
     );
-    // Bob is a member but not an org admin of nothing else: an org_admin check still applies to activation.
     let nobody = api(&app, None, reqwest::Method::GET, "/api/v1/reviews", None).await;
     assert_api_error(&nobody, 401, "unauthenticated");
     let forged = api(&app, Some("sess-forged"), reqwest::Method::GET, "/api/v1/reviews", None).await;
@@ -306,9 +305,17 @@ async fn bad_lifecycle_input_gets_clear_errors_and_writes_nothing() {
     assert_api_error(&request(&app, &alice, "nosuchapp", "qyapi_get_member", "").await, 404, "not_found");
     assert_api_error(&request(&app, &alice, "dingdemoapp", "qyapi_get_member", "").await, 409, "conflict");
     assert_api_error(&request(&app, &alice, "dingdemoapp", "qyapi_base", "").await, 409, "conflict");
-    // Authorizing for an app that is not activated in the org.
+    // Authorizing for an app that does not hold the scope, or is not activated in the org.
     let r = grant(&app, &alice, DEMO_CORP, "dingreadonly", "qyapi_manage_addresslist", true).await;
-    assert!(r.status == 409 || r.status == 403, "{}", r.text);
+    assert_api_error(&r, 409, "scope_not_enabled");
+    let gone =
+        api(&app, Some(&alice), reqwest::Method::DELETE, "/api/v1/orgs/dingdemo/installations/suitedemo", None).await;
+    assert_eq!(gone.status, 204, "{}", gone.text);
+    let r = grant(&app, &alice, DEMO_CORP, "suitedemo", "qyapi_manage_addresslist", true).await;
+    assert_api_error(&r, 409, "not_activated");
+    let again =
+        api(&app, Some(&alice), reqwest::Method::DELETE, "/api/v1/orgs/dingdemo/installations/suitedemo", None).await;
+    assert_api_error(&again, 404, "not_found");
     let bad_json = app
         .send(
             app.http
