@@ -39,162 +39,13 @@ where
     tokio::spawn(f(store.clone())).await.map_err(|e| StoreError::Backend(format!("store task failed: {e}")))?
 }
 
-#[async_trait]
-impl Store for Detached {
-    async fn commit(&self, changes: &[Change], at: UnixTime) -> Result<(), StoreError> {
-        let changes = changes.to_vec();
-        detached(&self.0, move |s| async move { s.commit(&changes, at).await }).await
-    }
-
-    async fn claim_auth_code(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<AuthCode>, StoreError> {
-        let hash = *hash;
-        detached(&self.0, move |s| async move { s.claim_auth_code(&hash, now).await }).await
-    }
-
-    async fn claim_refresh_token(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<RefreshToken>, StoreError> {
-        let hash = *hash;
-        detached(&self.0, move |s| async move { s.claim_refresh_token(&hash, now).await }).await
-    }
-
-    async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<u64, StoreError> {
-        detached(&self.0, move |s| async move { s.purge_expired(now, codes_before).await }).await
-    }
-
-    async fn create_department(&self, corp_id: &CorpId, name: &str, parent_id: i64) -> Result<i64, StoreError> {
-        let (corp_id, name) = (corp_id.clone(), name.to_owned());
-        detached(&self.0, move |s| async move { s.create_department(&corp_id, &name, parent_id).await }).await
-    }
-
-    async fn update_member_profile(
-        &self,
-        corp_id: &CorpId,
-        user_id: &UserId,
-        name: Option<&str>,
-        title: Option<&str>,
-    ) -> Result<bool, StoreError> {
-        let (corp_id, user_id) = (corp_id.clone(), user_id.clone());
-        let (name, title) = (name.map(String::from), title.map(String::from));
-        detached(&self.0, move |s| async move {
-            s.update_member_profile(&corp_id, &user_id, name.as_deref(), title.as_deref()).await
-        })
-        .await
-    }
-
-    // Reads hold no transaction: they go straight through.
-    async fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
-        self.0.scopes().await
-    }
-    async fn org(&self, corp_id: &CorpId) -> Result<Option<Org>, StoreError> {
-        self.0.org(corp_id).await
-    }
-    async fn user(&self, union_id: &UnionId) -> Result<Option<StoredUser>, StoreError> {
-        self.0.user(union_id).await
-    }
-    async fn member(&self, corp_id: &CorpId, user_id: &UserId) -> Result<Option<Member>, StoreError> {
-        self.0.member(corp_id, user_id).await
-    }
-    async fn member_by_union(&self, corp_id: &CorpId, union_id: &UnionId) -> Result<Option<Member>, StoreError> {
-        self.0.member_by_union(corp_id, union_id).await
-    }
-    async fn app(&self, client_id: &ClientId) -> Result<Option<App>, StoreError> {
-        self.0.app(client_id).await
-    }
-    async fn permissions(&self, client_id: &ClientId) -> Result<Vec<PermissionRequest>, StoreError> {
-        self.0.permissions(client_id).await
-    }
-    async fn installations(&self, client_id: &ClientId) -> Result<Vec<Installation>, StoreError> {
-        self.0.installations(client_id).await
-    }
-    async fn org_grants(&self, client_id: &ClientId, corp_id: &CorpId) -> Result<Vec<OrgGrant>, StoreError> {
-        self.0.org_grants(client_id, corp_id).await
-    }
-    async fn token(&self, hash: &TokenHash) -> Result<Option<AccessToken>, StoreError> {
-        self.0.token(hash).await
-    }
-    async fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
-        self.0.audit_events(filter).await
-    }
-    async fn memberships_of(&self, union_id: &UnionId) -> Result<Vec<Member>, StoreError> {
-        self.0.memberships_of(union_id).await
-    }
-    async fn consent(&self, union_id: &UnionId, client_id: &ClientId) -> Result<Option<Consent>, StoreError> {
-        self.0.consent(union_id, client_id).await
-    }
-    async fn consents_of(&self, union_id: &UnionId) -> Result<Vec<Consent>, StoreError> {
-        self.0.consents_of(union_id).await
-    }
-    async fn refresh_token(&self, hash: &TokenHash) -> Result<Option<(RefreshToken, bool)>, StoreError> {
-        self.0.refresh_token(hash).await
-    }
-    async fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError> {
-        self.0.session(hash).await
-    }
-    async fn documents(&self, corp_id: &CorpId) -> Result<Vec<Document>, StoreError> {
-        self.0.documents(corp_id).await
-    }
-    async fn pending_requests(&self) -> Result<Vec<PermissionRequest>, StoreError> {
-        self.0.pending_requests().await
-    }
-    async fn revoked_grants(&self, client_id: &ClientId, corp_id: &CorpId) -> Result<Vec<RevokedGrant>, StoreError> {
-        self.0.revoked_grants(client_id, corp_id).await
-    }
-    async fn members_of(&self, corp_id: &CorpId) -> Result<Vec<Member>, StoreError> {
-        self.0.members_of(corp_id).await
-    }
-    async fn installations_in(&self, corp_id: &CorpId) -> Result<Vec<Installation>, StoreError> {
-        self.0.installations_in(corp_id).await
-    }
-    async fn grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
-        self.0.grant_changes().await
-    }
-    async fn department(&self, corp_id: &CorpId, dept_id: i64) -> Result<Option<Department>, StoreError> {
-        self.0.department(corp_id, dept_id).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use tessera_core::audit::{AuditAction, AuditDraft};
-    use tessera_store_sqlite::SqliteStore;
-
-    use super::*;
-
-    /// A store whose writes take a while to begin, like a slow `BEGIN`.
-    struct SlowWrites(Arc<dyn Store>);
-
-    #[async_trait]
-    impl Store for SlowWrites {
-        async fn commit(&self, changes: &[Change], at: UnixTime) -> Result<(), StoreError> {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            self.0.commit(changes, at).await
-        }
-        async fn claim_auth_code(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<AuthCode>, StoreError> {
-            self.0.claim_auth_code(hash, now).await
-        }
-        async fn claim_refresh_token(
-            &self,
-            hash: &TokenHash,
-            now: UnixTime,
-        ) -> Result<Claim<RefreshToken>, StoreError> {
-            self.0.claim_refresh_token(hash, now).await
-        }
-        async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<u64, StoreError> {
-            self.0.purge_expired(now, codes_before).await
-        }
-        async fn create_department(&self, corp_id: &CorpId, name: &str, parent_id: i64) -> Result<i64, StoreError> {
-            self.0.create_department(corp_id, name, parent_id).await
-        }
-        async fn update_member_profile(
-            &self,
-            corp_id: &CorpId,
-            user_id: &UserId,
-            name: Option<&str>,
-            title: Option<&str>,
-        ) -> Result<bool, StoreError> {
-            self.0.update_member_profile(corp_id, user_id, name, title).await
-        }
+/// `impl Store` for a wrapper whose field `.0` is the wrapped store: the given write methods,
+/// and reads, which hold no transaction and go straight through.
+macro_rules! store_wrapper {
+    ($ty:ty, { $($writes:tt)* }) => {
+        #[async_trait]
+        impl Store for $ty {
+            $($writes)*
         async fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
             self.0.scopes().await
         }
@@ -268,7 +119,94 @@ mod tests {
         async fn department(&self, corp_id: &CorpId, dept_id: i64) -> Result<Option<Department>, StoreError> {
             self.0.department(corp_id, dept_id).await
         }
+        }
+    };
+}
+
+store_wrapper!(Detached, {
+    async fn commit(&self, changes: &[Change], at: UnixTime) -> Result<(), StoreError> {
+        let changes = changes.to_vec();
+        detached(&self.0, move |s| async move { s.commit(&changes, at).await }).await
     }
+
+    async fn claim_auth_code(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<AuthCode>, StoreError> {
+        let hash = *hash;
+        detached(&self.0, move |s| async move { s.claim_auth_code(&hash, now).await }).await
+    }
+
+    async fn claim_refresh_token(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<RefreshToken>, StoreError> {
+        let hash = *hash;
+        detached(&self.0, move |s| async move { s.claim_refresh_token(&hash, now).await }).await
+    }
+
+    async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<u64, StoreError> {
+        detached(&self.0, move |s| async move { s.purge_expired(now, codes_before).await }).await
+    }
+
+    async fn create_department(&self, corp_id: &CorpId, name: &str, parent_id: i64) -> Result<i64, StoreError> {
+        let (corp_id, name) = (corp_id.clone(), name.to_owned());
+        detached(&self.0, move |s| async move { s.create_department(&corp_id, &name, parent_id).await }).await
+    }
+
+    async fn update_member_profile(
+        &self,
+        corp_id: &CorpId,
+        user_id: &UserId,
+        name: Option<&str>,
+        title: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let (corp_id, user_id) = (corp_id.clone(), user_id.clone());
+        let (name, title) = (name.map(String::from), title.map(String::from));
+        detached(&self.0, move |s| async move {
+            s.update_member_profile(&corp_id, &user_id, name.as_deref(), title.as_deref()).await
+        })
+        .await
+    }
+});
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tessera_core::audit::{AuditAction, AuditDraft};
+    use tessera_store_sqlite::SqliteStore;
+
+    use super::*;
+
+    /// A store whose writes take a while to begin, like a slow `BEGIN`.
+    struct SlowWrites(Arc<dyn Store>);
+
+    store_wrapper!(SlowWrites, {
+        async fn commit(&self, changes: &[Change], at: UnixTime) -> Result<(), StoreError> {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            self.0.commit(changes, at).await
+        }
+        async fn claim_auth_code(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<AuthCode>, StoreError> {
+            self.0.claim_auth_code(hash, now).await
+        }
+        async fn claim_refresh_token(
+            &self,
+            hash: &TokenHash,
+            now: UnixTime,
+        ) -> Result<Claim<RefreshToken>, StoreError> {
+            self.0.claim_refresh_token(hash, now).await
+        }
+        async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<u64, StoreError> {
+            self.0.purge_expired(now, codes_before).await
+        }
+        async fn create_department(&self, corp_id: &CorpId, name: &str, parent_id: i64) -> Result<i64, StoreError> {
+            self.0.create_department(corp_id, name, parent_id).await
+        }
+        async fn update_member_profile(
+            &self,
+            corp_id: &CorpId,
+            user_id: &UserId,
+            name: Option<&str>,
+            title: Option<&str>,
+        ) -> Result<bool, StoreError> {
+            self.0.update_member_profile(corp_id, user_id, name, title).await
+        }
+    });
 
     fn event() -> Change {
         Change::Audit(AuditDraft {
