@@ -759,16 +759,35 @@ macro_rules! sql_store {
                 .await
                 .map_err(map_err)?;
             row.map(|r| {
-                $crate::sql::member(
-                    get(&r, "corp_id")?,
-                    get(&r, "user_id")?,
-                    get(&r, "union_id")?,
-                    get(&r, "name")?,
-                    get(&r, "title")?,
-                    get(&r, "roles")?,
-                )
+                decode_member(&r)
             })
             .transpose()
+        }
+
+        fn decode_member(
+            r: &<$db as ::sqlx::Database>::Row,
+        ) -> Result<::tessera_core::member::Member, $crate::StoreError> {
+            $crate::sql::member(
+                get(r, "corp_id")?,
+                get(r, "user_id")?,
+                get(r, "union_id")?,
+                get(r, "name")?,
+                get(r, "title")?,
+                get(r, "roles")?,
+            )
+        }
+
+        fn decode_permission(
+            r: &<$db as ::sqlx::Database>::Row,
+        ) -> Result<::tessera_core::permission::PermissionRequest, $crate::StoreError> {
+            $crate::sql::permission(
+                get(r, "client_id")?,
+                get(r, "scope")?,
+                get(r, "status")?,
+                get(r, "description")?,
+                get(r, "reason")?,
+                get(r, "updated_at")?,
+            )
         }
 
         fn decode_refresh(
@@ -938,14 +957,7 @@ macro_rules! sql_store {
                 .map_err(map_err)?;
                 rows.iter()
                     .map(|r| {
-                        $crate::sql::permission(
-                            get(r, "client_id")?,
-                            get(r, "scope")?,
-                            get(r, "status")?,
-                            get(r, "description")?,
-                            get(r, "reason")?,
-                            get(r, "updated_at")?,
-                        )
+                        decode_permission(r)
                     })
                     .collect()
             }
@@ -1075,14 +1087,7 @@ macro_rules! sql_store {
                 .map_err(map_err)?;
                 rows.iter()
                     .map(|r| {
-                        $crate::sql::member(
-                            get(r, "corp_id")?,
-                            get(r, "user_id")?,
-                            get(r, "union_id")?,
-                            get(r, "name")?,
-                            get(r, "title")?,
-                            get(r, "roles")?,
-                        )
+                        decode_member(r)
                     })
                     .collect()
             }
@@ -1261,14 +1266,7 @@ macro_rules! sql_store {
                 .map_err(map_err)?;
                 rows.iter()
                     .map(|r| {
-                        $crate::sql::permission(
-                            get(r, "client_id")?,
-                            get(r, "scope")?,
-                            get(r, "status")?,
-                            get(r, "description")?,
-                            get(r, "reason")?,
-                            get(r, "updated_at")?,
-                        )
+                        decode_permission(r)
                     })
                     .collect()
             }
@@ -1317,14 +1315,7 @@ macro_rules! sql_store {
                 .map_err(map_err)?;
                 rows.iter()
                     .map(|r| {
-                        $crate::sql::member(
-                            get(r, "corp_id")?,
-                            get(r, "user_id")?,
-                            get(r, "union_id")?,
-                            get(r, "name")?,
-                            get(r, "title")?,
-                            get(r, "roles")?,
-                        )
+                        decode_member(r)
                     })
                     .collect()
             }
