@@ -468,6 +468,8 @@ fn plan_apps(
                         });
                     }
                     Some(s) => Secret::new(s.clone()),
+                    // A public client gets a secret nobody ever sees: it authenticates without one.
+                    None if fa.public_client => Secret::generate("", rng),
                     None => {
                         let s = Secret::generate("", rng);
                         out.generated_secrets.push((fa.client_id.clone(), s.clone()));
