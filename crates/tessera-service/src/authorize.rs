@@ -12,7 +12,6 @@ use tessera_core::change::Change;
 use tessera_core::consent::{Consent, check_requestable, is_protocol_scope, not_yet_consented, parse_scope_string};
 use tessera_core::grant_code::{AuthCode, CODE_TTL};
 use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId};
-use tessera_core::permission::PermissionStatus;
 use tessera_core::pkce;
 use tessera_core::refresh::CODE_PREFIX;
 use tessera_core::scope::Scope;
@@ -214,22 +213,6 @@ impl Tessera {
                 }
             }
         })
-    }
-
-    /// Scopes whose permission request is enabled for the app.
-    pub(crate) async fn enabled_scopes(
-        &self,
-        client_id: &ClientId,
-    ) -> Result<std::collections::HashSet<ScopeCode>, StoreError> {
-        Ok(self
-            .inner
-            .store
-            .permissions(client_id)
-            .await?
-            .into_iter()
-            .filter(|p| p.status == PermissionStatus::Enabled)
-            .map(|p| p.scope)
-            .collect())
     }
 }
 

@@ -6,7 +6,6 @@ use std::collections::{HashMap, HashSet};
 use tessera_core::DomainError;
 use tessera_core::fixture::{Existing, ExistingUser, Fixture, PlanContext, plan};
 use tessera_core::ids::{ClientId, CorpId, UserId};
-use tessera_core::permission::PermissionStatus;
 use tessera_core::secret::Secret;
 use tessera_store::StoreError;
 
@@ -93,14 +92,7 @@ impl Tessera {
             let Some(app) = store.app(&id).await? else {
                 continue;
             };
-            let enabled = store
-                .permissions(&id)
-                .await?
-                .into_iter()
-                .filter(|p| p.status == PermissionStatus::Enabled)
-                .map(|p| p.scope)
-                .collect();
-            ex.enabled.insert(id.clone(), enabled);
+            ex.enabled.insert(id.clone(), self.enabled_scopes(&id).await?);
             for inst in store.installations(&id).await? {
                 for g in store.org_grants(&id, &inst.corp_id).await? {
                     ex.grants.insert((id.clone(), inst.corp_id.clone(), g.scope));

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use tessera_core::app::{App, AppKind};
 use tessera_core::change::Change;
 use tessera_core::decision::AppStanding;
-use tessera_core::ids::{ClientId, CorpId};
+use tessera_core::ids::{ClientId, CorpId, ScopeCode};
+use tessera_core::permission::PermissionStatus;
 use tessera_core::secret::{Secret, token_hash};
-use tessera_core::time::UnixTime;
 use tessera_core::token::{AccessToken, TokenKind};
 use tessera_store::StoreError;
 
@@ -146,6 +146,22 @@ impl Tessera {
         Ok(Some(app))
     }
 
+    /// Scopes whose permission request is enabled for the app.
+    pub async fn enabled_scopes(
+        &self,
+        client_id: &ClientId,
+    ) -> Result<std::collections::HashSet<ScopeCode>, StoreError> {
+        Ok(self
+            .inner
+            .store
+            .permissions(client_id)
+            .await?
+            .into_iter()
+            .filter(|p| p.status == PermissionStatus::Enabled)
+            .map(|p| p.scope)
+            .collect())
+    }
+
     /// What the app holds in the org, cached until a grant changes.
     pub async fn standing(&self, client_id: &ClientId, corp_id: &CorpId) -> Result<Arc<AppStanding>, StoreError> {
         let key = (client_id.clone(), corp_id.clone());
@@ -153,22 +169,11 @@ impl Tessera {
             return Ok(s.clone());
         }
         let store = &self.inner.store;
-        let enabled = store
-            .permissions(client_id)
-            .await?
-            .into_iter()
-            .filter(|p| p.status == tessera_core::permission::PermissionStatus::Enabled)
-            .map(|p| p.scope)
-            .collect();
+        let enabled = self.enabled_scopes(client_id).await?;
         let installed = store.installations(client_id).await?.iter().any(|i| &i.corp_id == corp_id);
         let org_granted = store.org_grants(client_id, corp_id).await?.into_iter().map(|g| g.scope).collect();
         let standing = Arc::new(AppStanding { enabled, installed, org_granted });
         write(&self.inner.cache.standing).insert(key, standing.clone());
         Ok(standing)
-    }
-
-    /// Seconds from now until `t`.
-    pub fn secs_until(&self, t: UnixTime) -> i64 {
-        self.now().secs_until(t)
     }
 }
