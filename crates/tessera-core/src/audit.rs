@@ -23,10 +23,14 @@ pub enum AuditAction {
     TokensRevoked,
     ConsentGiven,
     ConsentWithdrawn,
+    /// An org admin approved an app's authorization flow; an authCode was issued.
+    AdminConsentGranted,
+    /// An app exchanged an admin-consent authCode for a token.
+    AdminConsentExchanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 16] = [
         AuditAction::ScopeDefined,
         AuditAction::OrgCreated,
         AuditAction::MemberAdded,
@@ -41,6 +45,8 @@ impl AuditAction {
         AuditAction::TokensRevoked,
         AuditAction::ConsentGiven,
         AuditAction::ConsentWithdrawn,
+        AuditAction::AdminConsentGranted,
+        AuditAction::AdminConsentExchanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +65,8 @@ impl AuditAction {
             AuditAction::TokensRevoked => "tokens_revoked",
             AuditAction::ConsentGiven => "consent_given",
             AuditAction::ConsentWithdrawn => "consent_withdrawn",
+            AuditAction::AdminConsentGranted => "admin_consent_granted",
+            AuditAction::AdminConsentExchanged => "admin_consent_exchanged",
         }
     }
 

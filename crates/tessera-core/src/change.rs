@@ -88,4 +88,15 @@ pub enum Change {
         readers: Vec<UserId>,
     },
     Audit(AuditDraft),
+    /// Issues a suite's next ticket: `from_seq` must still be its latest (0 for the first), so
+    /// two nodes never both advance it; the loser gets a conflict.
+    AdvanceSuiteTicket {
+        client_id: ClientId,
+        from_seq: i64,
+    },
+    /// Registers (or, with `None`, removes) the URL a suite's tickets are pushed to.
+    SetTicketCallback {
+        client_id: ClientId,
+        url: Option<String>,
+    },
 }

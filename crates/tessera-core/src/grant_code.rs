@@ -21,6 +21,36 @@ pub struct AuthCode {
     pub expires_at: UnixTime,
     /// The token family the exchange starts; a replayed code revokes it.
     pub family_id: String,
+    pub purpose: CodePurpose,
+}
+
+/// What a code was issued for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CodePurpose {
+    /// A user consented to an app acting for them (the code gives a user token).
+    #[default]
+    User,
+    /// An org admin authorized an app in the org through the authorization flow: at
+    /// `/oauth2/token` the code gives a corp token for that org; at DingTalk's
+    /// `userAccessToken` it gives the approving admin's delegated user token.
+    AdminConsent,
+}
+
+impl CodePurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodePurpose::User => "user",
+            CodePurpose::AdminConsent => "admin_consent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "user" => Some(CodePurpose::User),
+            "admin_consent" => Some(CodePurpose::AdminConsent),
+            _ => None,
+        }
+    }
 }
 
 /// Why a code exchange is refused (all `invalid_grant` on the wire, except the PKCE shape).
@@ -84,6 +114,7 @@ mod tests {
             code_challenge: challenge.map(String::from),
             expires_at: UnixTime(CODE_TTL),
             family_id: "f".into(),
+            purpose: CodePurpose::User,
         }
     }
 

@@ -11,6 +11,7 @@
 //! - [`decision`]: the one pure function that says whether a token may call a route.
 //! - [`consent`], [`grant_code`], [`pkce`], [`refresh`], [`session`]: user identity: consent,
 //!   authorization codes, PKCE, refresh-token families, sign-in sessions.
+//! - [`suite`]: third-party enterprise apps as ISV suites: tickets, derived secrets, legacy signatures.
 //! - [`document`]: the sample API's documents with access lists.
 //! - [`lifecycle`]: requesting scopes, review, activation.
 //! - [`explain`]: why a call is refused and what to do next.
@@ -41,6 +42,7 @@ pub mod refresh;
 pub mod scope;
 pub mod secret;
 pub mod session;
+pub mod suite;
 pub mod time;
 pub mod token;
 

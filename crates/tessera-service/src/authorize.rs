@@ -10,7 +10,7 @@ use tessera_core::app::{App, AppKind};
 use tessera_core::audit::{AuditAction, AuditDraft};
 use tessera_core::change::Change;
 use tessera_core::consent::{Consent, check_requestable, is_protocol_scope, not_yet_consented, parse_scope_string};
-use tessera_core::grant_code::{AuthCode, CODE_TTL};
+use tessera_core::grant_code::{AuthCode, CODE_TTL, CodePurpose};
 use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId};
 use tessera_core::pkce;
 use tessera_core::refresh::CODE_PREFIX;
@@ -183,6 +183,7 @@ impl Tessera {
             code_challenge: req.code_challenge.clone(),
             expires_at: now.plus_secs(CODE_TTL),
             family_id: new_family_id(),
+            purpose: CodePurpose::User,
         }));
         self.inner.store.commit(&changes, now).await?;
         Ok(code)

@@ -23,6 +23,7 @@ use tessera_core::refresh::{Claim, RefreshToken};
 use tessera_core::scope::Scope;
 use tessera_core::secret::TokenHash;
 use tessera_core::session::Session;
+use tessera_core::suite::SuiteTicket;
 use tessera_core::time::UnixTime;
 use tessera_core::token::AccessToken;
 use tessera_store::{AuditFilter, Department, Store, StoreError, StoredUser};
@@ -118,6 +119,12 @@ macro_rules! store_wrapper {
         }
         async fn department(&self, corp_id: &CorpId, dept_id: i64) -> Result<Option<Department>, StoreError> {
             self.0.department(corp_id, dept_id).await
+        }
+        async fn suite_ticket(&self, client_id: &ClientId) -> Result<Option<SuiteTicket>, StoreError> {
+            self.0.suite_ticket(client_id).await
+        }
+        async fn suite_tickets(&self) -> Result<Vec<SuiteTicket>, StoreError> {
+            self.0.suite_tickets().await
         }
         }
     };

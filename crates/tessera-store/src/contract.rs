@@ -11,7 +11,7 @@ use tessera_core::change::Change;
 use tessera_core::consent::Consent;
 use tessera_core::document::Document;
 use tessera_core::grant::OrgGrant;
-use tessera_core::grant_code::AuthCode;
+use tessera_core::grant_code::{AuthCode, CodePurpose};
 use tessera_core::ids::{ClientId, CorpId, Role, ScopeCode, UnionId, UserId};
 use tessera_core::installation::Installation;
 use tessera_core::member::{Member, MemberRole, User};
@@ -319,6 +319,7 @@ pub async fn an_auth_code_is_claimed_once(store: Arc<dyn Store>) {
         code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
         expires_at: UnixTime(301),
         family_id: "fam-code".into(),
+        purpose: CodePurpose::AdminConsent,
     };
     store.commit(&[Change::InsertAuthCode(code.clone())], UnixTime(1)).await.unwrap();
     let mut tasks = Vec::new();
@@ -401,6 +402,7 @@ pub async fn revoking_a_family_kills_its_access_and_refresh_tokens(store: Arc<dy
         code_challenge: None,
         expires_at: UnixTime(300),
         family_id: "fam-c".into(),
+        purpose: CodePurpose::User,
     };
     store.commit(&[Change::InsertAuthCode(pending)], UnixTime(5)).await.unwrap();
     store
@@ -551,6 +553,40 @@ pub async fn review_queue_and_audit_filters(store: Arc<dyn Store>) {
     );
 }
 
+pub async fn suite_tickets_advance_once_per_sequence_number(store: Arc<dyn Store>) {
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    let id = app().client_id;
+    let fresh = store.suite_ticket(&id).await.unwrap().unwrap();
+    assert_eq!((fresh.seq, fresh.issued_at, fresh.callback_url), (0, UnixTime(0), None));
+    assert_eq!(store.suite_ticket(&ClientId::parse("nosuchapp").unwrap()).await.unwrap(), None);
+    // Eight nodes try to issue the first ticket at once: exactly one succeeds.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        let id = id.clone();
+        tasks.push(tokio::spawn(async move {
+            store.commit(&[Change::AdvanceSuiteTicket { client_id: id, from_seq: 0 }], UnixTime(10)).await
+        }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(StoreError::Conflict(_)) => {}
+            Err(other) => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(won, 1);
+    let url = Some("http://127.0.0.1:9/tickets".to_owned());
+    store.commit(&[Change::SetTicketCallback { client_id: id.clone(), url: url.clone() }], UnixTime(11)).await.unwrap();
+    store.commit(&[Change::AdvanceSuiteTicket { client_id: id.clone(), from_seq: 1 }], UnixTime(20)).await.unwrap();
+    let now = store.suite_ticket(&id).await.unwrap().unwrap();
+    assert_eq!((now.seq, now.issued_at, now.callback_url.clone()), (2, UnixTime(20), url));
+    assert_eq!(store.suite_tickets().await.unwrap(), vec![now]);
+    store.commit(&[Change::SetTicketCallback { client_id: id.clone(), url: None }], UnixTime(21)).await.unwrap();
+    assert_eq!(store.suite_ticket(&id).await.unwrap().unwrap().callback_url, None);
+}
+
 /// Writes one `#[tokio::test]` per contract check; `$make` is an expression that evaluates
 /// to a future yielding a fresh `Arc<dyn Store>`.
 #[macro_export]
@@ -572,6 +608,7 @@ macro_rules! store_contract {
             expired_rows_are_purged_and_live_ones_kept,
             revoking_and_uninstalling_keep_who_and_when,
             review_queue_and_audit_filters,
+            suite_tickets_advance_once_per_sequence_number,
         );
     };
     (@tests $make:expr; $($name:ident,)*) => {

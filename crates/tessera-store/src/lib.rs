@@ -26,6 +26,7 @@ use tessera_core::refresh::{Claim, RefreshToken};
 use tessera_core::scope::Scope;
 use tessera_core::secret::TokenHash;
 use tessera_core::session::Session;
+use tessera_core::suite::SuiteTicket;
 use tessera_core::time::UnixTime;
 use tessera_core::token::AccessToken;
 
@@ -148,4 +149,10 @@ pub trait Store: Send + Sync + 'static {
         name: Option<&str>,
         title: Option<&str>,
     ) -> Result<bool, StoreError>;
+
+    /// A suite's ticket state; a third-party enterprise app with no ticket yet has `seq` 0.
+    /// `None` for an unknown app or one of another kind.
+    async fn suite_ticket(&self, client_id: &ClientId) -> Result<Option<SuiteTicket>, StoreError>;
+    /// The ticket state of every third-party enterprise app, by client id.
+    async fn suite_tickets(&self) -> Result<Vec<SuiteTicket>, StoreError>;
 }

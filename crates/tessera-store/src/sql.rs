@@ -11,7 +11,7 @@ use tessera_core::audit::{AuditAction, AuditDraft, AuditEvent};
 use tessera_core::consent::Consent;
 use tessera_core::document::Document;
 use tessera_core::grant::OrgGrant;
-use tessera_core::grant_code::AuthCode;
+use tessera_core::grant_code::{AuthCode, CodePurpose};
 use tessera_core::ids::{ClientId, CorpId, Role, ScopeCode, UnionId, UserId};
 use tessera_core::installation::Installation;
 use tessera_core::member::{Member, MemberRole, User};
@@ -20,6 +20,7 @@ use tessera_core::refresh::RefreshToken;
 use tessera_core::scope::{Scope, ScopeIdentity, ScopeTier};
 use tessera_core::secret::SecretHash;
 use tessera_core::session::Session;
+use tessera_core::suite::SuiteTicket;
 use tessera_core::time::UnixTime;
 use tessera_core::token::{AccessToken, TokenKind};
 
@@ -250,6 +251,7 @@ pub fn auth_code(
     code_challenge: Option<String>,
     expires_at: i64,
     family_id: String,
+    purpose: String,
 ) -> Result<AuthCode, StoreError> {
     Ok(AuthCode {
         hash: hash(&code_hash)?,
@@ -261,7 +263,17 @@ pub fn auth_code(
         code_challenge,
         expires_at: UnixTime(expires_at),
         family_id,
+        purpose: CodePurpose::parse(&purpose).ok_or_else(|| corrupt("purpose", purpose))?,
     })
+}
+
+pub fn suite_ticket(
+    client_id: String,
+    seq: i64,
+    issued_at: i64,
+    callback_url: Option<String>,
+) -> Result<SuiteTicket, StoreError> {
+    Ok(SuiteTicket { client_id: client(client_id)?, seq, issued_at: UnixTime(issued_at), callback_url })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -584,8 +596,8 @@ macro_rules! sql_store {
                 }
                 Change::InsertAuthCode(c) => {
                     ::sqlx::query(
-                        "INSERT INTO auth_codes (code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        "INSERT INTO auth_codes (code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                     )
                     .bind(c.hash.to_hex())
                     .bind(c.client_id.as_str())
@@ -596,6 +608,7 @@ macro_rules! sql_store {
                     .bind(c.code_challenge.as_deref())
                     .bind(c.expires_at.0)
                     .bind(&c.family_id)
+                    .bind(c.purpose.as_str())
                     .execute(&mut **tx)
                     .await
                     .map_err(map_err)?;
@@ -740,6 +753,38 @@ macro_rules! sql_store {
                     .await
                     .map_err(map_err)?;
                     *head = Some((ev.seq, ev.hash));
+                }
+                Change::AdvanceSuiteTicket { client_id, from_seq } => {
+                    ::sqlx::query("INSERT INTO suite_tickets (client_id) VALUES ($1) ON CONFLICT (client_id) DO NOTHING")
+                        .bind(client_id.as_str())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                    let done = ::sqlx::query(
+                        "UPDATE suite_tickets SET seq = seq + 1, issued_at = $1 WHERE client_id = $2 AND seq = $3",
+                    )
+                    .bind(at.0)
+                    .bind(client_id.as_str())
+                    .bind(*from_seq)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                    if done.rows_affected() == 0 {
+                        return Err($crate::StoreError::Conflict(format!(
+                            "suite ticket of {client_id} is no longer number {from_seq}"
+                        )));
+                    }
+                }
+                Change::SetTicketCallback { client_id, url } => {
+                    ::sqlx::query(
+                        "INSERT INTO suite_tickets (client_id, callback_url) VALUES ($1, $2)
+                         ON CONFLICT (client_id) DO UPDATE SET callback_url = excluded.callback_url",
+                    )
+                    .bind(client_id.as_str())
+                    .bind(url.as_deref())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
                 }
             }
             Ok(())
@@ -1146,11 +1191,12 @@ macro_rules! sql_store {
                         get(r, "code_challenge")?,
                         get(r, "expires_at")?,
                         get(r, "family_id")?,
+                        get(r, "purpose")?,
                     )
                 };
                 let claimed = ::sqlx::query(
                     "UPDATE auth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL
-                     RETURNING code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id",
+                     RETURNING code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose",
                 )
                 .bind(now.0)
                 .bind(hash.to_hex())
@@ -1161,7 +1207,7 @@ macro_rules! sql_store {
                     return Ok(Claim::Claimed(decode(&r)?));
                 }
                 let seen = ::sqlx::query(
-                    "SELECT code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id
+                    "SELECT code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose
                      FROM auth_codes WHERE code_hash = $1",
                 )
                 .bind(hash.to_hex())
@@ -1431,6 +1477,51 @@ macro_rules! sql_store {
                 .await
                 .map_err(map_err)?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn suite_ticket(
+                &self,
+                client_id: &::tessera_core::ids::ClientId,
+            ) -> Result<Option<::tessera_core::suite::SuiteTicket>, $crate::StoreError> {
+                let row = ::sqlx::query(
+                    "SELECT a.client_id, COALESCE(t.seq, 0) AS seq, COALESCE(t.issued_at, 0) AS issued_at, t.callback_url
+                     FROM apps a LEFT JOIN suite_tickets t ON t.client_id = a.client_id
+                     WHERE a.client_id = $1 AND a.kind = 'third_party_enterprise'",
+                )
+                .bind(client_id.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                row.map(|r| {
+                    $crate::sql::suite_ticket(
+                        get(&r, "client_id")?,
+                        get(&r, "seq")?,
+                        get(&r, "issued_at")?,
+                        get(&r, "callback_url")?,
+                    )
+                })
+                .transpose()
+            }
+
+            async fn suite_tickets(&self) -> Result<Vec<::tessera_core::suite::SuiteTicket>, $crate::StoreError> {
+                let rows = ::sqlx::query(
+                    "SELECT a.client_id, COALESCE(t.seq, 0) AS seq, COALESCE(t.issued_at, 0) AS issued_at, t.callback_url
+                     FROM apps a LEFT JOIN suite_tickets t ON t.client_id = a.client_id
+                     WHERE a.kind = 'third_party_enterprise' ORDER BY a.client_id",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter()
+                    .map(|r| {
+                        $crate::sql::suite_ticket(
+                            get(r, "client_id")?,
+                            get(r, "seq")?,
+                            get(r, "issued_at")?,
+                            get(r, "callback_url")?,
+                        )
+                    })
+                    .collect()
             }
         }
     };
