@@ -470,6 +470,13 @@ fn plan_apps(
                     Some(s) => Secret::new(s.clone()),
                     // A public client gets a secret nobody ever sees: it authenticates without one.
                     None if fa.public_client => Secret::generate("", rng),
+                    // A suite's generated secret is derived from the server key, so Tessera can
+                    // check the legacy signatures keyed with it (see `suite`).
+                    None if fa.kind == AppKind::ThirdPartyEnterprise => {
+                        let s = crate::suite::generated_secret(ctx.key, &fa.client_id);
+                        out.generated_secrets.push((fa.client_id.clone(), s.clone()));
+                        s
+                    }
                     None => {
                         let s = Secret::generate("", rng);
                         out.generated_secrets.push((fa.client_id.clone(), s.clone()));

@@ -80,7 +80,7 @@ impl Tessera {
         }
     }
 
-    async fn token_record(&self, token: &str) -> Result<Option<Arc<AccessToken>>, StoreError> {
+    pub(crate) async fn token_record(&self, token: &str) -> Result<Option<Arc<AccessToken>>, StoreError> {
         let hash = token_hash(token);
         if let Some(t) = read(&self.inner.cache.tokens).get(&hash) {
             return Ok(Some(t.clone()));

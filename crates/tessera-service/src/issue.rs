@@ -99,7 +99,14 @@ impl Tessera {
         self.issue_app_token(client_id, secret, None).await
     }
 
-    async fn hand_out(&self, app: &App, corp_id: CorpId, kind: TokenKind) -> Result<IssuedToken, IssueError> {
+    /// Hands out the live token of (app, org, kind) or mints one. A suite token is keyed by
+    /// the ISV's own org but records no org: it is valid for no org API.
+    pub(crate) async fn hand_out(
+        &self,
+        app: &App,
+        corp_id: CorpId,
+        kind: TokenKind,
+    ) -> Result<IssuedToken, IssueError> {
         let now = self.now();
         let policy = self.inner.config.tokens;
         let key = (app.client_id.clone(), corp_id, kind);
@@ -119,7 +126,7 @@ impl Tessera {
             hash: token_hash(token.expose()),
             kind,
             client_id: app.client_id.clone(),
-            corp_id: Some(key.1.clone()),
+            corp_id: (kind != TokenKind::Suite).then(|| key.1.clone()),
             union_id: None,
             issued_at: now,
             expires_at,

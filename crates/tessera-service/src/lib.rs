@@ -16,6 +16,9 @@
 //! - [`authorize`]: the authorization request, consent and codes.
 //! - [`user_tokens`]: code exchange, refresh rotation, revocation, introspection.
 //! - [`consents`]: what a user authorized, and withdrawing it.
+//! - [`suite`]: ISV suites: tickets, suite and corp tokens, what an org authorized.
+//! - [`ticket_push`]: pushing suite tickets to the suites' callback URLs, with retries.
+//! - [`admin_consent`]: the authorization flow an org admin goes through for an app's sensitive scopes.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
@@ -27,6 +30,7 @@ use tessera_core::token::TokenPolicy;
 use tessera_store::Store;
 
 pub mod access;
+pub mod admin_consent;
 pub mod authorize;
 pub mod cache;
 pub mod catalog;
@@ -39,6 +43,8 @@ pub mod issue;
 pub mod management;
 pub mod password;
 pub mod signin;
+pub mod suite;
+pub mod ticket_push;
 pub mod user_tokens;
 
 pub use access::{AccessError, Principal};
@@ -53,6 +59,8 @@ pub struct ServiceConfig {
     pub public_url: String,
     /// The platform operators' token for the management API (`None`: no operator access).
     pub operator_token: Option<tessera_core::secret::Secret>,
+    /// Seconds between suite tickets.
+    pub suite_ticket_interval: i64,
 }
 
 impl Default for ServiceConfig {
@@ -62,6 +70,7 @@ impl Default for ServiceConfig {
             user_tokens: UserTokenPolicy::default(),
             public_url: "http://127.0.0.1:8080".into(),
             operator_token: None,
+            suite_ticket_interval: tessera_core::suite::DEFAULT_TICKET_INTERVAL,
         }
     }
 }

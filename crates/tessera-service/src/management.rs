@@ -28,7 +28,7 @@ pub enum Actor {
 }
 
 impl Actor {
-    fn label(&self, member: Option<&Member>) -> String {
+    pub(crate) fn label(&self, member: Option<&Member>) -> String {
         match (self, member) {
             (Actor::Operator, _) => "operator".into(),
             (Actor::Person(_), Some(m)) => format!("member:{}/{}", m.corp_id, m.user_id),
@@ -51,7 +51,7 @@ fn not_allowed(msg: impl Into<String>) -> ManageError {
 
 impl Tessera {
     /// The membership of a signed-in person in `corp_id`, or an error saying they are not a member.
-    async fn membership(&self, union_id: &UnionId, corp_id: &CorpId) -> Result<Member, ManageError> {
+    pub(crate) async fn membership(&self, union_id: &UnionId, corp_id: &CorpId) -> Result<Member, ManageError> {
         self.inner
             .store
             .member_by_union(corp_id, union_id)
@@ -74,6 +74,32 @@ impl Tessera {
             Actor::Operator => Ok(None),
             Actor::Person(u) => Ok(Some(self.membership(u, owner).await?)),
         }
+    }
+
+    /// Registers (`Some`) or removes (`None`) the URL a suite's tickets are pushed to (its
+    /// developers and operators); returns the key that signs each delivery.
+    pub async fn set_ticket_callback(
+        &self,
+        actor: &Actor,
+        client_id: &ClientId,
+        url: Option<String>,
+    ) -> Result<tessera_core::secret::Secret, ManageError> {
+        let app = self.app_or_404(client_id).await?;
+        self.developer(actor, &app.owner_corp_id).await?;
+        if app.kind != tessera_core::app::AppKind::ThirdPartyEnterprise {
+            return Err(DomainError::InvalidField {
+                field: "client_id",
+                reason: format!("{client_id} is not a third_party_enterprise app; only suites get tickets"),
+            }
+            .into());
+        }
+        if let Some(u) = &url {
+            tessera_core::app::validate_redirect_uri(u).map_err(|_| DomainError::InvalidField {
+                field: "url",
+                reason: "the ticket callback must be an absolute http(s) URL without a fragment".into(),
+            })?;
+        }
+        Ok(self.store_ticket_callback(client_id, url).await?)
     }
 
     /// An app's permission requests (its developers and operators).
@@ -249,54 +275,75 @@ impl Tessera {
             ));
         };
         let member = self.membership(union_id, corp_id).await?;
+        if authorize {
+            let changes = self.authorize_changes(actor, &member, client_id, code).await?;
+            return self.commit_grants(&changes).await;
+        }
         let scope = self.scope_of(code).await?;
         check_authorizer(&scope, &member)?;
-        let app = self.app_or_404(client_id).await?;
-        let standing = self.standing(&app.client_id, corp_id).await?;
+        self.app_or_404(client_id).await?;
         let granted = self.inner.store.org_grants(client_id, corp_id).await?.iter().any(|g| &g.scope == code);
-        let (change, action, detail) = if authorize {
-            if !standing.installed {
-                return Err(DomainError::NotInstalled { client_id: client_id.clone(), corp_id: corp_id.clone() }.into());
-            }
-            if scope.tier == ScopeTier::Sensitive && !standing.enabled.contains(code) {
-                return Err(DomainError::ScopeNotEnabled { client_id: client_id.clone(), scope: code.clone() }.into());
-            }
-            if granted {
-                return Err(DomainError::Conflict(format!(
-                    "{code} is already authorized for {client_id} in {corp_id}"
-                ))
-                .into());
-            }
-            let grant = OrgGrant {
-                client_id: client_id.clone(),
-                corp_id: corp_id.clone(),
-                scope: code.clone(),
-                granted_by: member.user_id.clone(),
-                granted_at: self.now(),
-            };
-            (Change::InsertOrgGrant(grant), AuditAction::ScopeAuthorized, "Accept the app's request for permissions")
-        } else {
-            if !granted {
-                return Err(
-                    DomainError::NotFound(format!("{code} is not authorized for {client_id} in {corp_id}")).into()
-                );
-            }
-            let change = Change::RevokeOrgGrant {
-                client_id: client_id.clone(),
-                corp_id: corp_id.clone(),
-                scope: code.clone(),
-                by: member.user_id.clone(),
-            };
-            (change, AuditAction::ScopeRevoked, "Recall permissions previously granted to the app")
+        if !granted {
+            return Err(DomainError::NotFound(format!("{code} is not authorized for {client_id} in {corp_id}")).into());
+        }
+        let change = Change::RevokeOrgGrant {
+            client_id: client_id.clone(),
+            corp_id: corp_id.clone(),
+            scope: code.clone(),
+            by: member.user_id.clone(),
         };
         let audit = Change::Audit(AuditDraft {
             corp_id: Some(corp_id.clone()),
             actor: actor.label(Some(&member)),
-            action,
+            action: AuditAction::ScopeRevoked,
             target: format!("app:{client_id} scope:{code}"),
-            detail: detail.into(),
+            detail: "Recall permissions previously granted to the app".into(),
         });
         self.commit_grants(&[change, audit]).await
+    }
+
+    /// The grant of `code` to the app in `member`'s org with its audit event ("Accept the
+    /// app's request for permissions"), after checking that the member holds the eligible
+    /// role, the app is activated there and enabled the scope, and it is not granted yet.
+    pub(crate) async fn authorize_changes(
+        &self,
+        actor: &Actor,
+        member: &Member,
+        client_id: &ClientId,
+        code: &ScopeCode,
+    ) -> Result<Vec<Change>, ManageError> {
+        let corp_id = &member.corp_id;
+        let scope = self.scope_of(code).await?;
+        check_authorizer(&scope, member)?;
+        let app = self.app_or_404(client_id).await?;
+        let standing = self.standing(&app.client_id, corp_id).await?;
+        let granted = self.inner.store.org_grants(client_id, corp_id).await?.iter().any(|g| &g.scope == code);
+        if !standing.installed {
+            return Err(DomainError::NotInstalled { client_id: client_id.clone(), corp_id: corp_id.clone() }.into());
+        }
+        if scope.tier == ScopeTier::Sensitive && !standing.enabled.contains(code) {
+            return Err(DomainError::ScopeNotEnabled { client_id: client_id.clone(), scope: code.clone() }.into());
+        }
+        if granted {
+            return Err(
+                DomainError::Conflict(format!("{code} is already authorized for {client_id} in {corp_id}")).into()
+            );
+        }
+        let grant = OrgGrant {
+            client_id: client_id.clone(),
+            corp_id: corp_id.clone(),
+            scope: code.clone(),
+            granted_by: member.user_id.clone(),
+            granted_at: self.now(),
+        };
+        let audit = Change::Audit(AuditDraft {
+            corp_id: Some(corp_id.clone()),
+            actor: actor.label(Some(member)),
+            action: AuditAction::ScopeAuthorized,
+            target: format!("app:{client_id} scope:{code}"),
+            detail: "Accept the app's request for permissions".into(),
+        });
+        Ok(vec![Change::InsertOrgGrant(grant), audit])
     }
 
     /// The org's audit log (its org admins and operators).
@@ -314,7 +361,7 @@ impl Tessera {
 
     /// Commits changes that can alter decisions, then drops this node's caches (other nodes
     /// hear of it from the store).
-    async fn commit_grants(&self, changes: &[Change]) -> Result<(), ManageError> {
+    pub(crate) async fn commit_grants(&self, changes: &[Change]) -> Result<(), ManageError> {
         self.inner.store.commit(changes, self.now()).await?;
         self.inner.cache.invalidate_grants();
         Ok(())

@@ -7,9 +7,10 @@
 use std::sync::Arc;
 
 use tessera_core::app::App;
+use tessera_core::app::AppKind;
 use tessera_core::audit::{AuditAction, AuditDraft};
 use tessera_core::change::Change;
-use tessera_core::grant_code::check_exchange;
+use tessera_core::grant_code::{AuthCode, CodePurpose, check_exchange};
 use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId};
 use tessera_core::refresh::{Claim, REFRESH_PREFIX, RefreshToken};
 use tessera_core::secret::{Secret, token_hash};
@@ -55,6 +56,28 @@ pub struct UserTokenPair {
     pub union_id: UnionId,
 }
 
+/// What an authorization code was exchanged for.
+#[derive(Debug, Clone)]
+pub enum CodeExchange {
+    User(UserTokenPair),
+    /// The app's token in the org whose admin approved, and the scopes they authorized.
+    Org {
+        token: crate::IssuedToken,
+        scopes: Vec<ScopeCode>,
+    },
+}
+
+fn exchanged_event(code: &AuthCode, what: &str) -> Change {
+    let scopes: Vec<&str> = code.scopes.iter().map(|s| s.as_str()).collect();
+    Change::Audit(AuditDraft {
+        corp_id: code.corp_id.clone(),
+        actor: format!("app:{}", code.client_id),
+        action: AuditAction::AdminConsentExchanged,
+        target: format!("app:{}", code.client_id),
+        detail: format!("authCode exchanged for {what}; scopes: {}", scopes.join(" ")),
+    })
+}
+
 /// What introspection reports about a token.
 #[derive(Debug, Clone, Default)]
 pub struct Introspection {
@@ -84,7 +107,8 @@ impl Tessera {
         }
     }
 
-    /// `authorization_code`: the code, once, by the client it was issued to.
+    /// `authorization_code`: the code, once, by the client it was issued to. A code from the
+    /// admin-consent flow gives the approving admin's delegated user token here.
     pub async fn exchange_code(
         &self,
         auth: &ClientAuth,
@@ -92,6 +116,47 @@ impl Tessera {
         redirect_uri: Option<&str>,
         verifier: Option<&str>,
     ) -> Result<UserTokenPair, GrantError> {
+        let (app, code) = self.claim_code(auth, code, redirect_uri, verifier).await?;
+        self.user_pair_from(&app, code).await
+    }
+
+    /// `authorization_code` at `/oauth2/token`: a user code gives a user token; a code from
+    /// the admin-consent flow gives the app's token in the org that authorized it (a corp
+    /// token for a third-party app, an app token for an internal one).
+    pub async fn exchange_any_code(
+        &self,
+        auth: &ClientAuth,
+        code: &str,
+        redirect_uri: Option<&str>,
+        verifier: Option<&str>,
+    ) -> Result<CodeExchange, GrantError> {
+        let (app, code) = self.claim_code(auth, code, redirect_uri, verifier).await?;
+        if code.purpose != CodePurpose::AdminConsent {
+            return Ok(CodeExchange::User(self.user_pair_from(&app, code).await?));
+        }
+        let corp_id = code.corp_id.clone().ok_or_else(|| GrantError::InvalidGrant("the code names no org".into()))?;
+        let kind = match app.kind {
+            AppKind::Internal => TokenKind::App,
+            _ => TokenKind::Corp,
+        };
+        if !self.standing(&app.client_id, &corp_id).await?.installed {
+            return Err(GrantError::InvalidGrant(format!("the app is no longer activated in {corp_id}")));
+        }
+        let issued = self.hand_out(&app, corp_id.clone(), kind).await.map_err(|e| match e {
+            crate::IssueError::Store(e) => GrantError::Store(e),
+            other => GrantError::UnauthorizedClient(other.to_string()),
+        })?;
+        self.inner.store.commit(&[exchanged_event(&code, "an org token")], self.now()).await?;
+        Ok(CodeExchange::Org { token: issued, scopes: code.scopes })
+    }
+
+    async fn claim_code(
+        &self,
+        auth: &ClientAuth,
+        code: &str,
+        redirect_uri: Option<&str>,
+        verifier: Option<&str>,
+    ) -> Result<(Arc<App>, AuthCode), GrantError> {
         let app = self.authenticate_grant_client(auth).await?;
         let now = self.now();
         let code = match self.inner.store.claim_auth_code(&token_hash(code), now).await? {
@@ -114,12 +179,20 @@ impl Tessera {
         };
         check_exchange(&code, &app.client_id, redirect_uri, verifier, now)
             .map_err(|e| GrantError::InvalidGrant(e.to_string()))?;
+        Ok((app, code))
+    }
+
+    async fn user_pair_from(&self, app: &App, code: AuthCode) -> Result<UserTokenPair, GrantError> {
+        let now = self.now();
         let mut changes = vec![Change::InsertFamily {
             family_id: code.family_id.clone(),
             client_id: app.client_id.clone(),
             union_id: code.union_id.clone(),
         }];
-        let pair = self.mint_pair(&app, &code.union_id, code.corp_id, code.scopes, &code.family_id, now, &mut changes);
+        if code.purpose == CodePurpose::AdminConsent {
+            changes.push(exchanged_event(&code, "the approving admin's user token"));
+        }
+        let pair = self.mint_pair(app, &code.union_id, code.corp_id, code.scopes, &code.family_id, now, &mut changes);
         self.inner.store.commit(&changes, now).await?;
         Ok(pair)
     }

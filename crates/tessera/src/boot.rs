@@ -1,5 +1,5 @@
 //! Booting the server: build the service on a store, load a fixture, serve a listener
-//! until shutdown while pruning expired tokens from the caches.
+//! until shutdown while pruning expired tokens from the caches and issuing suite tickets.
 
 use std::future::Future;
 use std::path::Path;
@@ -55,6 +55,19 @@ pub async fn run(
             }
         }
     });
+    let ticketer = tessera.clone();
+    let tickets = tokio::spawn(async move {
+        // Due tickets are issued within 5 s (or the interval, if shorter); one node wins each.
+        let every = ticketer.config().suite_ticket_interval.clamp(1, 5);
+        let mut every = tokio::time::interval(Duration::from_secs(every.unsigned_abs()));
+        let client = reqwest::Client::new();
+        loop {
+            every.tick().await;
+            if let Err(e) = tessera_service::ticket_push::tick(&ticketer, &client).await {
+                tracing::warn!(error = %e, "issuing suite tickets failed");
+            }
+        }
+    });
     let follower = tessera.clone();
     let follow = tokio::spawn(async move {
         // Other nodes' grant changes drop this node's caches (PostgreSQL LISTEN/NOTIFY).
@@ -64,6 +77,7 @@ pub async fn run(
     });
     let result = tessera_http::serve(listener, tessera_http::router(tessera), shutdown).await;
     prune.abort();
+    tickets.abort();
     follow.abort();
     result
 }

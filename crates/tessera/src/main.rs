@@ -170,6 +170,9 @@ struct ServeArgs {
     /// Default: http://LISTEN.
     #[arg(long, env = "TESSERA_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Seconds between suite tickets issued to third-party enterprise apps (default 20 min).
+    #[arg(long, default_value_t = tessera_core::suite::DEFAULT_TICKET_INTERVAL)]
+    suite_ticket_interval: i64,
 }
 
 #[derive(Subcommand)]
@@ -333,6 +336,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = backend::open_store(&args.db.url()).await?;
     let key = key::load_or_create(&args.db.data_dir)?;
     anyhow::ensure!(args.user_token_ttl > 0 && args.refresh_token_ttl > 0, "token lifetimes must be positive");
+    anyhow::ensure!(args.suite_ticket_interval >= 1, "--suite-ticket-interval must be at least 1 second");
     if let Some(t) = &args.operator_token {
         anyhow::ensure!(t.len() >= 16, "the operator token must be at least 16 characters");
     }
@@ -344,6 +348,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         user_tokens: UserTokenPolicy { access_ttl: args.user_token_ttl, refresh_ttl: args.refresh_token_ttl },
         public_url: args.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
         operator_token: args.operator_token.clone().map(tessera_core::secret::Secret::new),
+        suite_ticket_interval: args.suite_ticket_interval,
     };
     let (tessera, report) = boot::service(store, Arc::new(SystemClock), key, config, fixture.as_ref()).await?;
     if let Some(report) = &report {

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 use tessera_core::decision::MissingScope;
+use tessera_service::suite::SuiteError;
 use tessera_service::{AccessError, IssueError};
 
 use crate::body::BodyError;
@@ -162,6 +163,27 @@ fn issue_error(e: IssueError, invalid_client: impl FnOnce() -> DingTalkError) ->
             format!("unauthorized.client: {reason}"),
         ),
         IssueError::Store(e) => DingTalkError::server_error(&e),
+    }
+}
+
+/// The errors of the suite operations (suiteAccessToken, corpAccessToken, authInfo).
+pub fn suite_error(e: SuiteError) -> DingTalkError {
+    let bad = |code, message: String| DingTalkError::new(StatusCode::BAD_REQUEST, code, message);
+    match e {
+        SuiteError::UnknownSuiteKey => bad("invalidSuiteKey", "suitekey不合法 (no suite has this suiteKey)".into()),
+        e @ SuiteError::NotASuite { .. } => bad("invalidSuiteKey", format!("suitekey不合法 ({e})")),
+        e @ SuiteError::WrongSecret => bad("invalidSuiteSecret", format!("suiteSecret不合法 ({e})")),
+        e @ SuiteError::Ticket(_) => bad("invalidSuiteTicket", format!("suiteTicket不合法 ({e})")),
+        e @ SuiteError::NotActivated { .. } => {
+            DingTalkError::new(StatusCode::BAD_REQUEST, "unauthorized.client", format!("unauthorized.client: {e}"))
+        }
+        e @ (SuiteError::StaleTimestamp | SuiteError::BadSignature | SuiteError::SecretNotRecomputable) => {
+            bad("InvalidSignature", e.to_string())
+        }
+        SuiteError::InvalidSuiteToken => {
+            bad("InvalidAuthentication", "不合法的access_token (not a valid suite access token)".into())
+        }
+        SuiteError::Store(e) => DingTalkError::server_error(&e),
     }
 }
 

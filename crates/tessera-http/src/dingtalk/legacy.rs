@@ -1,10 +1,19 @@
-//! The legacy `GET /gettoken?appkey=&appsecret=`: always HTTP 200 with `errcode`/`errmsg`.
+//! The legacy `oapi` token calls, always HTTP 200 with `errcode`/`errmsg`:
+//! `GET /gettoken?appkey=&appsecret=`, `POST /service/get_suite_token` and
+//! `POST /service/get_corp_token?accessKey=&timestamp=&suiteTicket=&signature=` (the
+//! signature is base64(HMAC-SHA256(suiteSecret, timestamp + "\n" + suiteTicket))).
 
 use axum::Json;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
+use bytes::Bytes;
+use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use tessera_core::secret::Secret;
-use tessera_service::{IssueError, Tessera};
+use tessera_service::suite::SuiteError;
+use tessera_service::{IssueError, IssuedToken, Tessera};
+
+use crate::body;
 
 #[derive(Deserialize)]
 pub struct GetTokenQuery {
@@ -19,11 +28,19 @@ pub struct LegacyResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     access_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    suite_access_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     expires_in: Option<i64>,
 }
 
 fn fail(errcode: i64, errmsg: impl Into<String>) -> Json<LegacyResponse> {
-    Json(LegacyResponse { errcode, errmsg: errmsg.into(), access_token: None, expires_in: None })
+    Json(LegacyResponse {
+        errcode,
+        errmsg: errmsg.into(),
+        access_token: None,
+        suite_access_token: None,
+        expires_in: None,
+    })
 }
 
 pub async fn gettoken(
@@ -41,6 +58,7 @@ pub async fn gettoken(
             errcode: 0,
             errmsg: "ok".into(),
             access_token: Some(t.token.expose().to_owned()),
+            suite_access_token: None,
             expires_in: Some(t.expires_in),
         }),
         Err(IssueError::InvalidClient) => fail(40096, "不合法的appKey或appSecret (invalid appkey or appsecret)"),
@@ -51,5 +69,99 @@ pub async fn gettoken(
             tracing::error!(error = %e, "gettoken failed");
             fail(-1, "系统繁忙 (server error)")
         }
+    }
+}
+
+/// The legacy codes for a suite error. Missing parameters are 40035 as on `/gettoken`; the
+/// signature errors use the numbers DingTalk documents for its signed `sns` calls.
+fn suite_fail(e: SuiteError) -> Json<LegacyResponse> {
+    match e {
+        e @ (SuiteError::UnknownSuiteKey | SuiteError::NotASuite { .. }) => {
+            fail(40096, format!("不合法的suiteKey (invalid suite key: {e})"))
+        }
+        SuiteError::WrongSecret => fail(40096, "不合法的suiteKey或suiteSecret (invalid suite key or secret)"),
+        e @ SuiteError::Ticket(_) => fail(40078, format!("不合法的suiteTicket ({e})")),
+        e @ SuiteError::NotActivated { .. } => fail(60011, format!("没有调用该接口的权限 ({e})")),
+        e @ SuiteError::StaleTimestamp => fail(853001, format!("timestamp不合法 ({e})")),
+        e @ (SuiteError::BadSignature | SuiteError::SecretNotRecomputable) => {
+            fail(853003, format!("signature不合法 ({e})"))
+        }
+        e @ SuiteError::InvalidSuiteToken => fail(40014, format!("不合法的access_token ({e})")),
+        SuiteError::Store(e) => {
+            tracing::error!(error = %e, "legacy suite call failed");
+            fail(-1, "系统繁忙 (server error)")
+        }
+    }
+}
+
+fn issued(t: IssuedToken, suite: bool) -> Json<LegacyResponse> {
+    let token = Some(t.token.expose().to_owned());
+    Json(LegacyResponse {
+        errcode: 0,
+        errmsg: "ok".into(),
+        access_token: if suite { None } else { token.clone() },
+        suite_access_token: if suite { token } else { None },
+        expires_in: Some(t.expires_in),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SuiteTokenBody {
+    suite_key: Option<String>,
+    suite_secret: Option<String>,
+    suite_ticket: Option<String>,
+}
+
+pub async fn get_suite_token(
+    State(tessera): State<Tessera>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Json<LegacyResponse> {
+    let Ok(b) = body::json::<SuiteTokenBody>(&headers, raw) else {
+        return fail(40035, "缺少参数 (the body must be a JSON object with suite_key, suite_secret, suite_ticket)");
+    };
+    let (Some(key), Some(secret), Some(ticket)) = (b.suite_key, b.suite_secret, b.suite_ticket) else {
+        return fail(40035, "缺少参数 suite_key, suite_secret or suite_ticket (missing parameter)");
+    };
+    match tessera.issue_suite_token(&key, &Secret::new(secret), &ticket).await {
+        Ok(t) => issued(t, true),
+        Err(e) => suite_fail(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CorpTokenQuery {
+    access_key: Option<String>,
+    timestamp: Option<String>,
+    suite_ticket: Option<String>,
+    signature: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct CorpTokenBody {
+    auth_corpid: Option<String>,
+}
+
+pub async fn get_corp_token(
+    State(tessera): State<Tessera>,
+    query: Result<Query<CorpTokenQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Json<LegacyResponse> {
+    let Ok(Query(q)) = query else {
+        return fail(40035, "缺少参数 (the query could not be read)");
+    };
+    let (Some(key), Some(timestamp), Some(ticket), Some(signature)) =
+        (q.access_key, q.timestamp, q.suite_ticket, q.signature)
+    else {
+        return fail(40035, "缺少参数 accessKey, timestamp, suiteTicket or signature (missing parameter)");
+    };
+    let Ok(CorpTokenBody { auth_corpid: Some(corp) }) = body::json::<CorpTokenBody>(&headers, raw) else {
+        return fail(40035, "缺少参数 auth_corpid (missing parameter)");
+    };
+    match tessera.issue_corp_token_signed(&key, &timestamp, &ticket, &signature, &corp).await {
+        Ok(t) => issued(t, false),
+        Err(e) => suite_fail(e),
     }
 }

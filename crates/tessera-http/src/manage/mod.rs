@@ -17,6 +17,7 @@ pub fn routes() -> Router<Tessera> {
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/v1/sessions", post(routes::sign_in))
         .route("/api/v1/apps/{client_id}/permissions", get(routes::permissions).post(routes::request_permission))
+        .route("/api/v1/apps/{client_id}/ticket-callback", axum::routing::put(routes::set_ticket_callback))
         .route("/api/v1/reviews", get(routes::review_queue))
         .route("/api/v1/reviews/{client_id}/{scope}", post(routes::review))
         .route("/api/v1/orgs/{corp_id}/installations", post(routes::activate))

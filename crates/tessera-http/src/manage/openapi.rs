@@ -58,6 +58,12 @@ pub async fn document() -> Json<Value> {
                     "members of the app's org (developers), operators",
                     Some(obj(json!({"scope": {"type": "string"}, "description": {"type": "string"}}), json!(["scope"]))), "200")
             },
+            "/api/v1/apps/{client_id}/ticket-callback": {
+                "parameters": [path_param("client_id")],
+                "put": op("Register (or with null remove) the URL a suite's tickets are pushed to; answers the key that signs deliveries",
+                    "members of the app's org (developers), operators",
+                    Some(obj(json!({"url": {"type": ["string", "null"]}}), json!(["url"]))), "200")
+            },
             "/api/v1/reviews": {"get": op("The review queue: requests pending review", "operators", None, "200")},
             "/api/v1/reviews/{client_id}/{scope}": {
                 "parameters": [path_param("client_id"), path_param("scope")],

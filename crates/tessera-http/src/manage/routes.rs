@@ -309,3 +309,32 @@ pub async fn explain(
     let answers = t.explain(&actor, &client_id, &corp_id, union_id.as_ref(), &scopes).await?;
     Ok(Json(ExplainView { allowed: answers.iter().all(|a| a.allowed), scopes: answers }))
 }
+
+#[derive(Deserialize)]
+pub struct TicketCallback {
+    url: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct TicketCallbackView {
+    client_id: String,
+    url: Option<String>,
+    /// The key that signs each delivery: `X-Tessera-Signature` is
+    /// base64(HMAC-SHA256(signing_key, X-Tessera-Timestamp + "\n" + body)).
+    signing_key: String,
+}
+
+/// `PUT /api/v1/apps/{client_id}/ticket-callback`: where the suite's tickets are pushed
+/// (`{"url": null}` stops pushing; the suite then polls `POST /v1.0/oauth2/suiteTicket`).
+pub async fn set_ticket_callback(
+    State(t): State<Tessera>,
+    Caller(actor): Caller,
+    Path(client_id): Path<String>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<TicketCallbackView>, ApiError> {
+    let client_id = id(ClientId::parse, client_id)?;
+    let req: TicketCallback = body::json(&headers, raw)?;
+    let key = t.set_ticket_callback(&actor, &client_id, req.url.clone()).await?;
+    Ok(Json(TicketCallbackView { client_id: client_id.into(), url: req.url, signing_key: key.expose().to_owned() }))
+}

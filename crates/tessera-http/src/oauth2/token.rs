@@ -1,5 +1,6 @@
 //! `POST /oauth2/token`. Grants: `client_credentials` (app and corp tokens; `corp_id` names
-//! the org, internal apps may leave it out), `authorization_code` (with PKCE) and
+//! the org, internal apps may leave it out), `authorization_code` (with PKCE; a code from the
+//! admin-consent flow gives the app's token in that org instead of a user token) and
 //! `refresh_token` (rotation: single use, reuse revokes the family).
 
 use axum::Json;
@@ -12,7 +13,7 @@ use serde::Serialize;
 use tessera_core::consent::parse_scope_string;
 use tessera_core::ids::ScopeCode;
 use tessera_service::Tessera;
-use tessera_service::user_tokens::{ClientAuth, UserTokenPair};
+use tessera_service::user_tokens::{ClientAuth, CodeExchange, UserTokenPair};
 
 use super::client_auth::{client_auth, param};
 use super::error::{OAuthError, OAuthErrorCode};
@@ -72,10 +73,19 @@ pub async fn token(
         "client_credentials" => client_credentials(&tessera, auth, &pairs).await,
         "authorization_code" => {
             let code = required(&pairs, "code")?;
-            let pair = tessera
-                .exchange_code(&auth, code, param(&pairs, "redirect_uri"), param(&pairs, "code_verifier"))
+            let exchanged = tessera
+                .exchange_any_code(&auth, code, param(&pairs, "redirect_uri"), param(&pairs, "code_verifier"))
                 .await?;
-            Ok(user_pair(pair))
+            Ok(match exchanged {
+                CodeExchange::User(pair) => user_pair(pair),
+                CodeExchange::Org { token, scopes } => no_store(TokenResponse {
+                    access_token: token.token.expose().to_owned(),
+                    token_type: "Bearer",
+                    expires_in: token.expires_in,
+                    refresh_token: None,
+                    scope: Some(scope_text(&scopes)),
+                }),
+            })
         }
         "refresh_token" => {
             let refresh = required(&pairs, "refresh_token")?;

@@ -49,12 +49,12 @@ fn params(pairs: &[(String, String)]) -> Result<AuthorizationRequest, String> {
 }
 
 /// `redirect_uri` with `params` appended to its query.
-fn with_query(redirect_uri: &str, params: &[(&str, &str)]) -> String {
+pub(super) fn with_query(redirect_uri: &str, params: &[(&str, &str)]) -> String {
     let sep = if redirect_uri.contains('?') { '&' } else { '?' };
     format!("{redirect_uri}{sep}{}", serde_urlencoded::to_string(params).unwrap_or_default())
 }
 
-fn found(location: &str) -> Response {
+pub(super) fn found(location: &str) -> Response {
     let mut res = StatusCode::FOUND.into_response();
     if let Ok(v) = HeaderValue::from_str(location) {
         res.headers_mut().insert(header::LOCATION, v);
@@ -63,7 +63,7 @@ fn found(location: &str) -> Response {
     res
 }
 
-fn error_redirect(redirect_uri: &str, state: Option<&str>, error: &str, description: &str) -> Response {
+pub(super) fn error_redirect(redirect_uri: &str, state: Option<&str>, error: &str, description: &str) -> Response {
     let mut p = vec![("error", error), ("error_description", description)];
     if let Some(s) = state {
         p.push(("state", s));
@@ -173,7 +173,7 @@ fn consent_page(
 }
 
 /// The scheme, host and port of a URL, for the page's form-action.
-fn origin(url: &str) -> String {
+pub(super) fn origin(url: &str) -> String {
     let rest = url.split_once("://");
     match rest {
         Some((scheme, rest)) => {

@@ -1,12 +1,14 @@
-//! Server-rendered pages: sign-in, the consent page of the authorization flow, and the
-//! member's list of authorized apps. Every form carries a CSRF token; every page is sent
-//! with a strict Content-Security-Policy and no caching.
+//! Server-rendered pages: sign-in, the consent page of the authorization flow, the org
+//! admin's consent page for an app's sensitive scopes, and the member's list of authorized
+//! apps. Every form carries a CSRF token; every page is sent with a strict
+//! Content-Security-Policy and no caching.
 
 use axum::Router;
 use axum::routing::{get, post};
 use tessera_service::Tessera;
 
 pub mod account;
+pub mod admin_consent;
 pub mod authorize;
 pub mod cookies;
 pub mod html;
@@ -21,4 +23,5 @@ pub fn routes() -> Router<Tessera> {
         .route("/account", get(account::show))
         .route("/account/apps/{client_id}/withdraw", post(account::withdraw))
         .route("/static/tessera.css", get(html::stylesheet))
+        .route("/{corp_id}/adminConsent", get(admin_consent::show).post(admin_consent::decide))
 }

@@ -1,0 +1,207 @@
+//! `GET /{corpId}/adminConsent?client_id=&redirect_uri=&state=[&scope=]`: the page where a
+//! member of the org authorizes an app's sensitive scopes, and `POST` of the same path where
+//! they approve or deny. Success redirects with `authCode`, `code`, `state`, `corp_id` and
+//! `admin_consent=True`; failures with `error`, `error_description` and `state`.
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use tessera_core::secret::Secret;
+use tessera_service::Tessera;
+use tessera_service::admin_consent::{AdminConsentError, AdminConsentParams, AdminConsentPrompt, ValidAdminConsent};
+
+use super::authorize::{error_redirect, found, origin, with_query};
+use super::cookies;
+use super::html::{error_page, esc, hidden, page};
+use crate::body;
+
+fn params(corp_id: String, pairs: &[(String, String)]) -> Result<AdminConsentParams, String> {
+    if let Some(k) = body::repeated(pairs) {
+        return Err(format!("the parameter {k} appears more than once"));
+    }
+    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    Ok(AdminConsentParams {
+        corp_id,
+        client_id: get("client_id"),
+        redirect_uri: get("redirect_uri"),
+        state: get("state"),
+        scope: get("scope"),
+    })
+}
+
+fn failure(e: AdminConsentError) -> Response {
+    match e {
+        AdminConsentError::Page { code, message } => error_page(
+            StatusCode::BAD_REQUEST,
+            &format!("This authorization request cannot be used ({code}): {message}."),
+        ),
+        AdminConsentError::Redirect { redirect_uri, state, error, description } => {
+            error_redirect(&redirect_uri, state.as_deref(), &error, &description)
+        }
+        AdminConsentError::Forbidden { code, message } => {
+            error_page(StatusCode::FORBIDDEN, &format!("You cannot approve this ({code}): {message}."))
+        }
+        AdminConsentError::Store(e) => {
+            tracing::error!(error = %e, "admin consent failed");
+            error_page(StatusCode::INTERNAL_SERVER_ERROR, "The authorization could not be completed on our side.")
+        }
+    }
+}
+
+fn success(req: &ValidAdminConsent, code: &Secret) -> Response {
+    let mut p = vec![
+        ("authCode", code.expose()),
+        ("code", code.expose()),
+        ("corp_id", req.org.corp_id.as_str()),
+        ("admin_consent", "True"),
+    ];
+    if let Some(s) = req.state.as_deref() {
+        p.push(("state", s));
+    }
+    found(&with_query(&req.redirect_uri, &p))
+}
+
+pub async fn show(
+    State(tessera): State<Tessera>,
+    Path(corp_id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let raw = query.unwrap_or_default();
+    let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(&raw) else {
+        return error_page(StatusCode::BAD_REQUEST, "The authorization request could not be read.");
+    };
+    let p = match params(corp_id.clone(), &pairs) {
+        Ok(p) => p,
+        Err(m) => return error_page(StatusCode::BAD_REQUEST, &m),
+    };
+    let req = match tessera.validate_admin_consent(&p).await {
+        Ok(r) => r,
+        Err(e) => return failure(e),
+    };
+    let session_cookie = cookies::get(&headers, cookies::SESSION);
+    let session = match &session_cookie {
+        Some(c) => tessera.session(c).await.ok().flatten(),
+        None => None,
+    };
+    let (Some(session), Some(cookie)) = (session, session_cookie) else {
+        let next = format!("/{}/adminConsent?{raw}", urlencoding_path(&corp_id));
+        return found(&with_query("/login", &[("next", &next)]));
+    };
+    let prompt = match tessera.admin_consent_prompt(&session.union_id, &req).await {
+        Ok(p) => p,
+        Err(e) => return failure(e),
+    };
+    consent_page(&tessera, &cookie, &pairs, &req, &prompt)
+}
+
+/// A corp id as a path segment (corp ids are URL-safe; anything else was refused already).
+fn urlencoding_path(corp_id: &str) -> String {
+    corp_id.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect()
+}
+
+fn consent_page(
+    tessera: &Tessera,
+    cookie: &Secret,
+    pairs: &[(String, String)],
+    req: &ValidAdminConsent,
+    prompt: &AdminConsentPrompt,
+) -> Response {
+    let rows: String = prompt
+        .lines
+        .iter()
+        .map(|l| {
+            let role = l.scope.eligible_role.as_ref().map(|r| r.as_str()).unwrap_or("");
+            let status = if l.granted {
+                r#"<span class="badge ok">authorized</span>"#.to_owned()
+            } else if l.may_authorize {
+                r#"<span class="badge">you may authorize</span>"#.to_owned()
+            } else {
+                let holders = if l.holders.is_empty() {
+                    "nobody in this org holds it yet".to_owned()
+                } else {
+                    format!("held by {}", esc(&l.holders.join(", ")))
+                };
+                format!(
+                    r#"<span class="badge warn">needs the role <code>{}</code></span> <span class="holders">({holders})</span>"#,
+                    esc(role)
+                )
+            };
+            format!(
+                r#"<li><strong>{desc}</strong> <code>{code}</code><br>
+<span class="why">Sensitive: it reaches core data of the whole organization, so only a member holding the org-wide role <code>{role}</code> may authorize it.</span><br>{status}</li>"#,
+                desc = esc(&l.scope.description),
+                code = esc(l.scope.code.as_str()),
+                role = esc(role),
+            )
+        })
+        .collect();
+    let mut fields: String = pairs.iter().map(|(k, v)| hidden(k, v)).collect();
+    fields.push_str(&hidden("csrf", &tessera.csrf_token(cookie)));
+    let approve = if prompt.may_approve() {
+        r#"<button type="submit" name="decision" value="approve">Authorize</button>"#
+    } else {
+        r#"<p class="error">You do not hold the role every one of these permissions needs. Ask a member listed above to open this link.</p>"#
+    };
+    let body = format!(
+        r#"<p><strong>{app}</strong> asks <strong>{org}</strong> to authorize these sensitive permissions:</p>
+<ul class="scopes">{rows}</ul>
+<p>You are signed in as {me} of {org}. The authorization can be recalled at any time in the workbench, and it is recorded in the org's audit log.</p>
+<form method="post" action="/{corp}/adminConsent">{fields}
+{approve}
+<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+</form>"#,
+        app = esc(&req.app.name),
+        org = esc(&req.org.name),
+        me = esc(&prompt.member.name),
+        corp = esc(&urlencoding_path(req.org.corp_id.as_str())),
+    );
+    page(
+        StatusCode::OK,
+        "Authorize an app for your organization",
+        &body,
+        &format!("'self' {}", origin(&req.redirect_uri)),
+    )
+}
+
+pub async fn decide(
+    State(tessera): State<Tessera>,
+    Path(corp_id): Path<String>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Ok(pairs) = body::form_pairs(raw) else {
+        return error_page(StatusCode::BAD_REQUEST, "The form could not be read or repeats a field.");
+    };
+    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let Some(cookie) = cookies::get(&headers, cookies::SESSION) else {
+        return error_page(StatusCode::FORBIDDEN, "You are not signed in any more; start again from the app.");
+    };
+    if !get("csrf").is_some_and(|c| tessera.csrf_ok(&cookie, c)) {
+        return error_page(StatusCode::FORBIDDEN, "This form has expired or was not sent by this site.");
+    }
+    let session = match tessera.session(&cookie).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return error_page(StatusCode::FORBIDDEN, "Your session has ended; start again from the app."),
+        Err(e) => return failure(e.into()),
+    };
+    let request_pairs: Vec<(String, String)> =
+        pairs.iter().filter(|(k, _)| !matches!(k.as_str(), "csrf" | "decision")).cloned().collect();
+    let p = match params(corp_id, &request_pairs) {
+        Ok(p) => p,
+        Err(m) => return error_page(StatusCode::BAD_REQUEST, &m),
+    };
+    let req = match tessera.validate_admin_consent(&p).await {
+        Ok(r) => r,
+        Err(e) => return failure(e),
+    };
+    match get("decision") {
+        Some("approve") => match tessera.approve_admin_consent(&session.union_id, &req).await {
+            Ok(code) => success(&req, &code),
+            Err(e) => failure(e),
+        },
+        _ => error_redirect(&req.redirect_uri, req.state.as_deref(), "access_denied", "the admin denied the request"),
+    }
+}

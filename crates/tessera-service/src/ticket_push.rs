@@ -1,0 +1,86 @@
+//! Pushing suite tickets to the URL each suite registered: a signed JSON POST, retried with
+//! backoff (1 s, 2 s, 4 s, … capped at 60 s) until the receiver answers 2xx or the attempts
+//! run out. Suites that register no URL poll for their ticket instead.
+
+use std::time::Duration;
+
+use tessera_core::suite::retry_delay_secs;
+
+use crate::Tessera;
+use crate::suite::TicketDelivery;
+
+/// How a delivery ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The receiver answered 2xx on this attempt (1-based).
+    Delivered { attempt: u32 },
+    /// Every attempt failed.
+    GaveUp { attempts: u32 },
+}
+
+/// Pushes one ticket, retrying up to `attempts` times; `delay` turns the 0-based attempt
+/// number into the wait before the next one (tests shorten it).
+pub async fn push(
+    client: &reqwest::Client,
+    delivery: &TicketDelivery,
+    attempts: u32,
+    delay: impl Fn(u32) -> Duration,
+) -> Outcome {
+    for attempt in 0..attempts {
+        let sent = client
+            .post(&delivery.url)
+            .header("content-type", "application/json")
+            .header("x-tessera-timestamp", delivery.timestamp.to_string())
+            .header("x-tessera-signature", &delivery.signature)
+            .body(delivery.body.expose().to_owned())
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await;
+        match sent {
+            Ok(res) if res.status().is_success() => return Outcome::Delivered { attempt: attempt + 1 },
+            // The URL and status are logged; the body holds the ticket and is not.
+            Ok(res) => {
+                tracing::warn!(suite = %delivery.client_id, url = %delivery.url, status = %res.status(), attempt = attempt + 1, "suite ticket push refused")
+            }
+            Err(e) => {
+                tracing::warn!(suite = %delivery.client_id, url = %delivery.url, error = %e.without_url(), attempt = attempt + 1, "suite ticket push failed")
+            }
+        }
+        if attempt + 1 < attempts {
+            tokio::time::sleep(delay(attempt)).await;
+        }
+    }
+    Outcome::GaveUp { attempts }
+}
+
+/// The production backoff: 1 s, 2 s, 4 s, … capped at 60 s.
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_secs(retry_delay_secs(attempt))
+}
+
+/// Attempts per delivery: 1 s + 2 s + 4 s + 8 s + 16 s of waiting between six tries.
+pub const ATTEMPTS: u32 = 6;
+
+/// Pushes a delivery in the background with the production backoff.
+pub fn spawn(client: reqwest::Client, delivery: TicketDelivery) -> tokio::task::JoinHandle<Outcome> {
+    tokio::spawn(async move {
+        let outcome = push(&client, &delivery, ATTEMPTS, backoff).await;
+        if let Outcome::GaveUp { attempts } = outcome {
+            tracing::warn!(suite = %delivery.client_id, attempts, "suite ticket not delivered; the suite can poll for it");
+        }
+        outcome
+    })
+}
+
+/// One round of the ticket schedule: issues every due ticket and pushes each new one to its
+/// suite's callback URL (if it registered one).
+pub async fn tick(tessera: &Tessera, client: &reqwest::Client) -> Result<usize, tessera_store::StoreError> {
+    let issued = tessera.rotate_suite_tickets().await?;
+    let count = issued.len();
+    for state in issued {
+        if let Some(delivery) = tessera.ticket_delivery(&state) {
+            spawn(client.clone(), delivery);
+        }
+    }
+    Ok(count)
+}
