@@ -10,7 +10,7 @@ use crate::helpers::*;
 /// The pinned SDK version (the one spec/dingtalk.md was measured with).
 const SDK: &str = "alibabacloud-dingtalk==2.2.65";
 
-async fn sdk_python() -> PathBuf {
+pub async fn sdk_python() -> PathBuf {
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dingtalk-sdk-venv");
     let python = venv.join("bin/python");
     let marker = venv.join(".installed");

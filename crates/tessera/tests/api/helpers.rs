@@ -73,6 +73,8 @@ pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub setup: Setup,
+    /// Secrets the fixture generated (suites without a `client_secret`), by client id.
+    pub generated_secrets: std::collections::HashMap<String, String>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -90,14 +92,18 @@ pub async fn spawn_with(setup: Setup) -> TestApp {
         None => Arc::new(SystemClock),
     };
     let fixture = tessera::boot::read_fixture(&demo_fixture_path()).unwrap();
-    let (tessera, _) = tessera::boot::service(store, clock, key, setup.config.clone(), Some(&fixture)).await.unwrap();
+    let (tessera, report) =
+        tessera::boot::service(store, clock, key, setup.config.clone(), Some(&fixture)).await.unwrap();
+    let generated_secrets = report
+        .map(|r| r.generated_secrets.into_iter().map(|(id, s)| (id.to_string(), s.expose().to_owned())).collect())
+        .unwrap_or_default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(tessera::boot::run(listener, tessera, async {
         let _ = rx.await;
     }));
-    TestApp { base, http: reqwest::Client::new(), setup, shutdown: Some(tx), server: Some(server) }
+    TestApp { base, http: reqwest::Client::new(), setup, generated_secrets, shutdown: Some(tx), server: Some(server) }
 }
 
 pub struct Reply {
@@ -128,7 +134,14 @@ impl Reply {
 impl TestApp {
     /// A handle on a server running elsewhere (another process), for the request helpers.
     pub fn remote(base: &str, setup: Setup) -> TestApp {
-        TestApp { base: base.to_owned(), http: reqwest::Client::new(), setup, shutdown: None, server: None }
+        TestApp {
+            base: base.to_owned(),
+            http: reqwest::Client::new(),
+            setup,
+            generated_secrets: Default::default(),
+            shutdown: None,
+            server: None,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -2,6 +2,7 @@
 //! database and speaks HTTP to it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin_consent;
 mod bad_input;
 mod browser;
 mod browser_flow;
@@ -17,5 +18,6 @@ mod multinode;
 mod oauth2_tokens;
 mod oauth_clients;
 mod postgres;
+mod suites;
 mod token_lifecycle;
 mod user_flow;
