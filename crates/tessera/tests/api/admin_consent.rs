@@ -124,7 +124,8 @@ async fn the_delegated_case_gives_the_approving_admin_a_user_token() {
     assert!(r.body.get("corpId").is_none(), "corpId only comes with the corpid scope: {}", r.text);
     // Alice's token, carrying exactly what she authorized.
     let form = [("token", user_token.as_str())];
-    let seen = app.send(app.http.post(app.url("/oauth2/introspect")).basic_auth(SUITE.0, Some(SUITE.1)).form(&form)).await;
+    let seen =
+        app.send(app.http.post(app.url("/oauth2/introspect")).basic_auth(SUITE.0, Some(SUITE.1)).form(&form)).await;
     assert_eq!(seen.body["active"], true, "{}", seen.text);
     assert_eq!(seen.body["sub"], "alice-union");
     assert_eq!(seen.body["scope"], "qyapi_manage_addresslist");

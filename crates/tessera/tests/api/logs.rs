@@ -112,6 +112,64 @@ async fn no_secret_or_token_appears_in_the_log_and_sigterm_stops_cleanly() {
     for _ in 0..2 {
         token_form(vec![("grant_type", "refresh_token".to_owned()), ("refresh_token", refresh.clone())]).await.unwrap();
     }
+    // A suite polls its ticket, gets suite and corp tokens, and an admin consents for it.
+    let post = |path: &str, body: serde_json::Value| http.post(format!("{base}{path}")).json(&body).send();
+    let mut ticket = String::new();
+    for _ in 0..50 {
+        let r: serde_json::Value = post(
+            "/v1.0/oauth2/suiteTicket",
+            serde_json::json!({"suiteKey": "suitedemo", "suiteSecret": "suite-secret"}),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        if let Some(t) = r["suiteTicket"].as_str() {
+            ticket = t.to_owned();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ticket.starts_with("st-"));
+    secrets.push(ticket.clone());
+    let creds = serde_json::json!({"suiteKey": "suitedemo", "suiteSecret": "suite-secret", "suiteTicket": ticket, "authCorpId": "dingother"});
+    for path in ["/v1.0/oauth2/suiteAccessToken", "/v1.0/oauth2/corpAccessToken"] {
+        let r: serde_json::Value = post(path, creds.clone()).await.unwrap().json().await.unwrap();
+        secrets.push(r["accessToken"].as_str().unwrap().to_owned());
+    }
+    post(
+        "/service/get_suite_token",
+        serde_json::json!({"suite_key": "suitedemo", "suite_secret": wrong, "suite_ticket": ticket}),
+    )
+    .await
+    .unwrap();
+    let consent = format!(
+        "/dingdemo/adminConsent?client_id=suitedemo&redirect_uri={}&state=s",
+        urlencode("http://127.0.0.1:8902/callback")
+    );
+    let page = browser.get(&consent).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    let mut form = page.hidden();
+    form.push(("decision".into(), "approve".into()));
+    let done = browser.post("/dingdemo/adminConsent", &form).await;
+    let auth_code = done.location_param("authCode").unwrap();
+    secrets.push(auth_code.clone());
+    let org: serde_json::Value = http
+        .post(format!("{base}/oauth2/token"))
+        .basic_auth("suitedemo", Some("suite-secret"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &auth_code),
+            ("redirect_uri", "http://127.0.0.1:8902/callback"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(org["access_token"].as_str().unwrap().starts_with("c-"), "{org}");
 
     let pid = child.id().unwrap().to_string();
     assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());

@@ -218,7 +218,8 @@ async fn tickets_are_pushed_signed_to_the_registered_callback_and_retried() {
 
 #[tokio::test]
 async fn legacy_suite_calls_check_the_signature_keyed_with_the_suite_secret() {
-    let app = spawn_app().await;
+    const NOW: i64 = 1_700_000_000;
+    let app = spawn_with(Setup::sqlite().with_fake_clock(NOW)).await;
     let secret = app.generated_secrets["suitelegacy"].clone();
     let ticket = suite_ticket(&app, "suitelegacy", &secret).await;
     let r = post(
@@ -240,8 +241,7 @@ async fn legacy_suite_calls_check_the_signature_keyed_with_the_suite_secret() {
         let body = json!({"auth_corpid": corp});
         async move { post(app, &url, body).await }
     };
-    let now_ms = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis().to_string();
-    let ts = now_ms();
+    let ts = (NOW * 1000 + 250).to_string();
     let signature = hmac_b64(&secret, &format!("{ts}\n{ticket}"));
     let r = call("suitelegacy", ts.clone(), &ticket, &signature, DEMO_CORP).await;
     assert_eq!((r.status, r.body["errcode"].as_i64()), (200, Some(0)), "{}", r.text);
@@ -251,8 +251,7 @@ async fn legacy_suite_calls_check_the_signature_keyed_with_the_suite_secret() {
 
     let errcode = |r: &Reply| (r.status, r.body["errcode"].as_i64().unwrap());
     assert_eq!(errcode(&call("suitelegacy", ts.clone(), &ticket, "AAAA", DEMO_CORP).await), (200, 853003));
-    let old =
-        (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() - 600_000).to_string();
+    let old = ((NOW - 301) * 1000).to_string();
     let old_sig = hmac_b64(&secret, &format!("{old}\n{ticket}"));
     assert_eq!(errcode(&call("suitelegacy", old, &ticket, &old_sig, DEMO_CORP).await), (200, 853001));
     assert_eq!(errcode(&call("suitelegacy", ts.clone(), &ticket, &signature, OTHER_CORP).await), (200, 60011));
