@@ -41,3 +41,34 @@ async fn the_user_flow_works_on_postgres() {
     let dead = get_with(&app, next.str("access_token"), "/v1.0/doc/documents").await;
     assert_dingtalk_error(&dead, 400, "InvalidAuthentication");
 }
+
+#[tokio::test]
+async fn suites_and_the_admin_consent_flow_work_on_postgres() {
+    use crate::browser::*;
+    let app = spawn_with(Setup::postgres().await).await;
+    let ticket = crate::suites::suite_ticket(&app, "suitedemo", "suite-secret").await;
+    let body =
+        json!({"authCorpId": DEMO_CORP, "suiteKey": "suitedemo", "suiteSecret": "suite-secret", "suiteTicket": ticket});
+    let corp = app.send(app.http.post(app.url("/v1.0/oauth2/corpAccessToken")).json(&body)).await;
+    assert_eq!(corp.status, 200, "{}", corp.text);
+    let token = corp.str("accessToken").to_owned();
+    assert_eq!(app.create_department(&token, json!({"name": "Ops"})).await.status, 403);
+    let browser = Browser::new(&app);
+    let callback = "http://127.0.0.1:8902/callback";
+    let path = format!("/dingdemo/adminConsent?client_id=suitedemo&redirect_uri={}&state=pg", urlencode(callback));
+    let first = browser.get(&path).await;
+    let signed = browser.sign_in("alice-union", "alice-password", &first.location_param("next").unwrap()).await;
+    let page = browser.get(signed.location.as_deref().unwrap()).await;
+    let mut form = page.hidden();
+    form.push(("decision".into(), "approve".into()));
+    let code = browser.post("/dingdemo/adminConsent", &form).await.location_param("authCode").unwrap();
+    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", callback)];
+    let r = app.oauth_token(&form, Some(("suitedemo", "suite-secret"))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Hearing its own grant change (NOTIFY) dropped the node's handed-out token, so a new one
+    // may be minted; both are valid and both now carry the grant.
+    assert!(r.str("access_token").starts_with("c-"));
+    assert_eq!(app.create_department(r.str("access_token"), json!({"name": "Ops"})).await.status, 200);
+    assert_eq!(app.create_department(&token, json!({"name": "Ops 2"})).await.status, 200);
+    assert_oauth_error(&app.oauth_token(&form, Some(("suitedemo", "suite-secret"))).await, 400, "invalid_grant");
+}
