@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Tessera benchmark: token reuse (a), gateway (b), refresh grant (d) and user-token
-# gateway (e) on SQLite and PostgreSQL, against a bare axum ceiling (c).
+# Tessera benchmark: token reuse (a), gateway (b), refresh grant (d), user-token
+# gateway (e) and corp-token issuance for 1,000 orgs (f) on SQLite and PostgreSQL, against
+# a bare axum ceiling (c).
 # See bench/README.md.
 #
 #   bench/run.sh                    # 10 s per measurement
 #   BENCH_SECONDS=2 bench/run.sh    # quick smoke run
+#   BENCH_SCENARIOS="corpreuse corpmint" BENCH_STORES=sqlite bench/run.sh   # a subset
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -494,10 +496,23 @@ bench_tessera() {
         db_args=(--database-url "$PG_SERVER/$PG_DB")
     fi
 
-    local base=http://127.0.0.1:$port
+    local base=http://127.0.0.1:$port fixture=demo/fixture.toml extra=()
+    if [[ $scenario == corp* ]]; then
+        # (f): the demo plus 1,000 orgs that activated the ISV app suitedemo.
+        fixture=$data_dir/fixture.toml
+        { cat demo/fixture.toml
+          for i in $(seq -w 1 1000); do
+              printf '\n[[orgs]]\ncorp_id = "benchorg%s"\nname = "Bench org %s"\n' "$i" "$i"
+              printf '\n[[installations]]\nclient_id = "suitedemo"\ncorp_id = "benchorg%s"\n' "$i"
+          done
+        } >"$fixture"
+        # corpmint: a token is handed out again only within its first second, so nearly
+        # every request mints (and stores) a new corp token.
+        [[ $scenario == corpmint ]] && extra=(--reuse-margin 7199)
+    fi
     # env(1) execs the binary, so $! in start_server is still the server's own PID.
     start_server "$name" env TESSERA_LOG=warn "$TESSERA" serve --listen "127.0.0.1:$port" \
-        --data-dir "$data_dir" --fixture demo/fixture.toml "${db_args[@]}"
+        --data-dir "$data_dir" --fixture "$fixture" "${db_args[@]}" "${extra[@]}"
     wait_ready "$name" POST "$base/oauth2/token" -H "content-type: $FORM_TYPE" -d "$TOKEN_FORM"
 
     case $scenario in
@@ -530,6 +545,25 @@ bench_tessera() {
         refresh)
             measure_refresh "$name" "(d) refresh grant" "$store" "$base"
             ;;
+        corpmint|corpreuse)
+            # A suite asks for corp tokens of random orgs among 1,000 (oha -Z: a random body
+            # line per request), with its current suite ticket.
+            local ticket bodies=$data_dir/corp-bodies.jsonl label
+            wait_ready "$name" POST "$base/v1.0/oauth2/suiteTicket" -H 'content-type: application/json' \
+                -d '{"suiteKey":"suitedemo","suiteSecret":"suite-secret"}'
+            ticket=$(curl -sf -H 'content-type: application/json' -d '{"suiteKey":"suitedemo","suiteSecret":"suite-secret"}' \
+                "$base/v1.0/oauth2/suiteTicket" | python3 -c 'import json, sys; print(json.load(sys.stdin)["suiteTicket"])') ||
+                die "$name: could not read the suite ticket"
+            for i in $(seq -w 1 1000); do
+                printf '{"authCorpId":"benchorg%s","suiteKey":"suitedemo","suiteSecret":"suite-secret","suiteTicket":"%s"}\n' "$i" "$ticket"
+            done >"$bodies"
+            [[ $(http_status POST "$base/v1.0/oauth2/corpAccessToken" -H 'content-type: application/json' -d "$(head -n 1 "$bodies")") == 200 ]] ||
+                die "$name: corpAccessToken did not answer 200"
+            label="(f) corp token, 1,000 orgs, reused"
+            [[ $scenario == corpmint ]] && label="(f') corp token, 1,000 orgs, minted"
+            measure "$name" "$label" "$store" "$base/v1.0/oauth2/corpAccessToken" \
+                -m POST -T application/json -Z "$bodies"
+            ;;
         usertoken)
             # A user token (authorization-code flow as alice): checked against the store on
             # every call, never cached, then the sample API's documents query.
@@ -552,12 +586,10 @@ wait_ready ceiling GET "http://127.0.0.1:$port/"
 measure ceiling "(c) ceiling" "-" "http://127.0.0.1:$port/"
 stop_server
 
-for store in sqlite postgres; do
-    bench_tessera token "$store"
-    bench_tessera gateway "$store"
-    bench_tessera deny "$store"
-    bench_tessera refresh "$store"
-    bench_tessera usertoken "$store"
+for store in ${BENCH_STORES:-sqlite postgres}; do
+    for scenario in ${BENCH_SCENARIOS:-token gateway deny refresh usertoken corpreuse corpmint}; do
+        bench_tessera "$scenario" "$store"
+    done
 done
 
 # --- summary ------------------------------------------------------------------
