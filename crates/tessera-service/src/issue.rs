@@ -84,7 +84,7 @@ impl Tessera {
         if !self.standing(&app.client_id, &corp_id).await?.installed {
             return Err(unauthorized("the app is not installed in this org"));
         }
-        self.hand_out(&app, corp_id, kind).await
+        Ok(self.hand_out(&app, corp_id, kind).await?)
     }
 
     /// An internal app's token in its own org (DingTalk GetAccessToken and `/gettoken`).
@@ -106,7 +106,7 @@ impl Tessera {
         app: &App,
         corp_id: CorpId,
         kind: TokenKind,
-    ) -> Result<IssuedToken, IssueError> {
+    ) -> Result<IssuedToken, StoreError> {
         let now = self.now();
         let policy = self.inner.config.tokens;
         let key = (app.client_id.clone(), corp_id, kind);

@@ -308,13 +308,3 @@ pub struct TicketDelivery {
     /// base64(HMAC-SHA256(signing key, timestamp + "\n" + body)), sent as `X-Tessera-Signature`.
     pub signature: String,
 }
-
-impl From<crate::issue::IssueError> for SuiteError {
-    fn from(e: crate::issue::IssueError) -> Self {
-        match e {
-            crate::issue::IssueError::Store(e) => SuiteError::Store(e),
-            // Handing out a token only fails in the store; the credential checks happened here.
-            other => SuiteError::Store(StoreError::Backend(other.to_string())),
-        }
-    }
-}

@@ -142,10 +142,7 @@ impl Tessera {
         if !self.standing(&app.client_id, &corp_id).await?.installed {
             return Err(GrantError::InvalidGrant(format!("the app is no longer activated in {corp_id}")));
         }
-        let issued = self.hand_out(&app, corp_id.clone(), kind).await.map_err(|e| match e {
-            crate::IssueError::Store(e) => GrantError::Store(e),
-            other => GrantError::UnauthorizedClient(other.to_string()),
-        })?;
+        let issued = self.hand_out(&app, corp_id.clone(), kind).await?;
         self.inner.store.commit(&[exchanged_event(&code, "an org token")], self.now()).await?;
         Ok(CodeExchange::Org { token: issued, scopes: code.scopes })
     }
