@@ -154,7 +154,8 @@ struct ServeArgs {
     /// Lifetime of app and corp tokens, in seconds.
     #[arg(long, default_value_t = 7200)]
     token_ttl: i64,
-    /// Asking again while a token has more than this many seconds left returns the same token.
+    /// Asking again while a token has more than this many seconds left returns the same token
+    /// (equal to --token-ttl: every request gets a new token).
     #[arg(long, default_value_t = 1800)]
     reuse_margin: i64,
     /// Lifetime of user access tokens, in seconds.
@@ -329,8 +330,8 @@ fn print_report(report: &tessera_service::fixtures::FixtureReport) {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.token_ttl > 0, "--token-ttl must be positive");
     anyhow::ensure!(
-        (0..args.token_ttl).contains(&args.reuse_margin),
-        "--reuse-margin must be at least 0 and below --token-ttl"
+        (0..=args.token_ttl).contains(&args.reuse_margin),
+        "--reuse-margin must be at least 0 and at most --token-ttl"
     );
     let fixture = args.fixture.as_deref().map(boot::read_fixture).transpose()?;
     let store = backend::open_store(&args.db.url()).await?;
