@@ -23,10 +23,13 @@ pub enum AuditAction {
     TokensRevoked,
     ConsentGiven,
     ConsentWithdrawn,
+    /// An app's client secret replaced (the previous one may stay valid for an overlap period).
+    SecretRotated,
+    RedirectUrisChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 16] = [
         AuditAction::ScopeDefined,
         AuditAction::OrgCreated,
         AuditAction::MemberAdded,
@@ -41,6 +44,8 @@ impl AuditAction {
         AuditAction::TokensRevoked,
         AuditAction::ConsentGiven,
         AuditAction::ConsentWithdrawn,
+        AuditAction::SecretRotated,
+        AuditAction::RedirectUrisChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +64,8 @@ impl AuditAction {
             AuditAction::TokensRevoked => "tokens_revoked",
             AuditAction::ConsentGiven => "consent_given",
             AuditAction::ConsentWithdrawn => "consent_withdrawn",
+            AuditAction::SecretRotated => "secret_rotated",
+            AuditAction::RedirectUrisChanged => "redirect_uris_changed",
         }
     }
 

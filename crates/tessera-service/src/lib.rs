@@ -7,6 +7,7 @@
 //! - [`issue`]: app and corp tokens by client credentials, with the reuse rule.
 //! - [`access`]: checking a token against a route's required scopes (the gateway's question).
 //! - [`fixtures`]: loading a fixture file atomically.
+//! - [`apps`]: registering apps, redirect URIs, secret rotation with an overlap.
 //! - [`management`]: requests, review, activation, authorizing sensitive scopes, the audit log.
 //! - [`explain`]: why a call is (or would be) refused, step by step.
 //! - [`catalog`]: the scope catalogue (built-in plus operator scopes).
@@ -27,6 +28,7 @@ use tessera_core::token::TokenPolicy;
 use tessera_store::Store;
 
 pub mod access;
+pub mod apps;
 pub mod authorize;
 pub mod cache;
 pub mod catalog;

@@ -24,7 +24,7 @@ use tessera_core::org::Org;
 use tessera_core::permission::PermissionRequest;
 use tessera_core::refresh::{Claim, RefreshToken};
 use tessera_core::scope::Scope;
-use tessera_core::secret::TokenHash;
+use tessera_core::secret::{SecretHash, TokenHash};
 use tessera_core::session::Session;
 use tessera_core::time::UnixTime;
 use tessera_core::token::AccessToken;
@@ -148,4 +148,10 @@ pub trait Store: Send + Sync + 'static {
         name: Option<&str>,
         title: Option<&str>,
     ) -> Result<bool, StoreError>;
+
+    /// Every app an org registered, by client id.
+    async fn apps_owned_by(&self, corp_id: &CorpId) -> Result<Vec<App>, StoreError>;
+    /// An app's rotated-out secrets with the time each stops working, oldest first (expired
+    /// ones may still be listed until purged).
+    async fn previous_secrets(&self, client_id: &ClientId) -> Result<Vec<(SecretHash, UnixTime)>, StoreError>;
 }
