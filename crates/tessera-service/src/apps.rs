@@ -11,7 +11,7 @@ use tessera_core::app::{App, AppKind};
 use tessera_core::audit::{AuditAction, AuditDraft};
 use tessera_core::change::Change;
 use tessera_core::ids::{ClientId, CorpId};
-use tessera_core::registration::{NewApp, redirect_uris, register, secret_overlap};
+use tessera_core::registration::{NewApp, app_name, redirect_uris, register, secret_overlap};
 use tessera_core::secret::{Secret, SecretHash};
 use tessera_core::time::UnixTime;
 use tessera_store::StoreError;
@@ -53,6 +53,11 @@ impl Tessera {
         uris: &[String],
     ) -> Result<(App, Secret), ManageError> {
         let label = self.developer_of(actor, owner).await?;
+        // One name per app in an org: a form sent twice does not register two apps.
+        let wanted = app_name(name)?;
+        if self.inner.store.apps_owned_by(owner).await?.iter().any(|a| a.name == wanted) {
+            return Err(DomainError::Conflict(format!("{owner} already has an app named {wanted:?}")).into());
+        }
         let (client_id, secret) = {
             let mut rng = rand::rng();
             let id = ClientId::parse(format!("ding{:016x}", rng.random::<u64>()))?;

@@ -1,6 +1,6 @@
-//! Server-rendered pages: sign-in, the consent page of the authorization flow, and the
-//! member's list of authorized apps. Every form carries a CSRF token; every page is sent
-//! with a strict Content-Security-Policy and no caching.
+//! Server-rendered pages: sign-in, the consent page of the authorization flow, the
+//! member's list of authorized apps, and the [`console`]. Every form carries a CSRF token;
+//! every page is sent with a strict Content-Security-Policy and no caching.
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -8,6 +8,7 @@ use tessera_service::Tessera;
 
 pub mod account;
 pub mod authorize;
+pub mod console;
 pub mod cookies;
 pub mod html;
 pub mod login;
@@ -21,4 +22,5 @@ pub fn routes() -> Router<Tessera> {
         .route("/account", get(account::show))
         .route("/account/apps/{client_id}/withdraw", post(account::withdraw))
         .route("/static/tessera.css", get(html::stylesheet))
+        .merge(console::routes())
 }
