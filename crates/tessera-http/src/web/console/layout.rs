@@ -108,8 +108,7 @@ pub fn error(viewer: Option<&Viewer>, status: StatusCode, message: &str) -> Resp
         r#"<p class="error" role="alert">{}</p><p><a href="/console">Back to the console</a></p>"#,
         esc(message)
     );
-    // An error page has no forms of its own but the header's sign-out.
-    page(viewer, "", status, title, "", &body)
+    page(viewer, viewer.map(|v| v.csrf_token()).unwrap_or_default(), status, title, "", &body)
 }
 
 /// A status tag. `kind` is one of ok, wait, bad, off, info.

@@ -71,6 +71,8 @@ pub struct Person {
 pub struct Viewer {
     pub person: Option<Person>,
     pub reviewer: Option<Secret>,
+    /// The CSRF token of the forms shown to this viewer.
+    csrf: String,
 }
 
 impl Viewer {
@@ -86,8 +88,12 @@ impl Viewer {
         self.person.as_ref().map(|p| &p.cookie).or(self.reviewer.as_ref())
     }
 
-    pub fn csrf(&self, t: &Tessera) -> String {
-        self.csrf_base().map(|c| t.csrf_token(c)).unwrap_or_default()
+    pub fn csrf(&self, _t: &Tessera) -> String {
+        self.csrf.clone()
+    }
+
+    pub fn csrf_token(&self) -> &str {
+        &self.csrf
     }
 
     fn csrf_ok(&self, t: &Tessera, presented: &str) -> bool {
@@ -125,7 +131,9 @@ pub async fn viewer(t: &Tessera, headers: &HeaderMap) -> Result<Option<Viewer>, 
     if person.is_none() && reviewer.is_none() {
         return Ok(None);
     }
-    Ok(Some(Viewer { person, reviewer }))
+    let mut v = Viewer { person, reviewer, csrf: String::new() };
+    v.csrf = v.csrf_base().map(|c| t.csrf_token(c)).unwrap_or_default();
+    Ok(Some(v))
 }
 
 /// Who is looking, or a redirect to sign in and come back to `here`.
