@@ -22,5 +22,7 @@ pub fn routes() -> Router<Tessera> {
         .route("/account", get(account::show))
         .route("/account/apps/{client_id}/withdraw", post(account::withdraw))
         .route("/static/tessera.css", get(html::stylesheet))
+        // Browsers ask for it on every site; there is none, and saying so quietly beats a 404.
+        .route("/favicon.ico", get(|| async { http::StatusCode::NO_CONTENT }))
         .merge(console::routes())
 }

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod browser;
+mod browser_console;
 mod browser_flow;
 mod cli;
 mod console;
