@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tessera_core::DomainError;
 use tessera_core::app::App;
 use tessera_core::grant::{OrgGrant, RevokedGrant};
-use tessera_core::ids::{ClientId, CorpId};
+use tessera_core::ids::{ClientId, CorpId, Role};
 use tessera_core::member::Member;
 use tessera_core::org::Org;
 use tessera_core::permission::PermissionRequest;
@@ -56,7 +56,10 @@ pub struct Workbench {
     pub org: Org,
     /// The viewer's membership (`None` for an operator).
     pub viewer: Option<Member>,
+    /// Apps holding sensitive scopes first, then by client id.
     pub installed: Vec<InstalledApp>,
+    /// Each role that authorizes some sensitive scope, with its holders over the whole org.
+    pub eligible_roles: Vec<(Role, Vec<Member>)>,
 }
 
 impl Tessera {
@@ -127,7 +130,24 @@ impl Tessera {
                 .collect();
             installed.push(InstalledApp { app, enabled, sensitive });
         }
-        Ok(Workbench { org, viewer, installed })
+        installed.sort_by(|a, b| {
+            (a.sensitive.is_empty(), &a.app.client_id).cmp(&(b.sensitive.is_empty(), &b.app.client_id))
+        });
+        let mut roles: Vec<Role> = catalog
+            .values()
+            .filter(|s| s.tier == ScopeTier::Sensitive)
+            .filter_map(|s| s.eligible_role.clone())
+            .collect();
+        roles.sort();
+        roles.dedup();
+        let eligible_roles = roles
+            .into_iter()
+            .map(|r| {
+                let holders = members.iter().filter(|m| m.holds_org_wide(&r)).cloned().collect();
+                (r, holders)
+            })
+            .collect();
+        Ok(Workbench { org, viewer, installed, eligible_roles })
     }
 
     /// The orgs a person belongs to, with their membership in each.

@@ -76,6 +76,8 @@ async fn console_journeys_in_a_real_browser() {
     has_all(&r, "bobRow", &["Not authorized", "Alice", "Only holders of contacts_admin can authorize this."]);
     assert_eq!(r["bobButtonDisabled"], true);
     assert_eq!(r["bobForms"], 0, "no form behind the disabled button");
+    has_all(&r, "workbenchBefore", &["Who may authorize sensitive scopes", "Org-wide contacts_admin", "Alice (alice)"]);
+    has_all(&r, "bobWorkbench", &["Demo ISV app", "Not authorized"]);
     has_all(&r, "afterAuthorize", &["Authorized", "by alice", "Revoke"]);
     has_all(&r, "afterRevoke", &["Revoked", "by alice", "Authorize"]);
 
@@ -109,6 +111,7 @@ async fn console_journeys_in_a_real_browser() {
         "console-permissions.png",
         "console-reviews.png",
         "console-workbench.png",
+        "console-workbench-top.png",
         "console-audit.png",
         "console-explain.png",
     ] {

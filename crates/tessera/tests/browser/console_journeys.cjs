@@ -158,6 +158,7 @@ const main = async (page) => (await page.locator('main').innerText());
     const aliceRow = alice.locator('section[aria-labelledby="app-suitedemo"] tr', { hasText: 'qyapi_manage_addresslist' });
     out.afterAuthorize = await aliceRow.innerText();
     await alice.screenshot({ path: `${shots}/console-workbench.png`, fullPage: true });
+    await alice.screenshot({ path: `${shots}/console-workbench-top.png` });
     await alice.click(`${grantButton}:has-text("Revoke")`);
     await alice.waitForSelector(`${suiteRow} .badge.b-off:text-is("Revoked")`);
     out.afterRevoke = await alice.locator('section[aria-labelledby="app-suitedemo"] tr', { hasText: 'qyapi_manage_addresslist' }).innerText();

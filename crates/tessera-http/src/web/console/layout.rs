@@ -163,7 +163,8 @@ th{font-size:.8rem;color:#6b7385;text-transform:uppercase;letter-spacing:.04em}\
 .b-ok{background:#e3f6e8;color:#17663a}.b-wait{background:#fff4d6;color:#7a5300}.b-bad{background:#fde7e6;color:#a1261c}\
 .b-off{background:#eef0f4;color:#4a5263}.b-info{background:#e8efff;color:#1f4fbf}.b-tier{background:#f3eefc;color:#5b3a99}\
 .card{border:1px solid #e3e6ec;border-radius:8px;padding:1rem 1.2rem;margin:1rem 0;background:#fff}\
-.card h2,.card h3{margin-top:0}.muted{color:#6b7385}.reason{color:#a1261c;margin:.3rem 0 0}\
+.card h2,.card h3{margin-top:0}.card h2{font-size:1.15rem}.card h3{font-size:1rem;color:#4a5263}h2 .muted{font-size:.85rem;font-weight:400}\
+.tabs a[aria-current=page]{font-weight:600;text-decoration:none;color:#1d2330}.muted{color:#6b7385}.reason{color:#a1261c;margin:.3rem 0 0}\
 .empty{border:1px dashed #c9cfdb;border-radius:8px;padding:1rem 1.2rem;color:#4a5263;background:#fafbfc}\
 .secret{font-family:ui-monospace,monospace;font-size:1rem;background:#fff8e1;border:1px solid #f0d58a;padding:.6rem;border-radius:6px;word-break:break-all}\
 .notice{background:#fff8e1;border-left:4px solid #e0a800;padding:.6rem .9rem}\

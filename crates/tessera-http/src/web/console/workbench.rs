@@ -94,6 +94,29 @@ pub async fn show(State(t): State<Tessera>, Path(corp_id): Path<String>, headers
         esc(&wb.org.name),
         if wb.org.verified { badge("ok", "verified") } else { badge("off", "not verified") }
     );
+    let roles: String = wb
+        .eligible_roles
+        .iter()
+        .map(|(role, holders)| {
+            let names = if holders.is_empty() {
+                r#"<span class="muted">nobody yet</span>"#.to_owned()
+            } else {
+                holders
+                    .iter()
+                    .map(|m| format!("{} <span class=\"muted\">({})</span>", esc(&m.name), esc(m.user_id.as_str())))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            format!("<tr><td>Org-wide <code>{}</code></td><td>{names}</td></tr>", esc(role.as_str()))
+        })
+        .collect();
+    if !roles.is_empty() {
+        body.push_str(&format!(
+            r#"<section class="card" aria-labelledby="roles"><h2 id="roles">Who may authorize sensitive scopes</h2>
+<p class="muted">A sensitive scope is authorized by a member holding its eligible role over the whole organization.</p>
+<table><thead><tr><th>Role</th><th>Held by</th></tr></thead><tbody>{roles}</tbody></table></section>"#
+        ));
+    }
     if wb.installed.is_empty() {
         body.push_str(
             r#"<p class="empty">No app is activated in your organization. Activate one below with its client id.</p>"#,
