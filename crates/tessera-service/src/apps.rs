@@ -12,12 +12,12 @@ use tessera_core::audit::{AuditAction, AuditDraft};
 use tessera_core::change::Change;
 use tessera_core::ids::{ClientId, CorpId};
 use tessera_core::registration::{NewApp, app_name, redirect_uris, register, secret_overlap};
-use tessera_core::secret::{Secret, SecretHash};
+use tessera_core::secret::Secret;
 use tessera_core::time::UnixTime;
 use tessera_store::StoreError;
 
 use crate::Tessera;
-use crate::cache::{read, write};
+use crate::cache::{PreviousSecrets, read, write};
 use crate::management::{Actor, ManageError};
 
 /// A secret handed out once: the new client secret and until when the previous one works.
@@ -148,7 +148,7 @@ impl Tessera {
             .any(|(hash, until)| *until > now && self.inner.key.verify(secret, hash)))
     }
 
-    async fn previous_secrets(&self, client_id: &ClientId) -> Result<Arc<Vec<(SecretHash, UnixTime)>>, StoreError> {
+    async fn previous_secrets(&self, client_id: &ClientId) -> Result<PreviousSecrets, StoreError> {
         if let Some(p) = read(&self.inner.cache.previous_secrets).get(client_id) {
             return Ok(p.clone());
         }

@@ -22,6 +22,8 @@ pub struct Handed {
 }
 
 type ReuseKey = (ClientId, CorpId, TokenKind);
+/// An app's rotated-out secrets and when each stops working.
+pub type PreviousSecrets = Arc<Vec<(SecretHash, UnixTime)>>;
 
 #[derive(Default)]
 pub struct Caches {
@@ -31,7 +33,7 @@ pub struct Caches {
     pub tokens: RwLock<HashMap<TokenHash, Arc<AccessToken>>>,
     pub handed: RwLock<HashMap<ReuseKey, Handed>>,
     /// Apps' rotated-out secrets still in (or past) their overlap, with their end.
-    pub previous_secrets: RwLock<HashMap<ClientId, Arc<Vec<(SecretHash, UnixTime)>>>>,
+    pub previous_secrets: RwLock<HashMap<ClientId, PreviousSecrets>>,
 }
 
 /// Reads through a lock even if a panicking writer poisoned it (the maps stay consistent:

@@ -45,7 +45,7 @@ pub async fn show(
         serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty());
     let (app, actor, action) = (get("client_id"), get("actor"), get("action"));
-    let client_id = match app.as_deref().map(|a| ClientId::parse(a)).transpose() {
+    let client_id = match app.clone().map(ClientId::parse).transpose() {
         Ok(c) => c,
         Err(_) => return layout::error(Some(&v), StatusCode::BAD_REQUEST, "That is not a client id."),
     };

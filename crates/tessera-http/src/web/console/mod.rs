@@ -9,6 +9,10 @@
 //! secret, redirect URIs), [`permissions`] ("Manage permissions"), [`forbidden`] (the 403
 //! helper), [`reviews`], [`workbench`], [`audit`]; [`layout`] holds the frame and badges.
 
+// The helpers below return the page to answer with when they refuse (`Result<_, Response>`),
+// so handlers can `return` it as is; a response is large, and that is fine on this path.
+#![allow(clippy::result_large_err)]
+
 use axum::Router;
 use axum::extract::rejection::BytesRejection;
 use axum::response::{IntoResponse, Redirect, Response};
