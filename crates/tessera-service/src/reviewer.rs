@@ -1,16 +1,25 @@
 //! The console's reviewer sign-in: a platform operator exchanges the operator token for a
 //! short-lived pass, a cookie value that carries its expiry and a MAC over it, the server key
 //! and the operator token. Nothing is stored; changing the operator token (or the key) ends
-//! every pass at once.
+//! every pass at once. Wrong tokens are rate-limited per client address like passwords.
 
 use tessera_core::secret::{Secret, SecretHash};
 use tessera_core::time::UnixTime;
 
 use crate::Tessera;
+use crate::signin::{MAX_FAILURES_PER_ACCOUNT, WINDOW};
 
 /// Lifetime of a reviewer pass, in seconds (one hour).
 pub const REVIEWER_PASS_TTL: i64 = 3600;
 const PREFIX: &str = "rv.";
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReviewerSignInError {
+    #[error("that is not the operator token")]
+    WrongToken,
+    #[error("too many wrong tokens; try again in {retry_after} seconds")]
+    TooManyAttempts { retry_after: i64 },
+}
 
 impl Tessera {
     fn pass_mac(&self, expires: i64) -> Option<SecretHash> {
@@ -18,15 +27,27 @@ impl Tessera {
         Some(self.inner.key.hash(&Secret::new(format!("reviewer-pass:{expires}:{}", token.expose()))))
     }
 
-    /// A pass for whoever presented the operator token; `None` when the token is wrong or
-    /// no operator token is configured.
-    pub fn reviewer_pass(&self, operator_token: &Secret) -> Option<Secret> {
-        if !self.is_operator_token(operator_token) {
-            return None;
+    /// A pass for whoever presented the operator token from `address`. Refused when the token
+    /// is wrong or no operator token is configured, and for a while after
+    /// [`MAX_FAILURES_PER_ACCOUNT`] wrong tokens from one address within [`WINDOW`].
+    pub fn reviewer_pass(&self, operator_token: &Secret, address: &str) -> Result<Secret, ReviewerSignInError> {
+        let now = self.now();
+        let key = format!("reviewer:{address}");
+        let limits = &self.inner.failures;
+        if let Some(retry_after) = limits.blocked_for(&key, MAX_FAILURES_PER_ACCOUNT, now) {
+            return Err(ReviewerSignInError::TooManyAttempts { retry_after: retry_after.clamp(1, WINDOW) });
         }
-        let expires = self.now().plus_secs(REVIEWER_PASS_TTL).0;
-        let mac = self.pass_mac(expires)?;
-        Some(Secret::new(format!("{PREFIX}{expires}.{}", mac.to_hex())))
+        let expires = now.plus_secs(REVIEWER_PASS_TTL).0;
+        match self.pass_mac(expires) {
+            Some(mac) if self.is_operator_token(operator_token) => {
+                limits.clear(&key);
+                Ok(Secret::new(format!("{PREFIX}{expires}.{}", mac.to_hex())))
+            }
+            _ => {
+                limits.record(key, now);
+                Err(ReviewerSignInError::WrongToken)
+            }
+        }
     }
 
     /// Whether `pass` is a live reviewer pass.
@@ -68,8 +89,8 @@ mod tests {
     async fn a_pass_needs_the_token_lives_an_hour_and_dies_with_a_new_token() {
         let clock = Arc::new(FakeClock::at(1_000));
         let t = service("op-token", clock.clone()).await;
-        assert!(t.reviewer_pass(&Secret::new("wrong")).is_none());
-        let pass = t.reviewer_pass(&Secret::new("op-token")).unwrap();
+        assert_eq!(t.reviewer_pass(&Secret::new("wrong"), "a").unwrap_err(), ReviewerSignInError::WrongToken);
+        let pass = t.reviewer_pass(&Secret::new("op-token"), "a").unwrap();
         assert!(t.reviewer_pass_ok(&pass));
         assert!(!t.reviewer_pass_ok(&Secret::new(format!("{}0", pass.expose()))));
         // Moving the expiry forward breaks the MAC.
@@ -80,5 +101,25 @@ mod tests {
         assert!(!other.reviewer_pass_ok(&pass));
         clock.advance(REVIEWER_PASS_TTL);
         assert!(!t.reviewer_pass_ok(&pass));
+    }
+
+    #[tokio::test]
+    async fn wrong_tokens_are_limited_per_address() {
+        let clock = Arc::new(FakeClock::at(1_000));
+        let t = service("op-token", clock.clone()).await;
+        for _ in 0..MAX_FAILURES_PER_ACCOUNT {
+            assert_eq!(
+                t.reviewer_pass(&Secret::new("guess"), "10.0.0.1").unwrap_err(),
+                ReviewerSignInError::WrongToken
+            );
+        }
+        // Even the right token waits now, from that address; another address is not held up.
+        assert!(matches!(
+            t.reviewer_pass(&Secret::new("op-token"), "10.0.0.1"),
+            Err(ReviewerSignInError::TooManyAttempts { .. })
+        ));
+        assert!(t.reviewer_pass(&Secret::new("op-token"), "10.0.0.2").is_ok());
+        clock.advance(WINDOW);
+        assert!(t.reviewer_pass(&Secret::new("op-token"), "10.0.0.1").is_ok());
     }
 }

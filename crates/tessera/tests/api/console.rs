@@ -535,3 +535,91 @@ async fn console_pages_load_only_their_own_script_and_styles() {
     let css = alice.http.get(app.url("/static/console.css")).send().await.unwrap();
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
 }
+
+#[tokio::test]
+async fn uninstalling_needs_a_ticked_box_and_withdrawing_returns_to_the_console() {
+    let app = spawn_app().await;
+    let alice = person(&app, "alice-union").await;
+    let token = csrf(&alice, "/console/orgs/dingdemo/workbench").await;
+    let path = "/console/orgs/dingdemo/installations/suitedemo/uninstall";
+    let unticked = alice.post(path, &form(&[("csrf", &token)])).await;
+    assert_eq!(unticked.status, 400, "{}", unticked.html);
+    assert!(unticked.html.contains("Tick the box"));
+    assert!(alice.get("/console/orgs/dingdemo/workbench").await.html.contains("Demo ISV app"));
+    let done = alice.post(path, &form(&[("csrf", &token), ("confirm", "yes")])).await;
+    assert_eq!((done.status, done.location.as_deref()), (303, Some("/console/orgs/dingdemo/workbench")));
+    assert!(!alice.get("/console/orgs/dingdemo/workbench").await.html.contains("Demo ISV app"));
+
+    // Alice authorizes the demo app for herself, then withdraws it from the console.
+    let path = format!(
+        "/oauth2/authorize?response_type=code&client_id=dingdemoapp&redirect_uri={}&scope=openid&state=s",
+        urlencode("http://127.0.0.1:8900/callback")
+    );
+    alice.authorize(&path, "alice-union", "alice-password").await;
+    let home = alice.get("/console").await;
+    assert!(home.html.contains("Demo internal app") && home.html.contains("/account/apps/dingdemoapp/withdraw"));
+    let token = csrf(&alice, "/console").await;
+    let back = alice.post("/account/apps/dingdemoapp/withdraw", &form(&[("csrf", &token), ("next", "/console")])).await;
+    assert_eq!((back.status, back.location.as_deref()), (303, Some("/console")));
+    assert!(alice.get("/console").await.html.contains("You have not authorized any app"));
+    // Only local paths are followed.
+    alice.authorize(&path, "alice-union", "alice-password").await;
+    let away = alice
+        .post("/account/apps/dingdemoapp/withdraw", &form(&[("csrf", &token), ("next", "https://evil.example/")]))
+        .await;
+    assert_eq!(away.location.as_deref(), Some("/account"));
+}
+
+#[tokio::test]
+async fn wrong_operator_tokens_are_limited() {
+    let app = spawn_app().await;
+    let b = Browser::new(&app);
+    let page = b.get("/console/reviewer").await;
+    let guess = |t: &str| {
+        let mut f = page.hidden();
+        f.push(("token".into(), t.into()));
+        f
+    };
+    for _ in 0..5 {
+        assert_eq!(b.post("/console/reviewer", &guess("guess-guess-guess")).await.status, 401);
+    }
+    let res = b.http.post(app.url("/console/reviewer")).form(&guess(OPERATOR)).send().await.unwrap();
+    assert_eq!(res.status(), 429);
+    assert!(res.headers()["retry-after"].to_str().unwrap().parse::<i64>().unwrap() > 0);
+    assert!(res.text().await.unwrap().contains("Too many wrong tokens"));
+}
+
+#[tokio::test]
+async fn the_audit_log_pages_and_filters() {
+    let app = spawn_app().await;
+    let alice = session(&app, "alice-union").await;
+    for _ in 0..55 {
+        let r = api(
+            &app,
+            Some(&alice),
+            reqwest::Method::POST,
+            "/api/v1/apps/dingreadonly/secret",
+            Some(json!({"overlap_seconds": 0})),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let b = person(&app, "alice-union").await;
+    let first = b.get("/console/orgs/dingdemo/audit?action=secret_rotated").await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.html.matches("secret rotated</span>").count(), 50, "{}", first.html);
+    let start = first.html.find(r#"<a href="/console/orgs/dingdemo/audit?after="#).expect("a next-page link");
+    let href = &first.html[start + 9..];
+    let href = href[..href.find('"').unwrap()].replace("&amp;", "&");
+    assert!(href.contains("action=secret_rotated"), "{href}");
+    let second = b.get(&href).await;
+    assert_eq!(second.html.matches("secret rotated</span>").count(), 5, "{}", second.html);
+    assert!(!second.html.contains("rel=\"next\""));
+    let by_app = b.get("/console/orgs/dingdemo/audit?client_id=dingdemoapp").await;
+    assert!(by_app.html.contains("app:dingdemoapp") && !by_app.html.contains("app:dingreadonly"));
+    let by_actor = b.get("/console/orgs/dingdemo/audit?actor=member%3Adingdemo%2Fbob").await;
+    assert!(by_actor.html.contains("No event matches"), "{}", by_actor.html);
+    // Bob is an org admin of dingdemo: he reads the log; carol is not: she does not.
+    assert_eq!(person(&app, "bob-union").await.get("/console/orgs/dingdemo/audit").await.status, 200);
+    assert_eq!(person(&app, "carol-union").await.get("/console/orgs/dingdemo/audit").await.status, 403);
+}

@@ -74,11 +74,12 @@ reviewers decide on requests, and org admins authorize apps and read their audit
                     consent.scopes.iter().map(|s| format!("<code>{}</code>", esc(s.as_str()))).collect();
                 body.push_str(&format!(
                     r#"<tr><td><strong>{name}</strong><br><span class="muted">{id}</span></td><td>{scopes}</td>
-<td><form method="post" action="/account/apps/{id}/withdraw" class="inline">{csrf}<button type="submit" class="secondary">Withdraw</button></form></td></tr>"#,
+<td><form method="post" action="/account/apps/{id}/withdraw" class="inline">{csrf}{next}<button type="submit" class="secondary">Withdraw</button></form></td></tr>"#,
                     name = esc(&app.name),
                     id = esc(app.client_id.as_str()),
                     scopes = scopes.join(" "),
                     csrf = hidden("csrf", &csrf),
+                    next = hidden("next", "/console"),
                 ));
             }
             body.push_str("</tbody></table>");

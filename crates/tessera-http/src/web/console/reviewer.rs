@@ -2,14 +2,16 @@
 //! a short-lived reviewer pass (a cookie); `POST /console/reviewer/signout` drops it. The
 //! form is protected against login CSRF by the pre-sign-in cookie, as `/login` is.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, header};
 use tessera_core::secret::Secret;
 use tessera_service::Tessera;
-use tessera_service::reviewer::REVIEWER_PASS_TTL;
+use tessera_service::reviewer::{REVIEWER_PASS_TTL, ReviewerSignInError};
 
 use super::{checked_form, field, layout, see_other, viewer};
 use crate::body;
@@ -45,7 +47,12 @@ pub async fn show(State(t): State<Tessera>, headers: HeaderMap) -> Response {
     res
 }
 
-pub async fn submit(State(t): State<Tessera>, headers: HeaderMap, raw: Result<Bytes, BytesRejection>) -> Response {
+pub async fn submit(
+    State(t): State<Tessera>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Response {
     let Some(login_cookie) = cookies::get(&headers, cookies::LOGIN) else {
         return layout::error(
             None,
@@ -64,9 +71,20 @@ pub async fn submit(State(t): State<Tessera>, headers: HeaderMap, raw: Result<By
         );
     }
     let token = Secret::new(field(&pairs, "token").unwrap_or_default().trim());
-    let Some(pass) = t.reviewer_pass(&token) else {
-        tracing::info!("reviewer sign-in refused");
-        return form(&t, &login_cookie, Some("That is not the operator token."), StatusCode::UNAUTHORIZED);
+    let pass = match t.reviewer_pass(&token, &peer.ip().to_string()) {
+        Ok(p) => p,
+        Err(ReviewerSignInError::WrongToken) => {
+            tracing::info!("reviewer sign-in refused");
+            return form(&t, &login_cookie, Some("That is not the operator token."), StatusCode::UNAUTHORIZED);
+        }
+        Err(ReviewerSignInError::TooManyAttempts { retry_after }) => {
+            let msg = format!("Too many wrong tokens. Try again in {} minute(s).", (retry_after + 59) / 60);
+            let mut res = form(&t, &login_cookie, Some(&msg), StatusCode::TOO_MANY_REQUESTS);
+            if let Ok(v) = retry_after.to_string().parse() {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return res;
+        }
     };
     let mut res = see_other("/console/reviews");
     if let Some(v) = cookies::set(cookies::REVIEWER, pass.expose(), REVIEWER_PASS_TTL, secure(&t)) {

@@ -151,7 +151,9 @@ pub async fn show(State(t): State<Tessera>, Path(corp_id): Path<String>, headers
         body.push_str(&format!(
             r#"<section class="card" aria-labelledby="app-{idq}"><h2 id="app-{idq}">{name} <span class="muted">{idq}</span> {active}</h2>
 <h3>Permissions it holds</h3><ul>{scopes}</ul>{sensitive}
-<form method="post" action="/console/orgs/{c}/installations/{idq}/uninstall">{csrf}<button type="submit" class="secondary">Uninstall (every grant in the org goes)</button></form></section>"#,
+<form method="post" action="/console/orgs/{c}/installations/{idq}/uninstall" class="row">{csrf}
+<div><input type="checkbox" id="confirm-{idq}" name="confirm" value="yes" required> <label for="confirm-{idq}" class="inline">Uninstall {name}: every grant it has in the org goes</label></div>
+<button type="submit" class="secondary">Uninstall</button></form></section>"#,
             idq = esc(id),
             name = esc(&app.app.name),
             active = badge("ok", "Activated"),
@@ -207,8 +209,16 @@ pub async fn uninstall(
         Ok(v) => v,
         Err(r) => return r,
     };
-    if let Err(r) = checked_form(&t, &v, raw) {
-        return r;
+    let form = match checked_form(&t, &v, raw) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    if field(&form, "confirm") != Some("yes") {
+        return layout::error(
+            Some(&v),
+            StatusCode::BAD_REQUEST,
+            "Tick the box to confirm the uninstall: every grant the app has in the org goes.",
+        );
     }
     let (corp, client) =
         match (parse_id(&v, CorpId::parse, &corp_id, "organization"), parse_id(&v, ClientId::parse, &client_id, "app"))
