@@ -49,6 +49,7 @@ async fn console_journeys_in_a_real_browser() {
         assert_eq!(reached, true, "keyboard step {step} failed: {r:#}");
     }
     assert_eq!(r["keyboard"].as_object().unwrap().len(), 8, "{r:#}");
+    assert_eq!(r["unlabeled"], serde_json::json!([]), "form fields without a label: {r:#}");
     for (el, ring) in r["focusRing"].as_object().unwrap() {
         assert_eq!(ring, true, "{el} shows no focus ring");
     }
@@ -104,7 +105,12 @@ async fn console_journeys_in_a_real_browser() {
     has_all(&r, "explain", &["Read from a DingTalk error body", "Not requested", "Request "]);
     assert!(text(&r, "explainLink").contains("/console/apps/dingbasic/permissions?q="));
 
+    has_all(&r, "appPage", &["Credentials", "Rotate secret", "Redirect URIs"]);
+    assert!(!text(&r, "appPage").contains(text(&r, "secret")), "the secret is shown only once");
+
     for shot in [
+        "console-app.png",
+        "console-reviewer-signin.png",
         "console-overview.png",
         "console-apps.png",
         "console-secret.png",

@@ -323,6 +323,11 @@ async fn long_input_and_html_in_names_are_refused_or_escaped() {
     // Odd ids in paths and queries are answered in plain words.
     assert_eq!(alice.get("/console/orgs/dingdemo/audit?action=%3Cb%3E").await.status, 400);
     assert_eq!(alice.get("/console/orgs/dingdemo/audit?client_id=a%20b").await.status, 400);
+    // Search by code or by words of the description, any case.
+    let by_code = alice.get("/console/apps/dingbasic/permissions?q=PAYROLL").await;
+    assert!(by_code.html.contains("hr.payroll.read") && !by_code.html.contains("hr.attendance.read"));
+    let by_words = alice.get("/console/apps/dingbasic/permissions?q=personal%20contact").await;
+    assert!(by_words.html.contains("Contact.User.Read") && !by_words.html.contains("hr.payroll.read"));
     let search = alice.get("/console/apps/dingbasic/permissions?q=%3Cscript%3E").await;
     assert_eq!(search.status, 200);
     assert!(search.html.contains("No scope matches “&lt;script&gt;”"), "{}", search.html);
@@ -330,7 +335,15 @@ async fn long_input_and_html_in_names_are_refused_or_escaped() {
 
 #[tokio::test]
 async fn the_secret_is_shown_once_and_rotates_with_an_overlap() {
-    let app = spawn_app().await;
+    secret_once_and_rotation(spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn the_secret_rotates_with_an_overlap_on_postgres() {
+    secret_once_and_rotation(spawn_with(Setup::postgres().await).await).await;
+}
+
+async fn secret_once_and_rotation(app: TestApp) {
     let alice = person(&app, "alice-union").await;
     let token = csrf(&alice, "/console/orgs/dingdemo/apps").await;
     let created = alice

@@ -22,6 +22,19 @@ async function tabTo(page, selector, max = 80) {
   return false;
 }
 
+/** Form fields on the page that no label names (every field must have one). */
+function unlabeled(page) {
+  return page.evaluate(() => Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+    .filter((el) => el.labels.length === 0)
+    .map((el) => `${location.pathname}: ${el.outerHTML.slice(0, 80)}`));
+}
+
+/** Records the page's unlabeled fields and takes its screenshot. */
+async function shoot(page, out, name, fullPage = true) {
+  out.unlabeled.push(...(await unlabeled(page)));
+  await page.screenshot({ path: `${shots}/${name}`, fullPage });
+}
+
 /** Whether the focused element shows a focus ring. */
 function focusVisible(page) {
   return page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle !== 'none');
@@ -53,7 +66,7 @@ const main = async (page) => (await page.locator('main').innerText());
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  const out = { problems: [], keyboard: {}, focusRing: {} };
+  const out = { problems: [], keyboard: {}, focusRing: {}, unlabeled: [] };
   try {
     const alice = await newPage(browser, out, {
       permissions: ['clipboard-read', 'clipboard-write'], viewport: { width: 1280, height: 800 },
@@ -64,7 +77,7 @@ const main = async (page) => (await page.locator('main').innerText());
     // The developer signs in (keyboard only) and lands on the overview.
     await signIn(alice, 'alice-union', 'alice-password');
     out.overview = await main(alice);
-    await alice.screenshot({ path: `${shots}/console-overview.png`, fullPage: true });
+    await shoot(alice, out, 'console-overview.png');
     await alice.keyboard.press('Tab');
     out.keyboard.skipLinkFirst = await alice.evaluate(() => document.activeElement.textContent === 'Skip to content');
 
@@ -72,7 +85,7 @@ const main = async (page) => (await page.locator('main').innerText());
     await alice.click('nav >> text=Apps');
     await alice.waitForURL(`${base}/console/orgs/dingdemo/apps`);
     out.appsEmpty = await main(alice);
-    await alice.screenshot({ path: `${shots}/console-apps.png`, fullPage: true });
+    await shoot(alice, out, 'console-apps.png');
     out.keyboard.appName = await tabTo(alice, '#name');
     await alice.keyboard.type('HR bot');
     await alice.keyboard.press('Enter');
@@ -80,7 +93,7 @@ const main = async (page) => (await page.locator('main').innerText());
     await alice.waitForSelector('#secret');
     out.secretPage = await main(alice);
     out.secret = (await alice.locator('#secret').innerText()).trim();
-    await alice.screenshot({ path: `${shots}/console-secret.png`, fullPage: true });
+    await shoot(alice, out, 'console-secret.png');
     await alice.click('button[data-copy=secret]');
     await alice.waitForFunction(() => document.querySelector('button[data-copy=secret]').textContent !== 'Copy secret');
     out.copyButton = await alice.locator('button[data-copy=secret]').innerText();
@@ -110,7 +123,7 @@ const main = async (page) => (await page.locator('main').innerText());
     await reviewer.keyboard.press('Enter');
     await reviewer.waitForURL(`${base}/console/reviews`);
     out.queue = await main(reviewer);
-    await reviewer.screenshot({ path: `${shots}/console-reviews.png`, fullPage: true });
+    await shoot(reviewer, out, 'console-reviews.png');
     out.keyboard.reason = await tabTo(reviewer, '#reason0');
     await reviewer.keyboard.type('Say which records the bot reads and for how long it keeps them.');
     out.keyboard.decline = await tabTo(reviewer, 'button.danger');
@@ -125,7 +138,7 @@ const main = async (page) => (await page.locator('main').innerText());
     await tag.hover();
     out.declinedTagTitle = await tag.getAttribute('title');
     out.afterDecline = await alice.locator('#scope-hr\\.attendance\\.read').innerText();
-    await alice.screenshot({ path: `${shots}/console-permissions.png`, fullPage: true });
+    await shoot(alice, out, 'console-permissions.png');
     await alice.fill('#scope-hr\\.attendance\\.read textarea', 'Plan shifts from check-in times of the last 30 days; nothing is kept.');
     await alice.click('#scope-hr\\.attendance\\.read button:has-text("Resubmit")');
     await alice.waitForSelector('#scope-hr\\.attendance\\.read >> text=Pending review');
@@ -157,8 +170,8 @@ const main = async (page) => (await page.locator('main').innerText());
     await alice.waitForSelector(`${suiteRow} .badge.b-ok:text-is("Authorized")`);
     const aliceRow = alice.locator('section[aria-labelledby="app-suitedemo"] tr', { hasText: 'qyapi_manage_addresslist' });
     out.afterAuthorize = await aliceRow.innerText();
-    await alice.screenshot({ path: `${shots}/console-workbench.png`, fullPage: true });
-    await alice.screenshot({ path: `${shots}/console-workbench-top.png` });
+    await shoot(alice, out, 'console-workbench.png');
+    await shoot(alice, out, 'console-workbench-top.png', false);
     await alice.click(`${grantButton}:has-text("Revoke")`);
     await alice.waitForSelector(`${suiteRow} .badge.b-off:text-is("Revoked")`);
     out.afterRevoke = await alice.locator('section[aria-labelledby="app-suitedemo"] tr', { hasText: 'qyapi_manage_addresslist' }).innerText();
@@ -167,7 +180,7 @@ const main = async (page) => (await page.locator('main').innerText());
     await alice.click('nav >> text=Audit log');
     await alice.waitForURL(`${base}/console/orgs/dingdemo/audit`);
     out.audit = await main(alice);
-    await alice.screenshot({ path: `${shots}/console-audit.png`, fullPage: true });
+    await shoot(alice, out, 'console-audit.png');
     await alice.selectOption('#action', 'scope_revoked');
     await alice.click('button:has-text("Filter")');
     await alice.waitForURL(/action=scope_revoked/);
@@ -179,11 +192,18 @@ const main = async (page) => (await page.locator('main').innerText());
     await alice.click('button:has-text("Explain")');
     await alice.waitForSelector('text=What is missing');
     out.explain = await main(alice);
-    await alice.screenshot({ path: `${shots}/console-explain.png`, fullPage: true });
+    await shoot(alice, out, 'console-explain.png');
     await alice.click('main table a');
     await alice.waitForURL(/\/permissions\?q=/);
     out.explainLink = alice.url();
     out.appPath = appPath;
+
+    // The app's page: credentials and redirect URIs; the secret is not on it any more.
+    await alice.goto(`${base}${appPath.replace(/\/permissions$/, '')}`);
+    out.appPage = await main(alice);
+    await shoot(alice, out, 'console-app.png');
+    await reviewer.goto(`${base}/console/reviewer`);
+    await shoot(reviewer, out, 'console-reviewer-signin.png');
   } catch (e) {
     out.error = String(e);
   } finally {
