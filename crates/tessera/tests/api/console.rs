@@ -323,6 +323,29 @@ async fn long_input_and_html_in_names_are_refused_or_escaped() {
     // Odd ids in paths and queries are answered in plain words.
     assert_eq!(alice.get("/console/orgs/dingdemo/audit?action=%3Cb%3E").await.status, 400);
     assert_eq!(alice.get("/console/orgs/dingdemo/audit?client_id=a%20b").await.status, 400);
+    // Odd identifiers in paths: a plain 404 or 403, never a 500.
+    let long = "x".repeat(300);
+    for path in [
+        "/console/apps/%20".to_owned(),
+        format!("/console/apps/{long}"),
+        format!("/console/apps/{long}/permissions"),
+        "/console/apps/%E2%9C%93/explain".to_owned(),
+        format!("/console/orgs/{long}/workbench"),
+        "/console/orgs/%3Cb%3E/audit".to_owned(),
+    ] {
+        let page = alice.get(&path).await;
+        assert!(page.status == 404 || page.status == 403, "{path}: {}", page.status);
+        assert!(!page.html.contains("<b>"), "{path}");
+    }
+    let bytes = alice
+        .http
+        .post(app.url("/console/orgs/dingdemo/apps"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![b'n', b'a', b'm', b'e', b'=', 0xff, 0xfe])
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(bytes.status().as_u16(), 400 | 403), "a body that is not UTF-8: {}", bytes.status());
     // Search by code or by words of the description, any case.
     let by_code = alice.get("/console/apps/dingbasic/permissions?q=PAYROLL").await;
     assert!(by_code.html.contains("hr.payroll.read") && !by_code.html.contains("hr.attendance.read"));
