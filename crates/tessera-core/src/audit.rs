@@ -27,10 +27,13 @@ pub enum AuditAction {
     AdminConsentGranted,
     /// An app exchanged an admin-consent authCode for a token.
     AdminConsentExchanged,
+    /// An app's client secret replaced (the previous one may stay valid for an overlap period).
+    SecretRotated,
+    RedirectUrisChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 16] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::ScopeDefined,
         AuditAction::OrgCreated,
         AuditAction::MemberAdded,
@@ -47,6 +50,8 @@ impl AuditAction {
         AuditAction::ConsentWithdrawn,
         AuditAction::AdminConsentGranted,
         AuditAction::AdminConsentExchanged,
+        AuditAction::SecretRotated,
+        AuditAction::RedirectUrisChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +72,8 @@ impl AuditAction {
             AuditAction::ConsentWithdrawn => "consent_withdrawn",
             AuditAction::AdminConsentGranted => "admin_consent_granted",
             AuditAction::AdminConsentExchanged => "admin_consent_exchanged",
+            AuditAction::SecretRotated => "secret_rotated",
+            AuditAction::RedirectUrisChanged => "redirect_uris_changed",
         }
     }
 

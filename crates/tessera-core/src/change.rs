@@ -14,8 +14,9 @@ use crate::org::Org;
 use crate::permission::PermissionRequest;
 use crate::refresh::RefreshToken;
 use crate::scope::Scope;
-use crate::secret::TokenHash;
+use crate::secret::{SecretHash, TokenHash};
 use crate::session::Session;
+use crate::time::UnixTime;
 use crate::token::AccessToken;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,5 +99,17 @@ pub enum Change {
     SetTicketCallback {
         client_id: ClientId,
         url: Option<String>,
+    },
+    /// Replaces an app's client secret. The secret it had stays valid until
+    /// `previous_valid_until` (no overlap when that is not in the future).
+    RotateSecret {
+        client_id: ClientId,
+        secret_hash: SecretHash,
+        previous_valid_until: UnixTime,
+    },
+    /// Replaces an app's redirect URIs.
+    SetRedirectUris {
+        client_id: ClientId,
+        redirect_uris: Vec<String>,
     },
 }

@@ -14,6 +14,7 @@
 //! - [`suite`]: third-party enterprise apps as ISV suites: tickets, derived secrets, legacy signatures.
 //! - [`document`]: the sample API's documents with access lists.
 //! - [`lifecycle`]: requesting scopes, review, activation.
+//! - [`registration`]: registering an app, its redirect URIs, rotating its secret.
 //! - [`explain`]: why a call is refused and what to do next.
 //! - [`fixture`]: the TOML fixture format and its plan against existing state.
 //! - [`error`]: the typed domain errors every dialect maps to its own wire format.
@@ -39,6 +40,7 @@ pub mod org;
 pub mod permission;
 pub mod pkce;
 pub mod refresh;
+pub mod registration;
 pub mod scope;
 pub mod secret;
 pub mod session;

@@ -10,7 +10,7 @@ use tessera_core::app::App;
 use tessera_core::decision::AppStanding;
 use tessera_core::ids::{ClientId, CorpId, ScopeCode};
 use tessera_core::scope::Scope;
-use tessera_core::secret::{Secret, TokenHash};
+use tessera_core::secret::{Secret, SecretHash, TokenHash};
 use tessera_core::time::UnixTime;
 use tessera_core::token::{AccessToken, TokenKind};
 
@@ -22,6 +22,8 @@ pub struct Handed {
 }
 
 type ReuseKey = (ClientId, CorpId, TokenKind);
+/// An app's rotated-out secrets and when each stops working.
+pub type PreviousSecrets = Arc<Vec<(SecretHash, UnixTime)>>;
 
 #[derive(Default)]
 pub struct Caches {
@@ -30,6 +32,8 @@ pub struct Caches {
     pub catalog: RwLock<Option<Arc<HashMap<ScopeCode, Scope>>>>,
     pub tokens: RwLock<HashMap<TokenHash, Arc<AccessToken>>>,
     pub handed: RwLock<HashMap<ReuseKey, Handed>>,
+    /// Apps' rotated-out secrets still in (or past) their overlap, with their end.
+    pub previous_secrets: RwLock<HashMap<ClientId, PreviousSecrets>>,
 }
 
 /// Reads through a lock even if a panicking writer poisoned it (the maps stay consistent:
@@ -47,6 +51,7 @@ impl Caches {
     pub fn invalidate_grants(&self) {
         write(&self.apps).clear();
         write(&self.standing).clear();
+        write(&self.previous_secrets).clear();
         *write(&self.catalog) = None;
     }
 

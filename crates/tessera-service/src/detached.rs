@@ -21,7 +21,7 @@ use tessera_core::org::Org;
 use tessera_core::permission::PermissionRequest;
 use tessera_core::refresh::{Claim, RefreshToken};
 use tessera_core::scope::Scope;
-use tessera_core::secret::TokenHash;
+use tessera_core::secret::{SecretHash, TokenHash};
 use tessera_core::session::Session;
 use tessera_core::suite::SuiteTicket;
 use tessera_core::time::UnixTime;
@@ -125,6 +125,12 @@ macro_rules! store_wrapper {
         }
         async fn suite_tickets(&self) -> Result<Vec<SuiteTicket>, StoreError> {
             self.0.suite_tickets().await
+        }
+        async fn apps_owned_by(&self, corp_id: &CorpId) -> Result<Vec<App>, StoreError> {
+            self.0.apps_owned_by(corp_id).await
+        }
+        async fn previous_secrets(&self, client_id: &ClientId) -> Result<Vec<(SecretHash, UnixTime)>, StoreError> {
+            self.0.previous_secrets(client_id).await
         }
         }
     };

@@ -52,7 +52,7 @@ impl Tessera {
             return Err(IssueError::InvalidClient);
         };
         let app = self.app(&client_id).await?.ok_or(IssueError::InvalidClient)?;
-        if self.inner.key.verify(secret, &app.secret_hash) { Ok(app) } else { Err(IssueError::InvalidClient) }
+        if self.secret_matches(&app, secret).await? { Ok(app) } else { Err(IssueError::InvalidClient) }
     }
 
     /// An app (internal) or corp (third-party enterprise) token for `corp_id`; an internal

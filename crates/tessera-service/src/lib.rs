@@ -7,11 +7,14 @@
 //! - [`issue`]: app and corp tokens by client credentials, with the reuse rule.
 //! - [`access`]: checking a token against a route's required scopes (the gateway's question).
 //! - [`fixtures`]: loading a fixture file atomically.
+//! - [`apps`]: registering apps, redirect URIs, secret rotation with an overlap.
 //! - [`management`]: requests, review, activation, authorizing sensitive scopes, the audit log.
+//! - [`overview`]: what the console shows (scopes of an app, review queue, workbench).
 //! - [`explain`]: why a call is (or would be) refused, step by step.
 //! - [`catalog`]: the scope catalogue (built-in plus operator scopes).
 //! - [`detached`]: writes run on their own task, so a cancelled request never cuts one short.
 //! - [`password`]: argon2id hashing off the async threads.
+//! - [`reviewer`]: the console's reviewer pass, exchanged for the operator token.
 //! - [`signin`]: password sign-in with rate limits, sessions, CSRF tokens.
 //! - [`authorize`]: the authorization request, consent and codes.
 //! - [`user_tokens`]: code exchange, refresh rotation, revocation, introspection.
@@ -31,6 +34,7 @@ use tessera_store::Store;
 
 pub mod access;
 pub mod admin_consent;
+pub mod apps;
 pub mod authorize;
 pub mod cache;
 pub mod catalog;
@@ -41,7 +45,9 @@ pub mod explain;
 pub mod fixtures;
 pub mod issue;
 pub mod management;
+pub mod overview;
 pub mod password;
+pub mod reviewer;
 pub mod signin;
 pub mod suite;
 pub mod ticket_push;

@@ -244,7 +244,7 @@ impl Tessera {
     }
 
     /// The org admin's membership, or `None` for an operator.
-    async fn org_admin(&self, actor: &Actor, corp_id: &CorpId) -> Result<Option<Member>, ManageError> {
+    pub(crate) async fn org_admin(&self, actor: &Actor, corp_id: &CorpId) -> Result<Option<Member>, ManageError> {
         match actor {
             Actor::Operator => {
                 self.inner.store.org(corp_id).await?.ok_or_else(|| DomainError::UnknownOrg(corp_id.clone()))?;

@@ -40,7 +40,7 @@ pub struct FailureLog(Mutex<HashMap<String, VecDeque<UnixTime>>>);
 
 impl FailureLog {
     /// Seconds until `key` may try again, if it is over `limit`.
-    fn blocked_for(&self, key: &str, limit: usize, now: UnixTime) -> Option<i64> {
+    pub(crate) fn blocked_for(&self, key: &str, limit: usize, now: UnixTime) -> Option<i64> {
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let entries = map.get_mut(key)?;
         while entries.front().is_some_and(|t| now.0 - t.0 >= WINDOW) {
@@ -49,12 +49,12 @@ impl FailureLog {
         if entries.len() >= limit { entries.front().map(|first| WINDOW - (now.0 - first.0)) } else { None }
     }
 
-    fn record(&self, key: String, now: UnixTime) {
+    pub(crate) fn record(&self, key: String, now: UnixTime) {
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         map.entry(key).or_default().push_back(now);
     }
 
-    fn clear(&self, key: &str) {
+    pub(crate) fn clear(&self, key: &str) {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
     }
 

@@ -99,7 +99,7 @@ impl Tessera {
             }
         }
         match secret {
-            Some(s) if !self.inner.key.verify(s, &app.secret_hash) => Err(SuiteError::WrongSecret),
+            Some(s) if !self.secret_matches(&app, s).await? => Err(SuiteError::WrongSecret),
             _ => Ok(app),
         }
     }
@@ -149,7 +149,7 @@ impl Tessera {
     ) -> Result<IssuedToken, SuiteError> {
         let app = self.suite(suite_key, None).await?;
         let secret = suite::generated_secret(&self.inner.key, &app.client_id);
-        if !self.inner.key.verify(&secret, &app.secret_hash) {
+        if !self.secret_matches(&app, &secret).await? {
             return Err(SuiteError::SecretNotRecomputable);
         }
         if !suite::timestamp_fresh(timestamp, self.now()) {

@@ -102,7 +102,7 @@ impl Tessera {
         let app = self.app(&client_id).await?.ok_or(GrantError::InvalidClient)?;
         match (&auth.secret, app.public_client) {
             (None, true) => Ok(app),
-            (Some(secret), false) if self.inner.key.verify(secret, &app.secret_hash) => Ok(app),
+            (Some(secret), false) if self.secret_matches(&app, secret).await? => Ok(app),
             _ => Err(GrantError::InvalidClient),
         }
     }

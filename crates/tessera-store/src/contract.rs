@@ -587,6 +587,52 @@ pub async fn suite_tickets_advance_once_per_sequence_number(store: Arc<dyn Store
     assert_eq!(store.suite_ticket(&id).await.unwrap().unwrap().callback_url, None);
 }
 
+pub async fn apps_by_owner_rotated_secrets_and_redirect_uris(store: Arc<dyn Store>) {
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    assert_eq!(store.apps_owned_by(&corp()).await.unwrap(), vec![app()]);
+    assert!(store.apps_owned_by(&CorpId::parse("dingnobody").unwrap()).await.unwrap().is_empty());
+    let key = SecretKey::from_bytes([5; 32]);
+    let (first, second, third) = (app().secret_hash, key.hash(&Secret::new("s2")), key.hash(&Secret::new("s3")));
+    let rotate = |hash, until| Change::RotateSecret {
+        client_id: app().client_id,
+        secret_hash: hash,
+        previous_valid_until: UnixTime(until),
+    };
+    // With an overlap, the old secret is kept until the end of it.
+    store.commit(&[rotate(second, 1_000)], UnixTime(10)).await.unwrap();
+    assert_eq!(store.app(&app().client_id).await.unwrap().unwrap().secret_hash, second);
+    assert_eq!(store.previous_secrets(&app().client_id).await.unwrap(), vec![(first, UnixTime(1_000))]);
+    store.commit(&[rotate(third, 2_000)], UnixTime(20)).await.unwrap();
+    assert_eq!(
+        store.previous_secrets(&app().client_id).await.unwrap(),
+        vec![(first, UnixTime(1_000)), (second, UnixTime(2_000))]
+    );
+    // Purging drops those whose overlap ended.
+    store.purge_expired(UnixTime(1_500), UnixTime(0)).await.unwrap();
+    assert_eq!(store.previous_secrets(&app().client_id).await.unwrap(), vec![(second, UnixTime(2_000))]);
+    // Without an overlap, every older secret stops at once.
+    store.commit(&[rotate(first, 30)], UnixTime(30)).await.unwrap();
+    assert!(store.previous_secrets(&app().client_id).await.unwrap().is_empty());
+    assert_eq!(store.app(&app().client_id).await.unwrap().unwrap().secret_hash, first);
+    let uris = vec!["https://new.example/cb".to_string()];
+    store
+        .commit(&[Change::SetRedirectUris { client_id: app().client_id, redirect_uris: uris.clone() }], UnixTime(40))
+        .await
+        .unwrap();
+    assert_eq!(store.app(&app().client_id).await.unwrap().unwrap().redirect_uris, uris);
+    // An unknown app is refused and nothing of the batch is written.
+    let ghost = ClientId::parse("ghostapp").unwrap();
+    for change in [
+        Change::RotateSecret { client_id: ghost.clone(), secret_hash: second, previous_valid_until: UnixTime(0) },
+        Change::SetRedirectUris { client_id: ghost, redirect_uris: vec![] },
+    ] {
+        let before = store.audit_events(&AuditFilter { limit: 100, ..AuditFilter::default() }).await.unwrap().len();
+        assert!(matches!(store.commit(&[audit("x", None), change], UnixTime(50)).await, Err(StoreError::NotFound(_))));
+        let after = store.audit_events(&AuditFilter { limit: 100, ..AuditFilter::default() }).await.unwrap().len();
+        assert_eq!(before, after);
+    }
+}
+
 /// Writes one `#[tokio::test]` per contract check; `$make` is an expression that evaluates
 /// to a future yielding a fresh `Arc<dyn Store>`.
 #[macro_export]
@@ -609,6 +655,7 @@ macro_rules! store_contract {
             revoking_and_uninstalling_keep_who_and_when,
             review_queue_and_audit_filters,
             suite_tickets_advance_once_per_sequence_number,
+            apps_by_owner_rotated_secrets_and_redirect_uris,
         );
     };
     (@tests $make:expr; $($name:ident,)*) => {

@@ -24,7 +24,7 @@ use tessera_core::org::Org;
 use tessera_core::permission::PermissionRequest;
 use tessera_core::refresh::{Claim, RefreshToken};
 use tessera_core::scope::Scope;
-use tessera_core::secret::TokenHash;
+use tessera_core::secret::{SecretHash, TokenHash};
 use tessera_core::session::Session;
 use tessera_core::suite::SuiteTicket;
 use tessera_core::time::UnixTime;
@@ -155,4 +155,9 @@ pub trait Store: Send + Sync + 'static {
     async fn suite_ticket(&self, client_id: &ClientId) -> Result<Option<SuiteTicket>, StoreError>;
     /// The ticket state of every third-party enterprise app, by client id.
     async fn suite_tickets(&self) -> Result<Vec<SuiteTicket>, StoreError>;
+    /// Every app an org registered, by client id.
+    async fn apps_owned_by(&self, corp_id: &CorpId) -> Result<Vec<App>, StoreError>;
+    /// An app's rotated-out secrets with the time each stops working, oldest first (expired
+    /// ones may still be listed until purged).
+    async fn previous_secrets(&self, client_id: &ClientId) -> Result<Vec<(SecretHash, UnixTime)>, StoreError>;
 }

@@ -356,6 +356,8 @@ pub fn changes_grants(change: &tessera_core::change::Change) -> bool {
             | Change::InsertOrgGrant(_)
             | Change::RevokeOrgGrant { .. }
             | Change::RevokeToken { .. }
+            | Change::RotateSecret { .. }
+            | Change::SetRedirectUris { .. }
     )
 }
 
@@ -721,6 +723,46 @@ macro_rules! sql_store {
                         return Err($crate::StoreError::NotFound(format!("document {doc_id}")));
                     }
                 }
+                Change::RotateSecret { client_id, secret_hash, previous_valid_until } => {
+                    if previous_valid_until.0 > at.0 {
+                        ::sqlx::query(
+                            "INSERT INTO previous_secrets (client_id, secret_hash, valid_until)
+                             SELECT client_id, secret_hash, $2 FROM apps WHERE client_id = $1",
+                        )
+                        .bind(client_id.as_str())
+                        .bind(previous_valid_until.0)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                    } else {
+                        // No overlap: every secret the app had stops working now.
+                        ::sqlx::query("DELETE FROM previous_secrets WHERE client_id = $1")
+                            .bind(client_id.as_str())
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(map_err)?;
+                    }
+                    let done = ::sqlx::query("UPDATE apps SET secret_hash = $1 WHERE client_id = $2")
+                        .bind(secret_hash.to_hex())
+                        .bind(client_id.as_str())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                    if done.rows_affected() == 0 {
+                        return Err($crate::StoreError::NotFound(format!("app {client_id}")));
+                    }
+                }
+                Change::SetRedirectUris { client_id, redirect_uris } => {
+                    let done = ::sqlx::query("UPDATE apps SET redirect_uris = $1 WHERE client_id = $2")
+                        .bind(sql::uris_json(redirect_uris)?)
+                        .bind(client_id.as_str())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                    if done.rows_affected() == 0 {
+                        return Err($crate::StoreError::NotFound(format!("app {client_id}")));
+                    }
+                }
                 Change::Audit(draft) => {
                     let (last_seq, last_hash) = match head {
                         Some(h) => *h,
@@ -819,6 +861,20 @@ macro_rules! sql_store {
                 get(r, "name")?,
                 get(r, "title")?,
                 get(r, "roles")?,
+            )
+        }
+
+        fn decode_app(
+            r: &<$db as ::sqlx::Database>::Row,
+        ) -> Result<::tessera_core::app::App, $crate::StoreError> {
+            $crate::sql::app(
+                get(r, "client_id")?,
+                get(r, "name")?,
+                get(r, "kind")?,
+                get(r, "owner_corp_id")?,
+                get(r, "secret_hash")?,
+                get(r, "redirect_uris")?,
+                get(r, "public_client")?,
             )
         }
 
@@ -975,18 +1031,7 @@ macro_rules! sql_store {
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(map_err)?;
-                row.map(|r| {
-                    $crate::sql::app(
-                        get(&r, "client_id")?,
-                        get(&r, "name")?,
-                        get(&r, "kind")?,
-                        get(&r, "owner_corp_id")?,
-                        get(&r, "secret_hash")?,
-                        get(&r, "redirect_uris")?,
-                        get(&r, "public_client")?,
-                    )
-                })
-                .transpose()
+                row.as_ref().map(decode_app).transpose()
             }
 
             async fn permissions(
@@ -1399,6 +1444,7 @@ macro_rules! sql_store {
                     "DELETE FROM sessions WHERE expires_at <= $1",
                     "DELETE FROM access_tokens WHERE expires_at <= $1",
                     "DELETE FROM refresh_tokens WHERE expires_at <= $1",
+                    "DELETE FROM previous_secrets WHERE valid_until <= $1",
                 ] {
                     purged += ::sqlx::query(sql).bind(now.0).execute(&mut *tx).await.map_err(map_err)?.rows_affected();
                 }
@@ -1520,6 +1566,42 @@ macro_rules! sql_store {
                             get(r, "issued_at")?,
                             get(r, "callback_url")?,
                         )
+                    })
+                    .collect()
+            }
+
+            async fn apps_owned_by(
+                &self,
+                corp_id: &::tessera_core::ids::CorpId,
+            ) -> Result<Vec<::tessera_core::app::App>, $crate::StoreError> {
+                let rows = ::sqlx::query(
+                    "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client FROM apps
+                     WHERE owner_corp_id = $1 ORDER BY client_id",
+                )
+                .bind(corp_id.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter().map(decode_app).collect()
+            }
+
+            async fn previous_secrets(
+                &self,
+                client_id: &::tessera_core::ids::ClientId,
+            ) -> Result<Vec<(::tessera_core::secret::SecretHash, ::tessera_core::time::UnixTime)>, $crate::StoreError> {
+                let rows = ::sqlx::query(
+                    "SELECT secret_hash, valid_until FROM previous_secrets WHERE client_id = $1 ORDER BY valid_until",
+                )
+                .bind(client_id.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter()
+                    .map(|r| {
+                        Ok((
+                            $crate::sql::hash(&get::<String>(r, "secret_hash")?)?,
+                            ::tessera_core::time::UnixTime(get(r, "valid_until")?),
+                        ))
                     })
                     .collect()
             }

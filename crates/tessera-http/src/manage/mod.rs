@@ -7,6 +7,7 @@ use axum::Router;
 use axum::routing::{get, post, put};
 use tessera_service::Tessera;
 
+pub mod apps;
 pub mod auth;
 pub mod error;
 pub mod openapi;
@@ -28,4 +29,7 @@ pub fn routes() -> Router<Tessera> {
         )
         .route("/api/v1/orgs/{corp_id}/audit", get(routes::audit))
         .route("/api/v1/explain", get(routes::explain))
+        .route("/api/v1/orgs/{corp_id}/apps", get(apps::list).post(apps::create))
+        .route("/api/v1/apps/{client_id}/secret", post(apps::rotate))
+        .route("/api/v1/apps/{client_id}/redirect_uris", put(apps::set_redirect_uris))
 }

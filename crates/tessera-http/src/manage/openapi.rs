@@ -94,6 +94,26 @@ pub async fn document() -> Json<Value> {
                     query_param("limit", "integer", "1 to 500, default 100")],
                 "get": op("The org's audit log, oldest first, hash-chained", "org admins of the org, operators", None, "200")
             },
+    "/api/v1/orgs/{corp_id}/apps": {
+                "parameters": [path_param("corp_id")],
+                "get": op("The apps the org registered", "members of the org (developers), operators", None, "200"),
+                "post": op("Register an app: basic scopes from the start, an internal app activated in its org; the answer holds client_secret, shown this once",
+                    "members of the org (developers), operators",
+                    Some(obj(json!({"name": {"type": "string"}, "kind": {"enum": ["internal", "third_party_enterprise", "third_party_personal"]},
+                        "redirect_uris": {"type": "array", "items": {"type": "string"}}}), json!(["name", "kind"]))), "201")
+            },
+            "/api/v1/apps/{client_id}/secret": {
+                "parameters": [path_param("client_id")],
+                "post": op("Rotate the client secret: the new one is in this answer only; the previous one keeps working for overlap_seconds (0 to 604800; 0 stops every previous secret at once)",
+                    "members of the app's org (developers), operators",
+                    Some(obj(json!({"overlap_seconds": {"type": "integer"}}), json!([]))), "200")
+            },
+            "/api/v1/apps/{client_id}/redirect_uris": {
+                "parameters": [path_param("client_id")],
+                "put": op("Replace the app's redirect URIs (absolute http(s), no fragment, at most 10)",
+                    "members of the app's org (developers), operators",
+                    Some(obj(json!({"redirect_uris": {"type": "array", "items": {"type": "string"}}}), json!(["redirect_uris"]))), "200")
+            },
             "/api/v1/explain": {
                 "parameters": [query_param("client_id", "string", "the app"), query_param("corp_id", "string", "the org"),
                     query_param("union_id", "string", "optional: the user of a user token"),

@@ -72,6 +72,8 @@ pub async fn show(State(tessera): State<Tessera>, headers: HeaderMap) -> Respons
 #[derive(Deserialize)]
 pub struct CsrfForm {
     csrf: String,
+    /// Where to go back to (a local path; the console sends its own).
+    next: Option<String>,
 }
 
 pub async fn withdraw(
@@ -85,15 +87,16 @@ pub async fn withdraw(
         Err(r) => return r,
     };
     let form: Option<CsrfForm> = body::form(raw).ok();
-    if !form.is_some_and(|f| tessera.csrf_ok(&cookie, &f.csrf)) {
+    let Some(form) = form.filter(|f| tessera.csrf_ok(&cookie, &f.csrf)) else {
         return error_page(StatusCode::FORBIDDEN, "This form has expired or was not sent by this site.");
-    }
+    };
+    let back = super::login::safe_next(form.next.as_deref());
     let Ok(client_id) = ClientId::parse(client_id) else {
         return error_page(StatusCode::NOT_FOUND, "No such app.");
     };
     match tessera.withdraw_consent(&session.union_id, &client_id).await {
         Ok(_) => {
-            let mut res = Redirect::to("/account").into_response();
+            let mut res = Redirect::to(&back).into_response();
             *res.status_mut() = StatusCode::SEE_OTHER;
             res
         }

@@ -1,11 +1,14 @@
-//! Cookies of the pages: the session (`tessera_session`) and the pre-sign-in CSRF cookie
-//! (`tessera_login`). HttpOnly, SameSite=Lax, Secure when Tessera's public URL is https.
+//! Cookies of the pages: the session (`tessera_session`), the pre-sign-in CSRF cookie
+//! (`tessera_login`) and the console's reviewer pass (`tessera_reviewer`). HttpOnly,
+//! SameSite=Lax, Secure when Tessera's public URL is https.
 
 use http::{HeaderMap, HeaderValue, header};
 use tessera_core::secret::Secret;
 
 pub const SESSION: &str = "tessera_session";
 pub const LOGIN: &str = "tessera_login";
+/// The console's reviewer pass (see `tessera_service::reviewer`).
+pub const REVIEWER: &str = "tessera_reviewer";
 
 /// The value of cookie `name` in the request.
 pub fn get(headers: &HeaderMap, name: &str) -> Option<Secret> {

@@ -37,13 +37,18 @@ pub fn page(status: StatusCode, title: &str, body: &str, form_action: &str) -> R
 </main></body></html>"#,
         title = esc(title),
     );
-    let mut res = (status, Html(html)).into_response();
     let form_action = if form_action.is_empty() { String::new() } else { format!(" form-action {form_action};") };
     let csp = format!(
         "default-src 'none'; style-src 'self'; img-src 'self';{form_action} frame-ancestors 'none'; base-uri 'none'"
     );
+    secured((status, Html(html)).into_response(), &csp)
+}
+
+/// `res` with the Content-Security-Policy `csp` and the headers every page gets (no
+/// caching, no framing, no sniffing, no referrer).
+pub fn secured(mut res: Response, csp: &str) -> Response {
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&csp) {
+    if let Ok(v) = HeaderValue::from_str(csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -1,6 +1,6 @@
 //! Server-rendered pages: sign-in, the consent page of the authorization flow, the org
-//! admin's consent page for an app's sensitive scopes, and the member's list of authorized
-//! apps. Every form carries a CSRF token; every page is sent with a strict
+//! admin's consent page for an app's sensitive scopes, the member's list of authorized apps,
+//! and the [`console`]. Every form carries a CSRF token; every page is sent with a strict
 //! Content-Security-Policy and no caching.
 
 use axum::Router;
@@ -10,6 +10,7 @@ use tessera_service::Tessera;
 pub mod account;
 pub mod admin_consent;
 pub mod authorize;
+pub mod console;
 pub mod cookies;
 pub mod html;
 pub mod login;
@@ -24,4 +25,7 @@ pub fn routes() -> Router<Tessera> {
         .route("/account/apps/{client_id}/withdraw", post(account::withdraw))
         .route("/static/tessera.css", get(html::stylesheet))
         .route("/{corp_id}/adminConsent", get(admin_consent::show).post(admin_consent::decide))
+        // Browsers ask for it on every site; there is none, and saying so quietly beats a 404.
+        .route("/favicon.ico", get(|| async { http::StatusCode::NO_CONTENT }))
+        .merge(console::routes())
 }

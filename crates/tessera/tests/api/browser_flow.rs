@@ -17,7 +17,7 @@ async fn run(cmd: &str, args: &[&str]) -> bool {
 }
 
 /// Chromium from Debian and playwright-core from npm, installed once.
-async fn setup() -> PathBuf {
+pub async fn setup() -> PathBuf {
     if !Path::new("/usr/bin/chromium").exists() {
         assert!(run("apt-get", &["update", "-qq"]).await, "apt-get update failed");
         assert!(run("apt-get", &["install", "-y", "-qq", "chromium"]).await, "installing chromium failed");

@@ -5,8 +5,10 @@
 mod admin_consent;
 mod bad_input;
 mod browser;
+mod browser_console;
 mod browser_flow;
 mod cli;
+mod console;
 mod dingtalk_sdk;
 mod dingtalk_tokens;
 mod fixtures;

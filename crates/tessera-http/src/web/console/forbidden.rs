@@ -1,0 +1,215 @@
+//! The 403 helper (`/console/apps/{client_id}/explain`): a developer pastes the error body
+//! their call got, DingTalk's (`accessdenieddetail.requiredScopes`) or Feishu's
+//! (`error.permission_violations[].subject`), picks the org, and reads for each scope the
+//! first missing step, with a link to request the scope when that is what is missing.
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use serde_json::Value;
+use tessera_core::explain::Missing;
+use tessera_core::ids::{ClientId, CorpId, ScopeCode};
+use tessera_service::Tessera;
+
+use super::apps::app_header;
+use super::layout::{self, badge};
+use super::{Viewer, checked_form, failed, field, parse_id, signed_in};
+use crate::web::html::{esc, hidden};
+
+/// Whose error body it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    DingTalk,
+    Feishu,
+}
+
+/// The scopes an error body says are missing, or why none could be read.
+pub fn required_scopes(body: &str) -> Result<(Dialect, Vec<String>), &'static str> {
+    let v: Value = serde_json::from_str(body.trim())
+        .map_err(|_| "That is not a JSON error body. Paste the whole body the API answered with.")?;
+    let strings = |list: &Value, key: Option<&str>| -> Vec<String> {
+        list.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| match key {
+                        Some(k) => x.get(k).and_then(Value::as_str),
+                        None => x.as_str(),
+                    })
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for key in ["accessdenieddetail", "accessDeniedDetail", "AccessDeniedDetail"] {
+        if let Some(detail) = v.get(key) {
+            let scopes = strings(detail.get("requiredScopes").unwrap_or(&Value::Null), None);
+            if !scopes.is_empty() {
+                return Ok((Dialect::DingTalk, scopes));
+            }
+        }
+    }
+    if let Some(violations) = v.get("error").and_then(|e| e.get("permission_violations")) {
+        let scopes = strings(violations, Some("subject"));
+        if !scopes.is_empty() {
+            return Ok((Dialect::Feishu, scopes));
+        }
+    }
+    Err(
+        "The body names no missing scope: look for accessdenieddetail.requiredScopes (DingTalk) or error.permission_violations (Feishu).",
+    )
+}
+
+async fn form_page(
+    t: &Tessera,
+    v: &Viewer,
+    client_id: &ClientId,
+    pasted: &str,
+    answer: &str,
+    status: StatusCode,
+) -> Response {
+    let app = match t.own_app(&v.actor(), client_id).await {
+        Ok(a) => a,
+        Err(e) => return failed(Some(v), e),
+    };
+    let mut orgs: Vec<CorpId> = match t.store().installations(client_id).await {
+        Ok(i) => i.into_iter().map(|i| i.corp_id).collect(),
+        Err(e) => return failed(Some(v), e.into()),
+    };
+    if !orgs.contains(&app.owner_corp_id) {
+        orgs.insert(0, app.owner_corp_id.clone());
+    }
+    let options: String =
+        orgs.iter().map(|c| format!(r#"<option value="{0}">{0}</option>"#, esc(c.as_str()))).collect();
+    let csrf = v.csrf(t);
+    let here = format!("/console/apps/{client_id}/explain");
+    let body = format!(
+        r#"{header}<p>Paste the body of the 403 your call got. Tessera reads the missing scopes from it and tells you, for each,
+what is missing and what to do next.</p>
+<form method="post" action="{here}">{csrf}
+<label for="corp_id">The organization you called for</label><select id="corp_id" name="corp_id">{options}</select>
+<label for="body">Error body</label>
+<textarea id="body" name="body" rows="6" required placeholder='{{"code":"Forbidden.AccessDenied.AccessTokenPermissionDenied","accessdenieddetail":{{"requiredScopes":["Contact.User.Read"]}}}}'>{pasted}</textarea>
+<button type="submit">Explain</button></form>{answer}"#,
+        header = app_header(&app, "/explain"),
+        here = esc(&here),
+        csrf = hidden("csrf", &csrf),
+        pasted = esc(pasted),
+    );
+    layout::page(Some(v), &csrf, status, "Why was my call refused?", &here, &body)
+}
+
+pub async fn show(State(t): State<Tessera>, Path(client_id): Path<String>, headers: HeaderMap) -> Response {
+    let v = match signed_in(&t, &headers, &format!("/console/apps/{client_id}/explain")).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let id = match parse_id(&v, ClientId::parse, &client_id, "app") {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    form_page(&t, &v, &id, "", "", StatusCode::OK).await
+}
+
+pub async fn explain(
+    State(t): State<Tessera>,
+    Path(client_id): Path<String>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Response {
+    let v = match signed_in(&t, &headers, &format!("/console/apps/{client_id}/explain")).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let form = match checked_form(&t, &v, raw) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let id = match parse_id(&v, ClientId::parse, &client_id, "app") {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let pasted = field(&form, "body").unwrap_or_default();
+    let corp = match parse_id(&v, CorpId::parse, field(&form, "corp_id").unwrap_or_default(), "organization") {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (dialect, names) = match required_scopes(pasted) {
+        Ok(x) => x,
+        Err(m) => {
+            let answer = format!(r#"<p class="error" role="alert">{}</p>"#, esc(m));
+            return form_page(&t, &v, &id, pasted, &answer, StatusCode::BAD_REQUEST).await;
+        }
+    };
+    let Ok(scopes) = names.iter().map(|n| ScopeCode::parse(n.as_str())).collect::<Result<Vec<_>, _>>() else {
+        let answer = r#"<p class="error" role="alert">The body names a scope that is not a valid scope code.</p>"#;
+        return form_page(&t, &v, &id, pasted, answer, StatusCode::BAD_REQUEST).await;
+    };
+    let answers = match t.explain(&v.actor(), &id, &corp, None, &scopes).await {
+        Ok(a) => a,
+        Err(e) => return failed(Some(&v), e),
+    };
+    let from = match dialect {
+        Dialect::DingTalk => "DingTalk",
+        Dialect::Feishu => "Feishu",
+    };
+    let mut out = format!(
+        r#"<h2>What is missing</h2><p class="muted">Read from a {from} error body, for <code>{}</code>.</p><table><thead><tr><th>Scope</th><th>State</th><th>What to do</th></tr></thead><tbody>"#,
+        esc(corp.as_str())
+    );
+    for a in &answers {
+        let state = match &a.missing {
+            None => badge("ok", "Allowed"),
+            Some(Missing::NotRequested { .. }) => badge("off", "Not requested"),
+            Some(Missing::PendingReview) => badge("wait", "Pending review"),
+            Some(Missing::Declined { .. }) => badge("bad", "Review failed"),
+            Some(Missing::NotActivated) => badge("off", "App not activated"),
+            Some(Missing::NotAuthorized { .. }) => badge("wait", "Not authorized by the org"),
+            Some(Missing::Revoked { .. }) => badge("bad", "Revoked"),
+            Some(Missing::NotConsented) => badge("off", "User has not consented"),
+            Some(Missing::UnknownScope) => badge("bad", "Unknown scope"),
+        };
+        let link = match &a.missing {
+            Some(Missing::NotRequested { closed: false }) | Some(Missing::Declined { .. }) => {
+                let q = serde_urlencoded::to_string([("q", a.scope.as_str())]).unwrap_or_default();
+                format!(
+                    r#"<br><a href="/console/apps/{}/permissions?{}">Request {}</a>"#,
+                    esc(id.as_str()),
+                    esc(&q),
+                    esc(&a.scope)
+                )
+            }
+            _ => String::new(),
+        };
+        out.push_str(&format!(
+            "<tr><td><code>{}</code></td><td>{state}</td><td>{}{link}</td></tr>",
+            esc(&a.scope),
+            esc(&a.next)
+        ));
+    }
+    out.push_str("</tbody></table>");
+    form_page(&t, &v, &id, pasted, &out, StatusCode::OK).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_dingtalk_and_feishu_bodies() {
+        let ding = r#"{"code":"Forbidden.AccessDenied.AccessTokenPermissionDenied","requestid":"x","message":"m",
+            "accessdenieddetail":{"requiredScopes":["Contact.User.Read"]}}"#;
+        assert_eq!(required_scopes(ding).unwrap(), (Dialect::DingTalk, vec!["Contact.User.Read".to_string()]));
+        let feishu = r#"{"code":99991672,"msg":"Access denied.","error":{"log_id":"1",
+            "permission_violations":[{"type":"action_scope_required","subject":"contact:user.id:readonly"},
+            {"type":"action_scope_required","subject":"im:message"}]}}"#;
+        assert_eq!(
+            required_scopes(feishu).unwrap(),
+            (Dialect::Feishu, vec!["contact:user.id:readonly".to_string(), "im:message".to_string()])
+        );
+        assert!(required_scopes("not json").is_err());
+        assert!(required_scopes(r#"{"code":"InvalidAuthentication"}"#).is_err());
+        assert!(required_scopes(r#"{"accessdenieddetail":{"requiredScopes":[]}}"#).is_err());
+    }
+}
