@@ -11,6 +11,7 @@ use tessera_core::decision::AppStanding;
 use tessera_core::ids::{ClientId, CorpId, ScopeCode};
 use tessera_core::scope::Scope;
 use tessera_core::secret::{Secret, SecretHash, TokenHash};
+use tessera_core::suite::SuiteTicket;
 use tessera_core::time::UnixTime;
 use tessera_core::token::{AccessToken, TokenKind};
 
@@ -34,6 +35,9 @@ pub struct Caches {
     pub handed: RwLock<HashMap<ReuseKey, Handed>>,
     /// Apps' rotated-out secrets still in (or past) their overlap, with their end.
     pub previous_secrets: RwLock<HashMap<ClientId, PreviousSecrets>>,
+    /// Suites' ticket states with when they were read (see `suite`: a presented ticket the
+    /// cached state refuses is checked again against the store).
+    pub tickets: RwLock<HashMap<ClientId, (SuiteTicket, UnixTime)>>,
 }
 
 /// Reads through a lock even if a panicking writer poisoned it (the maps stay consistent:

@@ -15,7 +15,13 @@ use tessera_core::token::TokenKind;
 use tessera_store::{AuditFilter, StoreError};
 
 use crate::Tessera;
+use crate::cache::{read, write};
 use crate::issue::IssuedToken;
+
+/// How long a suite's ticket state read from the store is trusted, in seconds: a ticket
+/// replaced on another node stays accepted here at most this long after its successor's
+/// successor is issued.
+pub const TICKET_CACHE_SECS: i64 = 5;
 
 /// Why an ISV's suite request is refused.
 #[derive(Debug, thiserror::Error)]
@@ -105,10 +111,26 @@ impl Tessera {
     }
 
     async fn ticket_state(&self, client_id: &ClientId) -> Result<SuiteTicket, SuiteError> {
-        Ok(self.inner.store.suite_ticket(client_id).await?.unwrap_or_else(|| SuiteTicket::new(client_id.clone())))
+        let state =
+            self.inner.store.suite_ticket(client_id).await?.unwrap_or_else(|| SuiteTicket::new(client_id.clone()));
+        write(&self.inner.cache.tickets).insert(client_id.clone(), (state.clone(), self.now()));
+        Ok(state)
     }
 
+    /// Checks a presented ticket against the suite's ticket state as read within the last
+    /// [`TICKET_CACHE_SECS`]; a ticket that state refuses is checked once more against the
+    /// store (another node may have issued a newer one).
     async fn check_ticket(&self, app: &App, ticket: &str) -> Result<(), SuiteError> {
+        let now = self.now();
+        let cached = read(&self.inner.cache.tickets)
+            .get(&app.client_id)
+            .filter(|(_, read_at)| now.0 - read_at.0 < TICKET_CACHE_SECS)
+            .map(|(state, _)| state.clone());
+        if let Some(state) = cached
+            && state.check(&self.inner.key, ticket).is_ok()
+        {
+            return Ok(());
+        }
         Ok(self.ticket_state(&app.client_id).await?.check(&self.inner.key, ticket)?)
     }
 
@@ -257,6 +279,7 @@ impl Tessera {
                 Err(e) => return Err(e),
             }
             if let Some(now) = self.inner.store.suite_ticket(&state.client_id).await? {
+                write(&self.inner.cache.tickets).insert(now.client_id.clone(), (now.clone(), self.now()));
                 issued.push(now);
             }
         }

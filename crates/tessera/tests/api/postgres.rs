@@ -72,3 +72,34 @@ async fn suites_and_the_admin_consent_flow_work_on_postgres() {
     assert_eq!(app.create_department(&token, json!({"name": "Ops 2"})).await.status, 200);
     assert_oauth_error(&app.oauth_token(&form, Some(("suitedemo", "suite-secret"))).await, 400, "invalid_grant");
 }
+
+#[tokio::test]
+async fn a_ticket_issued_by_one_node_is_accepted_by_another_that_cached_an_older_one() {
+    let mut setup = Setup::postgres().await.with_fake_clock(1_700_000_000);
+    setup.config.suite_ticket_interval = 2;
+    let clock = setup.clock.clone().unwrap();
+    let node_a = spawn_with(setup.clone()).await;
+    let node_b = spawn_with(setup).await;
+    async fn corp(node: &TestApp, ticket: String) -> Reply {
+        let body = json!({"authCorpId": OTHER_CORP, "suiteKey": "suitedemo", "suiteSecret": "suite-secret", "suiteTicket": ticket});
+        node.send(node.http.post(node.url("/v1.0/oauth2/corpAccessToken")).json(&body)).await
+    }
+    let first = crate::suites::suite_ticket(&node_a, "suitedemo", "suite-secret").await;
+    assert_eq!(corp(&node_a, first.clone()).await.status, 200, "node A now holds ticket state 1");
+    let mut latest = first.clone();
+    for _ in 0..2 {
+        clock.advance(2);
+        for _ in 0..100 {
+            let now = crate::suites::suite_ticket(&node_b, "suitedemo", "suite-secret").await;
+            if now != latest {
+                latest = now;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    assert_ne!(latest, first);
+    let r = corp(&node_a, latest.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(corp(&node_b, latest).await.status, 200);
+}
