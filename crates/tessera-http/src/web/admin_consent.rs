@@ -13,8 +13,8 @@ use tessera_service::Tessera;
 use tessera_service::admin_consent::{AdminConsentError, AdminConsentParams, AdminConsentPrompt, ValidAdminConsent};
 
 use super::authorize::{error_redirect, found, origin, with_query};
-use super::cookies;
 use super::html::{error_page, esc, hidden, page};
+use super::{cookies, signed_form};
 use crate::body;
 
 fn params(corp_id: String, pairs: &[(String, String)]) -> Result<AdminConsentParams, String> {
@@ -172,23 +172,11 @@ pub async fn decide(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let Ok(pairs) = body::form_pairs(raw) else {
-        return error_page(StatusCode::BAD_REQUEST, "The form could not be read or repeats a field.");
+    let form = match signed_form::read(&tessera, &headers, raw).await {
+        Ok(f) => f,
+        Err(page) => return page,
     };
-    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let Some(cookie) = cookies::get(&headers, cookies::SESSION) else {
-        return error_page(StatusCode::FORBIDDEN, "You are not signed in any more; start again from the app.");
-    };
-    if !get("csrf").is_some_and(|c| tessera.csrf_ok(&cookie, c)) {
-        return error_page(StatusCode::FORBIDDEN, "This form has expired or was not sent by this site.");
-    }
-    let session = match tessera.session(&cookie).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return error_page(StatusCode::FORBIDDEN, "Your session has ended; start again from the app."),
-        Err(e) => return failure(e.into()),
-    };
-    let request_pairs: Vec<(String, String)> =
-        pairs.iter().filter(|(k, _)| !matches!(k.as_str(), "csrf" | "decision")).cloned().collect();
+    let request_pairs = form.request_pairs(&["decision"]);
     let p = match params(corp_id, &request_pairs) {
         Ok(p) => p,
         Err(m) => return error_page(StatusCode::BAD_REQUEST, &m),
@@ -197,8 +185,8 @@ pub async fn decide(
         Ok(r) => r,
         Err(e) => return failure(e),
     };
-    match get("decision") {
-        Some("approve") => match tessera.approve_admin_consent(&session.union_id, &req).await {
+    match form.get("decision") {
+        Some("approve") => match tessera.approve_admin_consent(&form.session.union_id, &req).await {
             Ok(code) => success(&req, &code),
             Err(e) => failure(e),
         },

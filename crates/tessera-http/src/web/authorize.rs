@@ -10,8 +10,8 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use tessera_service::Tessera;
 use tessera_service::authorize::{AuthorizationRequest, AuthorizeError, ValidRequest};
 
-use super::cookies;
 use super::html::{error_page, esc, hidden, page};
+use super::{cookies, signed_form};
 use crate::body;
 
 /// Which dialect asked: decides the parameter names of the answer.
@@ -189,24 +189,12 @@ pub async fn decide(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let Ok(pairs) = body::form_pairs(raw) else {
-        return error_page(StatusCode::BAD_REQUEST, "The form could not be read or repeats a field.");
+    let form = match signed_form::read(&tessera, &headers, raw).await {
+        Ok(f) => f,
+        Err(page) => return page,
     };
-    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let Some(cookie) = cookies::get(&headers, cookies::SESSION) else {
-        return error_page(StatusCode::FORBIDDEN, "You are not signed in any more; start again from the app.");
-    };
-    if !get("csrf").is_some_and(|c| tessera.csrf_ok(&cookie, c)) {
-        return error_page(StatusCode::FORBIDDEN, "This form has expired or was not sent by this site.");
-    }
-    let session = match tessera.session(&cookie).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return error_page(StatusCode::FORBIDDEN, "Your session has ended; start again from the app."),
-        Err(e) => return authorize_error(e.into()),
-    };
-    let dialect = if get("dialect") == Some("dingtalk") { Dialect::DingTalk } else { Dialect::OAuth2 };
-    let request_pairs: Vec<(String, String)> =
-        pairs.iter().filter(|(k, _)| !matches!(k.as_str(), "csrf" | "dialect" | "decision")).cloned().collect();
+    let dialect = if form.get("dialect") == Some("dingtalk") { Dialect::DingTalk } else { Dialect::OAuth2 };
+    let request_pairs = form.request_pairs(&["dialect", "decision"]);
     let req = match params(&request_pairs) {
         Ok(r) => r,
         Err(m) => return error_page(StatusCode::BAD_REQUEST, &m),
@@ -215,8 +203,8 @@ pub async fn decide(
         Ok(v) => v,
         Err(e) => return authorize_error(e),
     };
-    match get("decision") {
-        Some("approve") => match tessera.approve(&session.union_id, &valid).await {
+    match form.get("decision") {
+        Some("approve") => match tessera.approve(&form.session.union_id, &valid).await {
             Ok(code) => code_redirect(&valid, code.expose(), dialect),
             Err(e) => authorize_error(e),
         },

@@ -14,6 +14,7 @@ pub mod console;
 pub mod cookies;
 pub mod html;
 pub mod login;
+pub mod signed_form;
 
 pub fn routes() -> Router<Tessera> {
     Router::new()
