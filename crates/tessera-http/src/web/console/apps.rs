@@ -14,7 +14,7 @@ use tessera_core::secret::Secret;
 use tessera_service::Tessera;
 
 use super::layout::{self, badge};
-use super::{Viewer, checked_form, failed, field, parse_id, see_other, signed_in};
+use super::{Viewer, failed, field, parse_id, posted, see_other, signed_in};
 use crate::web::html::{esc, hidden};
 
 fn kind_label(kind: AppKind) -> &'static str {
@@ -126,12 +126,8 @@ pub async fn create(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let v = match signed_in(&t, &headers, &format!("/console/orgs/{corp_id}/apps")).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let form = match checked_form(&t, &v, raw) {
-        Ok(f) => f,
+    let (v, form) = match posted(&t, &headers, &format!("/console/orgs/{corp_id}/apps"), raw).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let corp = match parse_id(&v, CorpId::parse, &corp_id, "organization") {
@@ -206,12 +202,8 @@ pub async fn rotate(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let v = match signed_in(&t, &headers, &format!("/console/apps/{client_id}")).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let form = match checked_form(&t, &v, raw) {
-        Ok(f) => f,
+    let (v, form) = match posted(&t, &headers, &format!("/console/apps/{client_id}"), raw).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let app = match own_app(&t, &v, &client_id).await {
@@ -239,12 +231,8 @@ pub async fn set_redirect_uris(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let v = match signed_in(&t, &headers, &format!("/console/apps/{client_id}")).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let form = match checked_form(&t, &v, raw) {
-        Ok(f) => f,
+    let (v, form) = match posted(&t, &headers, &format!("/console/apps/{client_id}"), raw).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let app = match own_app(&t, &v, &client_id).await {

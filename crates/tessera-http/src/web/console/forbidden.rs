@@ -15,7 +15,7 @@ use tessera_service::Tessera;
 
 use super::apps::app_header;
 use super::layout::{self, badge};
-use super::{Viewer, checked_form, failed, field, parse_id, signed_in};
+use super::{Viewer, failed, field, parse_id, posted, signed_in};
 use crate::web::html::{esc, hidden};
 
 /// Whose error body it was.
@@ -118,12 +118,8 @@ pub async fn explain(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let v = match signed_in(&t, &headers, &format!("/console/apps/{client_id}/explain")).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let form = match checked_form(&t, &v, raw) {
-        Ok(f) => f,
+    let (v, form) = match posted(&t, &headers, &format!("/console/apps/{client_id}/explain"), raw).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let id = match parse_id(&v, ClientId::parse, &client_id, "app") {

@@ -151,6 +151,19 @@ pub async fn signed_in(t: &Tessera, headers: &HeaderMap, here: &str) -> Result<V
     }
 }
 
+/// A form posted by a signed-in viewer: who they are and the fields, once the CSRF token
+/// checked out; refuses anything else.
+pub async fn posted(
+    t: &Tessera,
+    headers: &HeaderMap,
+    here: &str,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<(Viewer, Vec<(String, String)>), Response> {
+    let viewer = signed_in(t, headers, here).await?;
+    let form = checked_form(t, &viewer, raw)?;
+    Ok((viewer, form))
+}
+
 /// The form's fields after its CSRF token checked out; refuses anything else.
 pub fn checked_form(
     t: &Tessera,

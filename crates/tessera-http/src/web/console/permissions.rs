@@ -15,7 +15,7 @@ use tessera_service::overview::ScopeRow;
 
 use super::apps::app_header;
 use super::layout::{self, badge, status_badge, tier_badge};
-use super::{checked_form, failed, field, parse_id, see_other, signed_in};
+use super::{failed, field, parse_id, posted, see_other, signed_in};
 use crate::web::html::{esc, hidden};
 
 fn query_param(raw: Option<&str>, name: &str) -> Option<String> {
@@ -149,12 +149,8 @@ pub async fn request(
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
     let here = format!("/console/apps/{client_id}/permissions");
-    let v = match signed_in(&t, &headers, &here).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let form = match checked_form(&t, &v, raw) {
-        Ok(f) => f,
+    let (v, form) = match posted(&t, &headers, &here, raw).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let id = match parse_id(&v, ClientId::parse, &client_id, "app") {

@@ -14,7 +14,7 @@ use tessera_service::Tessera;
 use tessera_service::overview::SensitiveRow;
 
 use super::layout::{self, badge, tier_badge};
-use super::{checked_form, failed, field, parse_id, see_other, signed_in};
+use super::{failed, field, parse_id, posted, see_other, signed_in};
 use crate::web::html::{esc, hidden};
 
 fn sensitive_row(corp: &str, client: &str, row: &SensitiveRow, viewer_user: Option<&str>, csrf: &str) -> String {
@@ -177,12 +177,8 @@ pub async fn activate(
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
     let here = format!("/console/orgs/{corp_id}/workbench");
-    let v = match signed_in(&t, &headers, &here).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let form = match checked_form(&t, &v, raw) {
-        Ok(f) => f,
+    let (v, form) = match posted(&t, &headers, &here, raw).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let (corp, client) = match (
@@ -205,12 +201,8 @@ pub async fn uninstall(
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
     let here = format!("/console/orgs/{corp_id}/workbench");
-    let v = match signed_in(&t, &headers, &here).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let form = match checked_form(&t, &v, raw) {
-        Ok(f) => f,
+    let (v, form) = match posted(&t, &headers, &here, raw).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
     if field(&form, "confirm") != Some("yes") {
@@ -239,12 +231,8 @@ pub async fn grant(
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
     let here = format!("/console/orgs/{corp_id}/workbench");
-    let v = match signed_in(&t, &headers, &here).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let form = match checked_form(&t, &v, raw) {
-        Ok(f) => f,
+    let (v, form) = match posted(&t, &headers, &here, raw).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let ids = (
