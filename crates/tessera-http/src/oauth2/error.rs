@@ -91,6 +91,7 @@ impl From<GrantError> for OAuthError {
             GrantError::InvalidScope(m) => OAuthError::new(OAuthErrorCode::InvalidScope, m),
             GrantError::InvalidRequest(m) => OAuthError::invalid_request(m),
             GrantError::UnauthorizedClient(m) => OAuthError::new(OAuthErrorCode::UnauthorizedClient, m),
+            GrantError::Refresh(r) => OAuthError::new(OAuthErrorCode::InvalidGrant, r.to_string()),
             GrantError::Store(e) => {
                 tracing::error!(error = %e, "token request failed");
                 OAuthError::new(OAuthErrorCode::ServerError, "the server could not complete the request")

@@ -18,6 +18,8 @@ pub fn routes() -> Router<Tessera> {
         .route("/logout", post(login::logout))
         .route("/oauth2/authorize", get(authorize::oauth2).post(authorize::decide))
         .route("/oauth2/auth", get(authorize::dingtalk))
+        .route("/open-apis/authen/v1/authorize", get(authorize::feishu))
+        .route("/open-apis/authen/v1/index", get(authorize::feishu))
         .route("/account", get(account::show))
         .route("/account/apps/{client_id}/withdraw", post(account::withdraw))
         .route("/static/tessera.css", get(html::stylesheet))

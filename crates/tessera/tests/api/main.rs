@@ -8,6 +8,8 @@ mod browser_flow;
 mod cli;
 mod dingtalk_sdk;
 mod dingtalk_tokens;
+mod feishu;
+mod feishu_sdk;
 mod fixtures;
 mod gateway;
 mod helpers;
