@@ -11,6 +11,7 @@
 //! - [`decision`]: the one pure function that says whether a token may call a route.
 //! - [`consent`], [`grant_code`], [`pkce`], [`refresh`], [`session`]: user identity: consent,
 //!   authorization codes, PKCE, refresh-token families, sign-in sessions.
+//! - [`device`]: device authorization (RFC 8628): codes, states, polling interval, expiry.
 //! - [`document`]: the sample API's documents with access lists.
 //! - [`lifecycle`]: requesting scopes, review, activation.
 //! - [`explain`]: why a call is refused and what to do next.
@@ -24,6 +25,7 @@ pub mod catalog;
 pub mod change;
 pub mod consent;
 pub mod decision;
+pub mod device;
 pub mod document;
 pub mod error;
 pub mod explain;

@@ -11,6 +11,7 @@ use tessera_core::app::App;
 use tessera_core::audit::AuditEvent;
 use tessera_core::change::Change;
 use tessera_core::consent::Consent;
+use tessera_core::device::DeviceAuthorization;
 use tessera_core::document::Document;
 use tessera_core::grant::{OrgGrant, RevokedGrant};
 use tessera_core::grant_code::AuthCode;
@@ -25,7 +26,7 @@ use tessera_core::secret::TokenHash;
 use tessera_core::session::Session;
 use tessera_core::time::UnixTime;
 use tessera_core::token::AccessToken;
-use tessera_store::{AuditFilter, Department, Store, StoreError, StoredUser};
+use tessera_store::{AuditFilter, Department, DeviceLookup, Store, StoreError, StoredUser};
 
 pub struct Detached(pub Arc<dyn Store>);
 
@@ -118,6 +119,9 @@ macro_rules! store_wrapper {
         }
         async fn department(&self, corp_id: &CorpId, dept_id: i64) -> Result<Option<Department>, StoreError> {
             self.0.department(corp_id, dept_id).await
+        }
+        async fn device_authorization(&self, by: &DeviceLookup) -> Result<Option<DeviceAuthorization>, StoreError> {
+            self.0.device_authorization(by).await
         }
         }
     };

@@ -45,6 +45,9 @@ pub enum GrantError {
     /// A refresh token refused, and why (dialects name the reasons differently).
     #[error(transparent)]
     Refresh(#[from] RefreshRefused),
+    /// A device-code poll that gets no tokens (yet).
+    #[error(transparent)]
+    Device(#[from] tessera_core::device::DevicePollError),
 }
 
 /// Why a refresh token was refused.

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 use tessera_core::decision::{DenyReason, MissingScope};
+use tessera_core::device::DevicePollError;
 use tessera_core::token::TokenKind;
 use tessera_service::user_tokens::{GrantError, RefreshRefused};
 use tessera_service::{AccessError, IssueError};
@@ -368,6 +369,16 @@ pub fn grant_error(e: GrantError, shape: Shape) -> FeishuError {
                 RefreshRefused::Reused => FeishuCode::RefreshUsed,
             },
             r.to_string(),
+        ),
+        GrantError::Device(d) => (
+            match d {
+                DevicePollError::AuthorizationPending => FeishuCode::AuthorizationPending,
+                DevicePollError::SlowDown { .. } => FeishuCode::SlowDown,
+                DevicePollError::AccessDenied => FeishuCode::AccessDenied,
+                DevicePollError::ExpiredToken => FeishuCode::ExpiredToken,
+                DevicePollError::InvalidGrant => FeishuCode::OAuthInvalidGrant,
+            },
+            d.to_string(),
         ),
         GrantError::Store(e) => return FeishuError::server_error(shape, &e),
     };

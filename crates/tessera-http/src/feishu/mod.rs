@@ -30,6 +30,8 @@ pub fn routes() -> Router<Tessera> {
         .route("/open-apis/authen/v2/oauth/token", post(user_token::oauth_token))
         .route("/oauth/v3/token", post(user_token::oauth_token))
         .route("/oauth/v1/revoke", post(user_token::revoke))
+        .route("/oauth/v1/device_authorization", post(user_token::device_authorization))
+        .route("/open-apis/authen/v2/oauth/device_authorization", post(user_token::device_authorization))
         .route("/open-apis/{*rest}", any(not_found))
 }
 

@@ -245,6 +245,11 @@ pub async fn oauth_token(
             let pair = tessera.refresh(&auth, token, scope).await.map_err(|e| grant_error(e, shape))?;
             Ok(oauth_pair(&tessera, pair))
         }
+        Some(crate::oauth2::token::DEVICE_CODE_GRANT) => {
+            let device_code = required("device_code")?;
+            let pair = tessera.poll_device(&auth, device_code).await.map_err(|e| grant_error(e, shape))?;
+            Ok(oauth_pair(&tessera, pair))
+        }
         Some("client_credentials") => {
             let Some(secret) = auth.secret else {
                 return Err(oauth_err(FeishuCode::OAuthInvalidClient, "client_credentials needs the client secret"));
@@ -286,5 +291,32 @@ pub async fn revoke(
     tessera.revoke(&auth, token).await.map_err(|e| grant_error(e, Shape::OAuth))?;
     let mut res = ok(json!({}));
     *res.status_mut() = StatusCode::OK;
+    Ok(res)
+}
+
+/// `POST /oauth/v1/device_authorization` (form, HTTP Basic) and
+/// `POST /open-apis/authen/v2/oauth/device_authorization` (JSON, `client_id` only): the
+/// RFC 8628 answer, flat.
+pub async fn device_authorization(
+    State(tessera): State<Tessera>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, FeishuError> {
+    let pairs = params(&headers, raw).map_err(|e| oauth_err(FeishuCode::OAuthInvalidRequest, e.to_string()))?;
+    // larksuite/cli sends the secret both in Basic and in the form: accept that here.
+    let auth = match client_auth(&headers, &pairs) {
+        Err(e) if e.code() == FeishuCode::TwoClientAuthMethods => {
+            let stripped: Vec<(String, String)> =
+                pairs.iter().filter(|(k, _)| k != "client_secret" && k != "app_secret").cloned().collect();
+            client_auth(&headers, &stripped)?
+        }
+        other => other?,
+    };
+    let started = tessera
+        .start_device(&auth.client_id, auth.secret.as_ref(), param(&pairs, "scope"))
+        .await
+        .map_err(|e| grant_error(e, Shape::OAuth))?;
+    let mut res = ok(crate::oauth2::device::DeviceResponse::from(started));
+    res.headers_mut().insert(header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
     Ok(res)
 }

@@ -1,6 +1,7 @@
-//! Server-rendered pages: sign-in, the consent page of the authorization flow, and the
-//! member's list of authorized apps. Every form carries a CSRF token; every page is sent
-//! with a strict Content-Security-Policy and no caching.
+//! Server-rendered pages: sign-in, the consent page of the authorization flow, the device
+//! flow's verification page and authorization card, and the member's list of authorized
+//! apps. Every form carries a CSRF token; every page is sent with a strict
+//! Content-Security-Policy and no caching.
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -9,6 +10,7 @@ use tessera_service::Tessera;
 pub mod account;
 pub mod authorize;
 pub mod cookies;
+pub mod device;
 pub mod html;
 pub mod login;
 
@@ -20,6 +22,9 @@ pub fn routes() -> Router<Tessera> {
         .route("/oauth2/auth", get(authorize::dingtalk))
         .route("/open-apis/authen/v1/authorize", get(authorize::feishu))
         .route("/open-apis/authen/v1/index", get(authorize::feishu))
+        .route("/device", get(device::show).post(device::decide))
+        .route("/device/card", get(device::card))
+        .route("/device/qr.svg", get(device::qr))
         .route("/account", get(account::show))
         .route("/account/apps/{client_id}/withdraw", post(account::withdraw))
         .route("/static/tessera.css", get(html::stylesheet))
