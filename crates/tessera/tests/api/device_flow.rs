@@ -34,7 +34,7 @@ fn advance(app: &TestApp, secs: i64) {
 }
 
 /// Signs in on the verification page from `verification_uri_complete` and decides.
-async fn decide(app: &TestApp, complete: &str, account: &str, password: &str, decision: &str) -> String {
+pub async fn decide(app: &TestApp, complete: &str, account: &str, password: &str, decision: &str) -> String {
     let browser = Browser::new(app);
     let page = browser.get(complete).await;
     assert_eq!(page.status, 303, "sign-in first: {}", page.html);
