@@ -6,6 +6,7 @@ mod bad_input;
 mod browser;
 mod browser_flow;
 mod cli;
+mod cli_login;
 mod client_lib;
 mod device_flow;
 mod dingtalk_sdk;
