@@ -5,6 +5,7 @@
 mod bad_input;
 mod browser;
 mod browser_flow;
+mod chat_bot;
 mod cli;
 mod cli_login;
 mod client_lib;
