@@ -121,3 +121,43 @@ async fn the_official_node_sdk_gets_a_tenant_token_and_calls_an_api() {
     assert_eq!(r["bad_secret"]["ok"], false);
     assert!(r["bad_secret"]["text"].as_str().unwrap().contains("10014"), "{r}");
 }
+
+#[tokio::test]
+async fn the_python_sdks_device_flow_client_gets_and_refreshes_a_user_token() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let python = lark_python().await;
+    let app = spawn_app().await;
+    let mut child = tokio::process::Command::new(&python)
+        .arg(script("lark_device.py"))
+        .arg(&app.base)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let complete = lines.next_line().await.unwrap().expect("the SDK printed the link");
+    crate::device_flow::decide(
+        &app,
+        &complete.replace(&app.setup.config.public_url, ""),
+        "alice-union",
+        "alice-password",
+        "approve",
+    )
+    .await;
+    let result = tokio::time::timeout(std::time::Duration::from_secs(60), lines.next_line()).await.unwrap().unwrap();
+    let status = child.wait().await.unwrap();
+    let mut err = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut err).await.unwrap();
+    assert!(status.success(), "{err}");
+    let r: Value = serde_json::from_str(&result.unwrap()).unwrap();
+    assert_eq!(r["interval"], 5);
+    assert_eq!(r["access_prefix"], "u-", "{r}");
+    assert_eq!(r["scopes"], serde_json::json!(["doc:readonly", "offline_access"]));
+    assert_eq!(r["has_refresh"], true);
+    assert_eq!(r["refreshed_prefix"], "u-");
+    assert_eq!(r["rotated"], true);
+    assert!(
+        r["reused"].as_str().is_some_and(|m| m.contains("UATAuthError")),
+        "a consumed refresh token is refused: {r}"
+    );
+}
