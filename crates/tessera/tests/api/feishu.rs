@@ -9,7 +9,7 @@ use crate::helpers::*;
 
 pub const FEISHU_APP: &str = "cli_feishudemo";
 pub const FEISHU_SECRET: &str = "feishu-secret";
-pub const FEISHU_REDIRECT: &str = "http://127.0.0.1:8903/callback";
+pub const FEISHU_REDIRECT: &str = "http://127.0.0.1:8905/callback";
 
 /// POSTs raw bytes (no content type) the way the Python SDK sends token requests.
 async fn post_raw(app: &TestApp, path: &str, body: &str) -> Reply {
