@@ -55,6 +55,16 @@ pub async fn decide(app: &TestApp, complete: &str, account: &str, password: &str
 #[tokio::test]
 async fn a_device_gets_tokens_once_the_user_approves_and_never_twice() {
     let app = spawn_with(Setup::sqlite().with_fake_clock(1_700_000_000)).await;
+    approve_and_poll(&app).await;
+}
+
+#[tokio::test]
+async fn the_device_flow_on_postgresql() {
+    let app = spawn_with(Setup::postgres().await.with_fake_clock(1_700_000_000)).await;
+    approve_and_poll(&app).await;
+}
+
+async fn approve_and_poll(app: &TestApp) {
     let s = start(&app, "doc:readonly offline_access").await;
     let device_code = s.str("device_code").to_owned();
     let user_code = s.str("user_code").to_owned();
