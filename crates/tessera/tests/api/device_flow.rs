@@ -65,7 +65,7 @@ async fn the_device_flow_on_postgresql() {
 }
 
 async fn approve_and_poll(app: &TestApp) {
-    let s = start(&app, "doc:readonly offline_access").await;
+    let s = start(app, "doc:readonly offline_access").await;
     let device_code = s.str("device_code").to_owned();
     let user_code = s.str("user_code").to_owned();
     assert_eq!(user_code.len(), 9);
@@ -79,13 +79,13 @@ async fn approve_and_poll(app: &TestApp) {
     assert_eq!(s.header("cache-control"), Some("no-store"));
 
     // Pending, then too fast.
-    assert_oauth_error(&poll(&app, &device_code).await, 400, "authorization_pending");
-    advance(&app, 2);
-    let fast = poll(&app, &device_code).await;
+    assert_oauth_error(&poll(app, &device_code).await, 400, "authorization_pending");
+    advance(app, 2);
+    let fast = poll(app, &device_code).await;
     assert_oauth_error(&fast, 400, "slow_down");
     assert!(fast.str("error_description").contains("10 seconds"), "{}", fast.text);
-    advance(&app, 10);
-    assert_oauth_error(&poll(&app, &device_code).await, 400, "authorization_pending");
+    advance(app, 10);
+    assert_oauth_error(&poll(app, &device_code).await, 400, "authorization_pending");
 
     // The authorization card: the QR code of verification_uri_complete, and the code.
     let card = app.send(app.http.get(app.url(&format!("/device/card?user_code={user_code}")))).await;
@@ -100,11 +100,11 @@ async fn approve_and_poll(app: &TestApp) {
 
     // Alice opens the link (the QR code's target) locally, signs in and approves.
     let complete = s.str("verification_uri_complete").replace(&app.setup.config.public_url, "");
-    let done = decide(&app, &complete, "alice-union", "alice-password", "approve").await;
+    let done = decide(app, &complete, "alice-union", "alice-password", "approve").await;
     assert!(done.contains("Demo Feishu bot can now act for you"), "{done}");
 
-    advance(&app, 10);
-    let t = poll(&app, &device_code).await;
+    advance(app, 10);
+    let t = poll(app, &device_code).await;
     assert_eq!(t.status, 200, "{}", t.text);
     let uat = t.str("access_token").to_owned();
     assert!(uat.starts_with("u-"));
@@ -116,8 +116,8 @@ async fn approve_and_poll(app: &TestApp) {
     assert_eq!(me.body["data"]["open_id"], "alice-union");
 
     // Spent: the same code gets nothing again, and the card is gone.
-    advance(&app, 10);
-    assert_oauth_error(&poll(&app, &device_code).await, 400, "invalid_grant");
+    advance(app, 10);
+    assert_oauth_error(&poll(app, &device_code).await, 400, "invalid_grant");
     let card = app.send(app.http.get(app.url(&format!("/device/card?user_code={user_code}")))).await;
     assert_eq!(card.status, 404);
     // The device's refresh token rotates like any other.
