@@ -4,6 +4,7 @@
 use crate::app::App;
 use crate::audit::AuditDraft;
 use crate::consent::Consent;
+use crate::device::DeviceAuthorization;
 use crate::document::Document;
 use crate::grant::OrgGrant;
 use crate::grant_code::AuthCode;
@@ -111,5 +112,26 @@ pub enum Change {
     SetRedirectUris {
         client_id: ClientId,
         redirect_uris: Vec<String>,
+    },
+    /// Starts a device authorization (RFC 8628).
+    InsertDeviceAuthorization(DeviceAuthorization),
+    /// Records a poll of a device code: when, and the interval from now on.
+    DevicePolled {
+        device_hash: TokenHash,
+        polled_at: UnixTime,
+        interval: i64,
+    },
+    /// The user approved (with the org the tokens act in) or denied a pending device
+    /// authorization; a conflict when it is no longer pending.
+    DecideDevice {
+        device_hash: TokenHash,
+        approved: bool,
+        union_id: UnionId,
+        corp_id: Option<CorpId>,
+    },
+    /// Spends an approved device code (tokens are issued in the same transaction); a
+    /// conflict when it is not approved, so two polls never both get tokens.
+    ConsumeDevice {
+        device_hash: TokenHash,
     },
 }

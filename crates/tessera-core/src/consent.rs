@@ -10,7 +10,7 @@ use crate::time::UnixTime;
 
 /// Scopes of the protocol rather than the catalogue: `openid` (who the user is) and
 /// DingTalk's `corpid` (answer with the org the user chose). Always grantable.
-pub const PROTOCOL_SCOPES: [&str; 2] = ["openid", "corpid"];
+pub const PROTOCOL_SCOPES: [&str; 3] = ["openid", "corpid", "offline_access"];
 
 pub fn is_protocol_scope(code: &ScopeCode) -> bool {
     PROTOCOL_SCOPES.contains(&code.as_str())

@@ -12,6 +12,7 @@
 //! - [`consent`], [`grant_code`], [`pkce`], [`refresh`], [`session`]: user identity: consent,
 //!   authorization codes, PKCE, refresh-token families, sign-in sessions.
 //! - [`suite`]: third-party enterprise apps as ISV suites: tickets, derived secrets, legacy signatures.
+//! - [`device`]: device authorization (RFC 8628): codes, states, polling interval, expiry.
 //! - [`document`]: the sample API's documents with access lists.
 //! - [`lifecycle`]: requesting scopes, review, activation.
 //! - [`registration`]: registering an app, its redirect URIs, rotating its secret.
@@ -26,6 +27,7 @@ pub mod catalog;
 pub mod change;
 pub mod consent;
 pub mod decision;
+pub mod device;
 pub mod document;
 pub mod error;
 pub mod explain;

@@ -3,6 +3,8 @@
 //!
 //! Layout:
 //! - [`dingtalk`]: `/v1.0/oauth2/*` token operations, legacy `/gettoken`, `{code, message, requestid}` errors.
+//! - [`feishu`]: Feishu/Lark `/open-apis/auth/v3/*`, `authen/v1|v2`, `/oauth/v3/token`, `/oauth/v1/revoke`,
+//!   `{code, msg}` errors with `X-Tt-Logid`.
 //! - [`oauth2`]: RFC 6749 `/oauth2/token` (client credentials), `error`/`error_description` errors.
 //! - [`gateway`]: the [`gateway::RequireScopesLayer`] tower layer that answers 403 with the
 //!   missing scopes, and the sample contacts Open API behind it.
@@ -15,6 +17,7 @@
 
 pub mod body;
 pub mod dingtalk;
+pub mod feishu;
 pub mod gateway;
 pub mod manage;
 pub mod oauth2;

@@ -117,3 +117,12 @@ impl Tessera {
         })
     }
 }
+
+impl Tessera {
+    /// The app behind a live app or corp token (Feishu's legacy user-token endpoints
+    /// authenticate the app by its `app_access_token`).
+    pub async fn app_for_token(&self, token: &str) -> Result<Arc<tessera_core::app::App>, AccessError> {
+        let principal = self.check_access(token, &[], &[TokenKind::App, TokenKind::Corp]).await?;
+        self.app(&principal.client_id).await?.ok_or(AccessError::InvalidToken)
+    }
+}

@@ -151,27 +151,8 @@ impl Tessera {
         let corp_id =
             self.user_org(union_id, req).await?.map_err(|why| redirect_error(&parts, "access_denied", why))?;
         let now = self.now();
-        let mut changes = Vec::new();
-        let old = self.inner.store.consent(union_id, &req.app.client_id).await?;
-        let granted: BTreeSet<ScopeCode> = req.scopes.iter().filter(|c| !is_protocol_scope(c)).cloned().collect();
-        let mut merged = old.as_ref().map(|c| c.scopes.clone()).unwrap_or_default();
-        let added: Vec<String> =
-            granted.iter().filter(|c| merged.insert((*c).clone())).map(|c| c.to_string()).collect();
-        if old.is_none() || !added.is_empty() {
-            changes.push(Change::PutConsent(Consent {
-                union_id: union_id.clone(),
-                client_id: req.app.client_id.clone(),
-                scopes: merged,
-                granted_at: now,
-            }));
-            changes.push(Change::Audit(AuditDraft {
-                corp_id: corp_id.clone(),
-                actor: format!("user:{union_id}"),
-                action: AuditAction::ConsentGiven,
-                target: format!("app:{}", req.app.client_id),
-                detail: format!("scopes:{}", added.join(" ")),
-            }));
-        }
+        let mut changes =
+            self.consent_changes(union_id, &req.app.client_id, &req.scopes, corp_id.as_ref(), now).await?;
         let code = Secret::generate(CODE_PREFIX, &mut rand::rng());
         changes.push(Change::InsertAuthCode(AuthCode {
             hash: token_hash(code.expose()),
@@ -189,10 +170,44 @@ impl Tessera {
         Ok(code)
     }
 
+    /// The consent (merged with what the user granted before) and its audit event, when
+    /// `scopes` add anything.
+    pub(crate) async fn consent_changes(
+        &self,
+        union_id: &UnionId,
+        client_id: &ClientId,
+        scopes: &[ScopeCode],
+        corp_id: Option<&CorpId>,
+        now: tessera_core::time::UnixTime,
+    ) -> Result<Vec<Change>, StoreError> {
+        let mut changes = Vec::new();
+        let old = self.inner.store.consent(union_id, client_id).await?;
+        let granted: BTreeSet<ScopeCode> = scopes.iter().filter(|c| !is_protocol_scope(c)).cloned().collect();
+        let mut merged = old.as_ref().map(|c| c.scopes.clone()).unwrap_or_default();
+        let added: Vec<String> =
+            granted.iter().filter(|c| merged.insert((*c).clone())).map(|c| c.to_string()).collect();
+        if old.is_none() || !added.is_empty() {
+            changes.push(Change::PutConsent(Consent {
+                union_id: union_id.clone(),
+                client_id: client_id.clone(),
+                scopes: merged,
+                granted_at: now,
+            }));
+            changes.push(Change::Audit(AuditDraft {
+                corp_id: corp_id.cloned(),
+                actor: format!("user:{union_id}"),
+                action: AuditAction::ConsentGiven,
+                target: format!("app:{client_id}"),
+                detail: format!("scopes:{}", added.join(" ")),
+            }));
+        }
+        Ok(changes)
+    }
+
     /// The org a user token acts in: the internal app's own org (the user must be a member),
     /// or for a third-party enterprise app the hinted org or the user's first org that
     /// installed it (none: the token is personal). `Err(why)` when the user may not use the app.
-    async fn user_org(
+    pub(crate) async fn user_org(
         &self,
         union_id: &UnionId,
         req: &ValidRequest,

@@ -11,6 +11,7 @@ use tessera_core::app::App;
 use tessera_core::audit::AuditEvent;
 use tessera_core::change::Change;
 use tessera_core::consent::Consent;
+use tessera_core::device::DeviceAuthorization;
 use tessera_core::document::Document;
 use tessera_core::grant::{OrgGrant, RevokedGrant};
 use tessera_core::grant_code::AuthCode;
@@ -26,7 +27,7 @@ use tessera_core::session::Session;
 use tessera_core::suite::SuiteTicket;
 use tessera_core::time::UnixTime;
 use tessera_core::token::AccessToken;
-use tessera_store::{AuditFilter, Department, Store, StoreError, StoredUser};
+use tessera_store::{AuditFilter, Department, DeviceLookup, Store, StoreError, StoredUser};
 
 pub struct Detached(pub Arc<dyn Store>);
 
@@ -131,6 +132,9 @@ macro_rules! store_wrapper {
         }
         async fn previous_secrets(&self, client_id: &ClientId) -> Result<Vec<(SecretHash, UnixTime)>, StoreError> {
             self.0.previous_secrets(client_id).await
+        }
+        async fn device_authorization(&self, by: &DeviceLookup) -> Result<Option<DeviceAuthorization>, StoreError> {
+            self.0.device_authorization(by).await
         }
         }
     };

@@ -18,6 +18,7 @@
 //! - [`signin`]: password sign-in with rate limits, sessions, CSRF tokens.
 //! - [`authorize`]: the authorization request, consent and codes.
 //! - [`user_tokens`]: code exchange, refresh rotation, revocation, introspection.
+//! - [`device`]: device authorization (RFC 8628): start, verification, polling.
 //! - [`consents`]: what a user authorized, and withdrawing it.
 //! - [`suite`]: ISV suites: tickets, suite and corp tokens, what an org authorized.
 //! - [`ticket_push`]: pushing suite tickets to the suites' callback URLs, with retries.
@@ -41,6 +42,7 @@ pub mod catalog;
 pub mod clock;
 pub mod consents;
 pub mod detached;
+pub mod device;
 pub mod explain;
 pub mod fixtures;
 pub mod issue;

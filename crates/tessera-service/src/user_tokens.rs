@@ -43,6 +43,25 @@ pub enum GrantError {
     UnauthorizedClient(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A refresh token refused, and why (dialects name the reasons differently).
+    #[error(transparent)]
+    Refresh(#[from] RefreshRefused),
+    /// A device-code poll that gets no tokens (yet).
+    #[error(transparent)]
+    Device(#[from] tessera_core::device::DevicePollError),
+}
+
+/// Why a refresh token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RefreshRefused {
+    #[error("unknown refresh token")]
+    Unknown,
+    #[error("the refresh token was issued to another client")]
+    OtherClient,
+    #[error("the refresh token was already used or revoked; its whole family is revoked")]
+    Reused,
+    #[error("the refresh token has expired")]
+    Expired,
 }
 
 /// A new access and refresh token for a user.
@@ -155,6 +174,30 @@ impl Tessera {
         verifier: Option<&str>,
     ) -> Result<(Arc<App>, AuthCode), GrantError> {
         let app = self.authenticate_grant_client(auth).await?;
+        let code = self.claim_code_as(&app, code, redirect_uri, verifier).await?;
+        Ok((app, code))
+    }
+
+    /// `authorization_code` for an app already authenticated (by an app token, say).
+    pub async fn exchange_code_as(
+        &self,
+        app: &App,
+        code: &str,
+        redirect_uri: Option<&str>,
+        verifier: Option<&str>,
+    ) -> Result<UserTokenPair, GrantError> {
+        let code = self.claim_code_as(app, code, redirect_uri, verifier).await?;
+        self.user_pair_from(app, code).await
+    }
+
+    /// Claims a code for `app`, once; a replayed code revokes what it issued.
+    async fn claim_code_as(
+        &self,
+        app: &App,
+        code: &str,
+        redirect_uri: Option<&str>,
+        verifier: Option<&str>,
+    ) -> Result<AuthCode, GrantError> {
         let now = self.now();
         let code = match self.inner.store.claim_auth_code(&token_hash(code), now).await? {
             Claim::Claimed(code) => code,
@@ -176,7 +219,7 @@ impl Tessera {
         };
         check_exchange(&code, &app.client_id, redirect_uri, verifier, now)
             .map_err(|e| GrantError::InvalidGrant(e.to_string()))?;
-        Ok((app, code))
+        Ok(code)
     }
 
     async fn user_pair_from(&self, app: &App, code: AuthCode) -> Result<UserTokenPair, GrantError> {
@@ -202,13 +245,21 @@ impl Tessera {
         scope: Option<Vec<ScopeCode>>,
     ) -> Result<UserTokenPair, GrantError> {
         let app = self.authenticate_grant_client(auth).await?;
+        self.refresh_as(&app, refresh_token, scope).await
+    }
+
+    /// `refresh_token` for an app already authenticated (by an app token, say).
+    pub async fn refresh_as(
+        &self,
+        app: &App,
+        refresh_token: &str,
+        scope: Option<Vec<ScopeCode>>,
+    ) -> Result<UserTokenPair, GrantError> {
         let hash = token_hash(refresh_token);
         // Check the owner before consuming, so another client cannot burn someone's token.
         match self.inner.store.refresh_token(&hash).await? {
-            Some((r, _)) if r.client_id != app.client_id => {
-                return Err(GrantError::InvalidGrant("the refresh token was issued to another client".into()));
-            }
-            None => return Err(GrantError::InvalidGrant("unknown refresh token".into())),
+            Some((r, _)) if r.client_id != app.client_id => return Err(RefreshRefused::OtherClient.into()),
+            None => return Err(RefreshRefused::Unknown.into()),
             Some(_) => {}
         }
         let now = self.now();
@@ -217,14 +268,12 @@ impl Tessera {
             Claim::Replayed(r) => {
                 self.revoke_family(&r.family_id, &r.client_id, &r.union_id, r.corp_id.as_ref(), "refresh token reused")
                     .await?;
-                return Err(GrantError::InvalidGrant(
-                    "the refresh token was already used or revoked; its whole family is revoked".into(),
-                ));
+                return Err(RefreshRefused::Reused.into());
             }
-            Claim::Unknown => return Err(GrantError::InvalidGrant("unknown refresh token".into())),
+            Claim::Unknown => return Err(RefreshRefused::Unknown.into()),
         };
         if now >= old.expires_at {
-            return Err(GrantError::InvalidGrant("the refresh token has expired".into()));
+            return Err(RefreshRefused::Expired.into());
         }
         let scopes = match scope {
             None => old.scopes.clone(),
@@ -238,13 +287,13 @@ impl Tessera {
             }
         };
         let mut changes = Vec::new();
-        let pair = self.mint_pair(&app, &old.union_id, old.corp_id, scopes, &old.family_id, now, &mut changes);
+        let pair = self.mint_pair(app, &old.union_id, old.corp_id, scopes, &old.family_id, now, &mut changes);
         self.inner.store.commit(&changes, now).await?;
         Ok(pair)
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn mint_pair(
+    pub(crate) fn mint_pair(
         &self,
         app: &App,
         union_id: &UnionId,
@@ -289,7 +338,7 @@ impl Tessera {
         }
     }
 
-    async fn revoke_family(
+    pub(crate) async fn revoke_family(
         &self,
         family_id: &str,
         client_id: &ClientId,

@@ -635,6 +635,100 @@ pub async fn apps_by_owner_rotated_secrets_and_redirect_uris(store: Arc<dyn Stor
 
 /// Writes one `#[tokio::test]` per contract check; `$make` is an expression that evaluates
 /// to a future yielding a fresh `Arc<dyn Store>`.
+pub async fn device_authorizations_are_decided_once_and_consumed_once(store: Arc<dyn Store>) {
+    use crate::DeviceLookup;
+    use tessera_core::device::{DeviceAuthorization, DeviceStatus};
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    let d = DeviceAuthorization {
+        device_hash: token_hash("dc-1"),
+        user_code_hash: token_hash("BCDFGHJK"),
+        client_id: app().client_id,
+        scopes: vec![scope_code("doc:readonly"), scope_code("offline_access")],
+        status: DeviceStatus::Pending,
+        union_id: None,
+        corp_id: None,
+        created_at: UnixTime(10),
+        expires_at: UnixTime(610),
+        interval: 5,
+        last_polled_at: None,
+    };
+    store.commit(&[Change::InsertDeviceAuthorization(d.clone())], UnixTime(10)).await.unwrap();
+    let by_device = DeviceLookup::DeviceCode(token_hash("dc-1"));
+    assert_eq!(store.device_authorization(&by_device).await.unwrap(), Some(d.clone()));
+    assert_eq!(
+        store.device_authorization(&DeviceLookup::UserCode(token_hash("BCDFGHJK"))).await.unwrap(),
+        Some(d.clone())
+    );
+    assert_eq!(store.device_authorization(&DeviceLookup::UserCode(token_hash("XXXXXXXX"))).await.unwrap(), None);
+    // A second authorization with the same user code is refused.
+    let mut dup = d.clone();
+    dup.device_hash = token_hash("dc-2");
+    assert!(matches!(
+        store.commit(&[Change::InsertDeviceAuthorization(dup)], UnixTime(10)).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    let polled = Change::DevicePolled { device_hash: d.device_hash, polled_at: UnixTime(12), interval: 10 };
+    store.commit(&[polled], UnixTime(12)).await.unwrap();
+    // Consuming before approval is a conflict.
+    assert!(matches!(
+        store.commit(&[Change::ConsumeDevice { device_hash: d.device_hash }], UnixTime(13)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let decide = |approved| Change::DecideDevice {
+        device_hash: d.device_hash,
+        approved,
+        union_id: user().union_id,
+        corp_id: Some(corp()),
+    };
+    store.commit(&[decide(true)], UnixTime(14)).await.unwrap();
+    assert!(matches!(store.commit(&[decide(false)], UnixTime(15)).await, Err(StoreError::Conflict(_))));
+    let got = store.device_authorization(&by_device).await.unwrap().unwrap();
+    assert_eq!(got.status, DeviceStatus::Approved);
+    assert_eq!(got.union_id, Some(user().union_id));
+    assert_eq!(got.corp_id, Some(corp()));
+    assert_eq!((got.interval, got.last_polled_at), (10, Some(UnixTime(12))));
+
+    // Concurrent consumers: exactly one transaction wins (with its token), the others roll back.
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let token = Change::InsertToken(AccessToken {
+                hash: token_hash(&format!("u-device-{i}")),
+                kind: TokenKind::User,
+                client_id: app().client_id,
+                corp_id: Some(corp()),
+                union_id: Some(user().union_id),
+                issued_at: UnixTime(16),
+                expires_at: UnixTime(7216),
+                revoked: false,
+                scopes: vec![],
+                family_id: None,
+            });
+            let changes = [Change::ConsumeDevice { device_hash: token_hash("dc-1") }, token];
+            (i, store.commit(&changes, UnixTime(16)).await.is_ok())
+        }));
+    }
+    let mut winners = Vec::new();
+    for t in tasks {
+        let (i, ok) = t.await.unwrap();
+        if ok {
+            winners.push(i);
+        }
+    }
+    assert_eq!(winners.len(), 1);
+    for i in 0..8 {
+        let stored = store.token(&token_hash(&format!("u-device-{i}"))).await.unwrap();
+        assert_eq!(stored.is_some(), winners.contains(&i), "only the winner's token is written");
+    }
+    assert_eq!(store.device_authorization(&by_device).await.unwrap().unwrap().status, DeviceStatus::Consumed);
+
+    // Expired authorizations are purged.
+    store.purge_expired(UnixTime(611), UnixTime(0)).await.unwrap();
+    assert_eq!(store.device_authorization(&by_device).await.unwrap(), None);
+}
+
 #[macro_export]
 macro_rules! store_contract {
     ($make:expr) => {
@@ -656,6 +750,7 @@ macro_rules! store_contract {
             review_queue_and_audit_filters,
             suite_tickets_advance_once_per_sequence_number,
             apps_by_owner_rotated_secrets_and_redirect_uris,
+            device_authorizations_are_decided_once_and_consumed_once,
         );
     };
     (@tests $make:expr; $($name:ident,)*) => {

@@ -14,6 +14,7 @@ use tessera_core::app::App;
 use tessera_core::audit::{AuditAction, AuditEvent};
 use tessera_core::change::Change;
 use tessera_core::consent::Consent;
+use tessera_core::device::DeviceAuthorization;
 use tessera_core::document::Document;
 use tessera_core::grant::{OrgGrant, RevokedGrant};
 use tessera_core::grant_code::AuthCode;
@@ -160,4 +161,13 @@ pub trait Store: Send + Sync + 'static {
     /// An app's rotated-out secrets with the time each stops working, oldest first (expired
     /// ones may still be listed until purged).
     async fn previous_secrets(&self, client_id: &ClientId) -> Result<Vec<(SecretHash, UnixTime)>, StoreError>;
+    /// A device authorization by the hash of its device code or of its (normalized) user code.
+    async fn device_authorization(&self, by: &DeviceLookup) -> Result<Option<DeviceAuthorization>, StoreError>;
+}
+
+/// How a device authorization is looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceLookup {
+    DeviceCode(TokenHash),
+    UserCode(TokenHash),
 }

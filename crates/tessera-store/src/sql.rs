@@ -313,6 +313,38 @@ pub fn session(
     })
 }
 
+/// The columns of a `device_authorizations` row.
+pub struct DeviceRow {
+    pub device_hash: String,
+    pub user_code_hash: String,
+    pub client_id: String,
+    pub scopes: String,
+    pub status: String,
+    pub union_id: Option<String>,
+    pub corp_id: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub interval: i64,
+    pub last_polled_at: Option<i64>,
+}
+
+pub fn device_authorization(r: DeviceRow) -> Result<tessera_core::device::DeviceAuthorization, StoreError> {
+    use tessera_core::device::{DeviceAuthorization, DeviceStatus};
+    Ok(DeviceAuthorization {
+        device_hash: hash(&r.device_hash)?,
+        user_code_hash: hash(&r.user_code_hash)?,
+        client_id: client(r.client_id)?,
+        scopes: scopes(&r.scopes)?,
+        status: DeviceStatus::parse(&r.status).ok_or_else(|| corrupt("status", &r.status))?,
+        union_id: r.union_id.map(union).transpose()?,
+        corp_id: r.corp_id.map(corp).transpose()?,
+        created_at: UnixTime(r.created_at),
+        expires_at: UnixTime(r.expires_at),
+        interval: r.interval,
+        last_polled_at: r.last_polled_at.map(UnixTime),
+    })
+}
+
 pub fn readers_json(readers: &[UserId]) -> Result<String, StoreError> {
     serde_json::to_string(readers).map_err(|e| corrupt("readers", e))
 }
@@ -827,6 +859,71 @@ macro_rules! sql_store {
                     .execute(&mut **tx)
                     .await
                     .map_err(map_err)?;
+                }
+                Change::InsertDeviceAuthorization(d) => {
+                    ::sqlx::query(
+                        "INSERT INTO device_authorizations (device_hash, user_code_hash, client_id, scopes, status, union_id,
+                           corp_id, created_at, expires_at, interval_secs, last_polled_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .bind(d.device_hash.to_hex())
+                    .bind(d.user_code_hash.to_hex())
+                    .bind(d.client_id.as_str())
+                    .bind(sql::scopes_text(&d.scopes))
+                    .bind(d.status.as_str())
+                    .bind(d.union_id.as_ref().map(|u| u.as_str()))
+                    .bind(d.corp_id.as_ref().map(|c| c.as_str()))
+                    .bind(d.created_at.0)
+                    .bind(d.expires_at.0)
+                    .bind(d.interval)
+                    .bind(d.last_polled_at.map(|t| t.0))
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                Change::DevicePolled { device_hash, polled_at, interval } => {
+                    ::sqlx::query(
+                        "UPDATE device_authorizations SET last_polled_at = $1, interval_secs = $2 WHERE device_hash = $3",
+                    )
+                    .bind(polled_at.0)
+                    .bind(*interval)
+                    .bind(device_hash.to_hex())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                Change::DecideDevice { device_hash, approved, union_id, corp_id } => {
+                    let status = if *approved {
+                        ::tessera_core::device::DeviceStatus::Approved
+                    } else {
+                        ::tessera_core::device::DeviceStatus::Denied
+                    };
+                    let done = ::sqlx::query(
+                        "UPDATE device_authorizations SET status = $1, union_id = $2, corp_id = $3
+                         WHERE device_hash = $4 AND status = 'pending'",
+                    )
+                    .bind(status.as_str())
+                    .bind(union_id.as_str())
+                    .bind(corp_id.as_ref().map(|c| c.as_str()))
+                    .bind(device_hash.to_hex())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                    if done.rows_affected() == 0 {
+                        return Err($crate::StoreError::Conflict("the device authorization is not pending".into()));
+                    }
+                }
+                Change::ConsumeDevice { device_hash } => {
+                    let done = ::sqlx::query(
+                        "UPDATE device_authorizations SET status = 'consumed' WHERE device_hash = $1 AND status = 'approved'",
+                    )
+                    .bind(device_hash.to_hex())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                    if done.rows_affected() == 0 {
+                        return Err($crate::StoreError::Conflict("the device authorization is not approved".into()));
+                    }
                 }
             }
             Ok(())
@@ -1445,6 +1542,7 @@ macro_rules! sql_store {
                     "DELETE FROM access_tokens WHERE expires_at <= $1",
                     "DELETE FROM refresh_tokens WHERE expires_at <= $1",
                     "DELETE FROM previous_secrets WHERE valid_until <= $1",
+                    "DELETE FROM device_authorizations WHERE expires_at <= $1",
                 ] {
                     purged += ::sqlx::query(sql).bind(now.0).execute(&mut *tx).await.map_err(map_err)?.rows_affected();
                 }
@@ -1604,6 +1702,40 @@ macro_rules! sql_store {
                         ))
                     })
                     .collect()
+            }
+            async fn device_authorization(
+                &self,
+                by: &$crate::DeviceLookup,
+            ) -> Result<Option<::tessera_core::device::DeviceAuthorization>, $crate::StoreError> {
+                let (sql, hash) = match by {
+                    $crate::DeviceLookup::DeviceCode(h) => (
+                        "SELECT device_hash, user_code_hash, client_id, scopes, status, union_id, corp_id, created_at,
+                           expires_at, interval_secs, last_polled_at FROM device_authorizations WHERE device_hash = $1",
+                        h,
+                    ),
+                    $crate::DeviceLookup::UserCode(h) => (
+                        "SELECT device_hash, user_code_hash, client_id, scopes, status, union_id, corp_id, created_at,
+                           expires_at, interval_secs, last_polled_at FROM device_authorizations WHERE user_code_hash = $1",
+                        h,
+                    ),
+                };
+                let row = ::sqlx::query(sql).bind(hash.to_hex()).fetch_optional(&self.pool).await.map_err(map_err)?;
+                row.map(|r| {
+                    $crate::sql::device_authorization($crate::sql::DeviceRow {
+                        device_hash: get(&r, "device_hash")?,
+                        user_code_hash: get(&r, "user_code_hash")?,
+                        client_id: get(&r, "client_id")?,
+                        scopes: get(&r, "scopes")?,
+                        status: get(&r, "status")?,
+                        union_id: get(&r, "union_id")?,
+                        corp_id: get(&r, "corp_id")?,
+                        created_at: get(&r, "created_at")?,
+                        expires_at: get(&r, "expires_at")?,
+                        interval: get(&r, "interval_secs")?,
+                        last_polled_at: get(&r, "last_polled_at")?,
+                    })
+                })
+                .transpose()
             }
         }
     };

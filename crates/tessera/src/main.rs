@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use tessera::{backend, boot, client, key};
+use tessera::{account, backend, boot, client, key};
 use tessera_core::ids::{Role, ScopeCode};
 use tessera_core::refresh::UserTokenPolicy;
 use tessera_core::scope::{Scope, ScopeIdentity, ScopeTier};
@@ -40,14 +40,40 @@ enum Command {
     /// Add users (people who sign in) and their memberships.
     #[command(subcommand)]
     Users(UsersCommand),
-    /// Sign in to a running server; prints a session for TESSERA_TOKEN (password from
-    /// TESSERA_PASSWORD or standard input).
+    /// Sign in as a user through device authorization: shows a QR code and a link, waits for
+    /// approval in a browser (on any device), and keeps the token for `--account`.
+    /// With `--password`: sign in to the management API instead and print a session for
+    /// TESSERA_TOKEN (password from TESSERA_PASSWORD or standard input; `--account` is then
+    /// the user's account id).
     Login {
         #[command(flatten)]
         remote: client::Remote,
+        /// The management-API sign-in (prints a session) instead of the device flow.
         #[arg(long)]
+        password: bool,
+        /// With --password: the user's account (union id).
+        #[arg(long, requires = "password")]
+        user: Option<String>,
+        /// The device flow's scopes.
+        #[arg(long, default_value = "openid offline_access")]
+        scope: String,
+        #[arg(long, env = "TESSERA_CLIENT_ID", required_unless_present = "password")]
+        client_id: Option<String>,
+        #[arg(long, env = "TESSERA_CLIENT_SECRET", hide_env_values = true)]
+        client_secret: Option<String>,
+        /// The local account the token is kept for (device flow); with --password, the
+        /// user's account id when --user is not given.
+        #[arg(long, default_value = "default")]
         account: String,
+        #[arg(long, env = "TESSERA_TOKEN_DIR")]
+        token_dir: Option<PathBuf>,
     },
+    /// Revoke the signed-in account's token on the server and delete it locally.
+    Logout(account::AccountArgs),
+    /// Who the signed-in account is (asked of the server).
+    Whoami(account::AccountArgs),
+    /// Print a fresh access token of the signed-in account (refreshed if needed), for scripts.
+    Token(account::AccountArgs),
     /// An app's permission requests: list, request or resubmit (calls the server).
     Permissions {
         #[command(flatten)]
@@ -253,7 +279,22 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Scopes(cmd) => scopes(cmd).await,
-        Command::Login { remote, account } => client::login(&remote, &account, &read_password()?).await,
+        Command::Login { remote, password: true, user, account, .. } => {
+            client::login(&remote, user.as_deref().unwrap_or(&account), &read_password()?).await
+        }
+        Command::Login { remote, password: false, scope, client_id, client_secret, account, token_dir, .. } => {
+            let args = account::AccountArgs {
+                server: remote.server,
+                client_id: client_id.context("--client-id (or TESSERA_CLIENT_ID) is required")?,
+                client_secret,
+                account,
+                token_dir,
+            };
+            account::login(&args, &scope).await
+        }
+        Command::Logout(args) => account::logout(&args).await,
+        Command::Whoami(args) => account::whoami(&args).await,
+        Command::Token(args) => account::token(&args).await,
         Command::Permissions { remote, cmd } => client::permissions(&remote, cmd).await,
         Command::Review { remote, cmd } => client::review(&remote, cmd).await,
         Command::Installations { remote, cmd } => client::installations(&remote, cmd).await,

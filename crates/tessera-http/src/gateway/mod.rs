@@ -1,7 +1,8 @@
 //! The gateway: [`RequireScopesLayer`], a tower layer that checks the access token of every
-//! request against the scopes and token kinds a route requires and answers in the
-//! DingTalk dialect (400 for a missing or invalid token, 403 naming the missing scopes)
-//! before the route's handler runs. On success the handler finds the caller's
+//! request against the scopes and token kinds a route requires and answers in the route's
+//! dialect (DingTalk: 400 for a missing or invalid token, 403 naming the missing scopes;
+//! Feishu: 400 with 99991661/99991663/99991668 or 99991672/99991679 and
+//! `permission_violations`) before the route's handler runs. On success the handler finds the caller's
 //! [`Principal`](tessera_service::Principal) in the request extensions.
 //!
 //! The layer asks an [`Authorizer`]; Tessera's service is one, and a Rust service that
@@ -22,8 +23,18 @@ use tessera_service::{AccessError, Principal, Tessera};
 use tower::{Layer, Service};
 
 use crate::dingtalk::error::DingTalkError;
+use crate::feishu::error::FeishuError;
 
+pub mod feishu_api;
 pub mod sample_api;
+
+/// The wire format a guarded route answers refusals in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    #[default]
+    DingTalk,
+    Feishu,
+}
 
 /// The header DingTalk SDKs send the access token in.
 pub const TOKEN_HEADER: &str = "x-acs-dingtalk-access-token";
@@ -77,11 +88,22 @@ struct Requirement {
 pub struct RequireScopesLayer<A> {
     authorizer: A,
     requirement: Arc<Requirement>,
+    dialect: Dialect,
 }
 
 impl<A: Authorizer> RequireScopesLayer<A> {
     pub fn new(authorizer: A, scopes: Vec<ScopeCode>, kinds: Vec<TokenKind>) -> Self {
-        RequireScopesLayer { authorizer, requirement: Arc::new(Requirement { scopes, kinds }) }
+        RequireScopesLayer {
+            authorizer,
+            requirement: Arc::new(Requirement { scopes, kinds }),
+            dialect: Dialect::default(),
+        }
+    }
+
+    /// Answers refusals in `dialect`.
+    pub fn with_dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self
     }
 }
 
@@ -89,7 +111,12 @@ impl<A: Clone, S> Layer<S> for RequireScopesLayer<A> {
     type Service = RequireScopes<A, S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        RequireScopes { authorizer: self.authorizer.clone(), requirement: self.requirement.clone(), inner }
+        RequireScopes {
+            authorizer: self.authorizer.clone(),
+            requirement: self.requirement.clone(),
+            dialect: self.dialect,
+            inner,
+        }
     }
 }
 
@@ -97,6 +124,7 @@ impl<A: Clone, S> Layer<S> for RequireScopesLayer<A> {
 pub struct RequireScopes<A, S> {
     authorizer: A,
     requirement: Arc<Requirement>,
+    dialect: Dialect,
     inner: S,
 }
 
@@ -120,9 +148,13 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let authorizer = self.authorizer.clone();
         let requirement = self.requirement.clone();
+        let dialect = self.dialect;
         Box::pin(async move {
             let Some(token) = access_token(req.headers()) else {
-                return Ok(DingTalkError::missing_token().into_response());
+                return Ok(match dialect {
+                    Dialect::DingTalk => DingTalkError::missing_token().into_response(),
+                    Dialect::Feishu => FeishuError::missing_token().into_response(),
+                });
             };
             let outcome = authorizer.authorize(token, &requirement.scopes, &requirement.kinds).await;
             match outcome {
@@ -130,7 +162,10 @@ where
                     req.extensions_mut().insert(principal);
                     inner.call(req).await
                 }
-                Err(e) => Ok(DingTalkError::from(e).into_response()),
+                Err(e) => Ok(match dialect {
+                    Dialect::DingTalk => DingTalkError::from(e).into_response(),
+                    Dialect::Feishu => FeishuError::access(e, token).into_response(),
+                }),
             }
         })
     }

@@ -11,7 +11,7 @@ pub async fn metadata(State(tessera): State<Tessera>) -> Json<Value> {
         Ok(c) => c.keys().map(|k| k.to_string()).collect(),
         Err(_) => Vec::new(),
     };
-    scopes.extend(["openid".to_owned(), "corpid".to_owned()]);
+    scopes.extend(tessera_core::consent::PROTOCOL_SCOPES.iter().map(|s| (*s).to_owned()));
     scopes.sort();
     Json(json!({
         "issuer": issuer,
@@ -19,9 +19,10 @@ pub async fn metadata(State(tessera): State<Tessera>) -> Json<Value> {
         "token_endpoint": format!("{issuer}/oauth2/token"),
         "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
         "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
+        "device_authorization_endpoint": format!("{issuer}/oauth2/device_authorization"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", super::token::DEVICE_CODE_GRANT],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],

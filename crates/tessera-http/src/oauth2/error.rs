@@ -5,6 +5,7 @@ use axum::Json;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
+use tessera_core::device::DevicePollError;
 use tessera_service::IssueError;
 use tessera_service::user_tokens::GrantError;
 
@@ -21,6 +22,11 @@ pub enum OAuthErrorCode {
     UnsupportedGrantType,
     InvalidScope,
     ServerError,
+    // RFC 8628 §3.5.
+    AuthorizationPending,
+    SlowDown,
+    AccessDenied,
+    ExpiredToken,
 }
 
 #[derive(Debug, Serialize)]
@@ -91,6 +97,17 @@ impl From<GrantError> for OAuthError {
             GrantError::InvalidScope(m) => OAuthError::new(OAuthErrorCode::InvalidScope, m),
             GrantError::InvalidRequest(m) => OAuthError::invalid_request(m),
             GrantError::UnauthorizedClient(m) => OAuthError::new(OAuthErrorCode::UnauthorizedClient, m),
+            GrantError::Refresh(r) => OAuthError::new(OAuthErrorCode::InvalidGrant, r.to_string()),
+            GrantError::Device(d) => {
+                let code = match d {
+                    DevicePollError::AuthorizationPending => OAuthErrorCode::AuthorizationPending,
+                    DevicePollError::SlowDown { .. } => OAuthErrorCode::SlowDown,
+                    DevicePollError::AccessDenied => OAuthErrorCode::AccessDenied,
+                    DevicePollError::ExpiredToken => OAuthErrorCode::ExpiredToken,
+                    DevicePollError::InvalidGrant => OAuthErrorCode::InvalidGrant,
+                };
+                OAuthError::new(code, d.to_string())
+            }
             GrantError::Store(e) => {
                 tracing::error!(error = %e, "token request failed");
                 OAuthError::new(OAuthErrorCode::ServerError, "the server could not complete the request")

@@ -1,7 +1,8 @@
 //! `POST /oauth2/token`. Grants: `client_credentials` (app and corp tokens; `corp_id` names
 //! the org, internal apps may leave it out), `authorization_code` (with PKCE; a code from the
-//! admin-consent flow gives the app's token in that org instead of a user token) and
-//! `refresh_token` (rotation: single use, reuse revokes the family).
+//! admin-consent flow gives the app's token in that org instead of a user token),
+//! `refresh_token` (rotation: single use, reuse revokes the family) and the device code
+//! (RFC 8628).
 
 use axum::Json;
 use axum::extract::State;
@@ -18,6 +19,9 @@ use tessera_service::user_tokens::{ClientAuth, CodeExchange, UserTokenPair};
 use super::client_auth::{client_auth, param};
 use super::error::{OAuthError, OAuthErrorCode};
 use crate::body;
+
+/// The device-code grant type of RFC 8628.
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 #[derive(Serialize)]
 struct TokenResponse {
@@ -91,10 +95,14 @@ pub async fn token(
             let refresh = required(&pairs, "refresh_token")?;
             Ok(user_pair(tessera.refresh(&auth, refresh, scope_param(&pairs)?).await?))
         }
+        DEVICE_CODE_GRANT => {
+            let device_code = required(&pairs, "device_code")?;
+            Ok(user_pair(tessera.poll_device(&auth, device_code).await?))
+        }
         other => Err(OAuthError::new(
             OAuthErrorCode::UnsupportedGrantType,
             format!(
-                "grant_type {other:?} is not supported; use client_credentials, authorization_code or refresh_token"
+                "grant_type {other:?} is not supported; use client_credentials, authorization_code, refresh_token or {DEVICE_CODE_GRANT}"
             ),
         )),
     }

@@ -1,5 +1,6 @@
-//! The authorization endpoint: `GET /oauth2/authorize` (OAuth 2.x) and `GET /oauth2/auth`
-//! (DingTalk, which answers with both `authCode` and `code`), the consent page, and
+//! The authorization endpoint: `GET /oauth2/authorize` (OAuth 2.x), `GET /oauth2/auth`
+//! (DingTalk, which answers with both `authCode` and `code`), `GET /open-apis/authen/v1/authorize`
+//! (Feishu: `client_id` or the legacy `app_id`, `response_type` optional), the consent page, and
 //! `POST /oauth2/authorize` where the signed-in user approves or denies.
 
 use axum::extract::rejection::BytesRejection;
@@ -19,6 +20,7 @@ use crate::body;
 enum Dialect {
     OAuth2,
     DingTalk,
+    Feishu,
 }
 
 impl Dialect {
@@ -26,8 +28,44 @@ impl Dialect {
         match self {
             Dialect::OAuth2 => "oauth2",
             Dialect::DingTalk => "dingtalk",
+            Dialect::Feishu => "feishu",
         }
     }
+
+    fn parse(name: Option<&str>) -> Dialect {
+        match name {
+            Some("dingtalk") => Dialect::DingTalk,
+            Some("feishu") => Dialect::Feishu,
+            _ => Dialect::OAuth2,
+        }
+    }
+
+    /// Where the request starts again after sign-in.
+    fn path(self) -> &'static str {
+        match self {
+            Dialect::OAuth2 => "/oauth2/authorize",
+            Dialect::DingTalk => "/oauth2/auth",
+            Dialect::Feishu => "/open-apis/authen/v1/authorize",
+        }
+    }
+}
+
+/// Feishu's authorization page takes the legacy `app_id` for `client_id` and implies
+/// `response_type=code`.
+fn feishu_pairs(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    let has = |pairs: &[(String, String)], k: &str| pairs.iter().any(|(n, _)| n == k);
+    if !has(&pairs, "client_id") {
+        for (k, _) in pairs.iter_mut() {
+            if k == "app_id" {
+                *k = "client_id".into();
+                break;
+            }
+        }
+    }
+    if !has(&pairs, "response_type") {
+        pairs.push(("response_type".into(), "code".into()));
+    }
+    pairs
 }
 
 /// The request's parameters, refusing repeated ones (RFC 6749 §3.1).
@@ -103,11 +141,18 @@ pub async fn dingtalk(State(t): State<Tessera>, headers: HeaderMap, RawQuery(q):
     start(t, headers, q, Dialect::DingTalk).await
 }
 
+pub async fn feishu(State(t): State<Tessera>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+    start(t, headers, q, Dialect::Feishu).await
+}
+
 async fn start(tessera: Tessera, headers: HeaderMap, query: Option<String>, dialect: Dialect) -> Response {
     let raw = query.unwrap_or_default();
-    let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(&raw) else {
+    let Ok(mut pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(&raw) else {
         return error_page(StatusCode::BAD_REQUEST, "The authorization request could not be read.");
     };
+    if dialect == Dialect::Feishu {
+        pairs = feishu_pairs(pairs);
+    }
     let req = match params(&pairs) {
         Ok(r) => r,
         Err(m) => return error_page(StatusCode::BAD_REQUEST, &m),
@@ -122,8 +167,7 @@ async fn start(tessera: Tessera, headers: HeaderMap, query: Option<String>, dial
         None => None,
     };
     let (Some(session), Some(cookie)) = (session, session_cookie) else {
-        let path = if dialect == Dialect::DingTalk { "/oauth2/auth" } else { "/oauth2/authorize" };
-        let next = format!("{path}?{raw}");
+        let next = format!("{}?{raw}", dialect.path());
         return found(&with_query("/login", &[("next", &next)]));
     };
     let force = pairs.iter().any(|(k, v)| k == "prompt" && v.split(' ').any(|p| p == "consent"));
@@ -193,7 +237,7 @@ pub async fn decide(
         Ok(f) => f,
         Err(page) => return page,
     };
-    let dialect = if form.get("dialect") == Some("dingtalk") { Dialect::DingTalk } else { Dialect::OAuth2 };
+    let dialect = Dialect::parse(form.get("dialect"));
     let request_pairs = form.request_pairs(&["dialect", "decision"]);
     let req = match params(&request_pairs) {
         Ok(r) => r,

@@ -24,7 +24,7 @@ fn ok(o: &Output) -> String {
 #[tokio::test]
 async fn the_lifecycle_from_the_command_line() {
     let app = spawn_app().await;
-    let session = ok(&tessera(&app, None, &["login", "--account", "alice-union"]).await).trim().to_owned();
+    let session = ok(&tessera(&app, None, &["login", "--password", "--user", "alice-union"]).await).trim().to_owned();
     assert!(session.starts_with("sess-"));
     let alice = Some(session.as_str());
     let op = Some(OPERATOR);

@@ -84,6 +84,40 @@ async fn no_secret_or_token_appears_in_the_log_and_sigterm_stops_cleanly() {
         .await
         .unwrap();
     assert_eq!(ok.status(), 200);
+    // Feishu: a tenant token (and a wrong secret), then a device flow started and polled.
+    secrets.push("feishu-secret".into());
+    for secret in ["feishu-secret", wrong] {
+        let r = http
+            .post(format!("{base}/open-apis/auth/v3/tenant_access_token/internal"))
+            .body(format!(r#"{{"app_id": "cli_feishudemo", "app_secret": "{secret}"}}"#))
+            .send()
+            .await
+            .unwrap();
+        let v: serde_json::Value = r.json().await.unwrap();
+        if let Some(t) = v["tenant_access_token"].as_str() {
+            secrets.push(t.to_owned());
+        }
+    }
+    let device: serde_json::Value = http
+        .post(format!("{base}/oauth/v1/device_authorization"))
+        .basic_auth("cli_feishudemo", Some("feishu-secret"))
+        .form(&[("scope", "doc:readonly offline_access")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let device_code = device["device_code"].as_str().unwrap().to_owned();
+    secrets.push(device_code.clone());
+    let poll = http
+        .post(format!("{base}/open-apis/authen/v2/oauth/token"))
+        .json(&serde_json::json!({"client_id": "cli_feishudemo", "client_secret": "feishu-secret",
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": device_code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(poll.status(), 400);
     // A user signs in (a wrong password first), consents, and the code becomes tokens.
     let browser = Browser::at(&base);
     assert_eq!(browser.sign_in("alice-union", "alice-wrong-password", "/account").await.status, 401);

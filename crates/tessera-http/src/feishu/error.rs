@@ -1,0 +1,386 @@
+//! Feishu's error bodies and the one mapping from Tessera's typed errors to them.
+//!
+//! Two shapes, as Feishu has them: the Open API envelope `{code, msg, error: {log_id,
+//! troubleshooter, permission_violations…}}` (token endpoints of `auth/v3` answer it with
+//! HTTP 200, business APIs with HTTP 400), and the OAuth endpoints' `{code, error,
+//! error_description}` (HTTP 400). Every answer carries `X-Tt-Logid` and
+//! `Content-Type: application/json; charset=utf-8`.
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+use tessera_core::decision::{DenyReason, MissingScope};
+use tessera_core::device::DevicePollError;
+use tessera_core::token::TokenKind;
+use tessera_service::user_tokens::{GrantError, RefreshRefused};
+use tessera_service::{AccessError, IssueError};
+
+use crate::body::BodyError;
+
+/// The header Feishu's SDKs read the log id from (`get_log_id()` reads exactly this casing).
+pub const LOG_ID_HEADER: &str = "X-Tt-Logid";
+
+/// A fresh log id (random, not a secret: it names one answer).
+pub fn log_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string().to_uppercase()
+}
+
+/// Sets the content type and log id Feishu answers carry.
+pub fn feishu_headers(mut res: Response, log_id: &str) -> Response {
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    if let Ok(v) = HeaderValue::from_str(log_id) {
+        h.insert(LOG_ID_HEADER, v);
+    }
+    res
+}
+
+/// A successful Feishu answer (the body as given: flat or `data`-wrapped).
+pub fn ok(body: impl Serialize) -> Response {
+    feishu_headers(Json(body).into_response(), &log_id())
+}
+
+/// Feishu's numeric codes, one per failure Tessera tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeishuCode {
+    /// 10003: unknown or empty app_id, or a malformed token request.
+    InvalidParam,
+    /// 10014: wrong app secret.
+    AppSecretInvalid,
+    /// 99991662: the app may not get this token (wrong kind of app, not installed).
+    AppUnavailable,
+    /// 99991661: no access token.
+    MissingToken,
+    /// 99991663: tenant/app token invalid or expired.
+    InvalidTenantToken,
+    /// 99991664: invalid app_access_token (the legacy user-token endpoints).
+    InvalidAppToken,
+    /// 99991668: user token invalid or expired.
+    InvalidUserToken,
+    /// 99991671: a token that is none of Tessera's formats.
+    TokenFormat,
+    /// 99991672: the app lacks a scope.
+    AppScopeRequired,
+    /// 99991676: the token may not act on this resource.
+    TokenForbidden,
+    /// 99991679: the user has not granted a scope.
+    UserScopeRequired,
+    // OAuth endpoints (20xxx). 20010, 20026, 20037, 20050, 20064, 20070 and 20073 are
+    // Feishu's documented codes; the others are Tessera's numbering (clients branch on `error`).
+    OAuthInvalidRequest,
+    OAuthInvalidClient,
+    OAuthInvalidGrant,
+    OAuthUnsupportedGrantType,
+    OAuthInvalidScope,
+    OAuthUnauthorizedClient,
+    RefreshInvalid,
+    RefreshExpired,
+    RefreshUsed,
+    TwoClientAuthMethods,
+    AuthorizationPending,
+    SlowDown,
+    AccessDenied,
+    ExpiredToken,
+    ServerError,
+}
+
+impl FeishuCode {
+    pub fn number(self) -> i64 {
+        use FeishuCode::*;
+        match self {
+            InvalidParam => 10003,
+            AppSecretInvalid => 10014,
+            AppUnavailable => 99991662,
+            MissingToken => 99991661,
+            InvalidTenantToken => 99991663,
+            InvalidAppToken => 99991664,
+            InvalidUserToken => 99991668,
+            TokenFormat => 99991671,
+            AppScopeRequired => 99991672,
+            TokenForbidden => 99991676,
+            UserScopeRequired => 99991679,
+            OAuthInvalidRequest => 20001,
+            OAuthInvalidClient => 20002,
+            OAuthInvalidGrant => 20003,
+            OAuthUnsupportedGrantType => 20004,
+            OAuthInvalidScope => 20005,
+            OAuthUnauthorizedClient => 20010,
+            RefreshInvalid => 20026,
+            RefreshExpired => 20037,
+            ServerError => 20050,
+            RefreshUsed => 20073,
+            TwoClientAuthMethods => 20070,
+            AuthorizationPending => 20069,
+            SlowDown => 20071,
+            AccessDenied => 20072,
+            ExpiredToken => 20074,
+        }
+    }
+
+    /// The RFC 6749 / 8628 `error` of the OAuth-shaped codes.
+    fn oauth_error(self) -> &'static str {
+        use FeishuCode::*;
+        match self {
+            OAuthInvalidClient => "invalid_client",
+            OAuthInvalidGrant | RefreshInvalid | RefreshExpired | RefreshUsed => "invalid_grant",
+            OAuthUnsupportedGrantType => "unsupported_grant_type",
+            OAuthInvalidScope => "invalid_scope",
+            OAuthUnauthorizedClient => "unauthorized_client",
+            AuthorizationPending => "authorization_pending",
+            SlowDown => "slow_down",
+            AccessDenied => "access_denied",
+            ExpiredToken => "expired_token",
+            ServerError => "server_error",
+            _ => "invalid_request",
+        }
+    }
+}
+
+/// Which body shape the endpoint answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `{code, msg, error:{…}}`.
+    Envelope,
+    /// `{code, error, error_description}`.
+    OAuth,
+}
+
+/// A Feishu error response.
+#[derive(Debug)]
+pub struct FeishuError {
+    status: StatusCode,
+    code: FeishuCode,
+    msg: String,
+    shape: Shape,
+    violations: Vec<Violation>,
+}
+
+#[derive(Debug, Serialize)]
+struct Violation {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    subject: String,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    log_id: &'a str,
+    troubleshooter: String,
+    #[serde(skip_serializing_if = "<[Violation]>::is_empty")]
+    permission_violations: &'a [Violation],
+}
+
+#[derive(Serialize)]
+struct EnvelopeBody<'a> {
+    code: i64,
+    msg: &'a str,
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct OAuthBody<'a> {
+    code: i64,
+    error: &'static str,
+    error_description: &'a str,
+}
+
+impl FeishuError {
+    pub fn new(status: StatusCode, code: FeishuCode, shape: Shape, msg: impl Into<String>) -> Self {
+        FeishuError { status, code, msg: msg.into(), shape, violations: Vec::new() }
+    }
+
+    /// An `auth/v3` token-endpoint error: HTTP 200, envelope.
+    pub fn token(code: FeishuCode, msg: impl Into<String>) -> Self {
+        FeishuError::new(StatusCode::OK, code, Shape::Envelope, msg)
+    }
+
+    /// A business-API error: HTTP 400, envelope.
+    pub fn api(code: FeishuCode, msg: impl Into<String>) -> Self {
+        FeishuError::new(StatusCode::BAD_REQUEST, code, Shape::Envelope, msg)
+    }
+
+    /// An OAuth-endpoint error: HTTP 400, `{code, error, error_description}`.
+    pub fn oauth(code: FeishuCode, msg: impl Into<String>) -> Self {
+        FeishuError::new(StatusCode::BAD_REQUEST, code, Shape::OAuth, msg)
+    }
+
+    pub fn missing_token() -> Self {
+        FeishuError::api(
+            FeishuCode::MissingToken,
+            "Missing access token for authorization. Please make a request with token attached.",
+        )
+    }
+
+    fn server_error(shape: Shape, cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed");
+        FeishuError::new(StatusCode::INTERNAL_SERVER_ERROR, FeishuCode::ServerError, shape, "server error, retry later")
+    }
+
+    /// The same failure in the other shape (an error mapped for one endpoint reused by another).
+    pub fn in_shape(mut self, shape: Shape) -> Self {
+        self.shape = shape;
+        self
+    }
+
+    pub fn code(&self) -> FeishuCode {
+        self.code
+    }
+
+    /// Maps a refused access check; `token` decides between the tenant and user wording.
+    pub fn access(e: AccessError, token: &str) -> Self {
+        match e {
+            AccessError::InvalidToken => invalid_token(token),
+            AccessError::WrongTokenKind { kind, accepted } => {
+                let names: Vec<&str> = accepted.iter().map(|k| feishu_kind(*k)).collect();
+                let code = if accepted.contains(&TokenKind::User) {
+                    FeishuCode::InvalidUserToken
+                } else {
+                    FeishuCode::InvalidTenantToken
+                };
+                FeishuError::api(
+                    code,
+                    format!(
+                        "Invalid access token for authorization: this API does not accept a {}; it takes: {}",
+                        feishu_kind(kind),
+                        names.join(", ")
+                    ),
+                )
+            }
+            AccessError::Denied { missing, resource_forbidden } => denied(&missing, resource_forbidden),
+            AccessError::Store(e) => FeishuError::server_error(Shape::Envelope, &e),
+        }
+    }
+}
+
+fn feishu_kind(kind: TokenKind) -> &'static str {
+    match kind {
+        TokenKind::User => "user_access_token",
+        TokenKind::App | TokenKind::Corp => "tenant_access_token",
+        TokenKind::Suite => "app_access_token",
+    }
+}
+
+fn invalid_token(token: &str) -> FeishuError {
+    const MSG: &str = "Invalid access token for authorization. Please make a request with token attached.";
+    if token.starts_with(TokenKind::User.prefix()) {
+        FeishuError::api(FeishuCode::InvalidUserToken, MSG)
+    } else if [TokenKind::App, TokenKind::Corp, TokenKind::Suite].iter().any(|k| token.starts_with(k.prefix())) {
+        FeishuError::api(FeishuCode::InvalidTenantToken, MSG)
+    } else {
+        FeishuError::api(FeishuCode::TokenFormat, "token format error: it must start with t- or u-")
+    }
+}
+
+/// 99991672 when the app lacks a scope (the app's developer must act), else 99991679 when
+/// only the user's grant is missing (the user must authorize again). The `msg` keeps
+/// Feishu's format: the first `[…]` is the list of scopes.
+fn denied(missing: &[MissingScope], resource_forbidden: bool) -> FeishuError {
+    let app_side: Vec<&MissingScope> = missing.iter().filter(|m| m.reason != DenyReason::UserNotConsented).collect();
+    let (code, kind, scopes) = if !app_side.is_empty() {
+        (FeishuCode::AppScopeRequired, "action_scope_required", app_side)
+    } else if !missing.is_empty() {
+        (FeishuCode::UserScopeRequired, "action_privilege_required", missing.iter().collect())
+    } else if resource_forbidden {
+        return FeishuError::api(
+            FeishuCode::TokenForbidden,
+            "Access denied. The user behind this token may not access the resource.",
+        );
+    } else {
+        return FeishuError::api(FeishuCode::TokenForbidden, "Access denied.");
+    };
+    let list = scopes.iter().map(|m| m.scope.as_str()).collect::<Vec<_>>().join(", ");
+    let reasons = scopes.iter().map(|m| format!("{}: {}", m.scope, m.reason.as_str())).collect::<Vec<_>>().join("; ");
+    let msg = match code {
+        FeishuCode::AppScopeRequired => format!(
+            "Access denied. One of the following scopes is required: [{list}].应用尚未开通所需的应用身份权限：[{list}] ({reasons})"
+        ),
+        _ => format!(
+            "Unauthorized. You do not have permission to perform the requested operation on the resource. Please request user re-authorization and try again. required one of these privileges: [{list}].应用未获取所需的用户授权：[{list}]"
+        ),
+    };
+    let mut e = FeishuError::api(code, msg);
+    e.violations = scopes.iter().map(|m| Violation { kind, subject: m.scope.to_string() }).collect();
+    e
+}
+
+impl IntoResponse for FeishuError {
+    fn into_response(self) -> Response {
+        let log_id = log_id();
+        let res = match self.shape {
+            Shape::Envelope => {
+                let troubleshooter =
+                    format!("排查建议查看(Troubleshooting suggestions): log_id={log_id} code={}", self.code.number());
+                let body = EnvelopeBody {
+                    code: self.code.number(),
+                    msg: &self.msg,
+                    error: ErrorDetail { log_id: &log_id, troubleshooter, permission_violations: &self.violations },
+                };
+                (self.status, Json(body)).into_response()
+            }
+            Shape::OAuth => {
+                let body = OAuthBody {
+                    code: self.code.number(),
+                    error: self.code.oauth_error(),
+                    error_description: &self.msg,
+                };
+                let mut res = (self.status, Json(body)).into_response();
+                res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                res
+            }
+        };
+        feishu_headers(res, &log_id)
+    }
+}
+
+impl From<BodyError> for FeishuError {
+    fn from(e: BodyError) -> Self {
+        FeishuError::token(FeishuCode::InvalidParam, format!("invalid param: {e}"))
+    }
+}
+
+/// The errors of the `auth/v3` token endpoints (HTTP 200). `known_app` tells an unknown
+/// app id (10003) from a wrong secret (10014).
+pub fn issue_error(e: IssueError, known_app: bool) -> FeishuError {
+    match e {
+        IssueError::InvalidClient if known_app => {
+            FeishuError::token(FeishuCode::AppSecretInvalid, "app secret invalid")
+        }
+        IssueError::InvalidClient => FeishuError::token(FeishuCode::InvalidParam, "invalid param: app_id is unknown"),
+        IssueError::UnauthorizedClient { reason, .. } | IssueError::OrgRequired { kind: reason } => {
+            FeishuError::token(FeishuCode::AppUnavailable, format!("app unavailable: {reason}"))
+        }
+        IssueError::Store(e) => FeishuError::server_error(Shape::Envelope, &e),
+    }
+}
+
+/// The errors of the user-token endpoints, in `shape`.
+pub fn grant_error(e: GrantError, shape: Shape) -> FeishuError {
+    let (code, msg) = match e {
+        GrantError::InvalidClient => (FeishuCode::OAuthInvalidClient, "client authentication failed".to_owned()),
+        GrantError::InvalidGrant(m) => (FeishuCode::OAuthInvalidGrant, m),
+        GrantError::InvalidScope(m) => (FeishuCode::OAuthInvalidScope, m),
+        GrantError::InvalidRequest(m) => (FeishuCode::OAuthInvalidRequest, m),
+        GrantError::UnauthorizedClient(m) => (FeishuCode::OAuthUnauthorizedClient, m),
+        GrantError::Refresh(r) => (
+            match r {
+                RefreshRefused::Unknown | RefreshRefused::OtherClient => FeishuCode::RefreshInvalid,
+                RefreshRefused::Expired => FeishuCode::RefreshExpired,
+                RefreshRefused::Reused => FeishuCode::RefreshUsed,
+            },
+            r.to_string(),
+        ),
+        GrantError::Device(d) => (
+            match d {
+                DevicePollError::AuthorizationPending => FeishuCode::AuthorizationPending,
+                DevicePollError::SlowDown { .. } => FeishuCode::SlowDown,
+                DevicePollError::AccessDenied => FeishuCode::AccessDenied,
+                DevicePollError::ExpiredToken => FeishuCode::ExpiredToken,
+                DevicePollError::InvalidGrant => FeishuCode::OAuthInvalidGrant,
+            },
+            d.to_string(),
+        ),
+        GrantError::Store(e) => return FeishuError::server_error(shape, &e),
+    };
+    FeishuError::new(StatusCode::BAD_REQUEST, code, shape, msg)
+}

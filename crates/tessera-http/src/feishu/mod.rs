@@ -1,0 +1,74 @@
+//! The Feishu/Lark dialect: the `auth/v3` app and tenant token endpoints (flat bodies,
+//! business errors with HTTP 200), the user-token endpoints of the legacy `authen/v1`
+//! (`data`-wrapped), OAuth v2 and v3 (flat, `{code, error, error_description}` errors),
+//! revocation, and the plain-text 404 of unknown `/open-apis` paths. Bodies are parsed as
+//! JSON whatever the content type says (and as a form where Feishu takes forms); unknown
+//! fields are ignored. The authorization page is in `web`, the sample APIs in `gateway`.
+
+use axum::Router;
+use axum::extract::rejection::BytesRejection;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, post};
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode, header};
+use tessera_service::Tessera;
+
+use crate::body::{self, BodyError};
+
+pub mod error;
+pub mod token;
+pub mod user_token;
+
+pub fn routes() -> Router<Tessera> {
+    Router::new()
+        .route("/open-apis/auth/v3/tenant_access_token/internal", post(token::tenant_internal))
+        .route("/open-apis/auth/v3/app_access_token/internal", post(token::app_internal))
+        .route("/open-apis/authen/v1/oidc/access_token", post(user_token::v1_access_token))
+        .route("/open-apis/authen/v1/oidc/refresh_access_token", post(user_token::v1_refresh))
+        .route("/open-apis/authen/v1/access_token", post(user_token::v1_access_token_with_user))
+        .route("/open-apis/authen/v1/refresh_access_token", post(user_token::v1_refresh_with_user))
+        .route("/open-apis/authen/v2/oauth/token", post(user_token::oauth_token))
+        .route("/oauth/v3/token", post(user_token::oauth_token))
+        .route("/oauth/v1/revoke", post(user_token::revoke))
+        .route("/oauth/v1/device_authorization", post(user_token::device_authorization))
+        .route("/open-apis/authen/v2/oauth/device_authorization", post(user_token::device_authorization))
+        .route("/open-apis/{*rest}", any(not_found))
+}
+
+/// Feishu answers unknown paths with a plain-text 404.
+pub async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "404 page not found").into_response()
+}
+
+/// The parameters of a body Feishu's clients send as JSON (with or without a content type)
+/// or as a form: string values only (numbers and booleans as text; objects, arrays and
+/// nulls ignored).
+pub fn params(headers: &HeaderMap, raw: Result<Bytes, BytesRejection>) -> Result<Vec<(String, String)>, BodyError> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+    let bytes = raw?;
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(Vec::new());
+    }
+    if is_form && !bytes.starts_with(b"{") {
+        return body::form_pairs(Ok(bytes));
+    }
+    let value: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes).map_err(|e| BodyError::Json(e.to_string()))?;
+    Ok(value
+        .into_iter()
+        .filter_map(|(k, v)| match v {
+            serde_json::Value::String(s) => Some((k, s)),
+            serde_json::Value::Number(n) => Some((k, n.to_string())),
+            serde_json::Value::Bool(b) => Some((k, b.to_string())),
+            _ => None,
+        })
+        .collect())
+}
+
+/// The value of parameter `name` (empty values count as absent).
+pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+}

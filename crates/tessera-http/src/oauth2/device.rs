@@ -1,0 +1,54 @@
+//! `POST /oauth2/device_authorization` (RFC 8628 §3.1): form body, client authentication as
+//! at the token endpoint (a confidential client may also send only its id: tokens are only
+//! ever handed to a poll with its credentials).
+
+use axum::Json;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, header};
+use serde::Serialize;
+use tessera_service::Tessera;
+use tessera_service::device::DeviceStart;
+
+use super::client_auth::{client_auth, param};
+use super::error::OAuthError;
+use crate::body;
+
+/// The answer of RFC 8628 §3.2 (Feishu's device endpoints answer the same keys).
+#[derive(Serialize)]
+pub struct DeviceResponse {
+    device_code: String,
+    user_code: String,
+    verification_uri: String,
+    verification_uri_complete: String,
+    expires_in: i64,
+    interval: i64,
+}
+
+impl From<DeviceStart> for DeviceResponse {
+    fn from(d: DeviceStart) -> Self {
+        DeviceResponse {
+            device_code: d.device_code.expose().to_owned(),
+            user_code: d.user_code,
+            verification_uri: d.verification_uri,
+            verification_uri_complete: d.verification_uri_complete,
+            expires_in: d.expires_in,
+            interval: d.interval,
+        }
+    }
+}
+
+pub async fn device_authorization(
+    State(tessera): State<Tessera>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, OAuthError> {
+    let pairs = body::form_pairs(raw)?;
+    let auth = client_auth(&headers, &pairs)?;
+    let started = tessera.start_device(&auth.client_id, auth.secret.as_ref(), param(&pairs, "scope")).await?;
+    let mut res = Json(DeviceResponse::from(started)).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}

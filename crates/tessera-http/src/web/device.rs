@@ -1,0 +1,235 @@
+//! The device flow's pages (RFC 8628): `GET /device` where the signed-in user enters or
+//! confirms the user code and approves or denies (`POST /device`, CSRF-checked), the
+//! authorization card `GET /device/card` a bot links to or embeds (the QR code of
+//! `verification_uri_complete`, the code, the app), and `GET /device/qr.svg`.
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use qrcode::QrCode;
+use qrcode::render::svg;
+use tessera_core::secret::Secret;
+use tessera_core::session::Session;
+use tessera_service::Tessera;
+use tessera_service::device::{DeviceVerifyError, PendingDevice};
+
+use super::cookies;
+use super::html::{error_page, esc, hidden, page};
+use crate::body;
+
+fn query_param(query: &Option<String>, name: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.as_deref()?).ok()?;
+    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v).filter(|v| !v.trim().is_empty())
+}
+
+/// The QR code of `data` as an SVG element (no XML declaration, for inline use).
+pub fn qr_svg(data: &str) -> Option<String> {
+    let code = QrCode::new(data.as_bytes()).ok()?;
+    let svg = code.render::<svg::Color>().min_dimensions(240, 240).quiet_zone(true).build();
+    let start = svg.find("<svg")?;
+    Some(svg[start..].to_owned())
+}
+
+async fn signed_in(tessera: &Tessera, headers: &HeaderMap) -> Result<Option<(Secret, Session)>, Response> {
+    let Some(cookie) = cookies::get(headers, cookies::SESSION) else {
+        return Ok(None);
+    };
+    match tessera.session(&cookie).await {
+        Ok(Some(s)) => Ok(Some((cookie, s))),
+        Ok(None) => Ok(None),
+        Err(e) => {
+            tracing::error!(error = %e, "session lookup failed");
+            Err(error_page(StatusCode::INTERNAL_SERVER_ERROR, "Your session could not be loaded."))
+        }
+    }
+}
+
+fn verify_error(e: DeviceVerifyError) -> (StatusCode, String) {
+    match e {
+        DeviceVerifyError::Store(e) => {
+            tracing::error!(error = %e, "device verification failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "The request could not be completed on our side.".into())
+        }
+        DeviceVerifyError::NotAllowed(why) => (StatusCode::FORBIDDEN, why),
+        other => (StatusCode::BAD_REQUEST, other.to_string()),
+    }
+}
+
+/// The form where the user types the code their device shows.
+fn code_form(message: Option<&str>, status: StatusCode) -> Response {
+    let message = message.map(|m| format!(r#"<p class="error">{}</p>"#, esc(m))).unwrap_or_default();
+    let body = format!(
+        r#"{message}<p>Enter the code your device or chat shows.</p>
+<form method="get" action="/device"><label>Code <input name="user_code" autocomplete="off" autofocus placeholder="XXXX-XXXX"></label>
+<button type="submit">Continue</button></form>"#
+    );
+    page(status, "Connect a device", &body, "'self'")
+}
+
+/// `GET /device[?user_code=…]`.
+pub async fn show(State(tessera): State<Tessera>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let user_code = query_param(&query, "user_code");
+    let (cookie, session) = match signed_in(&tessera, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            let next = match &user_code {
+                Some(c) => format!("/device?{}", serde_urlencoded::to_string([("user_code", c)]).unwrap_or_default()),
+                None => "/device".into(),
+            };
+            let target = format!("/login?{}", serde_urlencoded::to_string([("next", next)]).unwrap_or_default());
+            return Redirect::to(&target).into_response();
+        }
+        Err(r) => return r,
+    };
+    let Some(user_code) = user_code else {
+        return code_form(None, StatusCode::OK);
+    };
+    let pending = match tessera.pending_device(&user_code).await {
+        Ok(p) => p,
+        Err(e) => {
+            let (status, msg) = verify_error(e);
+            return code_form(Some(&msg), status);
+        }
+    };
+    let prompt = match tessera.device_prompt(&session.union_id, &pending).await {
+        Ok(p) => p,
+        Err(e) => return code_form(Some(&verify_error(e.into()).1), StatusCode::INTERNAL_SERVER_ERROR),
+    };
+    consent(&tessera, &cookie, &user_code, &pending, &prompt)
+}
+
+fn consent(
+    tessera: &Tessera,
+    cookie: &Secret,
+    user_code: &str,
+    pending: &PendingDevice,
+    prompt: &[tessera_core::scope::Scope],
+) -> Response {
+    let list: String = if prompt.is_empty() {
+        "<li>Nothing new: you granted every requested permission before.</li>".into()
+    } else {
+        prompt
+            .iter()
+            .map(|s| format!("<li>{} <code>{}</code></li>", esc(&s.description), esc(s.code.as_str())))
+            .collect()
+    };
+    let fields = format!("{}{}", hidden("csrf", &tessera.csrf_token(cookie)), hidden("user_code", user_code));
+    let body = format!(
+        r#"<p>Check that your device shows the code <strong class="code">{code}</strong>.</p>
+<p><strong>{app}</strong> asks to act on your behalf with these permissions:</p>
+<ul class="scopes">{list}</ul>
+<p>You can withdraw this at any time from <a href="/account">your authorized apps</a>.</p>
+<form method="post" action="/device">{fields}
+<button type="submit" name="decision" value="approve">Allow</button>
+<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+</form>"#,
+        code = esc(user_code),
+        app = esc(&pending.app.name),
+    );
+    page(StatusCode::OK, "Connect a device", &body, "'self'")
+}
+
+/// `POST /device`: approve or deny.
+pub async fn decide(
+    State(tessera): State<Tessera>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Ok(pairs) = body::form_pairs(raw) else {
+        return error_page(StatusCode::BAD_REQUEST, "The form could not be read or repeats a field.");
+    };
+    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let (cookie, session) = match signed_in(&tessera, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return error_page(StatusCode::FORBIDDEN, "You are not signed in any more; open the link again."),
+        Err(r) => return r,
+    };
+    if !get("csrf").is_some_and(|c| tessera.csrf_ok(&cookie, c)) {
+        return error_page(StatusCode::FORBIDDEN, "This form has expired or was not sent by this site.");
+    }
+    let Some(user_code) = get("user_code") else {
+        return code_form(Some("The code is missing."), StatusCode::BAD_REQUEST);
+    };
+    let approve = get("decision") == Some("approve");
+    match tessera.decide_device(&session.union_id, user_code, approve).await {
+        Ok(p) if approve => page(
+            StatusCode::OK,
+            "Device connected",
+            &format!("<p>{} can now act for you. You can return to your device.</p>", esc(&p.app.name)),
+            "",
+        ),
+        Ok(p) => page(
+            StatusCode::OK,
+            "Request denied",
+            &format!("<p>{} was not given access. You can close this page.</p>", esc(&p.app.name)),
+            "",
+        ),
+        Err(e) => {
+            let (status, msg) = verify_error(e);
+            code_form(Some(&msg), status)
+        }
+    }
+}
+
+/// `GET /device/card?user_code=…`: the authorization card with the QR code.
+pub async fn card(State(tessera): State<Tessera>, RawQuery(query): RawQuery) -> Response {
+    let Some(user_code) = query_param(&query, "user_code") else {
+        return error_page(StatusCode::BAD_REQUEST, "user_code is missing.");
+    };
+    let pending = match tessera.pending_device(&user_code).await {
+        Ok(p) => p,
+        Err(e) => {
+            let (status, msg) = verify_error(e);
+            return error_page(if status == StatusCode::BAD_REQUEST { StatusCode::NOT_FOUND } else { status }, &msg);
+        }
+    };
+    let link = complete_uri(&tessera, &user_code);
+    let Some(svg) = qr_svg(&link) else {
+        return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The QR code could not be drawn.");
+    };
+    let minutes = tessera.now().secs_until(pending.record.expires_at).max(0) / 60;
+    let body = format!(
+        r#"<p><strong>{app}</strong> asks for your authorization.</p>
+<div class="qr">{svg}</div>
+<p>Scan the code with your phone, or open <a href="{href}">{text}</a> and enter <strong class="code">{code}</strong>.</p>
+<p>The code is valid for about {minutes} more minute(s).</p>"#,
+        app = esc(&pending.app.name),
+        href = esc(&link),
+        text = esc(&tessera.verification_uri()),
+        code = esc(&user_code.to_uppercase()),
+    );
+    page(StatusCode::OK, "Authorization card", &body, "'none'")
+}
+
+fn complete_uri(tessera: &Tessera, user_code: &str) -> String {
+    let code = tessera_core::device::normalize_user_code(user_code)
+        .map(|c| format!("{}-{}", &c[..4], &c[4..]))
+        .unwrap_or_else(|| user_code.to_owned());
+    format!("{}?{}", tessera.verification_uri(), serde_urlencoded::to_string([("user_code", code)]).unwrap_or_default())
+}
+
+/// `GET /device/qr.svg?user_code=…`: the card's QR code alone, for embedding.
+pub async fn qr(State(tessera): State<Tessera>, RawQuery(query): RawQuery) -> Response {
+    let Some(user_code) = query_param(&query, "user_code") else {
+        return error_page(StatusCode::BAD_REQUEST, "user_code is missing.");
+    };
+    if let Err(e) = tessera.pending_device(&user_code).await {
+        let (status, msg) = verify_error(e);
+        return error_page(if status == StatusCode::BAD_REQUEST { StatusCode::NOT_FOUND } else { status }, &msg);
+    }
+    let Some(svg) = qr_svg(&complete_uri(&tessera, &user_code)) else {
+        return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The QR code could not be drawn.");
+    };
+    let mut res = svg.into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    res
+}

@@ -1,0 +1,214 @@
+//! Device authorization (RFC 8628) in the service: starting a request for an app, the
+//! verification page's look-up and decision (with consent, as on the authorization page),
+//! and polling the token endpoint, which issues a token family exactly once.
+
+use std::sync::Arc;
+
+use tessera_core::app::App;
+use tessera_core::change::Change;
+use tessera_core::consent::{check_requestable, parse_scope_string};
+use tessera_core::device::{self, DeviceAuthorization, DeviceDecisionError, DevicePollError, DeviceStatus};
+use tessera_core::ids::{ClientId, ScopeCode, UnionId};
+use tessera_core::scope::Scope;
+use tessera_core::secret::{Secret, token_hash};
+use tessera_store::{DeviceLookup, StoreError};
+
+use crate::Tessera;
+use crate::authorize::{ValidRequest, new_family_id};
+use crate::user_tokens::{GrantError, UserTokenPair};
+
+/// What the device shows its user.
+#[derive(Debug, Clone)]
+pub struct DeviceStart {
+    pub device_code: Secret,
+    /// `XXXX-XXXX`.
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: String,
+    pub expires_in: i64,
+    pub interval: i64,
+}
+
+/// Why the verification page cannot go on with a user code.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceVerifyError {
+    #[error("no request has this code; check it on your device and type it again")]
+    UnknownCode,
+    #[error(transparent)]
+    Decision(#[from] DeviceDecisionError),
+    /// The signed-in user may not use the app (an internal app of another org, say).
+    #[error("{0}")]
+    NotAllowed(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A pending request as the verification page and the authorization card show it.
+#[derive(Debug, Clone)]
+pub struct PendingDevice {
+    pub record: DeviceAuthorization,
+    pub app: Arc<App>,
+}
+
+impl Tessera {
+    /// The verification page's address (the QR code points at it with the user code).
+    pub fn verification_uri(&self) -> String {
+        format!("{}/device", self.inner.config.public_url.trim_end_matches('/'))
+    }
+
+    /// Starts a device authorization. The secret is checked when sent; without one the app
+    /// must still exist, and only a poll with the app's credentials ever gets tokens.
+    pub async fn start_device(
+        &self,
+        client_id: &str,
+        secret: Option<&Secret>,
+        scope: Option<&str>,
+    ) -> Result<DeviceStart, GrantError> {
+        let Ok(id) = ClientId::parse(client_id) else {
+            return Err(GrantError::InvalidClient);
+        };
+        let app = self.app(&id).await?.ok_or(GrantError::InvalidClient)?;
+        if let Some(secret) = secret
+            && !self.secret_matches(&app, secret).await?
+        {
+            return Err(GrantError::InvalidClient);
+        }
+        let scopes = match scope {
+            Some(s) if !s.trim().is_empty() => {
+                parse_scope_string(s).map_err(|e| GrantError::InvalidScope(e.to_string()))?
+            }
+            _ => vec![ScopeCode::parse("openid").map_err(|e| GrantError::InvalidScope(e.to_string()))?],
+        };
+        let catalog = self.catalog().await?;
+        let enabled = self.enabled_scopes(&app.client_id).await?;
+        check_requestable(&scopes, &catalog, &enabled).map_err(|e| GrantError::InvalidScope(e.to_string()))?;
+        let now = self.now();
+        let new = device::start(app.client_id.clone(), scopes, now, &mut rand::rng());
+        self.inner.store.commit(&[Change::InsertDeviceAuthorization(new.record.clone())], now).await?;
+        let uri = self.verification_uri();
+        Ok(DeviceStart {
+            verification_uri_complete: format!("{uri}?user_code={}", new.user_code),
+            verification_uri: uri,
+            device_code: new.device_code,
+            user_code: new.user_code,
+            expires_in: device::DEVICE_TTL,
+            interval: new.record.interval,
+        })
+    }
+
+    /// The live request behind a typed user code.
+    pub async fn pending_device(&self, user_code: &str) -> Result<PendingDevice, DeviceVerifyError> {
+        let hash = device::user_code_hash(user_code).ok_or(DeviceVerifyError::UnknownCode)?;
+        let record = self
+            .inner
+            .store
+            .device_authorization(&DeviceLookup::UserCode(hash))
+            .await?
+            .ok_or(DeviceVerifyError::UnknownCode)?;
+        device::can_decide(&record, self.now())?;
+        let app = self.app(&record.client_id).await?.ok_or(DeviceVerifyError::UnknownCode)?;
+        Ok(PendingDevice { record, app })
+    }
+
+    fn device_request(pending: &PendingDevice) -> ValidRequest {
+        ValidRequest {
+            app: pending.app.clone(),
+            redirect_uri: String::new(),
+            scopes: pending.record.scopes.clone(),
+            state: None,
+            code_challenge: None,
+            corp_hint: None,
+        }
+    }
+
+    /// The scopes of the request `union_id` has not consented to yet.
+    pub async fn device_prompt(&self, union_id: &UnionId, pending: &PendingDevice) -> Result<Vec<Scope>, StoreError> {
+        self.consent_prompt(union_id, &Self::device_request(pending)).await
+    }
+
+    /// The signed-in user approves (consenting to the scopes) or denies the request.
+    pub async fn decide_device(
+        &self,
+        union_id: &UnionId,
+        user_code: &str,
+        approve: bool,
+    ) -> Result<PendingDevice, DeviceVerifyError> {
+        let pending = self.pending_device(user_code).await?;
+        let req = Self::device_request(&pending);
+        let corp_id = match self.user_org(union_id, &req).await? {
+            Ok(corp) => corp,
+            Err(why) if approve => return Err(DeviceVerifyError::NotAllowed(why)),
+            Err(_) => None,
+        };
+        let now = self.now();
+        let mut changes = if approve {
+            self.consent_changes(union_id, &pending.app.client_id, &pending.record.scopes, corp_id.as_ref(), now)
+                .await?
+        } else {
+            Vec::new()
+        };
+        changes.push(Change::DecideDevice {
+            device_hash: pending.record.device_hash,
+            approved: approve,
+            union_id: union_id.clone(),
+            corp_id,
+        });
+        match self.inner.store.commit(&changes, now).await {
+            Ok(()) => Ok(pending),
+            Err(StoreError::Conflict(_)) => Err(DeviceDecisionError::AlreadyDecided.into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// `urn:ietf:params:oauth:grant-type:device_code`: the client polls; once the user
+    /// approved, the first poll gets a new token family and the code is spent.
+    pub async fn poll_device(
+        &self,
+        auth: &crate::user_tokens::ClientAuth,
+        device_code: &str,
+    ) -> Result<UserTokenPair, GrantError> {
+        let app = self.authenticate_grant_client(auth).await?;
+        let hash = token_hash(device_code);
+        let record = match self.inner.store.device_authorization(&DeviceLookup::DeviceCode(hash)).await? {
+            Some(d) if d.client_id == app.client_id => d,
+            _ => return Err(DevicePollError::InvalidGrant.into()),
+        };
+        let now = self.now();
+        let (outcome, polled) = device::poll(&record, now);
+        let polled =
+            polled.map(|p| Change::DevicePolled { device_hash: hash, polled_at: p.polled_at, interval: p.interval });
+        if let Err(e) = outcome {
+            if let Some(p) = polled {
+                self.inner.store.commit(&[p], now).await?;
+            }
+            return Err(e.into());
+        }
+        let (Some(union_id), DeviceStatus::Approved) = (record.union_id.clone(), record.status) else {
+            return Err(DevicePollError::InvalidGrant.into());
+        };
+        let family_id = new_family_id();
+        let mut changes = vec![
+            Change::ConsumeDevice { device_hash: hash },
+            Change::InsertFamily {
+                family_id: family_id.clone(),
+                client_id: app.client_id.clone(),
+                union_id: union_id.clone(),
+            },
+        ];
+        let pair = self.mint_pair(
+            &app,
+            &union_id,
+            record.corp_id.clone(),
+            record.scopes.clone(),
+            &family_id,
+            now,
+            &mut changes,
+        );
+        match self.inner.store.commit(&changes, now).await {
+            Ok(()) => Ok(pair),
+            // Another poll spent the code first.
+            Err(StoreError::Conflict(_)) => Err(DevicePollError::InvalidGrant.into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
