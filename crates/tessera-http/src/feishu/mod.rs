@@ -1,5 +1,6 @@
-//! The Feishu/Lark dialect: the `auth/v3` app and tenant token endpoints (flat bodies,
-//! business errors with HTTP 200), the user-token endpoints of the legacy `authen/v1`
+//! The Feishu/Lark dialect: the `auth/v3` app and tenant token endpoints of self-built and
+//! store apps (flat bodies, business errors with HTTP 200), the user-token endpoints of the
+//! legacy `authen/v1`
 //! (`data`-wrapped), OAuth v2 and v3 (flat, `{code, error, error_description}` errors),
 //! revocation, and the plain-text 404 of unknown `/open-apis` paths. Bodies are parsed as
 //! JSON whatever the content type says (and as a form where Feishu takes forms); unknown
@@ -16,6 +17,7 @@ use tessera_service::Tessera;
 use crate::body::{self, BodyError};
 
 pub mod error;
+pub mod store_app;
 pub mod token;
 pub mod user_token;
 
@@ -23,6 +25,9 @@ pub fn routes() -> Router<Tessera> {
     Router::new()
         .route("/open-apis/auth/v3/tenant_access_token/internal", post(token::tenant_internal))
         .route("/open-apis/auth/v3/app_access_token/internal", post(token::app_internal))
+        .route("/open-apis/auth/v3/app_access_token", post(store_app::app_access_token))
+        .route("/open-apis/auth/v3/tenant_access_token", post(store_app::tenant_access_token))
+        .route("/open-apis/auth/v3/app_ticket/resend", post(store_app::app_ticket_resend))
         .route("/open-apis/authen/v1/oidc/access_token", post(user_token::v1_access_token))
         .route("/open-apis/authen/v1/oidc/refresh_access_token", post(user_token::v1_refresh))
         .route("/open-apis/authen/v1/access_token", post(user_token::v1_access_token_with_user))
