@@ -33,7 +33,7 @@ pub fn routes() -> Router<Tessera> {
         .route("/open-apis/authen/v1/access_token", post(user_token::v1_access_token_with_user))
         .route("/open-apis/authen/v1/refresh_access_token", post(user_token::v1_refresh_with_user))
         .route("/open-apis/authen/v2/oauth/token", post(user_token::oauth_token))
-        .route("/oauth/v3/token", post(user_token::oauth_token))
+        .route("/oauth/v3/token", post(user_token::oauth_v3_token))
         .route("/oauth/v1/revoke", post(user_token::revoke))
         .route("/oauth/v1/device_authorization", post(user_token::device_authorization))
         .route("/open-apis/authen/v2/oauth/device_authorization", post(user_token::device_authorization))

@@ -483,3 +483,19 @@ async fn app_ticket_resend_pushes_the_current_ticket_to_the_apps_callback() {
     let pushed = pushed.expect("the resend pushed the ticket");
     assert!(pushed.contains(&ticket), "the current ticket is pushed: {pushed}");
 }
+
+#[tokio::test]
+async fn v3_refuses_a_code_verifier_without_a_prior_challenge_and_v2_does_not() {
+    let app = spawn_app().await;
+    let creds = |code: &str| {
+        json!({"grant_type": "authorization_code", "code": code, "code_verifier": "v".repeat(43),
+               "client_id": FEISHU_APP, "client_secret": FEISHU_SECRET})
+    };
+    let code = feishu_code(&app, "alice-union", "alice-password", "doc:readonly").await;
+    let r = app.send(app.http.post(app.url("/oauth/v3/token")).json(&creds(&code))).await;
+    assert_feishu_oauth_error(&r, 20003, "invalid_grant");
+    assert!(r.str("error_description").contains("code_challenge"), "{}", r.text);
+    let code = feishu_code(&app, "alice-union", "alice-password", "doc:readonly").await;
+    let r = v2_token(&app, creds(&code)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
