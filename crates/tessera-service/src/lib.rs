@@ -51,6 +51,7 @@ pub mod overview;
 pub mod password;
 pub mod reviewer;
 pub mod signin;
+pub mod store_apps;
 pub mod suite;
 pub mod ticket_push;
 pub mod user_tokens;

@@ -190,6 +190,24 @@ impl Tessera {
         self.user_pair_from(app, code).await
     }
 
+    /// `authorization_code` with Feishu v3's stricter PKCE: a `code_verifier` for a code
+    /// whose authorization request had no `code_challenge` is refused (the code is spent).
+    pub async fn exchange_code_strict_pkce(
+        &self,
+        auth: &ClientAuth,
+        code: &str,
+        redirect_uri: Option<&str>,
+        verifier: Option<&str>,
+    ) -> Result<UserTokenPair, GrantError> {
+        let (app, code) = self.claim_code(auth, code, redirect_uri, verifier).await?;
+        if verifier.is_some() && code.code_challenge.is_none() {
+            return Err(GrantError::InvalidGrant(
+                "a code_verifier was sent but the authorization request had no code_challenge".into(),
+            ));
+        }
+        self.user_pair_from(&app, code).await
+    }
+
     /// Claims a code for `app`, once; a replayed code revokes what it issued.
     async fn claim_code_as(
         &self,

@@ -13,6 +13,7 @@ use serde::Serialize;
 use tessera_core::decision::{DenyReason, MissingScope};
 use tessera_core::device::DevicePollError;
 use tessera_core::token::TokenKind;
+use tessera_service::suite::SuiteError;
 use tessera_service::user_tokens::{GrantError, RefreshRefused};
 use tessera_service::{AccessError, IssueError};
 
@@ -48,6 +49,8 @@ pub enum FeishuCode {
     InvalidParam,
     /// 10014: wrong app secret.
     AppSecretInvalid,
+    /// 10012: app_ticket invalid (the Go SDK then calls `app_ticket/resend`).
+    AppTicketInvalid,
     /// 99991662: the app may not get this token (wrong kind of app, not installed).
     AppUnavailable,
     /// 99991661: no access token.
@@ -91,6 +94,7 @@ impl FeishuCode {
         match self {
             InvalidParam => 10003,
             AppSecretInvalid => 10014,
+            AppTicketInvalid => 10012,
             AppUnavailable => 99991662,
             MissingToken => 99991661,
             InvalidTenantToken => 99991663,
@@ -383,4 +387,26 @@ pub fn grant_error(e: GrantError, shape: Shape) -> FeishuError {
         GrantError::Store(e) => return FeishuError::server_error(shape, &e),
     };
     FeishuError::new(StatusCode::BAD_REQUEST, code, shape, msg)
+}
+
+/// The errors of the store-app (ISV) token endpoints (HTTP 200, like the other `auth/v3` ones).
+pub fn suite_error(e: SuiteError) -> FeishuError {
+    match e {
+        SuiteError::UnknownSuiteKey => FeishuError::token(FeishuCode::InvalidParam, "invalid param: app_id is unknown"),
+        SuiteError::WrongSecret => FeishuError::token(FeishuCode::AppSecretInvalid, "app secret invalid"),
+        SuiteError::Ticket(t) => FeishuError::token(FeishuCode::AppTicketInvalid, format!("app_ticket invalid: {t}")),
+        SuiteError::NotASuite { kind, .. } => FeishuError::token(
+            FeishuCode::AppUnavailable,
+            format!("app unavailable: a {kind} app is not a store app; use the /internal endpoints"),
+        ),
+        SuiteError::NotActivated { corp_id } => FeishuError::token(
+            FeishuCode::AppUnavailable,
+            format!("app unavailable: the app is not installed in tenant {corp_id:?}"),
+        ),
+        SuiteError::InvalidSuiteToken => FeishuError::token(FeishuCode::InvalidAppToken, "invalid app_access_token"),
+        SuiteError::StaleTimestamp | SuiteError::BadSignature | SuiteError::SecretNotRecomputable => {
+            FeishuError::token(FeishuCode::InvalidParam, format!("invalid param: {e}"))
+        }
+        SuiteError::Store(e) => FeishuError::server_error(Shape::Envelope, &e),
+    }
 }

@@ -1,5 +1,6 @@
-//! The Feishu/Lark dialect: the `auth/v3` app and tenant token endpoints (flat bodies,
-//! business errors with HTTP 200), the user-token endpoints of the legacy `authen/v1`
+//! The Feishu/Lark dialect: the `auth/v3` app and tenant token endpoints of self-built and
+//! store apps (flat bodies, business errors with HTTP 200), the user-token endpoints of the
+//! legacy `authen/v1`
 //! (`data`-wrapped), OAuth v2 and v3 (flat, `{code, error, error_description}` errors),
 //! revocation, and the plain-text 404 of unknown `/open-apis` paths. Bodies are parsed as
 //! JSON whatever the content type says (and as a form where Feishu takes forms); unknown
@@ -16,6 +17,7 @@ use tessera_service::Tessera;
 use crate::body::{self, BodyError};
 
 pub mod error;
+pub mod store_app;
 pub mod token;
 pub mod user_token;
 
@@ -23,12 +25,15 @@ pub fn routes() -> Router<Tessera> {
     Router::new()
         .route("/open-apis/auth/v3/tenant_access_token/internal", post(token::tenant_internal))
         .route("/open-apis/auth/v3/app_access_token/internal", post(token::app_internal))
+        .route("/open-apis/auth/v3/app_access_token", post(store_app::app_access_token))
+        .route("/open-apis/auth/v3/tenant_access_token", post(store_app::tenant_access_token))
+        .route("/open-apis/auth/v3/app_ticket/resend", post(store_app::app_ticket_resend))
         .route("/open-apis/authen/v1/oidc/access_token", post(user_token::v1_access_token))
         .route("/open-apis/authen/v1/oidc/refresh_access_token", post(user_token::v1_refresh))
         .route("/open-apis/authen/v1/access_token", post(user_token::v1_access_token_with_user))
         .route("/open-apis/authen/v1/refresh_access_token", post(user_token::v1_refresh_with_user))
         .route("/open-apis/authen/v2/oauth/token", post(user_token::oauth_token))
-        .route("/oauth/v3/token", post(user_token::oauth_token))
+        .route("/oauth/v3/token", post(user_token::oauth_v3_token))
         .route("/oauth/v1/revoke", post(user_token::revoke))
         .route("/oauth/v1/device_authorization", post(user_token::device_authorization))
         .route("/open-apis/authen/v2/oauth/device_authorization", post(user_token::device_authorization))

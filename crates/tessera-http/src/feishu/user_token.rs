@@ -216,11 +216,29 @@ pub fn oauth_pair(tessera: &Tessera, pair: UserTokenPair) -> Response {
     res
 }
 
-/// `POST /open-apis/authen/v2/oauth/token` and `POST /oauth/v3/token`.
+/// `POST /open-apis/authen/v2/oauth/token`.
 pub async fn oauth_token(
     State(tessera): State<Tessera>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, FeishuError> {
+    token_endpoint(tessera, headers, raw, false).await
+}
+
+/// `POST /oauth/v3/token`: as v2, with the stricter PKCE rule.
+pub async fn oauth_v3_token(
+    State(tessera): State<Tessera>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, FeishuError> {
+    token_endpoint(tessera, headers, raw, true).await
+}
+
+async fn token_endpoint(
+    tessera: Tessera,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+    strict_pkce: bool,
 ) -> Result<Response, FeishuError> {
     let pairs = params(&headers, raw).map_err(|e| oauth_err(FeishuCode::OAuthInvalidRequest, e.to_string()))?;
     let auth = client_auth(&headers, &pairs)?;
@@ -231,10 +249,13 @@ pub async fn oauth_token(
     match param(&pairs, "grant_type") {
         Some("authorization_code") => {
             let code = required("code")?;
-            let pair = tessera
-                .exchange_code(&auth, code, param(&pairs, "redirect_uri"), param(&pairs, "code_verifier"))
-                .await
-                .map_err(|e| grant_error(e, shape))?;
+            let (redirect_uri, verifier) = (param(&pairs, "redirect_uri"), param(&pairs, "code_verifier"));
+            let pair = if strict_pkce {
+                tessera.exchange_code_strict_pkce(&auth, code, redirect_uri, verifier).await
+            } else {
+                tessera.exchange_code(&auth, code, redirect_uri, verifier).await
+            }
+            .map_err(|e| grant_error(e, shape))?;
             Ok(oauth_pair(&tessera, pair))
         }
         Some("refresh_token") => {

@@ -371,3 +371,131 @@ async fn legacy_v1_endpoints_take_the_app_access_token_and_wrap_data() {
         .await;
     assert_feishu_error(&again, 400, 20003);
 }
+
+#[tokio::test]
+async fn store_apps_get_app_and_tenant_tokens_with_their_ticket() {
+    let app = spawn_app().await;
+    let ticket = crate::suites::suite_ticket(&app, "suitedemo", "suite-secret").await;
+    let a3 = "/open-apis/auth/v3/app_access_token";
+    let r = post_raw(
+        &app,
+        a3,
+        &json!({"app_id": "suitedemo", "app_secret": "suite-secret", "app_ticket": ticket}).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!((r.body["code"].clone(), r.body["msg"].clone()), (json!(0), json!("ok")), "{}", r.text);
+    assert!(r.body["expire"].as_i64().unwrap() > 0);
+    assert!(r.body.get("data").is_none());
+    let app_token = r.str("app_access_token").to_owned();
+    assert!(!r.text.contains(&ticket), "the ticket is not echoed");
+
+    let forged =
+        post_raw(&app, a3, r#"{"app_id":"suitedemo","app_secret":"suite-secret","app_ticket":"st-forged"}"#).await;
+    assert_feishu_error(&forged, 200, 10012);
+    let wrong =
+        post_raw(&app, a3, &json!({"app_id": "suitedemo", "app_secret": "x", "app_ticket": ticket}).to_string()).await;
+    assert_feishu_error(&wrong, 200, 10014);
+    let internal = post_raw(
+        &app,
+        a3,
+        &json!({"app_id": FEISHU_APP, "app_secret": FEISHU_SECRET, "app_ticket": ticket}).to_string(),
+    )
+    .await;
+    assert_feishu_error(&internal, 200, 99991662);
+    assert_feishu_error(
+        &post_raw(&app, a3, r#"{"app_id":"nobody","app_secret":"x","app_ticket":"y"}"#).await,
+        200,
+        10003,
+    );
+    assert_feishu_error(&post_raw(&app, a3, r#"{"app_id":"suitedemo","app_secret":"suite-secret"}"#).await, 200, 10003);
+
+    // The tenant token, with the fields the Python SDK leaks into the body.
+    let a4 = "/open-apis/auth/v3/tenant_access_token";
+    let body = json!({"app_id": "suitedemo", "app_secret": "suite-secret", "app_ticket": ticket,
+                      "app_access_token": app_token, "tenant_key": OTHER_CORP});
+    let r = post_raw(&app, a4, &body.to_string()).await;
+    assert_eq!(r.body["code"], 0, "{}", r.text);
+    assert_eq!(r.body["msg"], "success");
+    let tenant = r.str("tenant_access_token").to_owned();
+    let carol = app
+        .send(app.http.get(app.url("/open-apis/contact/v3/users/carol?user_id_type=user_id")).bearer_auth(&tenant))
+        .await;
+    assert_eq!(carol.status, 200, "{}", carol.text);
+    assert_eq!(carol.body["data"]["user"]["name"], "Carol");
+    // The tenant token acts in its tenant only.
+    let alice = app
+        .send(app.http.get(app.url("/open-apis/contact/v3/users/alice?user_id_type=user_id")).bearer_auth(&tenant))
+        .await;
+    assert_feishu_error(&alice, 400, 10003);
+    let elsewhere =
+        post_raw(&app, a4, &json!({"app_access_token": app_token, "tenant_key": "nosuchcorp"}).to_string()).await;
+    assert_feishu_error(&elsewhere, 200, 99991662);
+    let forged = post_raw(&app, a4, &json!({"app_access_token": tenant, "tenant_key": OTHER_CORP}).to_string()).await;
+    assert_feishu_error(&forged, 200, 99991664);
+
+    // Resend: credentials checked; the ticket goes to the callback (none registered here).
+    let resend = "/open-apis/auth/v3/app_ticket/resend";
+    assert_feishu_error(&post_raw(&app, resend, r#"{"app_id":"suitedemo","app_secret":"x"}"#).await, 200, 10014);
+    let ok = post_raw(&app, resend, r#"{"app_id":"suitedemo","app_secret":"suite-secret"}"#).await;
+    assert_eq!(ok.body, json!({"code": 0, "msg": "ok"}), "{}", ok.text);
+}
+
+#[tokio::test]
+async fn app_ticket_resend_pushes_the_current_ticket_to_the_apps_callback() {
+    let app = spawn_app().await;
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let record = seen.clone();
+    let router = axum::Router::new().route(
+        "/events",
+        axum::routing::post(move |body: String| {
+            let record = record.clone();
+            async move { record.lock().unwrap().push(body) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/events", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let carol = crate::lifecycle::session(&app, "carol-union").await;
+    let set = crate::lifecycle::api(
+        &app,
+        Some(&carol),
+        reqwest::Method::PUT,
+        "/api/v1/apps/suitedemo/ticket-callback",
+        Some(json!({"url": url})),
+    )
+    .await;
+    assert_eq!(set.status, 200, "{}", set.text);
+    let ticket = crate::suites::suite_ticket(&app, "suitedemo", "suite-secret").await;
+    let before = seen.lock().unwrap().len();
+    let ok =
+        post_raw(&app, "/open-apis/auth/v3/app_ticket/resend", r#"{"app_id":"suitedemo","app_secret":"suite-secret"}"#)
+            .await;
+    assert_eq!(ok.body["code"], 0, "{}", ok.text);
+    let mut pushed = None;
+    for _ in 0..50 {
+        if let Some(b) = seen.lock().unwrap().get(before).cloned() {
+            pushed = Some(b);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let pushed = pushed.expect("the resend pushed the ticket");
+    assert!(pushed.contains(&ticket), "the current ticket is pushed: {pushed}");
+}
+
+#[tokio::test]
+async fn v3_refuses_a_code_verifier_without_a_prior_challenge_and_v2_does_not() {
+    let app = spawn_app().await;
+    let creds = |code: &str| {
+        json!({"grant_type": "authorization_code", "code": code, "code_verifier": "v".repeat(43),
+               "client_id": FEISHU_APP, "client_secret": FEISHU_SECRET})
+    };
+    let code = feishu_code(&app, "alice-union", "alice-password", "doc:readonly").await;
+    let r = app.send(app.http.post(app.url("/oauth/v3/token")).json(&creds(&code))).await;
+    assert_feishu_oauth_error(&r, 20003, "invalid_grant");
+    assert!(r.str("error_description").contains("code_challenge"), "{}", r.text);
+    let code = feishu_code(&app, "alice-union", "alice-password", "doc:readonly").await;
+    let r = v2_token(&app, creds(&code)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}

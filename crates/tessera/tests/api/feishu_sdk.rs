@@ -161,3 +161,22 @@ async fn the_python_sdks_device_flow_client_gets_and_refreshes_a_user_token() {
         "a consumed refresh token is refused: {r}"
     );
 }
+
+#[tokio::test]
+async fn the_python_sdk_as_a_store_app_uses_the_ticket_and_tenant_key() {
+    let python = lark_python().await;
+    let app = spawn_app().await;
+    let ticket = crate::suites::suite_ticket(&app, "suitedemo", "suite-secret").await;
+    let out = tokio::process::Command::new(&python)
+        .arg(script("lark_isv.py"))
+        .arg(&app.base)
+        .arg(&ticket)
+        .output()
+        .await
+        .unwrap();
+    let r = parse(&out);
+    assert_eq!(r["forged"]["raised"], "ObtainAccessTokenException", "{r}");
+    assert!(r["forged"]["text"].as_str().unwrap().contains("10012"), "{r}");
+    assert_eq!(r["user"]["ok"], true, "{r}");
+    assert_eq!(r["user"]["name"], "Carol");
+}

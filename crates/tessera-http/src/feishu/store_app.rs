@@ -1,0 +1,62 @@
+//! Store (ISV) apps, Tessera's third-party enterprise apps: `POST /open-apis/auth/v3/app_access_token`
+//! (`app_id`, `app_secret`, `app_ticket` → the app's suite token), `/tenant_access_token`
+//! (`app_access_token`, `tenant_key` → the token in that tenant, i.e. org) and
+//! `/app_ticket/resend` (the current ticket pushed again to the app's callback URL).
+
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::response::Response;
+use bytes::Bytes;
+use http::HeaderMap;
+use serde_json::json;
+use tessera_core::secret::Secret;
+use tessera_service::Tessera;
+
+use super::error::{FeishuCode, FeishuError, ok, suite_error};
+use super::{param, params};
+
+fn required<'a>(pairs: &'a [(String, String)], name: &str) -> Result<&'a str, FeishuError> {
+    param(pairs, name)
+        .ok_or_else(|| FeishuError::token(FeishuCode::InvalidParam, format!("invalid param: {name} is required")))
+}
+
+/// A3: the store app's `app_access_token` from its credentials and current ticket.
+pub async fn app_access_token(
+    State(tessera): State<Tessera>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, FeishuError> {
+    let pairs = params(&headers, raw)?;
+    let (app_id, secret, ticket) =
+        (required(&pairs, "app_id")?, required(&pairs, "app_secret")?, required(&pairs, "app_ticket")?);
+    let t = tessera.issue_suite_token(app_id, &Secret::new(secret), ticket).await.map_err(suite_error)?;
+    Ok(ok(json!({"code": 0, "msg": "ok", "app_access_token": t.token.expose(), "expire": t.expires_in})))
+}
+
+/// A4: the tenant token of an org (`tenant_key`) that installed the app. Other fields the
+/// SDK leaks into the body (app_id, app_ticket…) are ignored.
+pub async fn tenant_access_token(
+    State(tessera): State<Tessera>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, FeishuError> {
+    let pairs = params(&headers, raw)?;
+    let (app_token, tenant_key) = (required(&pairs, "app_access_token")?, required(&pairs, "tenant_key")?);
+    let t = tessera.issue_tenant_token_with_app_token(app_token, tenant_key).await.map_err(suite_error)?;
+    Ok(ok(json!({"code": 0, "msg": "success", "tenant_access_token": t.token.expose(), "expire": t.expires_in})))
+}
+
+/// A5: pushes the current ticket again to the app's callback URL (when it registered one;
+/// otherwise it polls for it as before).
+pub async fn app_ticket_resend(
+    State(tessera): State<Tessera>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, FeishuError> {
+    let pairs = params(&headers, raw)?;
+    let (app_id, secret) = (required(&pairs, "app_id")?, required(&pairs, "app_secret")?);
+    if let Some(delivery) = tessera.resend_suite_ticket(app_id, &Secret::new(secret)).await.map_err(suite_error)? {
+        tessera_service::ticket_push::spawn(reqwest::Client::new(), delivery);
+    }
+    Ok(ok(json!({"code": 0, "msg": "ok"})))
+}
