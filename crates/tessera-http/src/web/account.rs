@@ -11,21 +11,12 @@ use tessera_core::secret::Secret;
 use tessera_core::session::Session;
 use tessera_service::Tessera;
 
-use super::cookies;
 use super::html::{error_page, esc, hidden, page};
+use super::signed_form;
 use crate::body;
 
 async fn signed_in(tessera: &Tessera, headers: &HeaderMap) -> Result<(Secret, Session), Response> {
-    let to_login = || Redirect::to("/login?next=/account").into_response();
-    let cookie = cookies::get(headers, cookies::SESSION).ok_or_else(to_login)?;
-    match tessera.session(&cookie).await {
-        Ok(Some(s)) => Ok((cookie, s)),
-        Ok(None) => Err(to_login()),
-        Err(e) => {
-            tracing::error!(error = %e, "session lookup failed");
-            Err(error_page(StatusCode::INTERNAL_SERVER_ERROR, "Your account could not be loaded."))
-        }
-    }
+    signed_form::signed_in(tessera, headers).await?.ok_or_else(|| Redirect::to("/login?next=/account").into_response())
 }
 
 pub async fn show(State(tessera): State<Tessera>, headers: HeaderMap) -> Response {

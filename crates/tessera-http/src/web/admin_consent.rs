@@ -14,7 +14,7 @@ use tessera_service::admin_consent::{AdminConsentError, AdminConsentParams, Admi
 
 use super::authorize::{error_redirect, found, origin, with_query};
 use super::html::{error_page, esc, hidden, page};
-use super::{cookies, signed_form};
+use super::signed_form;
 use crate::body;
 
 fn params(corp_id: String, pairs: &[(String, String)]) -> Result<AdminConsentParams, String> {
@@ -81,14 +81,13 @@ pub async fn show(
         Ok(r) => r,
         Err(e) => return failure(e),
     };
-    let session_cookie = cookies::get(&headers, cookies::SESSION);
-    let session = match &session_cookie {
-        Some(c) => tessera.session(c).await.ok().flatten(),
-        None => None,
-    };
-    let (Some(session), Some(cookie)) = (session, session_cookie) else {
-        let next = format!("/{}/adminConsent?{raw}", urlencoding_path(&corp_id));
-        return found(&with_query("/login", &[("next", &next)]));
+    let (cookie, session) = match signed_form::signed_in(&tessera, &headers).await {
+        Ok(Some(signed)) => signed,
+        Ok(None) => {
+            let next = format!("/{}/adminConsent?{raw}", urlencoding_path(&corp_id));
+            return found(&with_query("/login", &[("next", &next)]));
+        }
+        Err(page) => return page,
     };
     let prompt = match tessera.admin_consent_prompt(&session.union_id, &req).await {
         Ok(p) => p,

@@ -12,7 +12,7 @@ use tessera_service::Tessera;
 use tessera_service::authorize::{AuthorizationRequest, AuthorizeError, ValidRequest};
 
 use super::html::{error_page, esc, hidden, page};
-use super::{cookies, signed_form};
+use super::signed_form;
 use crate::body;
 
 /// Which dialect asked: decides the parameter names of the answer.
@@ -161,14 +161,13 @@ async fn start(tessera: Tessera, headers: HeaderMap, query: Option<String>, dial
         Ok(v) => v,
         Err(e) => return authorize_error(e),
     };
-    let session_cookie = cookies::get(&headers, cookies::SESSION);
-    let session = match &session_cookie {
-        Some(c) => tessera.session(c).await.ok().flatten(),
-        None => None,
-    };
-    let (Some(session), Some(cookie)) = (session, session_cookie) else {
-        let next = format!("{}?{raw}", dialect.path());
-        return found(&with_query("/login", &[("next", &next)]));
+    let (cookie, session) = match signed_form::signed_in(&tessera, &headers).await {
+        Ok(Some(signed)) => signed,
+        Ok(None) => {
+            let next = format!("{}?{raw}", dialect.path());
+            return found(&with_query("/login", &[("next", &next)]));
+        }
+        Err(page) => return page,
     };
     let force = pairs.iter().any(|(k, v)| k == "prompt" && v.split(' ').any(|p| p == "consent"));
     let prompt = match tessera.consent_prompt(&session.union_id, &valid).await {

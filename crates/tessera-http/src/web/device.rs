@@ -11,12 +11,11 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use qrcode::QrCode;
 use qrcode::render::svg;
 use tessera_core::secret::Secret;
-use tessera_core::session::Session;
 use tessera_service::Tessera;
 use tessera_service::device::{DeviceVerifyError, PendingDevice};
 
-use super::cookies;
 use super::html::{error_page, esc, hidden, page};
+use super::signed_form::signed_in;
 use crate::body;
 
 fn query_param(query: &Option<String>, name: &str) -> Option<String> {
@@ -30,20 +29,6 @@ pub fn qr_svg(data: &str) -> Option<String> {
     let svg = code.render::<svg::Color>().min_dimensions(240, 240).quiet_zone(true).build();
     let start = svg.find("<svg")?;
     Some(svg[start..].to_owned())
-}
-
-async fn signed_in(tessera: &Tessera, headers: &HeaderMap) -> Result<Option<(Secret, Session)>, Response> {
-    let Some(cookie) = cookies::get(headers, cookies::SESSION) else {
-        return Ok(None);
-    };
-    match tessera.session(&cookie).await {
-        Ok(Some(s)) => Ok(Some((cookie, s))),
-        Ok(None) => Ok(None),
-        Err(e) => {
-            tracing::error!(error = %e, "session lookup failed");
-            Err(error_page(StatusCode::INTERNAL_SERVER_ERROR, "Your session could not be loaded."))
-        }
-    }
 }
 
 fn verify_error(e: DeviceVerifyError) -> (StatusCode, String) {

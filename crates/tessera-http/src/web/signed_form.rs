@@ -1,10 +1,12 @@
-//! A form posted by a signed-in person from one of the authorization pages: its fields, and
-//! their session once the CSRF token checked out; or the error page to answer instead.
+//! Who is signed in on the server-rendered pages: the session behind the session cookie, and
+//! a form posted by a signed-in person (its fields, and their session once the CSRF token
+//! checked out); or the error page to answer instead.
 
 use axum::extract::rejection::BytesRejection;
 use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
+use tessera_core::secret::Secret;
 use tessera_core::session::Session;
 use tessera_service::Tessera;
 
@@ -28,6 +30,21 @@ impl SignedForm {
     }
 }
 
+/// The session cookie and its live session, `None` when nobody is signed in.
+pub async fn signed_in(tessera: &Tessera, headers: &HeaderMap) -> Result<Option<(Secret, Session)>, Response> {
+    let Some(cookie) = cookies::get(headers, cookies::SESSION) else {
+        return Ok(None);
+    };
+    match tessera.session(&cookie).await {
+        Ok(Some(s)) => Ok(Some((cookie, s))),
+        Ok(None) => Ok(None),
+        Err(e) => {
+            tracing::error!(error = %e, "session lookup failed");
+            Err(error_page(StatusCode::INTERNAL_SERVER_ERROR, "Your session could not be loaded."))
+        }
+    }
+}
+
 pub async fn read(
     tessera: &Tessera,
     headers: &HeaderMap,
@@ -36,19 +53,12 @@ pub async fn read(
     let Ok(pairs) = body::form_pairs(raw) else {
         return Err(error_page(StatusCode::BAD_REQUEST, "The form could not be read or repeats a field."));
     };
-    let Some(cookie) = cookies::get(headers, cookies::SESSION) else {
+    let Some((cookie, session)) = signed_in(tessera, headers).await? else {
         return Err(error_page(StatusCode::FORBIDDEN, "You are not signed in any more; start again from the app."));
     };
     let csrf = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
     if !csrf.is_some_and(|c| tessera.csrf_ok(&cookie, c)) {
         return Err(error_page(StatusCode::FORBIDDEN, "This form has expired or was not sent by this site."));
     }
-    match tessera.session(&cookie).await {
-        Ok(Some(session)) => Ok(SignedForm { pairs, session }),
-        Ok(None) => Err(error_page(StatusCode::FORBIDDEN, "Your session has ended; start again from the app.")),
-        Err(e) => {
-            tracing::error!(error = %e, "reading the session failed");
-            Err(error_page(StatusCode::INTERNAL_SERVER_ERROR, "The request could not be completed on our side."))
-        }
-    }
+    Ok(SignedForm { pairs, session })
 }
