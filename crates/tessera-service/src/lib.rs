@@ -20,7 +20,7 @@
 //! - [`user_tokens`]: code exchange, refresh rotation, revocation, introspection.
 //! - [`device`]: device authorization (RFC 8628): start, verification, polling.
 //! - [`consents`]: what a user authorized, and withdrawing it.
-//! - [`suite`]: ISV suites: tickets, suite and corp tokens, what an org authorized.
+//! - [`suite`]: ISV suites: tickets, suite and corp tokens (also Feishu store-app tenant tokens), what an org authorized.
 //! - [`ticket_push`]: pushing suite tickets to the suites' callback URLs, with retries.
 //! - [`admin_consent`]: the authorization flow an org admin goes through for an app's sensitive scopes.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -51,7 +51,6 @@ pub mod overview;
 pub mod password;
 pub mod reviewer;
 pub mod signin;
-pub mod store_apps;
 pub mod suite;
 pub mod ticket_push;
 pub mod user_tokens;

@@ -184,7 +184,28 @@ impl Tessera {
         self.corp_token_for(&app, auth_corp_id).await
     }
 
-    async fn corp_token_for(&self, app: &App, auth_corp_id: &str) -> Result<IssuedToken, SuiteError> {
+    /// Feishu's store-app tenant token: a corp token for `tenant_key` (the org's corp id) from
+    /// a live suite token (Feishu's store-app `app_access_token`) of an app activated there.
+    pub async fn issue_tenant_token_with_app_token(
+        &self,
+        app_access_token: &str,
+        tenant_key: &str,
+    ) -> Result<IssuedToken, SuiteError> {
+        let app = self.suite_of_token(app_access_token).await?;
+        self.corp_token_for(&app, tenant_key).await
+    }
+
+    /// The suite behind a live suite token.
+    pub(crate) async fn suite_of_token(&self, suite_token: &str) -> Result<Arc<App>, SuiteError> {
+        let record = self.token_record(suite_token).await?.ok_or(SuiteError::InvalidSuiteToken)?;
+        if !record.is_live(self.now()) || record.kind != TokenKind::Suite {
+            return Err(SuiteError::InvalidSuiteToken);
+        }
+        self.app(&record.client_id).await?.ok_or(SuiteError::InvalidSuiteToken)
+    }
+
+    /// The suite's corp token in an org that activated it.
+    pub(crate) async fn corp_token_for(&self, app: &App, auth_corp_id: &str) -> Result<IssuedToken, SuiteError> {
         let not_activated = || SuiteError::NotActivated { corp_id: auth_corp_id.to_owned() };
         let corp_id = CorpId::parse(auth_corp_id).map_err(|_| not_activated())?;
         if !self.standing(&app.client_id, &corp_id).await?.installed {
@@ -195,11 +216,7 @@ impl Tessera {
 
     /// DingTalk GetAuthInfo: what `auth_corp_id` authorized the suite behind `suite_token` to do.
     pub async fn auth_info(&self, suite_token: &str, auth_corp_id: &str) -> Result<AuthInfo, SuiteError> {
-        let record = self.token_record(suite_token).await?.ok_or(SuiteError::InvalidSuiteToken)?;
-        if !record.is_live(self.now()) || record.kind != TokenKind::Suite {
-            return Err(SuiteError::InvalidSuiteToken);
-        }
-        let app = self.app(&record.client_id).await?.ok_or(SuiteError::InvalidSuiteToken)?;
+        let app = self.suite_of_token(suite_token).await?;
         let not_activated = || SuiteError::NotActivated { corp_id: auth_corp_id.to_owned() };
         let corp_id = CorpId::parse(auth_corp_id).map_err(|_| not_activated())?;
         let standing = self.standing(&app.client_id, &corp_id).await?;
