@@ -18,15 +18,9 @@ pub enum Outcome {
     GaveUp { attempts: u32 },
 }
 
-/// Pushes one ticket, retrying up to `attempts` times; `delay` turns the 0-based attempt
-/// number into the wait before the next one (tests shorten it).
-pub async fn push(
-    client: &reqwest::Client,
-    delivery: &TicketDelivery,
-    attempts: u32,
-    delay: impl Fn(u32) -> Duration,
-) -> Outcome {
-    for attempt in 0..attempts {
+/// Pushes one ticket, retrying up to [`ATTEMPTS`] times with [`backoff`] between them.
+pub async fn push(client: &reqwest::Client, delivery: &TicketDelivery) -> Outcome {
+    for attempt in 0..ATTEMPTS {
         let sent = client
             .post(&delivery.url)
             .header("content-type", "application/json")
@@ -46,11 +40,11 @@ pub async fn push(
                 tracing::warn!(suite = %delivery.client_id, url = %delivery.url, error = %e.without_url(), attempt = attempt + 1, "suite ticket push failed")
             }
         }
-        if attempt + 1 < attempts {
-            tokio::time::sleep(delay(attempt)).await;
+        if attempt + 1 < ATTEMPTS {
+            tokio::time::sleep(backoff(attempt)).await;
         }
     }
-    Outcome::GaveUp { attempts }
+    Outcome::GaveUp { attempts: ATTEMPTS }
 }
 
 /// The production backoff: 1 s, 2 s, 4 s, … capped at 60 s.
@@ -64,7 +58,7 @@ pub const ATTEMPTS: u32 = 6;
 /// Pushes a delivery in the background with the production backoff.
 pub fn spawn(client: reqwest::Client, delivery: TicketDelivery) -> tokio::task::JoinHandle<Outcome> {
     tokio::spawn(async move {
-        let outcome = push(&client, &delivery, ATTEMPTS, backoff).await;
+        let outcome = push(&client, &delivery).await;
         if let Outcome::GaveUp { attempts } = outcome {
             tracing::warn!(suite = %delivery.client_id, attempts, "suite ticket not delivered; the suite can poll for it");
         }
