@@ -12,26 +12,10 @@ use crate::helpers::*;
 const PLAYWRIGHT: &str = "playwright-core@1.65.1";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
-async fn run(cmd: &str, args: &[&str]) -> bool {
-    tokio::process::Command::new(cmd).args(args).status().await.is_ok_and(|s| s.success())
-}
-
-/// Chromium from Debian and playwright-core from npm, installed once.
+/// Chromium and a CJK font from Debian, playwright-core from npm, installed once.
 pub async fn setup() -> PathBuf {
-    if !Path::new("/usr/bin/chromium").exists() {
-        assert!(run("apt-get", &["update", "-qq"]).await, "apt-get update failed");
-        assert!(run("apt-get", &["install", "-y", "-qq", "chromium"]).await, "installing chromium failed");
-    }
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-node");
-    if !dir.join("node_modules/playwright-core/package.json").exists() {
-        std::fs::create_dir_all(&dir).unwrap();
-        let prefix = dir.to_str().unwrap();
-        assert!(
-            run("npm", &["install", "--silent", "--no-audit", "--no-fund", "--prefix", prefix, PLAYWRIGHT]).await,
-            "npm install {PLAYWRIGHT} failed"
-        );
-    }
-    dir.join("node_modules")
+    crate::install::debian_packages(&["chromium", "fonts-noto-cjk"]).await;
+    crate::install::npm_packages("browser-node", &[PLAYWRIGHT]).await
 }
 
 #[tokio::test]

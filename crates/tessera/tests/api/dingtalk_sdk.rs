@@ -11,21 +11,7 @@ use crate::helpers::*;
 const SDK: &str = "alibabacloud-dingtalk==2.2.65";
 
 pub async fn sdk_python() -> PathBuf {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dingtalk-sdk-venv");
-    let python = venv.join("bin/python");
-    let marker = venv.join(".installed");
-    if !marker.exists() {
-        let ok = tokio::process::Command::new("python3").arg("-m").arg("venv").arg(&venv).status().await.unwrap();
-        assert!(ok.success(), "python3 -m venv failed");
-        let ok = tokio::process::Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", SDK])
-            .status()
-            .await
-            .unwrap();
-        assert!(ok.success(), "pip install {SDK} failed");
-        std::fs::write(&marker, SDK).unwrap();
-    }
-    python
+    crate::install::python_venv("dingtalk-sdk-venv", &[SDK]).await
 }
 
 #[tokio::test]

@@ -13,39 +13,11 @@ const PYTHON_SDK: &str = "lark-oapi==1.7.5";
 const NODE_SDK: &str = "@larksuiteoapi/node-sdk@1.74.0";
 
 pub async fn lark_python() -> PathBuf {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lark-sdk-venv");
-    let python = venv.join("bin/python");
-    let marker = venv.join(".installed");
-    if std::fs::read_to_string(&marker).map(|m| m.trim() != PYTHON_SDK).unwrap_or(true) {
-        let ok = tokio::process::Command::new("python3").arg("-m").arg("venv").arg(&venv).status().await.unwrap();
-        assert!(ok.success(), "python3 -m venv failed");
-        let ok = tokio::process::Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", PYTHON_SDK])
-            .status()
-            .await
-            .unwrap();
-        assert!(ok.success(), "pip install {PYTHON_SDK} failed");
-        std::fs::write(&marker, PYTHON_SDK).unwrap();
-    }
-    python
+    crate::install::python_venv("lark-sdk-venv", &[PYTHON_SDK]).await
 }
 
 async fn lark_node_modules() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lark-node");
-    let marker = dir.join(".installed");
-    if std::fs::read_to_string(&marker).map(|m| m.trim() != NODE_SDK).unwrap_or(true) {
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("package.json"), r#"{"name":"lark-node","private":true}"#).unwrap();
-        let ok = tokio::process::Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--save-exact", NODE_SDK])
-            .current_dir(&dir)
-            .status()
-            .await
-            .unwrap();
-        assert!(ok.success(), "npm install {NODE_SDK} failed");
-        std::fs::write(&marker, NODE_SDK).unwrap();
-    }
-    dir.join("node_modules")
+    crate::install::npm_packages("lark-node", &[NODE_SDK]).await
 }
 
 fn script(name: &str) -> PathBuf {

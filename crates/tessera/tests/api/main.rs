@@ -20,6 +20,7 @@ mod feishu_sdk;
 mod fixtures;
 mod gateway;
 mod helpers;
+mod install;
 mod lifecycle;
 mod logs;
 mod multinode;

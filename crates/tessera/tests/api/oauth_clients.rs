@@ -4,7 +4,6 @@
 //! getting user tokens. The scripts sign in and consent as a browser would.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -17,49 +16,8 @@ const OAUTH_CLIENT: &[&str] = &["authlib==1.9.9", "requests==2.34.2"];
 /// `requests` with it.
 const DINGTALK_SDK: &[&str] = &["alibabacloud-dingtalk==2.2.65"];
 
-/// The Python of the virtualenv `name` under the target directory, with `packages` installed.
-/// It is built beside its place and renamed into it, so tests running at once (nextest runs
-/// them in parallel processes) never use half of one; a failed install fails the test.
 async fn venv_python(name: &str, packages: &[&str]) -> PathBuf {
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let venv = root.join(name);
-    let marker = venv.join(".installed");
-    let wanted = packages.join(" ");
-    let ready = || std::fs::read_to_string(&marker).ok();
-    if ready().as_deref() == Some(wanted.as_str()) {
-        return venv.join("bin/python");
-    }
-    let staging = root.join(format!("{name}.{}", uuid::Uuid::new_v4().simple()));
-    let ok = tokio::process::Command::new("python3").arg("-m").arg("venv").arg(&staging).status().await.unwrap();
-    assert!(ok.success(), "python3 -m venv {} failed", staging.display());
-    let ok = tokio::process::Command::new(staging.join("bin/python"))
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
-        .args(packages)
-        .status()
-        .await
-        .unwrap();
-    assert!(ok.success(), "pip install {wanted} failed");
-    std::fs::write(staging.join(".installed"), &wanted).unwrap();
-    // Waits up to ten minutes for another test that is installing into the same place.
-    for _ in 0..600 {
-        if std::fs::rename(&staging, &venv).is_ok() {
-            return venv.join("bin/python");
-        }
-        match ready() {
-            // Another test got there first.
-            Some(m) if m == wanted => {
-                std::fs::remove_dir_all(&staging).unwrap();
-                return venv.join("bin/python");
-            }
-            // A finished virtualenv of other versions: replace it (another test may be too).
-            Some(_) => {
-                let _ = std::fs::remove_dir_all(&venv);
-            }
-            // Another test is still installing into it.
-            None => tokio::time::sleep(Duration::from_secs(1)).await,
-        }
-    }
-    panic!("{} was never finished", venv.display());
+    crate::install::python_venv(name, packages).await
 }
 
 /// Runs `tests/sdk/{script}` with the server's `host:port` and returns the JSON it prints.
