@@ -512,7 +512,7 @@ bench_tessera() {
     fi
     # env(1) execs the binary, so $! in start_server is still the server's own PID.
     start_server "$name" env TESSERA_LOG=warn "$TESSERA" serve --listen "127.0.0.1:$port" \
-        --data-dir "$data_dir" --fixture "$fixture" "${db_args[@]}" "${extra[@]}"
+        --data-dir "$data_dir" --fixture "$fixture" --routes demo/routes.toml "${db_args[@]}" "${extra[@]}"
     wait_ready "$name" POST "$base/oauth2/token" -H "content-type: $FORM_TYPE" -d "$TOKEN_FORM"
 
     case $scenario in

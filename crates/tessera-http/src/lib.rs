@@ -24,4 +24,4 @@ pub mod oauth2;
 pub mod server;
 pub mod web;
 
-pub use server::{router, serve};
+pub use server::{router, router_with, serve};

@@ -16,20 +16,31 @@ use tower::Service;
 use crate::body::MAX_BODY;
 use crate::{dingtalk, feishu, gateway, manage, oauth2, web};
 
-/// Every route of the server.
+/// Every route of the server, with a gateway without routes.
 pub fn router(tessera: Tessera) -> Router {
+    let gateway = gateway::Gateway::empty(&tessera);
+    router_with(tessera, gateway)
+}
+
+/// Every route of the server; requests no endpoint of Tessera's own takes go to `gateway`'s
+/// route table.
+pub fn router_with(tessera: Tessera, gateway: gateway::Gateway) -> Router {
     Router::new()
         .merge(oauth2::routes())
         .merge(dingtalk::routes())
         .merge(feishu::routes())
         .merge(web::routes())
         .merge(manage::routes())
-        .merge(gateway::sample_api::routes(tessera.clone()))
-        .merge(gateway::feishu_api::routes(tessera.clone()))
-        .fallback(dingtalk::error::not_found)
+        .route("/.well-known/jwks.json", axum::routing::get(gateway::dispatch::jwks))
+        .route("/gateway/auth/nginx", axum::routing::any(gateway::forward_auth::nginx))
+        .route("/gateway/auth/forward", axum::routing::any(gateway::forward_auth::forwarded))
+        .route("/gateway/auth/envoy", axum::routing::any(gateway::forward_auth::envoy))
+        .route("/gateway/auth/envoy/{*path}", axum::routing::any(gateway::forward_auth::envoy))
+        .fallback(gateway::dispatch::dispatch)
         .method_not_allowed_fallback(dingtalk::error::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(log_request))
+        .layer(axum::Extension(gateway))
         .with_state(tessera)
 }
 

@@ -125,6 +125,12 @@ impl Tessera {
         &self.inner.config
     }
 
+    /// 32 bytes derived from the server key for one `purpose` (HMAC-SHA256 of the purpose's
+    /// name): the same on every node sharing the key, and useless for anything else.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        self.inner.key.hash(&tessera_core::secret::Secret::new(purpose)).0
+    }
+
     /// Whether `token` is the operator token (compared in constant time through the key's hash).
     pub fn is_operator_token(&self, token: &tessera_core::secret::Secret) -> bool {
         match &self.inner.config.operator_token {

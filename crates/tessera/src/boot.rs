@@ -10,6 +10,7 @@ use anyhow::Context;
 use tessera_core::fixture::Fixture;
 use tessera_core::secret::SecretKey;
 use tessera_core::time::Clock;
+use tessera_http::gateway::Gateway;
 use tessera_service::fixtures::FixtureReport;
 use tessera_service::{ServiceConfig, Tessera};
 use tessera_store::Store;
@@ -37,10 +38,37 @@ pub async fn service(
     Ok((tessera, report))
 }
 
-/// Serves `tessera` on `listener` until `shutdown` resolves.
+/// The gateway on the route file `routes` (checked against the catalogue: a bad file stops
+/// the start), or without routes.
+pub async fn gateway(tessera: &Tessera, routes: Option<&Path>) -> anyhow::Result<Gateway> {
+    match routes {
+        None => Ok(Gateway::empty(tessera)),
+        Some(path) => {
+            let table = tessera_http::gateway::dispatch::load_file(tessera, path).await?;
+            Ok(Gateway::new(tessera, table, Some(path.to_owned())))
+        }
+    }
+}
+
+/// Reloads the route table on every SIGHUP (a refused file keeps the current table).
+#[cfg(unix)]
+pub fn reload_on_sighup(tessera: Tessera, gateway: Gateway) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let mut hangups =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).context("listening for SIGHUP")?;
+    Ok(tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            // `reload` logs the outcome, and why a file was refused.
+            let _ = gateway.reload(&tessera).await;
+        }
+    }))
+}
+
+/// Serves `tessera` on `listener` until `shutdown` resolves, with `gateway` in front of its
+/// route table.
 pub async fn run(
     listener: TcpListener,
     tessera: Tessera,
+    gateway: Gateway,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let pruner = tessera.clone();
@@ -75,7 +103,7 @@ pub async fn run(
             tracing::error!(error = %e, "cannot follow grant changes of other nodes");
         }
     });
-    let result = tessera_http::serve(listener, tessera_http::router(tessera), shutdown).await;
+    let result = tessera_http::serve(listener, tessera_http::router_with(tessera, gateway), shutdown).await;
     prune.abort();
     tickets.abort();
     follow.abort();

@@ -269,3 +269,21 @@ pub async fn explain(remote: &Remote, a: ExplainArgs) -> anyhow::Result<()> {
     print(&call(remote, reqwest::Method::GET, &path, None).await?);
     Ok(())
 }
+
+#[derive(Subcommand)]
+pub enum RoutesCommand {
+    /// The route table the server serves now.
+    List,
+    /// Make the server read its route file again (a refused file keeps the current table;
+    /// the answer names the file, line and reason).
+    Reload,
+}
+
+pub async fn routes(remote: &Remote, cmd: RoutesCommand) -> anyhow::Result<()> {
+    let v = match cmd {
+        RoutesCommand::List => call(remote, reqwest::Method::GET, "/api/v1/routes", None).await?,
+        RoutesCommand::Reload => call(remote, reqwest::Method::POST, "/api/v1/routes/reload", None).await?,
+    };
+    print(&v);
+    Ok(())
+}

@@ -105,6 +105,13 @@ enum Command {
     /// The audit log: list an org's events (calls the server) or verify the hash chain (reads the database).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The gateway's route table (operators; calls the server).
+    Routes {
+        #[command(flatten)]
+        remote: client::Remote,
+        #[command(subcommand)]
+        cmd: client::RoutesCommand,
+    },
     /// Why an app may or may not use scopes (or a route) in an org, and what to do next.
     Explain {
         #[command(flatten)]
@@ -200,6 +207,10 @@ struct ServeArgs {
     /// Seconds between suite tickets issued to third-party enterprise apps (default 20 min).
     #[arg(long, default_value_t = tessera_core::suite::DEFAULT_TICKET_INTERVAL)]
     suite_ticket_interval: i64,
+    /// The gateway's route table (TOML; see docs/gateway.md), read again on SIGHUP and by
+    /// `tessera routes reload`. Without it the gateway serves no route.
+    #[arg(long, env = "TESSERA_ROUTES")]
+    routes: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -302,6 +313,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Audit(AuditCommand::List { remote, args }) => client::audit_list(&remote, args).await,
         Command::Audit(AuditCommand::Verify { db }) => audit_verify(&db).await,
         Command::Explain { remote, args } => client::explain(&remote, args).await,
+        Command::Routes { remote, cmd } => client::routes(&remote, cmd).await,
         Command::Users(UsersCommand::Add { db, union_id, name, member, roles }) => {
             let password = read_password()?;
             let memberships = match member {
@@ -396,9 +408,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(report) = &report {
         print_report(report);
     }
-    tracing::info!(%addr, "tessera listening");
+    let gateway = boot::gateway(&tessera, args.routes.as_deref()).await?;
+    #[cfg(unix)]
+    let hangup = boot::reload_on_sighup(tessera.clone(), gateway.clone())?;
+    tracing::info!(%addr, routes = gateway.table().routes.len(), "tessera listening");
     println!("tessera listening on http://{addr}");
-    boot::run(listener, tessera, shutdown_signal()).await?;
+    boot::run(listener, tessera, gateway, shutdown_signal()).await?;
+    #[cfg(unix)]
+    hangup.abort();
     tracing::info!("tessera stopped");
     Ok(())
 }

@@ -86,6 +86,8 @@ pub enum FeishuCode {
     AccessDenied,
     ExpiredToken,
     ServerError,
+    /// 99991400: the app called too often.
+    RateLimited,
 }
 
 impl FeishuCode {
@@ -119,6 +121,7 @@ impl FeishuCode {
             SlowDown => 20071,
             AccessDenied => 20072,
             ExpiredToken => 20074,
+            RateLimited => 99991400,
         }
     }
 

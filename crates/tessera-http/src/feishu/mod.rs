@@ -9,7 +9,7 @@
 use axum::Router;
 use axum::extract::rejection::BytesRejection;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, post};
+use axum::routing::post;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, header};
 use tessera_service::Tessera;
@@ -37,10 +37,10 @@ pub fn routes() -> Router<Tessera> {
         .route("/oauth/v1/revoke", post(user_token::revoke))
         .route("/oauth/v1/device_authorization", post(user_token::device_authorization))
         .route("/open-apis/authen/v2/oauth/device_authorization", post(user_token::device_authorization))
-        .route("/open-apis/{*rest}", any(not_found))
 }
 
-/// Feishu answers unknown paths with a plain-text 404.
+/// Feishu answers unknown paths with a plain-text 404 (the gateway's fallback answers it for
+/// `/open-apis/` paths that no route takes).
 pub async fn not_found() -> Response {
     (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "404 page not found").into_response()
 }

@@ -11,54 +11,20 @@ use bytes::Bytes;
 use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tessera_core::ids::{CorpId, ScopeCode, UnionId, UserId};
+use tessera_core::ids::{CorpId, UnionId, UserId};
 use tessera_core::member::Member;
-use tessera_core::token::TokenKind;
 use tessera_service::{Principal, Tessera};
 use tessera_store::StoreError;
 
-use super::{Dialect, RequireScopesLayer};
 use crate::body;
 use crate::feishu::error::{FeishuCode, FeishuError, ok};
 
-/// The Feishu sample routes and the scopes they require (the seed's messaging scope, and
-/// the catalogue's member-read scope for contacts).
-pub const ROUTES: &[super::sample_api::SampleRoute] = &[
-    super::sample_api::SampleRoute {
-        method: "GET",
-        path: "/open-apis/contact/v3/users/{user_id}",
-        scopes: &["qyapi_get_member"],
-    },
-    super::sample_api::SampleRoute {
-        method: "POST",
-        path: "/open-apis/im/v1/messages",
-        scopes: &["im:message:send_as"],
-    },
-    super::sample_api::SampleRoute { method: "GET", path: "/open-apis/authen/v1/user_info", scopes: &[] },
-];
-
-/// Tenant tokens (internal and enterprise apps) and user tokens.
-const ANY_TOKEN: &[TokenKind] = &[TokenKind::App, TokenKind::Corp, TokenKind::User];
-
-fn guard(tessera: &Tessera, scopes: &[&str], kinds: &[TokenKind]) -> RequireScopesLayer<Tessera> {
-    let scopes = scopes.iter().filter_map(|s| ScopeCode::parse(*s).ok()).collect();
-    RequireScopesLayer::new(tessera.clone(), scopes, kinds.to_vec()).with_dialect(Dialect::Feishu)
-}
-
-pub fn routes(tessera: Tessera) -> Router<Tessera> {
+/// The handlers of the Feishu sample routes, behind the gateway's route table.
+pub fn routes() -> Router<Tessera> {
     Router::new()
-        .route(
-            "/open-apis/contact/v3/users/{user_id}",
-            get(get_user).route_layer(guard(&tessera, ROUTES[0].scopes, ANY_TOKEN)),
-        )
-        .route(
-            "/open-apis/im/v1/messages",
-            post(send_message).route_layer(guard(&tessera, ROUTES[1].scopes, ANY_TOKEN)),
-        )
-        .route(
-            "/open-apis/authen/v1/user_info",
-            get(user_info).route_layer(guard(&tessera, ROUTES[2].scopes, &[TokenKind::User])),
-        )
+        .route("/open-apis/contact/v3/users/{user_id}", get(get_user))
+        .route("/open-apis/im/v1/messages", post(send_message))
+        .route("/open-apis/authen/v1/user_info", get(user_info))
 }
 
 fn store_error(e: StoreError) -> FeishuError {

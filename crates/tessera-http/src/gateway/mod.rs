@@ -15,18 +15,23 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::extract::Request;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http::HeaderMap;
 use tessera_core::ids::ScopeCode;
 use tessera_core::token::TokenKind;
 use tessera_service::{AccessError, Principal, Tessera};
 use tower::{Layer, Service};
 
-use crate::dingtalk::error::DingTalkError;
-use crate::feishu::error::FeishuError;
-
+pub mod assertion;
+pub mod dispatch;
 pub mod feishu_api;
+pub mod forward_auth;
+pub mod proxy;
+pub mod refusal;
 pub mod sample_api;
+pub mod table;
+
+pub use dispatch::Gateway;
 
 /// The wire format a guarded route answers refusals in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,6 +39,18 @@ pub enum Dialect {
     #[default]
     DingTalk,
     Feishu,
+    /// RFC 6750: `WWW-Authenticate: Bearer` errors (`invalid_token`, `insufficient_scope`).
+    OAuth2,
+}
+
+impl Dialect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::DingTalk => "dingtalk",
+            Dialect::Feishu => "feishu",
+            Dialect::OAuth2 => "oauth2",
+        }
+    }
 }
 
 /// The header DingTalk SDKs send the access token in.
@@ -151,10 +168,7 @@ where
         let dialect = self.dialect;
         Box::pin(async move {
             let Some(token) = access_token(req.headers()) else {
-                return Ok(match dialect {
-                    Dialect::DingTalk => DingTalkError::missing_token().into_response(),
-                    Dialect::Feishu => FeishuError::missing_token().into_response(),
-                });
+                return Ok(refusal::missing_token(dialect));
             };
             let outcome = authorizer.authorize(token, &requirement.scopes, &requirement.kinds).await;
             match outcome {
@@ -162,10 +176,7 @@ where
                     req.extensions_mut().insert(principal);
                     inner.call(req).await
                 }
-                Err(e) => Ok(match dialect {
-                    Dialect::DingTalk => DingTalkError::from(e).into_response(),
-                    Dialect::Feishu => FeishuError::access(e, token).into_response(),
-                }),
+                Err(e) => Ok(refusal::refused(dialect, e, token)),
             }
         })
     }

@@ -10,6 +10,7 @@ use tessera_service::Tessera;
 pub mod apps;
 pub mod auth;
 pub mod error;
+pub mod gateway_routes;
 pub mod openapi;
 pub mod routes;
 
@@ -29,6 +30,8 @@ pub fn routes() -> Router<Tessera> {
         )
         .route("/api/v1/orgs/{corp_id}/audit", get(routes::audit))
         .route("/api/v1/explain", get(routes::explain))
+        .route("/api/v1/routes", get(gateway_routes::list))
+        .route("/api/v1/routes/reload", post(gateway_routes::reload))
         .route("/api/v1/orgs/{corp_id}/apps", get(apps::list).post(apps::create))
         .route("/api/v1/apps/{client_id}/secret", post(apps::rotate))
         .route("/api/v1/apps/{client_id}/redirect_uris", put(apps::set_redirect_uris))

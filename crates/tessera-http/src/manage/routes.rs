@@ -22,7 +22,7 @@ use tessera_store::AuditFilter;
 use super::auth::Caller;
 use super::error::ApiError;
 use crate::body;
-use crate::gateway::sample_api::ROUTES;
+use crate::gateway::Gateway;
 
 fn id<T>(parse: impl FnOnce(String) -> Result<T, tessera_core::DomainError>, s: String) -> Result<T, ApiError> {
     parse(s).map_err(ApiError::from)
@@ -288,6 +288,7 @@ pub struct ExplainView {
 
 pub async fn explain(
     State(t): State<Tessera>,
+    axum::Extension(gateway): axum::Extension<Gateway>,
     Caller(actor): Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<ExplainView>, ApiError> {
@@ -296,11 +297,14 @@ pub async fn explain(
         (Some(s), None) => parse_scope_string(s).map_err(ApiError::from)?,
         (None, Some(r)) => {
             let (method, path) = r.split_once(' ').ok_or_else(|| ApiError::bad_request("route is `METHOD /path`"))?;
-            let route = ROUTES
-                .iter()
-                .find(|x| x.method.eq_ignore_ascii_case(method) && x.path == path)
-                .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no route {r}")))?;
-            route.scopes.iter().filter_map(|s| ScopeCode::parse(*s).ok()).collect()
+            // A route of the gateway's table, by its template or by a path it matches.
+            let table = gateway.table();
+            let found = table.declared(method, path).or_else(|| {
+                http::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).ok().and_then(|m| table.find(&m, path))
+            });
+            let route =
+                found.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no route {r}")))?;
+            route.scopes.clone()
         }
         _ => return Err(ApiError::bad_request("give either scope or route")),
     };

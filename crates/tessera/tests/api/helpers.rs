@@ -16,6 +16,10 @@ pub fn demo_fixture_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../demo/fixture.toml")
 }
 
+pub fn demo_routes_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../demo/routes.toml")
+}
+
 pub fn temp_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tessera-test-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -40,13 +44,15 @@ pub struct Setup {
     pub database_url: String,
     pub clock: Option<Arc<FakeClock>>,
     pub config: ServiceConfig,
+    /// The gateway's route file (default: the demo's).
+    pub routes: PathBuf,
 }
 
 impl Setup {
     pub fn sqlite() -> Self {
         let data_dir = temp_dir();
         let database_url = format!("sqlite://{}", data_dir.join("tessera.db").display());
-        Setup { data_dir, database_url, clock: None, config: config() }
+        Setup { data_dir, database_url, clock: None, config: config(), routes: demo_routes_path() }
     }
 
     /// A fresh PostgreSQL database for this test.
@@ -60,7 +66,18 @@ impl Setup {
             .expect("psql must be installed for the PostgreSQL tests");
         assert!(status.success(), "PostgreSQL at {admin_url} is required for these tests");
         let base = admin_url.rsplit_once('/').unwrap().0;
-        Setup { data_dir: temp_dir(), database_url: format!("{base}/{name}"), clock: None, config: config() }
+        Setup {
+            data_dir: temp_dir(),
+            database_url: format!("{base}/{name}"),
+            clock: None,
+            config: config(),
+            routes: demo_routes_path(),
+        }
+    }
+
+    pub fn with_routes(mut self, routes: PathBuf) -> Self {
+        self.routes = routes;
+        self
     }
 
     pub fn with_fake_clock(mut self, t: i64) -> Self {
@@ -100,7 +117,8 @@ pub async fn spawn_with(setup: Setup) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(tessera::boot::run(listener, tessera, async {
+    let gateway = tessera::boot::gateway(&tessera, Some(&setup.routes)).await.unwrap();
+    let server = tokio::spawn(tessera::boot::run(listener, tessera, gateway, async {
         let _ = rx.await;
     }));
     TestApp { base, http: reqwest::Client::new(), setup, generated_secrets, shutdown: Some(tx), server: Some(server) }

@@ -14,6 +14,8 @@ async fn no_secret_or_token_appears_in_the_log_and_sigterm_stops_cleanly() {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
         .args(["serve", "--listen", "127.0.0.1:0", "--fixture"])
         .arg(demo_fixture_path())
+        .arg("--routes")
+        .arg(demo_routes_path())
         .arg("--data-dir")
         .arg(&dir)
         .env("TESSERA_LOG", "trace")

@@ -20,6 +20,8 @@ async fn start_node(setup: &Setup) -> Node {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
         .args(["serve", "--listen", "127.0.0.1:0", "--fixture"])
         .arg(demo_fixture_path())
+        .arg("--routes")
+        .arg(demo_routes_path())
         .args(["--database-url", &setup.database_url, "--data-dir"])
         .arg(&setup.data_dir)
         .env("TESSERA_OPERATOR_TOKEN", OPERATOR)

@@ -1,0 +1,330 @@
+//! The gateway in front of the route table: [`Gateway`] holds the current table (swapped
+//! whole on reload), [`decide`] checks a request against it, and [`dispatch`] (the server's
+//! fallback) answers the refusal or passes an allowed request to its upstream.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use serde_json::json;
+use tessera_service::{Principal, Tessera};
+use tower::ServiceExt;
+
+use super::assertion::{ASSERTION_HEADER, ASSERTION_TTL, AssertionSigner, DerivedEd25519};
+use super::proxy::{self, UpstreamClient};
+use super::refusal::{self, GatewayError, gateway_error};
+use super::table::{self, Route, RouteFileError, RouteTable, Target, Upstream};
+use super::{Dialect, access_token};
+
+/// The purpose name the assertion key is derived under.
+const ASSERTION_KEY_PURPOSE: &str = "tessera gateway assertion signing key v1";
+
+/// A loaded table with one pooled client per HTTP upstream.
+struct Loaded {
+    table: Arc<RouteTable>,
+    clients: HashMap<String, (Upstream, UpstreamClient)>,
+}
+
+struct Inner {
+    loaded: RwLock<Arc<Loaded>>,
+    /// The file `reload` reads again (none: the table cannot be reloaded).
+    source: Option<PathBuf>,
+    builtin: axum::Router,
+    signer: Arc<dyn AssertionSigner>,
+}
+
+/// The gateway's shared state; cheap to clone.
+#[derive(Clone)]
+pub struct Gateway {
+    inner: Arc<Inner>,
+}
+
+/// Reads, parses and checks a route file against the catalogue.
+pub async fn load_file(tessera: &Tessera, path: &std::path::Path) -> Result<RouteTable, RouteFileError> {
+    let name = path.display().to_string();
+    let text = tokio::fs::read_to_string(path).await.map_err(|e| RouteFileError {
+        file: name.clone(),
+        line: 0,
+        reason: format!("cannot read the file: {e}"),
+    })?;
+    check(tessera, table::parse(&name, &text)?).await
+}
+
+/// Refuses a table naming a scope the catalogue lacks.
+pub async fn check(tessera: &Tessera, table: RouteTable) -> Result<RouteTable, RouteFileError> {
+    let catalog = tessera.catalog().await.map_err(|e| RouteFileError {
+        file: table.file.clone(),
+        line: 0,
+        reason: format!("cannot read the scope catalogue: {e}"),
+    })?;
+    table.check_scopes(|s| catalog.contains_key(s))?;
+    Ok(table)
+}
+
+fn clients_for(table: &RouteTable, previous: Option<&Loaded>) -> HashMap<String, (Upstream, UpstreamClient)> {
+    let mut clients = HashMap::new();
+    for route in &table.routes {
+        let u = &route.upstream;
+        if !matches!(u.target, Target::Http { .. }) || clients.contains_key(&u.name) {
+            continue;
+        }
+        // An upstream declared alike keeps its pool (and its kept-alive connections).
+        let kept = previous
+            .and_then(|p| p.clients.get(&u.name))
+            .filter(|(old, _)| old.target == u.target && old.connect_timeout == u.connect_timeout);
+        let client = kept.map(|(_, c)| c.clone()).unwrap_or_else(|| proxy::client(u));
+        clients.insert(u.name.clone(), ((**u).clone(), client));
+    }
+    clients
+}
+
+impl Gateway {
+    /// The gateway on `table`; `source` is the file `reload` reads.
+    pub fn new(tessera: &Tessera, table: RouteTable, source: Option<PathBuf>) -> Gateway {
+        let builtin = axum::Router::new()
+            .merge(super::sample_api::routes())
+            .merge(super::feishu_api::routes())
+            .with_state(tessera.clone());
+        let clients = clients_for(&table, None);
+        Gateway {
+            inner: Arc::new(Inner {
+                loaded: RwLock::new(Arc::new(Loaded { table: Arc::new(table), clients })),
+                source,
+                builtin,
+                signer: DerivedEd25519::shared(tessera.derive_key(ASSERTION_KEY_PURPOSE)),
+            }),
+        }
+    }
+
+    /// A gateway without routes.
+    pub fn empty(tessera: &Tessera) -> Gateway {
+        Gateway::new(tessera, RouteTable::default(), None)
+    }
+
+    fn loaded(&self) -> Arc<Loaded> {
+        match self.inner.loaded.read() {
+            Ok(l) => l.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The current table.
+    pub fn table(&self) -> Arc<RouteTable> {
+        self.loaded().table.clone()
+    }
+
+    pub fn signer(&self) -> &Arc<dyn AssertionSigner> {
+        &self.inner.signer
+    }
+
+    /// Reads the route file again; a file that fails keeps the current table. Answers the
+    /// number of routes now served.
+    pub async fn reload(&self, tessera: &Tessera) -> Result<usize, RouteFileError> {
+        let Some(path) = &self.inner.source else {
+            return Err(RouteFileError {
+                file: "(none)".into(),
+                line: 0,
+                reason: "the server was started without --routes".into(),
+            });
+        };
+        let result = load_file(tessera, path).await;
+        match result {
+            Ok(table) => {
+                let count = table.routes.len();
+                let previous = self.loaded();
+                let clients = clients_for(&table, Some(&previous));
+                let next = Arc::new(Loaded { table: Arc::new(table), clients });
+                match self.inner.loaded.write() {
+                    Ok(mut l) => *l = next,
+                    Err(poisoned) => *poisoned.into_inner() = next,
+                }
+                tracing::info!(file = %path.display(), routes = count, "route table reloaded");
+                Ok(count)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the route file was refused; the previous table stays in force");
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A request the table allows: the route, the caller and the headers to tell the upstream.
+pub struct Allowed {
+    pub route: Arc<Route>,
+    pub principal: Principal,
+    pub identity: HeaderMap,
+}
+
+/// What the table says about a request.
+pub enum Decision {
+    /// No route's template matches the path.
+    NoRoute,
+    Allowed(Box<Allowed>),
+    /// The answer to give instead (a refusal in the route's dialect).
+    Refused(Response),
+}
+
+/// Refuses paths that could be read as another path by the upstream: `.`/`..` segments
+/// (also percent-encoded), encoded slashes and backslashes.
+fn unsafe_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    if lower.contains("%2f") || lower.contains("%5c") || lower.contains('\\') || lower.contains("%00") {
+        return true;
+    }
+    lower.split('/').any(|seg| {
+        let decoded = seg.replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    })
+}
+
+/// Checks `method path` with the request's `headers` against the table.
+pub async fn decide(
+    tessera: &Tessera,
+    gateway: &Gateway,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Decision {
+    let table = gateway.table();
+    if unsafe_path(path) {
+        let dialect = table.routes.iter().find(|r| r.template.matches(path)).map(|r| r.dialect).unwrap_or_default();
+        return Decision::Refused(gateway_error(
+            dialect,
+            GatewayError::BadRequest("the path has dot segments or encoded slashes"),
+        ));
+    }
+    let Some(route) = table.find(method, path).cloned() else {
+        return match table.routes.iter().find(|r| r.template.matches(path)) {
+            Some(r) => Decision::Refused(method_not_allowed(r.dialect)),
+            None => Decision::NoRoute,
+        };
+    };
+    let Some(token) = access_token(headers) else {
+        return Decision::Refused(refusal::missing_token(route.dialect));
+    };
+    let principal = match tessera.check_access(token, &route.scopes, &route.kinds).await {
+        Ok(p) => p,
+        Err(e) => return Decision::Refused(refusal::refused(route.dialect, e, token)),
+    };
+    let identity = match identity_headers(tessera, gateway, &route, &principal).await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!(error = %e, "reading the caller's membership failed");
+            return Decision::Refused(gateway_error(route.dialect, GatewayError::Internal));
+        }
+    };
+    Decision::Allowed(Box::new(Allowed { route, principal, identity }))
+}
+
+fn method_not_allowed(dialect: Dialect) -> Response {
+    let mut res = gateway_error(dialect, GatewayError::BadRequest("this API does not take this HTTP method"));
+    *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    res
+}
+
+/// `X-Tessera-Client-Id`, `-Corp-Id`, `-Union-Id`, `-User-Id` (the member's id in the org),
+/// `-Token-Kind`, `-Scopes` (the route's scopes, all of which the token holds) and the
+/// signed assertion of the same facts.
+async fn identity_headers(
+    tessera: &Tessera,
+    gateway: &Gateway,
+    route: &Route,
+    p: &Principal,
+) -> Result<HeaderMap, tessera_store::StoreError> {
+    let user_id = match (&p.corp_id, &p.union_id) {
+        (Some(corp), Some(union)) => tessera.store().member_by_union(corp, union).await?.map(|m| m.user_id.to_string()),
+        _ => None,
+    };
+    let scopes: Vec<&str> = route.scopes.iter().map(|s| s.as_str()).collect();
+    let scopes = scopes.join(" ");
+    let mut h = HeaderMap::new();
+    let mut put = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(name, v);
+        }
+    };
+    put("x-tessera-client-id", p.client_id.as_str());
+    if let Some(c) = &p.corp_id {
+        put("x-tessera-corp-id", c.as_str());
+    }
+    if let Some(u) = &p.union_id {
+        put("x-tessera-union-id", u.as_str());
+    }
+    if let Some(u) = &user_id {
+        put("x-tessera-user-id", u);
+    }
+    put("x-tessera-token-kind", p.kind.as_str());
+    put("x-tessera-scopes", &scopes);
+    let now = tessera.now().0;
+    let claims = json!({
+        "iss": tessera.config().public_url,
+        "sub": p.union_id.as_ref().map(|u| u.as_str()).unwrap_or(p.client_id.as_str()),
+        "aud": route.upstream.name,
+        "iat": now,
+        "exp": now + ASSERTION_TTL,
+        "client_id": p.client_id.as_str(),
+        "corp_id": p.corp_id.as_ref().map(|c| c.as_str()),
+        "union_id": p.union_id.as_ref().map(|u| u.as_str()),
+        "user_id": user_id,
+        "token_kind": p.kind.as_str(),
+        "scope": scopes,
+    });
+    put(ASSERTION_HEADER, &gateway.signer().sign(&claims));
+    Ok(h)
+}
+
+/// The server's fallback: requests that no endpoint of Tessera's own took. A request matching
+/// the table is checked and, if allowed, passed to its upstream; any other gets a 404.
+pub async fn dispatch(
+    State(tessera): State<Tessera>,
+    Extension(gateway): Extension<Gateway>,
+    mut req: Request,
+) -> Response {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    if req.uri().scheme().is_some() || req.uri().authority().is_some() {
+        return gateway_error(
+            Dialect::default(),
+            GatewayError::BadRequest("absolute-form request targets are not accepted"),
+        );
+    }
+    let path = req.uri().path().to_owned();
+    let allowed = match decide(&tessera, &gateway, req.method(), &path, req.headers()).await {
+        Decision::NoRoute if path.starts_with("/open-apis/") => return crate::feishu::not_found().await,
+        Decision::NoRoute => return crate::dingtalk::error::not_found().await.into_response(),
+        Decision::Refused(res) => return res,
+        Decision::Allowed(a) => a,
+    };
+    let Allowed { route, principal, identity } = *allowed;
+    let headers = req.headers_mut();
+    proxy::strip_tessera_headers(headers);
+    match &route.upstream.target {
+        Target::Builtin => {
+            req.extensions_mut().insert(principal);
+            match gateway.inner.builtin.clone().oneshot(req).await {
+                Ok(res) => res,
+                Err(never) => match never {},
+            }
+        }
+        Target::Http { base } => {
+            proxy::strip_access_token(headers);
+            headers.extend(identity);
+            let loaded = gateway.loaded();
+            let Some((_, client)) = loaded.clients.get(&route.upstream.name) else {
+                return gateway_error(route.dialect, GatewayError::Internal);
+            };
+            let proto = if tessera.config().public_url.starts_with("https://") { "https" } else { "http" };
+            proxy::forward(client, &route, base, peer, proto, req).await
+        }
+    }
+}
+
+/// `GET /.well-known/jwks.json`: the keys that verify the gateway's assertions.
+pub async fn jwks(Extension(gateway): Extension<Gateway>) -> Response {
+    axum::Json(gateway.signer().jwks()).into_response()
+}

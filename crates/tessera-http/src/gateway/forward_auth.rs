@@ -1,0 +1,106 @@
+//! Forward-auth: the decision endpoints an existing proxy asks before it forwards a request,
+//! each answering from the same route table as the gateway.
+//!
+//! - `/gateway/auth/nginx`: nginx `auth_request`; the original request in `X-Original-Method`
+//!   and `X-Original-URI`. nginx takes 2xx as allow and only 401 and 403 as deny, so every
+//!   other refusal status is answered as 401 (no or a bad token) or 403 (anything else).
+//! - `/gateway/auth/forward`: Traefik ForwardAuth, Caddy `forward_auth`, APISIX `forward-auth`;
+//!   the original request in `X-Forwarded-Method`, `X-Forwarded-Uri` (and `X-Forwarded-Host`).
+//! - `/gateway/auth/envoy/…`: Envoy `ext_authz` over HTTP with `path_prefix: /gateway/auth/envoy`;
+//!   the original method is the request's, the original path what follows the prefix.
+//!
+//! Allowed: 200 with the identity headers (every one of them, empty when it does not apply, so
+//! a proxy copying them overwrites any the client sent). Refused: the route's dialect status
+//! and body, with the missing scopes in `X-Tessera-Required-Scopes`.
+
+use axum::Extension;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use tessera_service::Tessera;
+
+use super::Gateway;
+use super::dispatch::{Decision, decide};
+use super::refusal::{GatewayError, gateway_error};
+
+/// The path prefix Envoy's `ext_authz` is configured with.
+pub const ENVOY_PREFIX: &str = "/gateway/auth/envoy";
+
+/// The identity headers, in the order they are documented.
+pub const IDENTITY_HEADERS: &[&str] = &[
+    "x-tessera-client-id",
+    "x-tessera-corp-id",
+    "x-tessera-union-id",
+    "x-tessera-user-id",
+    "x-tessera-token-kind",
+    "x-tessera-scopes",
+    super::assertion::ASSERTION_HEADER,
+];
+
+/// The path of an original URI (`/a/b?x=1` → `/a/b`), refusing anything but origin form.
+fn original_path(uri: &str) -> Option<&str> {
+    let path = uri.split(['?', '#']).next()?;
+    path.starts_with('/').then_some(path)
+}
+
+async fn answer(
+    tessera: &Tessera,
+    gateway: &Gateway,
+    method: Option<&str>,
+    uri: Option<&str>,
+    headers: &HeaderMap,
+) -> Response {
+    let bad = |why| gateway_error(Default::default(), GatewayError::BadRequest(why));
+    let Some(method) = method.and_then(|m| Method::from_bytes(m.trim().as_bytes()).ok()) else {
+        return bad("the original method is missing or malformed");
+    };
+    let Some(path) = uri.and_then(original_path) else {
+        return bad("the original URI is missing or not a path");
+    };
+    match decide(tessera, gateway, &method, path, headers).await {
+        Decision::Allowed(a) => {
+            let mut res = StatusCode::OK.into_response();
+            for name in IDENTITY_HEADERS {
+                let value = a.identity.get(*name).cloned().unwrap_or_else(|| HeaderValue::from_static(""));
+                res.headers_mut().insert(*name, value);
+            }
+            res
+        }
+        Decision::Refused(res) => res,
+        Decision::NoRoute => crate::dingtalk::error::not_found().await.into_response(),
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// nginx `auth_request`.
+pub async fn nginx(State(t): State<Tessera>, Extension(gateway): Extension<Gateway>, headers: HeaderMap) -> Response {
+    let mut res =
+        answer(&t, &gateway, header(&headers, "x-original-method"), header(&headers, "x-original-uri"), &headers).await;
+    let status = res.status();
+    if !status.is_success() && status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN {
+        let token_problem =
+            status == StatusCode::BAD_REQUEST && !res.headers().contains_key(super::refusal::REQUIRED_SCOPES);
+        *res.status_mut() = if token_problem { StatusCode::UNAUTHORIZED } else { StatusCode::FORBIDDEN };
+    }
+    res
+}
+
+/// Traefik ForwardAuth, Caddy `forward_auth`, APISIX `forward-auth`.
+pub async fn forwarded(
+    State(t): State<Tessera>,
+    Extension(gateway): Extension<Gateway>,
+    headers: HeaderMap,
+) -> Response {
+    answer(&t, &gateway, header(&headers, "x-forwarded-method"), header(&headers, "x-forwarded-uri"), &headers).await
+}
+
+/// Envoy `ext_authz` (HTTP service): the original request, its path after [`ENVOY_PREFIX`].
+pub async fn envoy(State(t): State<Tessera>, Extension(gateway): Extension<Gateway>, req: Request) -> Response {
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().strip_prefix(ENVOY_PREFIX).unwrap_or("").to_owned();
+    let path = if path.is_empty() { "/".to_owned() } else { path };
+    answer(&t, &gateway, Some(&method), Some(&path), req.headers()).await
+}
