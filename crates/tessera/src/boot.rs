@@ -11,6 +11,7 @@ use tessera_core::fixture::Fixture;
 use tessera_core::secret::SecretKey;
 use tessera_core::time::Clock;
 use tessera_http::gateway::Gateway;
+use tessera_http::gateway::rate_limit::RateLimiter;
 use tessera_service::fixtures::FixtureReport;
 use tessera_service::{ServiceConfig, Tessera};
 use tessera_store::Store;
@@ -39,15 +40,37 @@ pub async fn service(
 }
 
 /// The gateway on the route file `routes` (checked against the catalogue: a bad file stops
-/// the start), or without routes.
+/// the start), or without routes; rate limits counted in memory.
 pub async fn gateway(tessera: &Tessera, routes: Option<&Path>) -> anyhow::Result<Gateway> {
-    match routes {
-        None => Ok(Gateway::empty(tessera)),
-        Some(path) => {
-            let table = tessera_http::gateway::dispatch::load_file(tessera, path).await?;
-            Ok(Gateway::new(tessera, table, Some(path.to_owned())))
-        }
+    gateway_with(tessera, routes, RateLimiter::in_memory()).await
+}
+
+/// The rate limiter: counts shared through Redis at `redis_url` (keys under `prefix`), else
+/// in this node's memory.
+pub async fn rate_limiter(redis_url: Option<&str>, prefix: &str) -> anyhow::Result<RateLimiter> {
+    match redis_url {
+        None => Ok(RateLimiter::in_memory()),
+        Some(url) => RateLimiter::redis(url, prefix).await.context("connecting to Redis (--redis-url)"),
     }
+}
+
+/// [`gateway`] with the given rate limiter.
+pub async fn gateway_with(tessera: &Tessera, routes: Option<&Path>, limiter: RateLimiter) -> anyhow::Result<Gateway> {
+    let table = match routes {
+        None => Default::default(),
+        Some(path) => tessera_http::gateway::dispatch::load_file(tessera, path).await?,
+    };
+    Ok(Gateway::new(tessera, table, routes.map(Path::to_owned), limiter))
+}
+
+/// Serves the gateway's metrics (`GET /metrics`) on `listener`, apart from the API.
+pub fn serve_metrics(listener: TcpListener, gateway: Gateway) -> tokio::task::JoinHandle<()> {
+    let router = tessera_http::gateway::dispatch::metrics_router(gateway);
+    tokio::spawn(async move {
+        if let Err(e) = tessera_http::serve(listener, router, std::future::pending()).await {
+            tracing::error!(error = %e, "the metrics listener failed");
+        }
+    })
 }
 
 /// Reloads the route table on every SIGHUP (a refused file keeps the current table).

@@ -211,6 +211,13 @@ struct ServeArgs {
     /// `tessera routes reload`. Without it the gateway serves no route.
     #[arg(long, env = "TESSERA_ROUTES")]
     routes: Option<PathBuf>,
+    /// Redis URL (redis://host:port) where the gateway's nodes share their rate-limit counts.
+    /// Without it each node counts alone.
+    #[arg(long, env = "TESSERA_REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
+    /// Address of a separate listener serving Prometheus metrics at /metrics (none: off).
+    #[arg(long, env = "TESSERA_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Subcommand)]
@@ -408,14 +415,27 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(report) = &report {
         print_report(report);
     }
-    let gateway = boot::gateway(&tessera, args.routes.as_deref()).await?;
+    let limiter = boot::rate_limiter(args.redis_url.as_deref(), "tessera:ratelimit:").await?;
+    let gateway = boot::gateway_with(&tessera, args.routes.as_deref(), limiter).await?;
     #[cfg(unix)]
     let hangup = boot::reload_on_sighup(tessera.clone(), gateway.clone())?;
+    let metrics = match args.metrics_listen {
+        None => None,
+        Some(at) => {
+            let l = tokio::net::TcpListener::bind(at).await.with_context(|| format!("binding {at}"))?;
+            let at = l.local_addr()?;
+            println!("tessera metrics on http://{at}/metrics");
+            Some(boot::serve_metrics(l, gateway.clone()))
+        }
+    };
     tracing::info!(%addr, routes = gateway.table().routes.len(), "tessera listening");
     println!("tessera listening on http://{addr}");
     boot::run(listener, tessera, gateway, shutdown_signal()).await?;
     #[cfg(unix)]
     hangup.abort();
+    if let Some(m) = metrics {
+        m.abort();
+    }
     tracing::info!("tessera stopped");
     Ok(())
 }

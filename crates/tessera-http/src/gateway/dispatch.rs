@@ -16,7 +16,9 @@ use tessera_service::{Principal, Tessera};
 use tower::ServiceExt;
 
 use super::assertion::{ASSERTION_HEADER, ASSERTION_TTL, AssertionSigner, DerivedEd25519};
+use super::metrics::{Metrics, Outcome};
 use super::proxy::{self, UpstreamClient};
+use super::rate_limit::RateLimiter;
 use super::refusal::{self, GatewayError, gateway_error};
 use super::table::{self, Route, RouteFileError, RouteTable, Target, Upstream};
 use super::{Dialect, access_token};
@@ -36,6 +38,8 @@ struct Inner {
     source: Option<PathBuf>,
     builtin: axum::Router,
     signer: Arc<dyn AssertionSigner>,
+    limiter: RateLimiter,
+    metrics: Metrics,
 }
 
 /// The gateway's shared state; cheap to clone.
@@ -85,7 +89,7 @@ fn clients_for(table: &RouteTable, previous: Option<&Loaded>) -> HashMap<String,
 
 impl Gateway {
     /// The gateway on `table`; `source` is the file `reload` reads.
-    pub fn new(tessera: &Tessera, table: RouteTable, source: Option<PathBuf>) -> Gateway {
+    pub fn new(tessera: &Tessera, table: RouteTable, source: Option<PathBuf>, limiter: RateLimiter) -> Gateway {
         let builtin = axum::Router::new()
             .merge(super::sample_api::routes())
             .merge(super::feishu_api::routes())
@@ -97,13 +101,15 @@ impl Gateway {
                 source,
                 builtin,
                 signer: DerivedEd25519::shared(tessera.derive_key(ASSERTION_KEY_PURPOSE)),
+                limiter,
+                metrics: Metrics::default(),
             }),
         }
     }
 
     /// A gateway without routes.
     pub fn empty(tessera: &Tessera) -> Gateway {
-        Gateway::new(tessera, RouteTable::default(), None)
+        Gateway::new(tessera, RouteTable::default(), None, RateLimiter::in_memory())
     }
 
     fn loaded(&self) -> Arc<Loaded> {
@@ -116,6 +122,10 @@ impl Gateway {
     /// The current table.
     pub fn table(&self) -> Arc<RouteTable> {
         self.loaded().table.clone()
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
     }
 
     pub fn signer(&self) -> &Arc<dyn AssertionSigner> {
@@ -183,7 +193,8 @@ fn unsafe_path(path: &str) -> bool {
     })
 }
 
-/// Checks `method path` with the request's `headers` against the table.
+/// Checks `method path` with the request's `headers` against the table, and counts the
+/// outcome in the metrics.
 pub async fn decide(
     tessera: &Tessera,
     gateway: &Gateway,
@@ -191,35 +202,96 @@ pub async fn decide(
     path: &str,
     headers: &HeaderMap,
 ) -> Decision {
+    let started = std::time::Instant::now();
+    let (decision, route, outcome) = decide_uncounted(tessera, gateway, method, path, headers).await;
+    if let Some(route) = route {
+        gateway.metrics().decided(&route.describe(), route.dialect.as_str(), outcome, started.elapsed());
+    }
+    decision
+}
+
+type Counted = (Decision, Option<Arc<Route>>, Outcome);
+
+fn outcome_of(e: &tessera_service::AccessError) -> Outcome {
+    use tessera_service::AccessError;
+    match e {
+        AccessError::InvalidToken => Outcome::InvalidToken,
+        AccessError::WrongTokenKind { .. } => Outcome::WrongTokenKind,
+        AccessError::Denied { missing, .. } if missing.is_empty() => Outcome::ResourceForbidden,
+        AccessError::Denied { .. } => Outcome::MissingScope,
+        AccessError::Store(_) => Outcome::Error,
+    }
+}
+
+async fn decide_uncounted(
+    tessera: &Tessera,
+    gateway: &Gateway,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Counted {
     let table = gateway.table();
     if unsafe_path(path) {
-        let dialect = table.routes.iter().find(|r| r.template.matches(path)).map(|r| r.dialect).unwrap_or_default();
-        return Decision::Refused(gateway_error(
-            dialect,
-            GatewayError::BadRequest("the path has dot segments or encoded slashes"),
-        ));
+        let route = table.routes.iter().find(|r| r.template.matches(path)).cloned();
+        let dialect = route.as_ref().map(|r| r.dialect).unwrap_or_default();
+        let answer = gateway_error(dialect, GatewayError::BadRequest("the path has dot segments or encoded slashes"));
+        return (Decision::Refused(answer), route, Outcome::BadRequest);
     }
     let Some(route) = table.find(method, path).cloned() else {
         return match table.routes.iter().find(|r| r.template.matches(path)) {
-            Some(r) => Decision::Refused(method_not_allowed(r.dialect)),
-            None => Decision::NoRoute,
+            Some(r) => (Decision::Refused(method_not_allowed(r.dialect)), Some(r.clone()), Outcome::BadRequest),
+            None => (Decision::NoRoute, None, Outcome::BadRequest),
         };
     };
     let Some(token) = access_token(headers) else {
-        return Decision::Refused(refusal::missing_token(route.dialect));
+        return (Decision::Refused(refusal::missing_token(route.dialect)), Some(route), Outcome::MissingToken);
     };
     let principal = match tessera.check_access(token, &route.scopes, &route.kinds).await {
         Ok(p) => p,
-        Err(e) => return Decision::Refused(refusal::refused(route.dialect, e, token)),
+        Err(e) => {
+            let outcome = outcome_of(&e);
+            return (Decision::Refused(refusal::refused(route.dialect, e, token)), Some(route), outcome);
+        }
     };
+    if let Some(limited) = over_limit(tessera, gateway, &table, &route, &principal).await {
+        return (Decision::Refused(gateway_error(route.dialect, limited)), Some(route), Outcome::RateLimited);
+    }
     let identity = match identity_headers(tessera, gateway, &route, &principal).await {
         Ok(h) => h,
         Err(e) => {
             tracing::error!(error = %e, "reading the caller's membership failed");
-            return Decision::Refused(gateway_error(route.dialect, GatewayError::Internal));
+            return (
+                Decision::Refused(gateway_error(route.dialect, GatewayError::Internal)),
+                Some(route),
+                Outcome::Error,
+            );
         }
     };
-    Decision::Allowed(Box::new(Allowed { route, principal, identity }))
+    let allowed = Allowed { route: route.clone(), principal, identity };
+    (Decision::Allowed(Box::new(allowed)), Some(route), Outcome::Allowed)
+}
+
+/// Counts the call against the app's limits: over every route, then on this route.
+async fn over_limit(
+    tessera: &Tessera,
+    gateway: &Gateway,
+    table: &RouteTable,
+    route: &Route,
+    p: &Principal,
+) -> Option<GatewayError> {
+    let now = tessera.now().0;
+    let limiter = &gateway.inner.limiter;
+    if let Some(limit) = table.app_rate_limit
+        && !limiter.admit(&format!("app:{}", p.client_id), now, limit.per_second).await
+    {
+        return Some(GatewayError::AppRateLimited);
+    }
+    if let Some(limit) = route.rate_limit
+        && !limiter.admit(&format!("route:{}:{}", p.client_id, route.describe()), now, limit.per_second).await
+    {
+        return Some(GatewayError::RouteRateLimited);
+    }
+    None
 }
 
 fn method_not_allowed(dialect: Dialect) -> Response {
@@ -319,9 +391,24 @@ pub async fn dispatch(
                 return gateway_error(route.dialect, GatewayError::Internal);
             };
             let proto = if tessera.config().public_url.starts_with("https://") { "https" } else { "http" };
-            proxy::forward(client, &route, base, peer, proto, req).await
+            let started = std::time::Instant::now();
+            let res = proxy::forward(client, &route, base, peer, proto, req).await;
+            gateway.metrics().upstream(&route.upstream.name, started.elapsed());
+            res
         }
     }
+}
+
+/// `GET /metrics` (on the metrics listener): Prometheus' text format.
+pub async fn metrics(Extension(gateway): Extension<Gateway>) -> Response {
+    let mut res = gateway.metrics().render().into_response();
+    res.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    res
+}
+
+/// The router of the metrics listener.
+pub fn metrics_router(gateway: Gateway) -> axum::Router {
+    axum::Router::new().route("/metrics", axum::routing::get(metrics)).layer(Extension(gateway))
 }
 
 /// `GET /.well-known/jwks.json`: the keys that verify the gateway's assertions.

@@ -30,6 +30,10 @@ pub fn postgres_url() -> String {
     std::env::var("TESSERA_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
+pub fn redis_url() -> String {
+    std::env::var("TESSERA_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
 /// The operator token of test servers.
 pub const OPERATOR: &str = "operator-token-for-tests";
 
@@ -46,13 +50,15 @@ pub struct Setup {
     pub config: ServiceConfig,
     /// The gateway's route file (default: the demo's).
     pub routes: PathBuf,
+    /// Share rate-limit counts through the test Redis under this key prefix.
+    pub redis_prefix: Option<String>,
 }
 
 impl Setup {
     pub fn sqlite() -> Self {
         let data_dir = temp_dir();
         let database_url = format!("sqlite://{}", data_dir.join("tessera.db").display());
-        Setup { data_dir, database_url, clock: None, config: config(), routes: demo_routes_path() }
+        Setup { data_dir, database_url, clock: None, config: config(), routes: demo_routes_path(), redis_prefix: None }
     }
 
     /// A fresh PostgreSQL database for this test.
@@ -72,7 +78,13 @@ impl Setup {
             clock: None,
             config: config(),
             routes: demo_routes_path(),
+            redis_prefix: None,
         }
+    }
+
+    pub fn with_redis(mut self, prefix: &str) -> Self {
+        self.redis_prefix = Some(prefix.to_owned());
+        self
     }
 
     pub fn with_routes(mut self, routes: PathBuf) -> Self {
@@ -117,7 +129,10 @@ pub async fn spawn_with(setup: Setup) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let gateway = tessera::boot::gateway(&tessera, Some(&setup.routes)).await.unwrap();
+    let redis = setup.redis_prefix.as_ref().map(|_| redis_url());
+    let limiter =
+        tessera::boot::rate_limiter(redis.as_deref(), setup.redis_prefix.as_deref().unwrap_or_default()).await.unwrap();
+    let gateway = tessera::boot::gateway_with(&tessera, Some(&setup.routes), limiter).await.unwrap();
     let server = tokio::spawn(tessera::boot::run(listener, tessera, gateway, async {
         let _ = rx.await;
     }));

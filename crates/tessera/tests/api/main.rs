@@ -21,6 +21,7 @@ mod fixtures;
 mod gateway;
 mod gateway_forward_auth;
 mod gateway_proxy;
+mod gateway_rate_limit;
 mod gateway_routes;
 mod gateway_upstream;
 mod helpers;
