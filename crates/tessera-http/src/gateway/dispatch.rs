@@ -202,7 +202,7 @@ pub async fn decide(
     path: &str,
     headers: &HeaderMap,
 ) -> Decision {
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     let (decision, route, outcome) = decide_uncounted(tessera, gateway, method, path, headers).await;
     if let Some(route) = route {
         gateway.metrics().decided(&route.describe(), route.dialect.as_str(), outcome, started.elapsed());
@@ -391,7 +391,7 @@ pub async fn dispatch(
                 return gateway_error(route.dialect, GatewayError::Internal);
             };
             let proto = if tessera.config().public_url.starts_with("https://") { "https" } else { "http" };
-            let started = std::time::Instant::now();
+            let started = tokio::time::Instant::now();
             let res = proxy::forward(client, &route, base, peer, proto, req).await;
             gateway.metrics().upstream(&route.upstream.name, started.elapsed());
             res
