@@ -164,3 +164,47 @@ async fn an_allowed_call_is_proxied_on_postgres_too() {
     let r = app.send(app.http.put(app.url("/api/echo/1")).header("x-acs-dingtalk-access-token", &readonly)).await;
     assert_dingtalk_error(&r, 403, "Forbidden.AccessDenied.AccessTokenPermissionDenied");
 }
+
+/// Reloading while calls are in flight fails none of them: each runs on the table it
+/// started with, and both tables serve the route.
+#[tokio::test]
+async fn reloading_under_load_fails_no_request() {
+    let upstream = start_upstream().await;
+    let path = write_routes(&one_route(&upstream.base, "/busy/{id}", "qyapi_get_member"));
+    let app = std::sync::Arc::new(spawn_with(Setup::sqlite().with_routes(path.clone())).await);
+    let token = app.app_token(DEMO_CORP, "dingdemoapp", "demo-secret").await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for w in 0..8 {
+        let (app, token, stop) = (app.clone(), token.clone(), stop.clone());
+        workers.push(tokio::spawn(async move {
+            let (mut ok, mut failed) = (0, Vec::new());
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let r = app
+                    .send(app.http.get(app.url(&format!("/busy/{w}"))).header("x-acs-dingtalk-access-token", &token))
+                    .await;
+                if r.status == 200 { ok += 1 } else { failed.push(r.text) }
+            }
+            (ok, failed)
+        }));
+    }
+    for i in 0..20 {
+        // Alternate two tables that both serve the route (the second with another connect timeout,
+        // so its upstream gets a new pool).
+        let text = one_route(&upstream.base, "/busy/{id}", "qyapi_get_member");
+        let text =
+            if i % 2 == 0 { text.replace("[[routes]]", "connect_timeout_ms = 3000\n\n[[routes]]") } else { text };
+        std::fs::write(&path, text).unwrap();
+        let r = reload(&app, Some(OPERATOR)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut total = 0;
+    for w in workers {
+        let (ok, failed) = w.await.unwrap();
+        assert!(failed.is_empty(), "failed during reloads: {failed:?}");
+        total += ok;
+    }
+    assert!(total > 20, "only {total} calls ran during the reloads");
+}
