@@ -208,3 +208,33 @@ async fn reloading_under_load_fails_no_request() {
     }
     assert!(total > 20, "only {total} calls ran during the reloads");
 }
+
+/// The console's 403 helper takes the call itself too, and reads its scopes from the table.
+#[tokio::test]
+async fn the_consoles_403_helper_reads_a_calls_scopes_from_the_route_table() {
+    let app = spawn_app().await;
+    let alice = crate::browser::Browser::new(&app);
+    assert_eq!(alice.sign_in("alice-union", "alice-password", "/console").await.status, 303);
+    let page = alice.get("/console/apps/dingbasic/explain").await;
+    let csrf = page.hidden().into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v).unwrap();
+    let form = |body: &str| -> Vec<(String, String)> {
+        [("csrf", csrf.as_str()), ("corp_id", DEMO_CORP), ("body", body)]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let url = "/console/apps/dingbasic/explain";
+    // A Feishu route (not among the old built-in list), by a path it matches.
+    let page = alice.post(url, &form("POST /open-apis/im/v1/messages?receive_id_type=open_id")).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(
+        page.html.contains("Read from the gateway&#39;s route table")
+            || page.html.contains("Read from the gateway's route table"),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains("im:message:send_as"), "{}", page.html);
+    let page = alice.post(url, &form("DELETE /nowhere")).await;
+    assert_eq!(page.status, 400, "{}", page.html);
+    assert!(page.html.contains("No route of the gateway"), "{}", page.html);
+}

@@ -1,7 +1,9 @@
 //! The 403 helper (`/console/apps/{client_id}/explain`): a developer pastes the error body
 //! their call got, DingTalk's (`accessdenieddetail.requiredScopes`) or Feishu's
 //! (`error.permission_violations[].subject`), picks the org, and reads for each scope the
-//! first missing step, with a link to request the scope when that is what is missing.
+//! first missing step, with a link to request the scope when that is what is missing. Instead
+//! of a body, the call itself (`PUT /v1.0/contact/users/alice`) may be pasted: its scopes are
+//! then the gateway's route table's.
 
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -16,6 +18,7 @@ use tessera_service::Tessera;
 use super::apps::app_header;
 use super::layout::{self, badge};
 use super::{Viewer, failed, field, parse_id, posted, signed_in};
+use crate::gateway::Gateway;
 use crate::web::html::{esc, hidden};
 
 /// Whose error body it was.
@@ -23,6 +26,29 @@ use crate::web::html::{esc, hidden};
 pub enum Dialect {
     DingTalk,
     Feishu,
+    /// Not a body: a `METHOD /path` of the route table.
+    Route,
+}
+
+/// The scopes the route table requires for a pasted `METHOD /path` (by template or by a path
+/// the template matches); `None` when the paste is not of that form.
+fn route_scopes(gateway: &Gateway, pasted: &str) -> Option<Result<Vec<String>, &'static str>> {
+    let (method, path) = pasted.trim().split_once(' ')?;
+    let path = path.trim().split(['?', '#']).next().unwrap_or_default();
+    if !path.starts_with('/') || method.is_empty() || !method.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let table = gateway.table();
+    let found = table.declared(method, path).or_else(|| {
+        http::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).ok().and_then(|m| table.find(&m, path))
+    });
+    Some(match found {
+        Some(route) if route.scopes.is_empty() => {
+            Err("That route requires no scope: any valid token of its kinds may call it.")
+        }
+        Some(route) => Ok(route.scopes.iter().map(|s| s.to_string()).collect()),
+        None => Err("No route of the gateway's table takes that call."),
+    })
 }
 
 /// The scopes an error body says are missing, or why none could be read.
@@ -85,8 +111,8 @@ async fn form_page(
     let csrf = v.csrf(t);
     let here = format!("/console/apps/{client_id}/explain");
     let body = format!(
-        r#"{header}<p>Paste the body of the 403 your call got. Tessera reads the missing scopes from it and tells you, for each,
-what is missing and what to do next.</p>
+        r#"{header}<p>Paste the body of the 403 your call got (or the call itself, <code>METHOD /path</code>). Tessera reads the
+missing scopes from it and tells you, for each, what is missing and what to do next.</p>
 <form method="post" action="{here}">{csrf}
 <label for="corp_id">The organization you called for</label><select id="corp_id" name="corp_id">{options}</select>
 <label for="body">Error body</label>
@@ -114,6 +140,7 @@ pub async fn show(State(t): State<Tessera>, Path(client_id): Path<String>, heade
 
 pub async fn explain(
     State(t): State<Tessera>,
+    axum::Extension(gateway): axum::Extension<Gateway>,
     Path(client_id): Path<String>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
@@ -131,7 +158,11 @@ pub async fn explain(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let (dialect, names) = match required_scopes(pasted) {
+    let read = match route_scopes(&gateway, pasted) {
+        Some(r) => r.map(|scopes| (Dialect::Route, scopes)),
+        None => required_scopes(pasted),
+    };
+    let (dialect, names) = match read {
         Ok(x) => x,
         Err(m) => {
             let answer = format!(r#"<p class="error" role="alert">{}</p>"#, esc(m));
@@ -147,11 +178,12 @@ pub async fn explain(
         Err(e) => return failed(Some(&v), e),
     };
     let from = match dialect {
-        Dialect::DingTalk => "DingTalk",
-        Dialect::Feishu => "Feishu",
+        Dialect::DingTalk => "a DingTalk error body",
+        Dialect::Feishu => "a Feishu error body",
+        Dialect::Route => "the gateway's route table",
     };
     let mut out = format!(
-        r#"<h2>What is missing</h2><p class="muted">Read from a {from} error body, for <code>{}</code>.</p><table><thead><tr><th>Scope</th><th>State</th><th>What to do</th></tr></thead><tbody>"#,
+        r#"<h2>What is missing</h2><p class="muted">Read from {from}, for <code>{}</code>.</p><table><thead><tr><th>Scope</th><th>State</th><th>What to do</th></tr></thead><tbody>"#,
         esc(corp.as_str())
     );
     for a in &answers {
