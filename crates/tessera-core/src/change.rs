@@ -102,13 +102,16 @@ pub enum Change {
         url: Option<String>,
     },
     /// Replaces an app's client secret. The secret it had stays valid until
-    /// `previous_valid_until` (no overlap when that is not in the future).
+    /// `previous_valid_until` (no overlap when that is not in the future), and so do the
+    /// app, corp and suite tokens handed out before: with no overlap every previous secret
+    /// goes and those tokens are revoked at once.
     RotateSecret {
         client_id: ClientId,
         secret_hash: SecretHash,
         previous_valid_until: UnixTime,
     },
-    /// Replaces an app's redirect URIs.
+    /// Replaces an app's redirect URIs and forgets every user's consent to the app (the next
+    /// authorization asks again).
     SetRedirectUris {
         client_id: ClientId,
         redirect_uris: Vec<String>,

@@ -112,5 +112,16 @@ pub fn check_org_admin(member: &Member) -> Result<(), DomainError> {
     }
 }
 
+/// Whether `member` may manage their org's apps (register, rotate secrets, change redirect
+/// URIs and ticket callbacks, request scopes): an org-wide `developer` or `org_admin`.
+pub fn check_developer(member: &Member) -> Result<(), DomainError> {
+    let holds = |name: &str| Role::parse(name).is_ok_and(|r| member.holds_org_wide(&r));
+    if holds(Role::DEVELOPER) || holds(Role::ORG_ADMIN) {
+        Ok(())
+    } else {
+        Err(DomainError::DeveloperRequired { corp_id: member.corp_id.clone(), user_id: member.user_id.clone() })
+    }
+}
+
 #[cfg(test)]
 mod tests;

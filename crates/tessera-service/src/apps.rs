@@ -11,6 +11,7 @@ use tessera_core::app::{App, AppKind};
 use tessera_core::audit::{AuditAction, AuditDraft};
 use tessera_core::change::Change;
 use tessera_core::ids::{ClientId, CorpId};
+use tessera_core::lifecycle::check_developer;
 use tessera_core::registration::{NewApp, app_name, redirect_uris, register, secret_overlap};
 use tessera_core::secret::Secret;
 use tessera_core::time::UnixTime;
@@ -77,7 +78,9 @@ impl Tessera {
         Ok((app, secret))
     }
 
-    /// Replaces the app's client secret; the previous one keeps working for `overlap_seconds`.
+    /// Replaces the app's client secret; the previous one keeps working for `overlap_seconds`,
+    /// and so do the app, corp and suite tokens handed out before (with no overlap they are
+    /// revoked at once).
     pub async fn rotate_secret(
         &self,
         actor: &Actor,
@@ -110,10 +113,15 @@ impl Tessera {
             previous_valid_until: until,
         };
         self.commit_app_changes(&[rotate, audit]).await?;
+        // The tokens handed out before were revoked or cut to the overlap: forget them, and
+        // the reuse cache, so the new secret is never handed a pre-rotation token (other
+        // nodes drop theirs when the store announces the change).
+        self.inner.cache.invalidate_all();
         Ok(RotatedSecret { secret, previous_valid_until: (overlap > 0).then_some(until) })
     }
 
-    /// Replaces the app's redirect URIs.
+    /// Replaces the app's redirect URIs; every user's consent to the app is forgotten, so the
+    /// next authorization asks again.
     pub async fn set_redirect_uris(
         &self,
         actor: &Actor,
@@ -157,7 +165,8 @@ impl Tessera {
         Ok(list)
     }
 
-    /// The audit label of a developer of `owner`: one of its members, or an operator.
+    /// The audit label of a developer of `owner`: one of its members holding the org-wide
+    /// `developer` or `org_admin` role, or an operator.
     async fn developer_of(&self, actor: &Actor, owner: &CorpId) -> Result<String, ManageError> {
         match actor {
             Actor::Operator => {
@@ -171,6 +180,7 @@ impl Tessera {
                     .member_by_union(owner, u)
                     .await?
                     .ok_or_else(|| DomainError::NotAllowed(format!("you are not a member of {owner}")))?;
+                check_developer(&m)?;
                 Ok(format!("member:{}/{}", m.corp_id, m.user_id))
             }
         }

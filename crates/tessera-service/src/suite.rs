@@ -275,8 +275,10 @@ impl Tessera {
         &self,
         client_id: &ClientId,
         url: Option<String>,
+        audit: tessera_core::audit::AuditDraft,
     ) -> Result<Secret, StoreError> {
-        self.inner.store.commit(&[Change::SetTicketCallback { client_id: client_id.clone(), url }], self.now()).await?;
+        let set = Change::SetTicketCallback { client_id: client_id.clone(), url };
+        self.inner.store.commit(&[set, Change::Audit(audit)], self.now()).await?;
         Ok(suite::callback_signing_key(&self.inner.key, client_id))
     }
 

@@ -633,6 +633,49 @@ pub async fn apps_by_owner_rotated_secrets_and_redirect_uris(store: Arc<dyn Stor
     }
 }
 
+/// A rotation ends the tokens of the old secret (at the overlap's end, or at once without
+/// one) and leaves user tokens alone; new redirect URIs forget every consent to the app.
+pub async fn rotations_end_old_tokens_and_new_redirect_uris_forget_consents(store: Arc<dyn Store>) {
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    let consent = Consent {
+        union_id: user().union_id,
+        client_id: app().client_id,
+        scopes: [scope_code("Contact.User.Read")].into_iter().collect(),
+        granted_at: UnixTime(5),
+    };
+    store
+        .commit(
+            &[family("fam-rot"), Change::InsertToken(user_token("u-rot", "fam-rot")), Change::PutConsent(consent)],
+            UnixTime(5),
+        )
+        .await
+        .unwrap();
+    let key = SecretKey::from_bytes([6; 32]);
+    let rotate = |s: &str, until| Change::RotateSecret {
+        client_id: app().client_id,
+        secret_hash: key.hash(&Secret::new(s)),
+        previous_valid_until: UnixTime(until),
+    };
+    let corp_token = || async { store.token(&token_hash("c-abc")).await.unwrap().unwrap() };
+    let user_tok = || async { store.token(&token_hash("u-rot")).await.unwrap().unwrap() };
+    // With an overlap, the corp token (due at 7253) now ends with it.
+    store.commit(&[rotate("s2", 600)], UnixTime(10)).await.unwrap();
+    assert_eq!(corp_token().await.expires_at, UnixTime(600));
+    assert!(!corp_token().await.revoked);
+    // Without one, it is revoked at once.
+    store.commit(&[rotate("s3", 20)], UnixTime(20)).await.unwrap();
+    assert!(corp_token().await.revoked);
+    let kept = user_tok().await;
+    assert_eq!((kept.revoked, kept.expires_at), (false, UnixTime(7210)), "user tokens stay");
+    assert!(store.consent(&user().union_id, &app().client_id).await.unwrap().is_some());
+    let uris = vec!["https://elsewhere.example/cb".to_string()];
+    store
+        .commit(&[Change::SetRedirectUris { client_id: app().client_id, redirect_uris: uris }], UnixTime(30))
+        .await
+        .unwrap();
+    assert!(store.consent(&user().union_id, &app().client_id).await.unwrap().is_none());
+}
+
 /// Writes one `#[tokio::test]` per contract check; `$make` is an expression that evaluates
 /// to a future yielding a fresh `Arc<dyn Store>`.
 pub async fn device_authorizations_are_decided_once_and_consumed_once(store: Arc<dyn Store>) {
@@ -750,6 +793,7 @@ macro_rules! store_contract {
             review_queue_and_audit_filters,
             suite_tickets_advance_once_per_sequence_number,
             apps_by_owner_rotated_secrets_and_redirect_uris,
+            rotations_end_old_tokens_and_new_redirect_uris_forget_consents,
             device_authorizations_are_decided_once_and_consumed_once,
         );
     };

@@ -766,13 +766,34 @@ macro_rules! sql_store {
                         .execute(&mut **tx)
                         .await
                         .map_err(map_err)?;
+                        // Tokens handed out under the old secret end with its overlap.
+                        ::sqlx::query(
+                            "UPDATE access_tokens SET expires_at = $2
+                             WHERE client_id = $1 AND kind <> 'user' AND expires_at > $2",
+                        )
+                        .bind(client_id.as_str())
+                        .bind(previous_valid_until.0)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
                     } else {
-                        // No overlap: every secret the app had stops working now.
+                        // No overlap: every secret the app had stops working now, and so does
+                        // every app, corp and suite token handed out under them.
                         ::sqlx::query("DELETE FROM previous_secrets WHERE client_id = $1")
                             .bind(client_id.as_str())
                             .execute(&mut **tx)
                             .await
                             .map_err(map_err)?;
+                        ::sqlx::query(
+                            "UPDATE access_tokens SET revoked = $2
+                             WHERE client_id = $1 AND kind <> 'user' AND revoked = $3",
+                        )
+                        .bind(client_id.as_str())
+                        .bind(true)
+                        .bind(false)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
                     }
                     let done = ::sqlx::query("UPDATE apps SET secret_hash = $1 WHERE client_id = $2")
                         .bind(secret_hash.to_hex())
@@ -794,6 +815,12 @@ macro_rules! sql_store {
                     if done.rows_affected() == 0 {
                         return Err($crate::StoreError::NotFound(format!("app {client_id}")));
                     }
+                    // Users consented to the app as it sent them back to the old URIs: ask again.
+                    ::sqlx::query("DELETE FROM consents WHERE client_id = $1")
+                        .bind(client_id.as_str())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
                 }
                 Change::Audit(draft) => {
                     let (last_seq, last_hash) = match head {

@@ -148,3 +148,24 @@ fn only_org_wide_admins_administer_the_org() {
     m.roles.push(MemberRole::org_wide(Role::parse("org_admin").unwrap()));
     assert!(check_org_admin(&m).is_ok());
 }
+
+#[test]
+fn only_org_wide_developers_and_admins_manage_apps() {
+    let role = |r: &str| Role::parse(r).unwrap();
+    let mut m = Member {
+        corp_id: CorpId::parse("dingdemo").unwrap(),
+        user_id: UserId::parse("erin").unwrap(),
+        union_id: UnionId::parse("erin-union").unwrap(),
+        name: "Erin".into(),
+        title: String::new(),
+        roles: vec![
+            MemberRole::org_wide(role("contacts_admin")),
+            MemberRole { role: role("developer"), department: Some("sales".into()) },
+        ],
+    };
+    assert!(matches!(check_developer(&m), Err(DomainError::DeveloperRequired { .. })));
+    m.roles.push(MemberRole::org_wide(role("developer")));
+    assert!(check_developer(&m).is_ok());
+    m.roles = vec![MemberRole::org_wide(role("org_admin"))];
+    assert!(check_developer(&m).is_ok());
+}

@@ -82,7 +82,9 @@ impl From<ManageError> for ApiError {
             ManageError::Domain(d) => {
                 let (status, code) = match d {
                     DomainError::NotAllowed(_) => (StatusCode::FORBIDDEN, "forbidden"),
-                    DomainError::RoleRequired { .. } => (StatusCode::FORBIDDEN, "role_required"),
+                    DomainError::RoleRequired { .. } | DomainError::DeveloperRequired { .. } => {
+                        (StatusCode::FORBIDDEN, "role_required")
+                    }
                     DomainError::UnverifiedOrg { .. } => (StatusCode::FORBIDDEN, "org_not_verified"),
                     DomainError::ScopeClosed { .. } => (StatusCode::CONFLICT, "scope_closed"),
                     DomainError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
