@@ -135,3 +135,72 @@ pub enum Change {
         device_hash: TokenHash,
     },
 }
+
+/// Which cached decisions a committed change can make stale: the one classification that
+/// both the store (which announces changes to every node) and the service (which drops its
+/// own caches after a commit) follow, so the two cannot disagree.
+///
+/// Ordered: each level drops everything the levels below it drop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Invalidation {
+    /// Nothing any node caches: sessions, consents, codes, user tokens (read from the store
+    /// on every call), suite tickets (which carry their own read time), audit events.
+    Nothing,
+    /// Apps, their rotated-out secrets, each app's standing per org, the scope catalogue.
+    Grants,
+    /// All of the above and every cached or handed-out app, corp and suite token.
+    Everything,
+}
+
+impl Invalidation {
+    /// The widest invalidation any of `changes` needs.
+    pub fn of(changes: &[Change]) -> Invalidation {
+        changes.iter().map(Change::invalidates).max().unwrap_or(Invalidation::Nothing)
+    }
+
+    /// Whether the other nodes must hear of it.
+    pub fn is_needed(self) -> bool {
+        self != Invalidation::Nothing
+    }
+}
+
+impl Change {
+    /// What this change can make stale in a node's caches (see [`Invalidation`]).
+    pub fn invalidates(&self) -> Invalidation {
+        match self {
+            Change::PutScope(_)
+            | Change::InsertApp(_)
+            | Change::PutPermission(_)
+            | Change::InsertInstallation(_)
+            | Change::DeleteInstallation { .. }
+            | Change::InsertOrgGrant(_)
+            | Change::RevokeOrgGrant { .. }
+            | Change::RotateSecret { .. }
+            | Change::SetRedirectUris { .. } => Invalidation::Grants,
+            Change::RevokeToken { .. } => Invalidation::Everything,
+            // Listed one by one so that a new change has to be classified here.
+            Change::InsertOrg(_)
+            | Change::InsertUser { .. }
+            | Change::InsertMember(_)
+            | Change::InsertToken(_)
+            | Change::PutConsent(_)
+            | Change::DeleteConsent { .. }
+            | Change::InsertAuthCode(_)
+            | Change::InsertFamily { .. }
+            | Change::InsertRefreshToken(_)
+            | Change::RevokeFamily { .. }
+            | Change::RevokeUserTokens { .. }
+            | Change::InsertSession(_)
+            | Change::DeleteSession { .. }
+            | Change::InsertDocument(_)
+            | Change::SetDocumentReaders { .. }
+            | Change::Audit(_)
+            | Change::AdvanceSuiteTicket { .. }
+            | Change::SetTicketCallback { .. }
+            | Change::InsertDeviceAuthorization(_)
+            | Change::DevicePolled { .. }
+            | Change::DecideDevice { .. }
+            | Change::ConsumeDevice { .. } => Invalidation::Nothing,
+        }
+    }
+}
