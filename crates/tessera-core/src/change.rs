@@ -204,3 +204,41 @@ impl Change {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids() -> (ClientId, CorpId, ScopeCode, UserId) {
+        (
+            ClientId::parse("dingdemoapp").unwrap(),
+            CorpId::parse("dingdemo").unwrap(),
+            ScopeCode::parse("qyapi_manage_addresslist").unwrap(),
+            UserId::parse("alice").unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_recall_drops_grants_a_revoked_token_drops_everything_an_audit_event_nothing() {
+        let (client_id, corp_id, scope, by) = ids();
+        let recall = Change::RevokeOrgGrant { client_id: client_id.clone(), corp_id: corp_id.clone(), scope, by };
+        let uninstall =
+            Change::DeleteInstallation { client_id: client_id.clone(), corp_id, by: UserId::parse("bob").unwrap() };
+        let revoke = Change::RevokeToken { hash: crate::secret::token_hash("t") };
+        let audit = Change::Audit(AuditDraft {
+            corp_id: None,
+            actor: "test".into(),
+            action: crate::audit::AuditAction::ScopeDefined,
+            target: "t".into(),
+            detail: String::new(),
+        });
+        assert_eq!(recall.invalidates(), Invalidation::Grants);
+        assert_eq!(uninstall.invalidates(), Invalidation::Grants);
+        assert_eq!(revoke.invalidates(), Invalidation::Everything);
+        assert_eq!(audit.invalidates(), Invalidation::Nothing);
+        assert_eq!(Invalidation::of(&[audit.clone(), recall.clone()]), Invalidation::Grants);
+        assert_eq!(Invalidation::of(&[recall, revoke, audit.clone()]), Invalidation::Everything);
+        assert!(!Invalidation::of(&[audit]).is_needed());
+        assert!(!Invalidation::of(&[]).is_needed());
+    }
+}

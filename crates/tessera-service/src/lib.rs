@@ -51,6 +51,8 @@ pub mod issue;
 pub mod management;
 pub mod overview;
 pub mod password;
+#[cfg(test)]
+mod recall_cache_tests;
 pub mod reviewer;
 pub mod signin;
 pub mod suite;
