@@ -139,6 +139,7 @@ macro_rules! store_wrapper {
         }
     };
 }
+pub(crate) use store_wrapper;
 
 store_wrapper!(Detached, {
     async fn commit(&self, changes: &[Change], at: UnixTime) -> Result<(), StoreError> {

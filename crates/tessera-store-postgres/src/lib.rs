@@ -7,6 +7,8 @@ use std::str::FromStr;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tessera_store::StoreError;
 
+pub mod listener;
+
 /// The PostgreSQL backend.
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
@@ -52,33 +54,14 @@ impl PostgresStore {
     }
 }
 
-/// The channel grant changes are announced on (delivered when the writing transaction commits).
-pub const GRANTS_CHANNEL: &str = "tessera_grants";
+pub use listener::GRANTS_CHANNEL;
 
 impl PostgresStore {
-    /// Listens on [`GRANTS_CHANNEL`]: every node hears every other node's grant changes.
-    /// A lost connection is re-established; since notifications may have been missed
-    /// meanwhile, the receiver is told once more after each reconnection.
+    /// Listens on [`GRANTS_CHANNEL`]: every node hears every other node's grant changes, and
+    /// is told again after each (re-)established `LISTEN` (see [`listener`]).
     async fn listen_grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
-        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
-            .await
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-        listener.listen(GRANTS_CHANNEL).await.map_err(|e| StoreError::Backend(e.to_string()))?;
-        let (tx, rx) = tokio::sync::mpsc::channel(1);
-        tokio::spawn(async move {
-            loop {
-                if let Err(e) = listener.recv().await {
-                    tracing::warn!(error = %e, "grant-change listener lost its connection; reconnecting");
-                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                }
-                // A full channel already holds a pending "something changed": coalesce.
-                match tx.try_send(()) {
-                    Ok(()) | Err(tokio::sync::mpsc::error::TrySendError::Full(())) => {}
-                    Err(tokio::sync::mpsc::error::TrySendError::Closed(())) => break,
-                }
-            }
-        });
-        Ok(Some(rx))
+        let listener = listener::listen(&self.pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(Some(listener::follow(self.pool.clone(), listener)))
     }
 }
 

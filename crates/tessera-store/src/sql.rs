@@ -376,21 +376,10 @@ pub fn backend_error(unique: bool, foreign_key: bool, message: String) -> StoreE
     }
 }
 
-/// Whether a change can alter an authorization decision (caches on every node must drop it).
+/// Whether a change can alter an authorization decision (caches on every node must drop it):
+/// [`tessera_core::change::Change::invalidates`] decides.
 pub fn changes_grants(change: &tessera_core::change::Change) -> bool {
-    use tessera_core::change::Change;
-    matches!(
-        change,
-        Change::PutScope(_)
-            | Change::PutPermission(_)
-            | Change::InsertInstallation(_)
-            | Change::DeleteInstallation { .. }
-            | Change::InsertOrgGrant(_)
-            | Change::RevokeOrgGrant { .. }
-            | Change::RevokeToken { .. }
-            | Change::RotateSecret { .. }
-            | Change::SetRedirectUris { .. }
-    )
+    change.invalidates().is_needed()
 }
 
 /// Writes `impl Store for $store` where `$store` has a field `pool: sqlx::Pool<$db>` and an

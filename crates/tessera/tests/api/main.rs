@@ -27,6 +27,7 @@ mod multinode;
 mod oauth2_tokens;
 mod oauth_clients;
 mod postgres;
+mod recall_caches;
 mod security_roles;
 mod suites;
 mod token_lifecycle;
