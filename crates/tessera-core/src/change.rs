@@ -178,9 +178,9 @@ impl Change {
             | Change::DeleteInstallation { .. }
             | Change::InsertOrgGrant(_)
             | Change::RevokeOrgGrant { .. }
-            | Change::RotateSecret { .. }
             | Change::SetRedirectUris { .. } => Invalidation::Grants,
-            Change::RevokeToken { .. } => Invalidation::Everything,
+            // A rotation revokes the app's tokens, or cuts them to the overlap.
+            Change::RevokeToken { .. } | Change::RotateSecret { .. } => Invalidation::Everything,
             // Listed one by one so that a new change has to be classified here.
             Change::InsertOrg(_)
             | Change::InsertUser { .. }
