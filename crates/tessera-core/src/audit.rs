@@ -30,10 +30,12 @@ pub enum AuditAction {
     /// An app's client secret replaced (the previous one may stay valid for an overlap period).
     SecretRotated,
     RedirectUrisChanged,
+    /// An app marked as a resource server (it may introspect every app's tokens) or unmarked.
+    ResourceServerChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 19] = [
         AuditAction::ScopeDefined,
         AuditAction::OrgCreated,
         AuditAction::MemberAdded,
@@ -52,6 +54,7 @@ impl AuditAction {
         AuditAction::AdminConsentExchanged,
         AuditAction::SecretRotated,
         AuditAction::RedirectUrisChanged,
+        AuditAction::ResourceServerChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -74,6 +77,7 @@ impl AuditAction {
             AuditAction::AdminConsentExchanged => "admin_consent_exchanged",
             AuditAction::SecretRotated => "secret_rotated",
             AuditAction::RedirectUrisChanged => "redirect_uris_changed",
+            AuditAction::ResourceServerChanged => "resource_server_changed",
         }
     }
 

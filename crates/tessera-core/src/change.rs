@@ -32,6 +32,11 @@ pub enum Change {
     },
     InsertMember(Member),
     InsertApp(App),
+    /// Marks an app as a resource server (it may introspect every app's tokens) or unmarks it.
+    SetResourceServer {
+        client_id: ClientId,
+        resource_server: bool,
+    },
     /// Creates or replaces the permission request of (app, scope).
     PutPermission(PermissionRequest),
     InsertInstallation(Installation),
