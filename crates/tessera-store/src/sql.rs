@@ -105,6 +105,7 @@ pub fn member(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn app(
     client_id: String,
     name: String,
