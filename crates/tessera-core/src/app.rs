@@ -49,6 +49,8 @@ pub struct App {
     /// A public client (a native or browser app) cannot keep a secret: it authenticates with
     /// its client id alone and must use PKCE.
     pub public_client: bool,
+    /// A resource server may introspect any app's tokens; other clients only their own.
+    pub resource_server: bool,
 }
 
 /// Checks a redirect URI: absolute http(s) URL without a fragment.

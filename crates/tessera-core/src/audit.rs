@@ -32,10 +32,12 @@ pub enum AuditAction {
     RedirectUrisChanged,
     /// The URL a suite's tickets are pushed to was set or removed.
     TicketCallbackChanged,
+    /// An app marked as a resource server (it may introspect every app's tokens) or unmarked.
+    ResourceServerChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 19] = [
+    pub const ALL: [AuditAction; 20] = [
         AuditAction::ScopeDefined,
         AuditAction::OrgCreated,
         AuditAction::MemberAdded,
@@ -55,6 +57,7 @@ impl AuditAction {
         AuditAction::SecretRotated,
         AuditAction::RedirectUrisChanged,
         AuditAction::TicketCallbackChanged,
+        AuditAction::ResourceServerChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +81,7 @@ impl AuditAction {
             AuditAction::SecretRotated => "secret_rotated",
             AuditAction::RedirectUrisChanged => "redirect_uris_changed",
             AuditAction::TicketCallbackChanged => "ticket_callback_changed",
+            AuditAction::ResourceServerChanged => "resource_server_changed",
         }
     }
 

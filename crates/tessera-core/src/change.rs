@@ -32,6 +32,11 @@ pub enum Change {
     },
     InsertMember(Member),
     InsertApp(App),
+    /// Marks an app as a resource server (it may introspect every app's tokens) or unmarks it.
+    SetResourceServer {
+        client_id: ClientId,
+        resource_server: bool,
+    },
     /// Creates or replaces the permission request of (app, scope).
     PutPermission(PermissionRequest),
     InsertInstallation(Installation),
@@ -178,7 +183,8 @@ impl Change {
             | Change::DeleteInstallation { .. }
             | Change::InsertOrgGrant(_)
             | Change::RevokeOrgGrant { .. }
-            | Change::SetRedirectUris { .. } => Invalidation::Grants,
+            | Change::SetRedirectUris { .. }
+            | Change::SetResourceServer { .. } => Invalidation::Grants,
             // A rotation revokes the app's tokens, or cuts them to the overlap.
             Change::RevokeToken { .. } | Change::RotateSecret { .. } => Invalidation::Everything,
             // Listed one by one so that a new change has to be classified here.

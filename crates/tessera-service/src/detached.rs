@@ -93,6 +93,9 @@ macro_rules! store_wrapper {
         async fn refresh_token(&self, hash: &TokenHash) -> Result<Option<(RefreshToken, bool)>, StoreError> {
             self.0.refresh_token(hash).await
         }
+        async fn auth_code(&self, hash: &TokenHash) -> Result<Option<(AuthCode, bool)>, StoreError> {
+            self.0.auth_code(hash).await
+        }
         async fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError> {
             self.0.session(hash).await
         }

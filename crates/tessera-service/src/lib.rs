@@ -18,7 +18,8 @@
 //! - [`reviewer`]: the console's reviewer pass, exchanged for the operator token.
 //! - [`signin`]: password sign-in with rate limits, sessions, CSRF tokens.
 //! - [`authorize`]: the authorization request, consent and codes.
-//! - [`user_tokens`]: code exchange, refresh rotation, revocation, introspection.
+//! - [`user_tokens`]: code exchange, refresh rotation, revocation.
+//! - [`introspection`]: RFC 7662 for confidential clients; apps marked as resource servers.
 //! - [`device`]: device authorization (RFC 8628): start, verification, polling.
 //! - [`consents`]: what a user authorized, and withdrawing it.
 //! - [`suite`]: ISV suites: tickets, suite and corp tokens (also Feishu store-app tenant tokens), what an org authorized.
@@ -47,6 +48,7 @@ pub mod device;
 pub mod explain;
 pub mod fixtures;
 pub mod invalidating;
+pub mod introspection;
 pub mod issue;
 pub mod management;
 pub mod overview;

@@ -61,6 +61,7 @@ fn app() -> App {
         secret_hash: SecretKey::from_bytes([5; 32]).hash(&Secret::new("s")),
         redirect_uris: vec!["https://app.example/cb".into(), "http://127.0.0.1:9/cb".into()],
         public_client: true,
+        resource_server: false,
     }
 }
 
@@ -322,6 +323,9 @@ pub async fn an_auth_code_is_claimed_once(store: Arc<dyn Store>) {
         purpose: CodePurpose::AdminConsent,
     };
     store.commit(&[Change::InsertAuthCode(code.clone())], UnixTime(1)).await.unwrap();
+    // Reading a code (to check an exchange before claiming it) does not consume it.
+    assert_eq!(store.auth_code(&token_hash("ac-1")).await.unwrap(), Some((code.clone(), true)));
+    assert_eq!(store.auth_code(&token_hash("ac-1")).await.unwrap(), Some((code.clone(), true)));
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let store = store.clone();
@@ -339,7 +343,9 @@ pub async fn an_auth_code_is_claimed_once(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(claimed, 1);
+    assert_eq!(store.auth_code(&token_hash("ac-1")).await.unwrap(), Some((code, false)));
     assert_eq!(store.claim_auth_code(&token_hash("ac-2"), UnixTime(2)).await.unwrap(), Claim::Unknown);
+    assert_eq!(store.auth_code(&token_hash("ac-2")).await.unwrap(), None);
 }
 
 pub async fn concurrent_refresh_claims_have_exactly_one_winner(store: Arc<dyn Store>) {
@@ -620,11 +626,18 @@ pub async fn apps_by_owner_rotated_secrets_and_redirect_uris(store: Arc<dyn Stor
         .await
         .unwrap();
     assert_eq!(store.app(&app().client_id).await.unwrap().unwrap().redirect_uris, uris);
+    assert!(!store.app(&app().client_id).await.unwrap().unwrap().resource_server);
+    let mark = |on| Change::SetResourceServer { client_id: app().client_id, resource_server: on };
+    store.commit(&[mark(true)], UnixTime(41)).await.unwrap();
+    assert!(store.app(&app().client_id).await.unwrap().unwrap().resource_server);
+    store.commit(&[mark(false)], UnixTime(42)).await.unwrap();
+    assert!(!store.app(&app().client_id).await.unwrap().unwrap().resource_server);
     // An unknown app is refused and nothing of the batch is written.
     let ghost = ClientId::parse("ghostapp").unwrap();
     for change in [
         Change::RotateSecret { client_id: ghost.clone(), secret_hash: second, previous_valid_until: UnixTime(0) },
-        Change::SetRedirectUris { client_id: ghost, redirect_uris: vec![] },
+        Change::SetRedirectUris { client_id: ghost.clone(), redirect_uris: vec![] },
+        Change::SetResourceServer { client_id: ghost, resource_server: true },
     ] {
         let before = store.audit_events(&AuditFilter { limit: 100, ..AuditFilter::default() }).await.unwrap().len();
         assert!(matches!(store.commit(&[audit("x", None), change], UnixTime(50)).await, Err(StoreError::NotFound(_))));

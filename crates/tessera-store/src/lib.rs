@@ -112,6 +112,9 @@ pub trait Store: Send + Sync + 'static {
     async fn consent(&self, union_id: &UnionId, client_id: &ClientId) -> Result<Option<Consent>, StoreError>;
     /// Every app a user consented to, by client id.
     async fn consents_of(&self, union_id: &UnionId) -> Result<Vec<Consent>, StoreError>;
+    /// An authorization code and whether it is still unused, without consuming it (so every
+    /// check of an exchange runs before the claim).
+    async fn auth_code(&self, hash: &TokenHash) -> Result<Option<(AuthCode, bool)>, StoreError>;
     /// Consumes an authorization code: `Claimed` exactly once, `Replayed` afterwards.
     async fn claim_auth_code(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<AuthCode>, StoreError>;
     /// Consumes a refresh token of a live family: `Claimed` exactly once, even under

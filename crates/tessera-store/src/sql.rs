@@ -105,6 +105,7 @@ pub fn member(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn app(
     client_id: String,
     name: String,
@@ -113,6 +114,7 @@ pub fn app(
     secret_hash: String,
     redirect_uris: String,
     public_client: bool,
+    resource_server: bool,
 ) -> Result<App, StoreError> {
     Ok(App {
         client_id: client(client_id)?,
@@ -122,6 +124,7 @@ pub fn app(
         secret_hash: hash(&secret_hash)?,
         redirect_uris: serde_json::from_str(&redirect_uris).map_err(|e| corrupt("redirect_uris", e))?,
         public_client,
+        resource_server,
     })
 }
 
@@ -470,7 +473,8 @@ macro_rules! sql_store {
                 }
                 Change::InsertApp(a) => {
                     ::sqlx::query(
-                        "INSERT INTO apps (client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        "INSERT INTO apps (client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     )
                     .bind(a.client_id.as_str())
                     .bind(&a.name)
@@ -479,6 +483,7 @@ macro_rules! sql_store {
                     .bind(a.secret_hash.to_hex())
                     .bind(sql::uris_json(&a.redirect_uris)?)
                     .bind(a.public_client)
+                    .bind(a.resource_server)
                     .execute(&mut **tx)
                     .await
                     .map_err(map_err)?;
@@ -794,6 +799,17 @@ macro_rules! sql_store {
                         return Err($crate::StoreError::NotFound(format!("app {client_id}")));
                     }
                 }
+                Change::SetResourceServer { client_id, resource_server } => {
+                    let done = ::sqlx::query("UPDATE apps SET resource_server = $1 WHERE client_id = $2")
+                        .bind(*resource_server)
+                        .bind(client_id.as_str())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                    if done.rows_affected() == 0 {
+                        return Err($crate::StoreError::NotFound(format!("app {client_id}")));
+                    }
+                }
                 Change::SetRedirectUris { client_id, redirect_uris } => {
                     let done = ::sqlx::query("UPDATE apps SET redirect_uris = $1 WHERE client_id = $2")
                         .bind(sql::uris_json(redirect_uris)?)
@@ -988,6 +1004,7 @@ macro_rules! sql_store {
                 get(r, "secret_hash")?,
                 get(r, "redirect_uris")?,
                 get(r, "public_client")?,
+                get(r, "resource_server")?,
             )
         }
 
@@ -1138,7 +1155,7 @@ macro_rules! sql_store {
                 client_id: &::tessera_core::ids::ClientId,
             ) -> Result<Option<::tessera_core::app::App>, $crate::StoreError> {
                 let row = ::sqlx::query(
-                    "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client FROM apps WHERE client_id = $1",
+                    "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server FROM apps WHERE client_id = $1",
                 )
                 .bind(client_id.as_str())
                 .fetch_optional(&self.pool)
@@ -1364,18 +1381,41 @@ macro_rules! sql_store {
                 if let Some(r) = claimed {
                     return Ok(Claim::Claimed(decode(&r)?));
                 }
-                let seen = ::sqlx::query(
-                    "SELECT code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose
+                Ok(match self.auth_code(hash).await? {
+                    Some((code, _)) => Claim::Replayed(code),
+                    None => Claim::Unknown,
+                })
+            }
+
+            async fn auth_code(
+                &self,
+                hash: &::tessera_core::secret::TokenHash,
+            ) -> Result<Option<(::tessera_core::grant_code::AuthCode, bool)>, $crate::StoreError> {
+                let row = ::sqlx::query(
+                    "SELECT code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose,
+                            used_at IS NULL AS unused
                      FROM auth_codes WHERE code_hash = $1",
                 )
                 .bind(hash.to_hex())
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(map_err)?;
-                Ok(match seen {
-                    Some(r) => Claim::Replayed(decode(&r)?),
-                    None => Claim::Unknown,
+                row.map(|r| {
+                    let code = $crate::sql::auth_code(
+                        get(&r, "code_hash")?,
+                        get(&r, "client_id")?,
+                        get(&r, "union_id")?,
+                        get(&r, "corp_id")?,
+                        get(&r, "redirect_uri")?,
+                        get(&r, "scopes")?,
+                        get(&r, "code_challenge")?,
+                        get(&r, "expires_at")?,
+                        get(&r, "family_id")?,
+                        get(&r, "purpose")?,
+                    )?;
+                    Ok((code, get::<bool>(&r, "unused")?))
                 })
+                .transpose()
             }
 
             async fn claim_refresh_token(
@@ -1689,7 +1729,7 @@ macro_rules! sql_store {
                 corp_id: &::tessera_core::ids::CorpId,
             ) -> Result<Vec<::tessera_core::app::App>, $crate::StoreError> {
                 let rows = ::sqlx::query(
-                    "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client FROM apps
+                    "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server FROM apps
                      WHERE owner_corp_id = $1 ORDER BY client_id",
                 )
                 .bind(corp_id.as_str())

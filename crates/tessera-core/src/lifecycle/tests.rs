@@ -49,6 +49,7 @@ fn app(kind: AppKind) -> App {
         secret_hash: SecretKey::from_bytes([0; 32]).hash(&Secret::new("s")),
         redirect_uris: vec![],
         public_client: false,
+        resource_server: false,
     }
 }
 

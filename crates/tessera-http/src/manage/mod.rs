@@ -11,6 +11,7 @@ pub mod apps;
 pub mod auth;
 pub mod error;
 pub mod openapi;
+pub mod resource_server;
 pub mod routes;
 
 pub fn routes() -> Router<Tessera> {
@@ -32,4 +33,5 @@ pub fn routes() -> Router<Tessera> {
         .route("/api/v1/orgs/{corp_id}/apps", get(apps::list).post(apps::create))
         .route("/api/v1/apps/{client_id}/secret", post(apps::rotate))
         .route("/api/v1/apps/{client_id}/redirect_uris", put(apps::set_redirect_uris))
+        .route("/api/v1/apps/{client_id}/resource_server", put(resource_server::set))
 }

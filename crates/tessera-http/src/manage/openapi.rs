@@ -114,6 +114,12 @@ pub async fn document() -> Json<Value> {
                     "org-wide developers and org admins of the app's org, operators",
                     Some(obj(json!({"redirect_uris": {"type": "array", "items": {"type": "string"}}}), json!(["redirect_uris"]))), "200")
             },
+            "/api/v1/apps/{client_id}/resource_server": {
+                "parameters": [path_param("client_id")],
+                "put": op("Mark the app as a resource server (its client may introspect every app's tokens at /oauth2/introspect) or unmark it",
+                    "operators",
+                    Some(obj(json!({"resource_server": {"type": "boolean"}}), json!(["resource_server"]))), "200")
+            },
             "/api/v1/explain": {
                 "parameters": [query_param("client_id", "string", "the app"), query_param("corp_id", "string", "the org"),
                     query_param("union_id", "string", "optional: the user of a user token"),

@@ -40,13 +40,15 @@ pub struct Setup {
     pub database_url: String,
     pub clock: Option<Arc<FakeClock>>,
     pub config: ServiceConfig,
+    /// The fixture loaded at start (the demo one unless a test says otherwise).
+    pub fixture: PathBuf,
 }
 
 impl Setup {
     pub fn sqlite() -> Self {
         let data_dir = temp_dir();
         let database_url = format!("sqlite://{}", data_dir.join("tessera.db").display());
-        Setup { data_dir, database_url, clock: None, config: config() }
+        Setup { data_dir, database_url, clock: None, config: config(), fixture: demo_fixture_path() }
     }
 
     /// A fresh PostgreSQL database for this test.
@@ -60,7 +62,13 @@ impl Setup {
             .expect("psql must be installed for the PostgreSQL tests");
         assert!(status.success(), "PostgreSQL at {admin_url} is required for these tests");
         let base = admin_url.rsplit_once('/').unwrap().0;
-        Setup { data_dir: temp_dir(), database_url: format!("{base}/{name}"), clock: None, config: config() }
+        Setup {
+            data_dir: temp_dir(),
+            database_url: format!("{base}/{name}"),
+            clock: None,
+            config: config(),
+            fixture: demo_fixture_path(),
+        }
     }
 
     pub fn with_fake_clock(mut self, t: i64) -> Self {
@@ -91,7 +99,7 @@ pub async fn spawn_with(setup: Setup) -> TestApp {
         Some(c) => c.clone(),
         None => Arc::new(SystemClock),
     };
-    let fixture = tessera::boot::read_fixture(&demo_fixture_path()).unwrap();
+    let fixture = tessera::boot::read_fixture(&setup.fixture).unwrap();
     let (tessera, report) =
         tessera::boot::service(store, clock, key, setup.config.clone(), Some(&fixture)).await.unwrap();
     let generated_secrets = report
