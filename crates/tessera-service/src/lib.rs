@@ -16,6 +16,7 @@
 //! - [`password`]: argon2id hashing off the async threads.
 //! - [`reviewer`]: the console's reviewer pass, exchanged for the operator token.
 //! - [`signin`]: password sign-in with rate limits, sessions, CSRF tokens.
+//! - [`throttle`]: keyed attempt limits, reserved before the work they guard and bounded.
 //! - [`authorize`]: the authorization request, consent and codes.
 //! - [`user_tokens`]: code exchange, refresh rotation, revocation, introspection.
 //! - [`device`]: device authorization (RFC 8628): start, verification, polling.
@@ -52,6 +53,7 @@ pub mod password;
 pub mod reviewer;
 pub mod signin;
 pub mod suite;
+pub mod throttle;
 pub mod ticket_push;
 pub mod user_tokens;
 
@@ -69,6 +71,9 @@ pub struct ServiceConfig {
     pub operator_token: Option<tessera_core::secret::Secret>,
     /// Seconds between suite tickets.
     pub suite_ticket_interval: i64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (empty: the TCP peer is the
+    /// client, and the header is ignored).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for ServiceConfig {
@@ -79,6 +84,7 @@ impl Default for ServiceConfig {
             public_url: "http://127.0.0.1:8080".into(),
             operator_token: None,
             suite_ticket_interval: tessera_core::suite::DEFAULT_TICKET_INTERVAL,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -95,7 +101,8 @@ struct Inner {
     key: SecretKey,
     config: ServiceConfig,
     cache: cache::Caches,
-    failures: signin::FailureLog,
+    throttles: throttle::Throttles,
+    passwords: password::PasswordGate,
 }
 
 impl Tessera {
@@ -108,7 +115,8 @@ impl Tessera {
                 key,
                 config,
                 cache: cache::Caches::default(),
-                failures: signin::FailureLog::default(),
+                throttles: throttle::Throttles::default(),
+                passwords: password::PasswordGate::sized_to_cores(),
             }),
         }
     }
@@ -139,7 +147,7 @@ impl Tessera {
     pub async fn prune(&self) -> Result<u64, tessera_store::StoreError> {
         let now = self.now();
         self.inner.cache.prune(now);
-        self.inner.failures.prune(now);
+        self.inner.throttles.prune(now);
         let codes_before = now.plus_secs(-self.inner.config.user_tokens.refresh_ttl);
         self.inner.store.purge_expired(now, codes_before).await
     }

@@ -200,6 +200,19 @@ struct ServeArgs {
     /// Seconds between suite tickets issued to third-party enterprise apps (default 20 min).
     #[arg(long, default_value_t = tessera_core::suite::DEFAULT_TICKET_INTERVAL)]
     suite_ticket_interval: i64,
+    /// Reverse proxies (CIDR blocks or addresses, comma-separated) whose X-Forwarded-For names
+    /// the client for the sign-in and device-flow limits. Without it the header is ignored.
+    #[arg(long, env = "TESSERA_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
+    trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// A trusted proxy: a CIDR block (`10.0.0.0/8`) or one address (`192.0.2.1`).
+fn parse_proxy(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map(|net| net.trunc())
+        .map_err(|_| format!("{s:?} is neither a CIDR block (10.0.0.0/8) nor an IP address"))
 }
 
 #[derive(Subcommand)]
@@ -391,6 +404,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         public_url: args.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
         operator_token: args.operator_token.clone().map(tessera_core::secret::Secret::new),
         suite_ticket_interval: args.suite_ticket_interval,
+        trusted_proxies: args.trusted_proxies.clone(),
     };
     let (tessera, report) = boot::service(store, Arc::new(SystemClock), key, config, fixture.as_ref()).await?;
     if let Some(report) = &report {
