@@ -11,11 +11,13 @@
 //! - [`manage`]: the management API (`/api/v1`): requests, review, activation, grants, audit, explain.
 //! - [`web`]: sign-in, the consent page of `/oauth2/authorize` and `/oauth2/auth`, the
 //!   member's authorized apps.
+//! - [`client_addr`]: the client's address for the attempt limits (`X-Forwarded-For` from trusted proxies only).
 //! - [`body`]: reading bodies with a size limit and without trusting the content type.
 //! - [`server`]: the router, request logging without secrets, and graceful shutdown.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod body;
+pub mod client_addr;
 pub mod dingtalk;
 pub mod feishu;
 pub mod gateway;

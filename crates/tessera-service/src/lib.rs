@@ -17,6 +17,7 @@
 //! - [`password`]: argon2id hashing off the async threads.
 //! - [`reviewer`]: the console's reviewer pass, exchanged for the operator token.
 //! - [`signin`]: password sign-in with rate limits, sessions, CSRF tokens.
+//! - [`throttle`]: keyed attempt limits, reserved before the work they guard and bounded.
 //! - [`authorize`]: the authorization request, consent and codes.
 //! - [`user_tokens`]: code exchange, refresh rotation, revocation.
 //! - [`introspection`]: RFC 7662 for confidential clients; apps marked as resource servers.
@@ -58,6 +59,7 @@ mod recall_cache_tests;
 pub mod reviewer;
 pub mod signin;
 pub mod suite;
+pub mod throttle;
 pub mod ticket_push;
 pub mod user_tokens;
 
@@ -77,6 +79,9 @@ pub struct ServiceConfig {
     pub suite_ticket_interval: i64,
     /// Bounds and re-validation period of the in-memory caches.
     pub cache: cache::CacheConfig,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (empty: the TCP peer is the
+    /// client, and the header is ignored).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for ServiceConfig {
@@ -88,6 +93,7 @@ impl Default for ServiceConfig {
             operator_token: None,
             suite_ticket_interval: tessera_core::suite::DEFAULT_TICKET_INTERVAL,
             cache: cache::CacheConfig::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -104,7 +110,8 @@ struct Inner {
     key: SecretKey,
     config: ServiceConfig,
     cache: Arc<cache::Caches>,
-    failures: signin::FailureLog,
+    throttles: throttle::Throttles,
+    passwords: password::PasswordGate,
 }
 
 impl Tessera {
@@ -112,7 +119,17 @@ impl Tessera {
         let cache = Arc::new(cache::Caches::new(config.cache));
         let store: Arc<dyn Store> = Arc::new(invalidating::Invalidating(store, cache.clone()));
         let store: Arc<dyn Store> = Arc::new(detached::Detached(store));
-        Tessera { inner: Arc::new(Inner { store, clock, key, config, cache, failures: signin::FailureLog::default() }) }
+        Tessera {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                key,
+                config,
+                cache,
+                throttles: throttle::Throttles::default(),
+                passwords: password::PasswordGate::sized_to_cores(),
+            }),
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -141,7 +158,7 @@ impl Tessera {
     pub async fn prune(&self) -> Result<u64, tessera_store::StoreError> {
         let now = self.now();
         self.inner.cache.prune(now);
-        self.inner.failures.prune(now);
+        self.inner.throttles.prune(now);
         let codes_before = now.plus_secs(-self.inner.config.user_tokens.refresh_ttl);
         self.inner.store.purge_expired(now, codes_before).await
     }

@@ -56,6 +56,9 @@ pub enum GrantError {
     /// A device-code poll that gets no tokens (yet).
     #[error(transparent)]
     Device(#[from] tessera_core::device::DevicePollError),
+    /// Too many requests from the client's address (device authorizations): wait.
+    #[error("too many requests from this address; try again in {retry_after} seconds")]
+    TooManyRequests { retry_after: i64 },
 }
 
 /// Why a refresh token was refused.

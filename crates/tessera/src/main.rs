@@ -208,6 +208,19 @@ struct ServeArgs {
     /// before reading it again: the longest a lost change announcement can leave it wrong.
     #[arg(long, env = "TESSERA_CACHE_REVALIDATE_SECONDS", default_value_t = tessera_service::cache::DEFAULT_REVALIDATE_SECS)]
     cache_revalidate_seconds: i64,
+    /// Reverse proxies (CIDR blocks or addresses, comma-separated) whose X-Forwarded-For names
+    /// the client for the sign-in and device-flow limits. Without it the header is ignored.
+    #[arg(long, env = "TESSERA_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
+    trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// A trusted proxy: a CIDR block (`10.0.0.0/8`) or one address (`192.0.2.1`).
+fn parse_proxy(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map(|net| net.trunc())
+        .map_err(|_| format!("{s:?} is neither a CIDR block (10.0.0.0/8) nor an IP address"))
 }
 
 #[derive(Subcommand)]
@@ -405,6 +418,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             capacity: args.cache_capacity,
             revalidate_secs: args.cache_revalidate_seconds,
         },
+        trusted_proxies: args.trusted_proxies.clone(),
     };
     let (tessera, report) = boot::service(store, Arc::new(SystemClock), key, config, fixture.as_ref()).await?;
     if let Some(report) = &report {

@@ -384,6 +384,9 @@ pub fn grant_error(e: GrantError, shape: Shape) -> FeishuError {
             },
             d.to_string(),
         ),
+        e @ GrantError::TooManyRequests { .. } => {
+            return FeishuError::new(StatusCode::TOO_MANY_REQUESTS, FeishuCode::SlowDown, shape, e.to_string());
+        }
         GrantError::Store(e) => return FeishuError::server_error(shape, &e),
     };
     FeishuError::new(StatusCode::BAD_REQUEST, code, shape, msg)

@@ -36,7 +36,7 @@ pub fn routes() -> Router<Tessera> {
         .route("/oauth/v3/token", post(user_token::oauth_v3_token))
         .route("/oauth/v1/revoke", post(user_token::revoke))
         .route("/oauth/v1/device_authorization", post(user_token::device_authorization))
-        .route("/open-apis/authen/v2/oauth/device_authorization", post(user_token::device_authorization))
+        .route("/open-apis/authen/v2/oauth/device_authorization", post(user_token::device_authorization_v2))
         .route("/open-apis/{*rest}", any(not_found))
 }
 

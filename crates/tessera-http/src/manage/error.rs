@@ -16,6 +16,8 @@ pub struct ApiError {
     status: StatusCode,
     error: &'static str,
     message: String,
+    /// Seconds for `Retry-After` (429 answers).
+    retry_after: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -26,7 +28,15 @@ struct Body<'a> {
 
 impl ApiError {
     pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, error, message: message.into() }
+        ApiError { status, error, message: message.into(), retry_after: None }
+    }
+
+    /// 429 with `Retry-After`.
+    pub fn too_many(retry_after: i64, error: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            retry_after: Some(retry_after.max(1)),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, error, message)
+        }
     }
 
     pub fn unauthenticated() -> Self {
@@ -44,7 +54,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(Body { error: self.error, message: &self.message })).into_response()
+        let mut res = (self.status, Json(Body { error: self.error, message: &self.message })).into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+        }
+        res
     }
 }
 

@@ -33,11 +33,14 @@ pub enum OAuthErrorCode {
 pub struct OAuthError {
     error: OAuthErrorCode,
     error_description: String,
+    /// Set on a refusal for too many requests: 429 with `Retry-After`.
+    #[serde(skip)]
+    retry_after: Option<i64>,
 }
 
 impl OAuthError {
     pub fn new(error: OAuthErrorCode, description: impl Into<String>) -> Self {
-        OAuthError { error, error_description: description.into() }
+        OAuthError { error, error_description: description.into(), retry_after: None }
     }
 
     pub fn invalid_request(description: impl Into<String>) -> Self {
@@ -48,10 +51,12 @@ impl OAuthError {
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let status = match self.error {
+            _ if self.retry_after.is_some() => StatusCode::TOO_MANY_REQUESTS,
             OAuthErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
             OAuthErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };
+        let retry_after = self.retry_after;
         let invalid_client = self.error == OAuthErrorCode::InvalidClient;
         let mut res = (status, Json(self)).into_response();
         let h = res.headers_mut();
@@ -59,6 +64,9 @@ impl IntoResponse for OAuthError {
         h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         if invalid_client {
             h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"tessera\""));
+        }
+        if let Some(secs) = retry_after {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         res
     }
@@ -108,6 +116,10 @@ impl From<GrantError> for OAuthError {
                 };
                 OAuthError::new(code, d.to_string())
             }
+            e @ GrantError::TooManyRequests { retry_after } => OAuthError {
+                retry_after: Some(retry_after.max(1)),
+                ..OAuthError::new(OAuthErrorCode::SlowDown, e.to_string())
+            },
             GrantError::Store(e) => {
                 tracing::error!(error = %e, "token request failed");
                 OAuthError::new(OAuthErrorCode::ServerError, "the server could not complete the request")

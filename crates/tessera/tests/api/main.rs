@@ -29,6 +29,7 @@ mod oauth_clients;
 mod postgres;
 mod recall_caches;
 mod security_roles;
+mod security_throttle;
 mod security_tokens;
 mod suites;
 mod token_lifecycle;
