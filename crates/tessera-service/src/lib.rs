@@ -21,6 +21,8 @@
 //! - [`device`]: device authorization (RFC 8628): start, verification, polling.
 //! - [`consents`]: what a user authorized, and withdrawing it.
 //! - [`suite`]: ISV suites: tickets, suite and corp tokens (also Feishu store-app tenant tokens), what an org authorized.
+//! - [`callback_guard`]: outbound callbacks reach public addresses only, no redirects.
+//! - [`resend_limit`]: ticket resends on demand, at most one per app every 10 s.
 //! - [`ticket_push`]: pushing suite tickets to the suites' callback URLs, with retries.
 //! - [`admin_consent`]: the authorization flow an org admin goes through for an app's sensitive scopes.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -38,6 +40,7 @@ pub mod admin_consent;
 pub mod apps;
 pub mod authorize;
 pub mod cache;
+pub mod callback_guard;
 pub mod catalog;
 pub mod clock;
 pub mod consents;
@@ -49,6 +52,7 @@ pub mod issue;
 pub mod management;
 pub mod overview;
 pub mod password;
+pub mod resend_limit;
 pub mod reviewer;
 pub mod signin;
 pub mod suite;
@@ -69,6 +73,8 @@ pub struct ServiceConfig {
     pub operator_token: Option<tessera_core::secret::Secret>,
     /// Seconds between suite tickets.
     pub suite_ticket_interval: i64,
+    /// Lets callbacks reach loopback and private addresses (local development only).
+    pub allow_private_callbacks: bool,
 }
 
 impl Default for ServiceConfig {
@@ -79,6 +85,7 @@ impl Default for ServiceConfig {
             public_url: "http://127.0.0.1:8080".into(),
             operator_token: None,
             suite_ticket_interval: tessera_core::suite::DEFAULT_TICKET_INTERVAL,
+            allow_private_callbacks: false,
         }
     }
 }
@@ -96,11 +103,14 @@ struct Inner {
     config: ServiceConfig,
     cache: cache::Caches,
     failures: signin::FailureLog,
+    callbacks: callback_guard::CallbackClient,
+    resends: resend_limit::ResendLog,
 }
 
 impl Tessera {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, key: SecretKey, config: ServiceConfig) -> Self {
         let store: Arc<dyn Store> = Arc::new(detached::Detached(store));
+        let callbacks = callback_guard::CallbackClient::new(config.allow_private_callbacks);
         Tessera {
             inner: Arc::new(Inner {
                 store,
@@ -109,6 +119,8 @@ impl Tessera {
                 config,
                 cache: cache::Caches::default(),
                 failures: signin::FailureLog::default(),
+                callbacks,
+                resends: resend_limit::ResendLog::default(),
             }),
         }
     }
@@ -123,6 +135,11 @@ impl Tessera {
 
     pub fn config(&self) -> &ServiceConfig {
         &self.inner.config
+    }
+
+    /// The HTTP client of outbound callbacks (see [`callback_guard`]).
+    pub fn callback_client(&self) -> &callback_guard::CallbackClient {
+        &self.inner.callbacks
     }
 
     /// Whether `token` is the operator token (compared in constant time through the key's hash).
@@ -140,6 +157,7 @@ impl Tessera {
         let now = self.now();
         self.inner.cache.prune(now);
         self.inner.failures.prune(now);
+        self.inner.resends.prune(now);
         let codes_before = now.plus_secs(-self.inner.config.user_tokens.refresh_ttl);
         self.inner.store.purge_expired(now, codes_before).await
     }

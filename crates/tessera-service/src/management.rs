@@ -98,6 +98,9 @@ impl Tessera {
                 field: "url",
                 reason: "the ticket callback must be an absolute http(s) URL without a fragment".into(),
             })?;
+            crate::callback_guard::check_callback_url(u, self.inner.config.allow_private_callbacks)
+                .await
+                .map_err(|e| DomainError::InvalidField { field: "url", reason: e.to_string() })?;
         }
         Ok(self.store_ticket_callback(client_id, url).await?)
     }

@@ -60,7 +60,7 @@ pub async fn run(
         // Due tickets are issued within 5 s (or the interval, if shorter); one node wins each.
         let every = ticketer.config().suite_ticket_interval.clamp(1, 5);
         let mut every = tokio::time::interval(Duration::from_secs(every.unsigned_abs()));
-        let client = reqwest::Client::new();
+        let client = ticketer.callback_client().clone();
         loop {
             every.tick().await;
             if let Err(e) = tessera_service::ticket_push::tick(&ticketer, &client).await {
