@@ -204,6 +204,9 @@ struct ServeArgs {
     /// Default: http://LISTEN.
     #[arg(long, env = "TESSERA_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Connections served at once (further ones wait in the listen queue).
+    #[arg(long, env = "TESSERA_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
     /// Seconds between suite tickets issued to third-party enterprise apps (default 20 min).
     #[arg(long, default_value_t = tessera_core::suite::DEFAULT_TICKET_INTERVAL)]
     suite_ticket_interval: i64,
@@ -345,7 +348,8 @@ fn read_password() -> anyhow::Result<String> {
 
 /// The operator token from the first line of `path` (surrounding whitespace ignored).
 fn read_operator_token(path: &std::path::Path) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading the operator token file {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading the operator token file {}", path.display()))?;
     let token = text.lines().next().unwrap_or_default().trim().to_owned();
     anyhow::ensure!(!token.is_empty(), "the operator token file {} is empty", path.display());
     Ok(token)
@@ -389,6 +393,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         (0..=args.token_ttl).contains(&args.reuse_margin),
         "--reuse-margin must be at least 0 and at most --token-ttl"
     );
+    anyhow::ensure!(args.max_connections >= 1, "--max-connections must be at least 1");
+    tessera_http::gateway::check_route_tables()?;
     let fixture = args.fixture.as_deref().map(boot::read_fixture).transpose()?;
     let store = backend::open_store(&args.db.url()).await?;
     let key = key::load_or_create(&args.db.data_dir)?;
@@ -418,7 +424,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!(%addr, "tessera listening");
     println!("tessera listening on http://{addr}");
-    boot::run(listener, tessera, shutdown_signal()).await?;
+    let limits = boot::Limits { max_connections: args.max_connections, ..boot::Limits::default() };
+    boot::run_with(listener, tessera, limits, shutdown_signal()).await?;
     tracing::info!("tessera stopped");
     Ok(())
 }

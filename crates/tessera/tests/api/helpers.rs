@@ -40,13 +40,15 @@ pub struct Setup {
     pub database_url: String,
     pub clock: Option<Arc<FakeClock>>,
     pub config: ServiceConfig,
+    /// Timeouts and caps of the HTTP server.
+    pub limits: tessera::boot::Limits,
 }
 
 impl Setup {
     pub fn sqlite() -> Self {
         let data_dir = temp_dir();
         let database_url = format!("sqlite://{}", data_dir.join("tessera.db").display());
-        Setup { data_dir, database_url, clock: None, config: config() }
+        Setup { data_dir, database_url, clock: None, config: config(), limits: Default::default() }
     }
 
     /// A fresh PostgreSQL database for this test.
@@ -60,7 +62,13 @@ impl Setup {
             .expect("psql must be installed for the PostgreSQL tests");
         assert!(status.success(), "PostgreSQL at {admin_url} is required for these tests");
         let base = admin_url.rsplit_once('/').unwrap().0;
-        Setup { data_dir: temp_dir(), database_url: format!("{base}/{name}"), clock: None, config: config() }
+        Setup {
+            data_dir: temp_dir(),
+            database_url: format!("{base}/{name}"),
+            clock: None,
+            config: config(),
+            limits: Default::default(),
+        }
     }
 
     pub fn with_fake_clock(mut self, t: i64) -> Self {
@@ -100,7 +108,7 @@ pub async fn spawn_with(setup: Setup) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(tessera::boot::run(listener, tessera, async {
+    let server = tokio::spawn(tessera::boot::run_with(listener, tessera, setup.limits.clone(), async {
         let _ = rx.await;
     }));
     TestApp { base, http: reqwest::Client::new(), setup, generated_secrets, shutdown: Some(tx), server: Some(server) }
