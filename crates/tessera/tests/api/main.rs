@@ -26,6 +26,7 @@ mod multinode;
 mod oauth2_tokens;
 mod oauth_clients;
 mod postgres;
+mod security_edges;
 mod suites;
 mod token_lifecycle;
 mod user_flow;
