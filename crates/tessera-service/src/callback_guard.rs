@@ -150,8 +150,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_resolver_refuses_a_name_of_this_machine() {
-        let refused = PublicOnly.resolve("localhost".parse().unwrap()).await;
-        assert!(refused.is_err());
+    async fn the_resolver_refuses_names_that_resolve_inside() {
+        assert!(PublicOnly.resolve("localhost".parse().unwrap()).await.is_err());
+        // Resolved without DNS (a literal), so the check runs on the resolved address.
+        for inside in ["127.0.0.1", "10.1.1.1", "169.254.169.254"] {
+            let e = PublicOnly.resolve(inside.parse().unwrap()).await.err().expect("refused");
+            assert!(e.is::<CallbackRefused>(), "{inside}: {e}");
+        }
+        let public: Vec<_> = PublicOnly.resolve("8.8.8.8".parse().unwrap()).await.unwrap().collect();
+        assert_eq!(public, [SocketAddr::from(([8, 8, 8, 8], 0))]);
     }
 }

@@ -322,3 +322,21 @@ async fn get_document(
     }
     Ok(Json(DocumentView { doc_id: doc.doc_id, title: doc.title, body: doc.body }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_scope_code_in_a_route_table_is_an_error_naming_it() {
+        let bad = SampleRoute { method: "GET", path: "/v1.0/x", scopes: &["qyapi_get_member", "qyapi get member"] };
+        let e = bad.scope_codes().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"route GET /v1.0/x requires scope "qyapi get member", which is not a valid scope code"#
+        );
+        let good = SampleRoute { method: "GET", path: "/v1.0/x", scopes: &["qyapi_get_member"] };
+        assert_eq!(good.scope_codes().unwrap(), [ScopeCode::parse("qyapi_get_member").unwrap()]);
+        assert!(crate::gateway::check_route_tables().is_ok());
+    }
+}
