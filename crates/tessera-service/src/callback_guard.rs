@@ -19,6 +19,8 @@ pub enum CallbackRefused {
     Malformed,
     #[error("the callback host {host} is a loopback, private, link-local or otherwise non-public address")]
     NonPublic { host: String },
+    #[error("the callback HTTP client could not be built")]
+    Unavailable,
 }
 
 /// Whether `host` (a name) is one that always means this machine.
@@ -69,7 +71,8 @@ pub async fn check_callback_url(url: &str, allow_private: bool) -> Result<(), Ca
 /// `allow_private`) only public addresses, whether written in the URL or resolved.
 #[derive(Clone)]
 pub struct CallbackClient {
-    http: reqwest::Client,
+    /// `None` when the client could not be built: nothing is sent then (fail closed).
+    http: Option<reqwest::Client>,
     allow_private: bool,
 }
 
@@ -77,11 +80,12 @@ impl CallbackClient {
     pub fn new(allow_private: bool) -> Self {
         let builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).no_proxy();
         let builder = if allow_private { builder } else { builder.dns_resolver(Arc::new(PublicOnly)) };
-        let http = builder.build().unwrap_or_else(|e| {
-            // Building fails only when a TLS backend cannot initialize; none is compiled in.
-            tracing::error!(error = %e, "building the callback HTTP client failed; using a client without the resolver");
-            reqwest::Client::new()
-        });
+        let http = builder
+            .build()
+            .inspect_err(
+                |e| tracing::error!(error = %e, "building the callback HTTP client failed; no callback will be sent"),
+            )
+            .ok();
         CallbackClient { http, allow_private }
     }
 
@@ -89,7 +93,7 @@ impl CallbackClient {
     /// as they are resolved, when the request is sent).
     pub fn post(&self, url: &str) -> Result<reqwest::RequestBuilder, CallbackRefused> {
         check_url_host(url, self.allow_private)?;
-        Ok(self.http.post(url))
+        self.http.as_ref().map(|h| h.post(url)).ok_or(CallbackRefused::Unavailable)
     }
 }
 

@@ -28,7 +28,7 @@ pub async fn push(client: &CallbackClient, delivery: &TicketDelivery) -> Outcome
         let request = match client.post(&delivery.url) {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!(suite = %delivery.client_id, url = %delivery.url, error = %e, "suite ticket push refused: the callback is not public");
+                tracing::warn!(suite = %delivery.client_id, url = %delivery.url, error = %e, "suite ticket push refused");
                 return Outcome::Refused;
             }
         };
