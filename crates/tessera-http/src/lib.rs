@@ -13,6 +13,7 @@
 //!   member's authorized apps.
 //! - [`client_addr`]: the client's address for the attempt limits (`X-Forwarded-For` from trusted proxies only).
 //! - [`body`]: reading bodies with a size limit and without trusting the content type.
+//! - [`security_headers`]: `no-store` by default, HSTS and `__Host-` cookies under https.
 //! - [`server`]: the router, request logging without secrets, and graceful shutdown.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -23,7 +24,8 @@ pub mod feishu;
 pub mod gateway;
 pub mod manage;
 pub mod oauth2;
+pub mod security_headers;
 pub mod server;
 pub mod web;
 
-pub use server::{router, serve};
+pub use server::{Limits, router, serve, serve_with};

@@ -24,6 +24,8 @@
 //! - [`device`]: device authorization (RFC 8628): start, verification, polling.
 //! - [`consents`]: what a user authorized, and withdrawing it.
 //! - [`suite`]: ISV suites: tickets, suite and corp tokens (also Feishu store-app tenant tokens), what an org authorized.
+//! - [`callback_guard`]: outbound callbacks reach public addresses only, no redirects.
+//! - [`resend_limit`]: ticket resends on demand, at most one per app every 10 s.
 //! - [`ticket_push`]: pushing suite tickets to the suites' callback URLs, with retries.
 //! - [`admin_consent`]: the authorization flow an org admin goes through for an app's sensitive scopes.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -41,6 +43,7 @@ pub mod admin_consent;
 pub mod apps;
 pub mod authorize;
 pub mod cache;
+pub mod callback_guard;
 pub mod catalog;
 pub mod clock;
 pub mod consents;
@@ -56,6 +59,7 @@ pub mod overview;
 pub mod password;
 #[cfg(test)]
 mod recall_cache_tests;
+pub mod resend_limit;
 pub mod reviewer;
 pub mod signin;
 pub mod suite;
@@ -82,6 +86,8 @@ pub struct ServiceConfig {
     /// Reverse proxies whose `X-Forwarded-For` names the client (empty: the TCP peer is the
     /// client, and the header is ignored).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Lets callbacks reach loopback and private addresses (local development only).
+    pub allow_private_callbacks: bool,
 }
 
 impl Default for ServiceConfig {
@@ -94,6 +100,7 @@ impl Default for ServiceConfig {
             suite_ticket_interval: tessera_core::suite::DEFAULT_TICKET_INTERVAL,
             cache: cache::CacheConfig::default(),
             trusted_proxies: Vec::new(),
+            allow_private_callbacks: false,
         }
     }
 }
@@ -112,6 +119,8 @@ struct Inner {
     cache: Arc<cache::Caches>,
     throttles: throttle::Throttles,
     passwords: password::PasswordGate,
+    callbacks: callback_guard::CallbackClient,
+    resends: resend_limit::ResendLog,
 }
 
 impl Tessera {
@@ -119,6 +128,7 @@ impl Tessera {
         let cache = Arc::new(cache::Caches::new(config.cache));
         let store: Arc<dyn Store> = Arc::new(invalidating::Invalidating(store, cache.clone()));
         let store: Arc<dyn Store> = Arc::new(detached::Detached(store));
+        let callbacks = callback_guard::CallbackClient::new(config.allow_private_callbacks);
         Tessera {
             inner: Arc::new(Inner {
                 store,
@@ -128,6 +138,8 @@ impl Tessera {
                 cache,
                 throttles: throttle::Throttles::default(),
                 passwords: password::PasswordGate::sized_to_cores(),
+                callbacks,
+                resends: resend_limit::ResendLog::default(),
             }),
         }
     }
@@ -142,6 +154,11 @@ impl Tessera {
 
     pub fn config(&self) -> &ServiceConfig {
         &self.inner.config
+    }
+
+    /// The HTTP client of outbound callbacks (see [`callback_guard`]).
+    pub fn callback_client(&self) -> &callback_guard::CallbackClient {
+        &self.inner.callbacks
     }
 
     /// Whether `token` is the operator token (compared in constant time through the key's hash).
@@ -159,6 +176,7 @@ impl Tessera {
         let now = self.now();
         self.inner.cache.prune(now);
         self.inner.throttles.prune(now);
+        self.inner.resends.prune(now);
         let codes_before = now.plus_secs(-self.inner.config.user_tokens.refresh_ttl);
         self.inner.store.purge_expired(now, codes_before).await
     }

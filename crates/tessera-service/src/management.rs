@@ -103,6 +103,9 @@ impl Tessera {
                 field: "url",
                 reason: "the ticket callback must be an absolute http(s) URL without a fragment".into(),
             })?;
+            crate::callback_guard::check_callback_url(u, self.inner.config.allow_private_callbacks)
+                .await
+                .map_err(|e| DomainError::InvalidField { field: "url", reason: e.to_string() })?;
         }
         let audit = AuditDraft {
             corp_id: Some(app.owner_corp_id.clone()),

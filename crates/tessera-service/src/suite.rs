@@ -327,19 +327,33 @@ impl Tessera {
     }
 
     /// The delivery of a suite's current ticket again (Feishu's `app_ticket/resend`, or a
-    /// suite that lost it), after checking its credentials.
-    pub async fn resend_suite_ticket(
-        &self,
-        suite_key: &str,
-        secret: &Secret,
-    ) -> Result<Option<TicketDelivery>, SuiteError> {
+    /// suite that lost it), after checking its credentials; at most one per app every
+    /// [`RESEND_INTERVAL_SECS`](crate::resend_limit::RESEND_INTERVAL_SECS).
+    pub async fn resend_suite_ticket(&self, suite_key: &str, secret: &Secret) -> Result<Resend, SuiteError> {
         let app = self.suite(suite_key, Some(secret)).await?;
         let state = self.ticket_state(&app.client_id).await?;
         if state.seq == 0 {
             return Err(TicketRejection::NoneIssued.into());
         }
-        Ok(self.ticket_delivery(&state))
+        let Some(delivery) = self.ticket_delivery(&state) else {
+            return Ok(Resend::NoCallback);
+        };
+        match self.inner.resends.try_take(&app.client_id, self.now()) {
+            Ok(()) => Ok(Resend::Push(delivery)),
+            Err(retry_after) => Ok(Resend::Limited { retry_after }),
+        }
     }
+}
+
+/// What a resend request leads to.
+#[derive(Debug)]
+pub enum Resend {
+    /// Push this delivery.
+    Push(TicketDelivery),
+    /// The suite registered no callback: it polls for its ticket.
+    NoCallback,
+    /// The app had a resend less than the interval ago: try again in `retry_after` seconds.
+    Limited { retry_after: i64 },
 }
 
 /// One push of a ticket to a suite's callback URL. The body holds the ticket, so it is kept

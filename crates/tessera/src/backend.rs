@@ -1,4 +1,5 @@
-//! Picks the store backend once, from the database URL's scheme.
+//! Picks the store backend once, from the database URL's scheme; a new SQLite database
+//! file is created with mode 0600.
 
 use std::sync::Arc;
 
@@ -11,10 +12,11 @@ use tessera_store_sqlite::SqliteStore;
 pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         if let Some(path) = url.strip_prefix("sqlite://") {
-            let path = path.split('?').next().unwrap_or(path);
-            if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             }
+            create_private(path)?;
         }
         Ok(Arc::new(SqliteStore::connect(url).await.context("opening the SQLite database")?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -22,4 +24,22 @@ pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     } else {
         bail!("unsupported database URL: use sqlite://PATH or postgres://…")
     }
+}
+
+/// Creates the database file readable by its owner only (mode 0600) if it does not exist:
+/// SQLite gives its `-wal` and `-shm` files the database file's mode. An existing file is
+/// left as it is.
+#[cfg(unix)]
+fn create_private(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+    }
+}
+
+#[cfg(not(unix))]
+fn create_private(_path: &std::path::Path) -> anyhow::Result<()> {
+    Ok(())
 }

@@ -10,6 +10,7 @@ use anyhow::Context;
 use tessera_core::fixture::Fixture;
 use tessera_core::secret::SecretKey;
 use tessera_core::time::Clock;
+pub use tessera_http::Limits;
 use tessera_service::fixtures::FixtureReport;
 use tessera_service::{ServiceConfig, Tessera};
 use tessera_store::Store;
@@ -37,12 +38,24 @@ pub async fn service(
     Ok((tessera, report))
 }
 
-/// Serves `tessera` on `listener` until `shutdown` resolves.
+/// Serves `tessera` on `listener` with the default limits until `shutdown` resolves.
 pub async fn run(
     listener: TcpListener,
     tessera: Tessera,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    run_with(listener, tessera, Limits::default(), shutdown).await
+}
+
+/// Serves `tessera` on `listener` with `limits` until `shutdown` resolves. Refuses to start
+/// when a route table names an invalid scope code.
+pub async fn run_with(
+    listener: TcpListener,
+    tessera: Tessera,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = tessera_http::router(tessera.clone()).map_err(std::io::Error::other)?;
     let pruner = tessera.clone();
     let prune = tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
@@ -60,7 +73,7 @@ pub async fn run(
         // Due tickets are issued within 5 s (or the interval, if shorter); one node wins each.
         let every = ticketer.config().suite_ticket_interval.clamp(1, 5);
         let mut every = tokio::time::interval(Duration::from_secs(every.unsigned_abs()));
-        let client = reqwest::Client::new();
+        let client = ticketer.callback_client().clone();
         loop {
             every.tick().await;
             if let Err(e) = tessera_service::ticket_push::tick(&ticketer, &client).await {
@@ -75,7 +88,7 @@ pub async fn run(
             tracing::error!(error = %e, "cannot follow grant changes of other nodes");
         }
     });
-    let result = tessera_http::serve(listener, tessera_http::router(tessera), shutdown).await;
+    let result = tessera_http::serve_with(listener, router, limits, shutdown).await;
     prune.abort();
     tickets.abort();
     follow.abort();

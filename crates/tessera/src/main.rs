@@ -191,12 +191,22 @@ struct ServeArgs {
     #[arg(long, default_value_t = 2_592_000)]
     refresh_token_ttl: i64,
     /// The platform operators' token for the management API (reviewers).
-    #[arg(long, env = "TESSERA_OPERATOR_TOKEN", hide_env_values = true)]
+    #[arg(long, env = "TESSERA_OPERATOR_TOKEN", hide_env_values = true, conflicts_with = "operator_token_file")]
     operator_token: Option<String>,
+    /// A file holding the operator token (its first line), so the token does not appear in
+    /// the process list.
+    #[arg(long, env = "TESSERA_OPERATOR_TOKEN_FILE")]
+    operator_token_file: Option<PathBuf>,
+    /// Let suite ticket pushes reach loopback and private addresses (local development only).
+    #[arg(long, env = "TESSERA_ALLOW_PRIVATE_CALLBACKS")]
+    allow_private_callbacks: bool,
     /// The URL clients reach Tessera at (issuer in the metadata; https makes cookies Secure).
     /// Default: http://LISTEN.
     #[arg(long, env = "TESSERA_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Connections served at once (further ones wait in the listen queue).
+    #[arg(long, env = "TESSERA_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
     /// Seconds between suite tickets issued to third-party enterprise apps (default 20 min).
     #[arg(long, default_value_t = tessera_core::suite::DEFAULT_TICKET_INTERVAL)]
     suite_ticket_interval: i64,
@@ -357,6 +367,15 @@ fn read_password() -> anyhow::Result<String> {
     Ok(password)
 }
 
+/// The operator token from the first line of `path` (surrounding whitespace ignored).
+fn read_operator_token(path: &std::path::Path) -> anyhow::Result<String> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading the operator token file {}", path.display()))?;
+    let token = text.lines().next().unwrap_or_default().trim().to_owned();
+    anyhow::ensure!(!token.is_empty(), "the operator token file {} is empty", path.display());
+    Ok(token)
+}
+
 /// Reads every audit event in order and checks the hash chain.
 async fn audit_verify(db: &DbArgs) -> anyhow::Result<()> {
     let store = backend::open_store(&db.url()).await?;
@@ -395,6 +414,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         (0..=args.token_ttl).contains(&args.reuse_margin),
         "--reuse-margin must be at least 0 and at most --token-ttl"
     );
+    anyhow::ensure!(args.max_connections >= 1, "--max-connections must be at least 1");
+    tessera_http::gateway::check_route_tables()?;
     let fixture = args.fixture.as_deref().map(boot::read_fixture).transpose()?;
     let store = backend::open_store(&args.db.url()).await?;
     let key = key::load_or_create(&args.db.data_dir)?;
@@ -402,7 +423,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.suite_ticket_interval >= 1, "--suite-ticket-interval must be at least 1 second");
     anyhow::ensure!(args.cache_capacity >= 1, "--cache-capacity must be at least 1");
     anyhow::ensure!(args.cache_revalidate_seconds >= 0, "--cache-revalidate-seconds must be at least 0");
-    if let Some(t) = &args.operator_token {
+    let operator_token = match &args.operator_token_file {
+        Some(path) => Some(read_operator_token(path)?),
+        None => args.operator_token.clone(),
+    };
+    if let Some(t) = &operator_token {
         anyhow::ensure!(t.len() >= 16, "the operator token must be at least 16 characters");
     }
     let listener =
@@ -412,13 +437,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tokens: TokenPolicy { app_token_ttl: args.token_ttl, reuse_margin: args.reuse_margin },
         user_tokens: UserTokenPolicy { access_ttl: args.user_token_ttl, refresh_ttl: args.refresh_token_ttl },
         public_url: args.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
-        operator_token: args.operator_token.clone().map(tessera_core::secret::Secret::new),
+        operator_token: operator_token.map(tessera_core::secret::Secret::new),
         suite_ticket_interval: args.suite_ticket_interval,
         cache: tessera_service::cache::CacheConfig {
             capacity: args.cache_capacity,
             revalidate_secs: args.cache_revalidate_seconds,
         },
         trusted_proxies: args.trusted_proxies.clone(),
+        allow_private_callbacks: args.allow_private_callbacks,
     };
     let (tessera, report) = boot::service(store, Arc::new(SystemClock), key, config, fixture.as_ref()).await?;
     if let Some(report) = &report {
@@ -426,7 +452,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!(%addr, "tessera listening");
     println!("tessera listening on http://{addr}");
-    boot::run(listener, tessera, shutdown_signal()).await?;
+    let limits = boot::Limits { max_connections: args.max_connections, ..boot::Limits::default() };
+    boot::run_with(listener, tessera, limits, shutdown_signal()).await?;
     tracing::info!("tessera stopped");
     Ok(())
 }

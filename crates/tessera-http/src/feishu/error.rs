@@ -86,6 +86,8 @@ pub enum FeishuCode {
     AccessDenied,
     ExpiredToken,
     ServerError,
+    /// 99991400: request trigger frequency limit.
+    RateLimited,
 }
 
 impl FeishuCode {
@@ -119,6 +121,7 @@ impl FeishuCode {
             SlowDown => 20071,
             AccessDenied => 20072,
             ExpiredToken => 20074,
+            RateLimited => 99991400,
         }
     }
 
@@ -207,6 +210,11 @@ impl FeishuError {
     /// An OAuth-endpoint error: HTTP 400, `{code, error, error_description}`.
     pub fn oauth(code: FeishuCode, msg: impl Into<String>) -> Self {
         FeishuError::new(StatusCode::BAD_REQUEST, code, Shape::OAuth, msg)
+    }
+
+    /// Too many requests: HTTP 429, envelope, 99991400.
+    pub fn rate_limited(msg: impl Into<String>) -> Self {
+        FeishuError::new(StatusCode::TOO_MANY_REQUESTS, FeishuCode::RateLimited, Shape::Envelope, msg)
     }
 
     pub fn missing_token() -> Self {

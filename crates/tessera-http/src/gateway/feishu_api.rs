@@ -11,12 +11,13 @@ use bytes::Bytes;
 use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tessera_core::ids::{CorpId, ScopeCode, UnionId, UserId};
+use tessera_core::ids::{CorpId, UnionId, UserId};
 use tessera_core::member::Member;
 use tessera_core::token::TokenKind;
 use tessera_service::{Principal, Tessera};
 use tessera_store::StoreError;
 
+use super::sample_api::{BadRouteScope, SampleRoute};
 use super::{Dialect, RequireScopesLayer};
 use crate::body;
 use crate::feishu::error::{FeishuCode, FeishuError, ok};
@@ -40,25 +41,25 @@ pub const ROUTES: &[super::sample_api::SampleRoute] = &[
 /// Tenant tokens (internal and enterprise apps) and user tokens.
 const ANY_TOKEN: &[TokenKind] = &[TokenKind::App, TokenKind::Corp, TokenKind::User];
 
-fn guard(tessera: &Tessera, scopes: &[&str], kinds: &[TokenKind]) -> RequireScopesLayer<Tessera> {
-    let scopes = scopes.iter().filter_map(|s| ScopeCode::parse(*s).ok()).collect();
-    RequireScopesLayer::new(tessera.clone(), scopes, kinds.to_vec()).with_dialect(Dialect::Feishu)
+fn guard(
+    tessera: &Tessera,
+    route: &SampleRoute,
+    kinds: &[TokenKind],
+) -> Result<RequireScopesLayer<Tessera>, BadRouteScope> {
+    Ok(RequireScopesLayer::new(tessera.clone(), route.scope_codes()?, kinds.to_vec()).with_dialect(Dialect::Feishu))
 }
 
-pub fn routes(tessera: Tessera) -> Router<Tessera> {
-    Router::new()
+pub fn routes(tessera: Tessera) -> Result<Router<Tessera>, BadRouteScope> {
+    Ok(Router::new()
         .route(
             "/open-apis/contact/v3/users/{user_id}",
-            get(get_user).route_layer(guard(&tessera, ROUTES[0].scopes, ANY_TOKEN)),
+            get(get_user).route_layer(guard(&tessera, &ROUTES[0], ANY_TOKEN)?),
         )
-        .route(
-            "/open-apis/im/v1/messages",
-            post(send_message).route_layer(guard(&tessera, ROUTES[1].scopes, ANY_TOKEN)),
-        )
+        .route("/open-apis/im/v1/messages", post(send_message).route_layer(guard(&tessera, &ROUTES[1], ANY_TOKEN)?))
         .route(
             "/open-apis/authen/v1/user_info",
-            get(user_info).route_layer(guard(&tessera, ROUTES[2].scopes, &[TokenKind::User])),
-        )
+            get(user_info).route_layer(guard(&tessera, &ROUTES[2], &[TokenKind::User])?),
+        ))
 }
 
 fn store_error(e: StoreError) -> FeishuError {

@@ -28,6 +28,14 @@ use crate::feishu::error::FeishuError;
 pub mod feishu_api;
 pub mod sample_api;
 
+/// Parses the scope codes of every route table (the server checks them before it starts).
+pub fn check_route_tables() -> Result<(), sample_api::BadRouteScope> {
+    for route in sample_api::ROUTES.iter().chain(feishu_api::ROUTES) {
+        route.scope_codes()?;
+    }
+    Ok(())
+}
+
 /// The wire format a guarded route answers refusals in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Dialect {

@@ -40,25 +40,51 @@ const ORG_TOKENS: &[TokenKind] = &[TokenKind::App, TokenKind::Corp];
 /// APIs about "me" and the user's own documents take user tokens only.
 const USER_TOKENS: &[TokenKind] = &[TokenKind::User];
 
-fn guard(tessera: &Tessera, scopes: &[&str], kinds: &[TokenKind]) -> RequireScopesLayer<Tessera> {
-    let scopes = scopes.iter().filter_map(|s| ScopeCode::parse(*s).ok()).collect();
-    RequireScopesLayer::new(tessera.clone(), scopes, kinds.to_vec())
+/// A route table names a scope code that does not parse: the router is not built and the
+/// server does not start (dropping the code would make the route require less).
+#[derive(Debug, thiserror::Error)]
+#[error("route {method} {path} requires scope {code:?}, which is not a valid scope code")]
+pub struct BadRouteScope {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub code: &'static str,
 }
 
-pub fn routes(tessera: Tessera) -> Router<Tessera> {
-    let read = guard(&tessera, ROUTES[0].scopes, ORG_TOKENS);
-    let update = guard(&tessera, ROUTES[1].scopes, ORG_TOKENS);
-    let create = guard(&tessera, ROUTES[2].scopes, ORG_TOKENS);
-    let me = guard(&tessera, ROUTES[3].scopes, USER_TOKENS);
-    let docs = guard(&tessera, ROUTES[4].scopes, USER_TOKENS);
-    let doc = guard(&tessera, ROUTES[5].scopes, USER_TOKENS);
-    Router::new()
+impl SampleRoute {
+    /// The route's required scopes, parsed; the first code that does not parse is an error.
+    pub fn scope_codes(&self) -> Result<Vec<ScopeCode>, BadRouteScope> {
+        self.scopes
+            .iter()
+            .map(|code| {
+                ScopeCode::parse(*code).map_err(|_| BadRouteScope { method: self.method, path: self.path, code })
+            })
+            .collect()
+    }
+}
+
+/// The gateway layer of `route`, answering in DingTalk's format.
+pub fn guard(
+    tessera: &Tessera,
+    route: &SampleRoute,
+    kinds: &[TokenKind],
+) -> Result<RequireScopesLayer<Tessera>, BadRouteScope> {
+    Ok(RequireScopesLayer::new(tessera.clone(), route.scope_codes()?, kinds.to_vec()))
+}
+
+pub fn routes(tessera: Tessera) -> Result<Router<Tessera>, BadRouteScope> {
+    let read = guard(&tessera, &ROUTES[0], ORG_TOKENS)?;
+    let update = guard(&tessera, &ROUTES[1], ORG_TOKENS)?;
+    let create = guard(&tessera, &ROUTES[2], ORG_TOKENS)?;
+    let me = guard(&tessera, &ROUTES[3], USER_TOKENS)?;
+    let docs = guard(&tessera, &ROUTES[4], USER_TOKENS)?;
+    let doc = guard(&tessera, &ROUTES[5], USER_TOKENS)?;
+    Ok(Router::new()
         .route("/v1.0/contact/users/me", get(me_handler).route_layer(me))
         .route("/v1.0/doc/documents", get(list_documents).route_layer(docs))
         .route("/v1.0/doc/documents/{id}", get(get_document).route_layer(doc))
         .route("/v1.0/contact/users/{user_id}", get(get_user).route_layer(read))
         .route("/v1.0/contact/users/{user_id}", axum::routing::put(update_user).route_layer(update))
-        .route("/v1.0/contact/departments", post(create_department).route_layer(create))
+        .route("/v1.0/contact/departments", post(create_department).route_layer(create)))
 }
 
 fn org_of(p: &Principal) -> Result<&CorpId, DingTalkError> {
@@ -295,4 +321,22 @@ async fn get_document(
         return Err(AccessError::Denied { missing: Vec::new(), resource_forbidden: true }.into());
     }
     Ok(Json(DocumentView { doc_id: doc.doc_id, title: doc.title, body: doc.body }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_scope_code_in_a_route_table_is_an_error_naming_it() {
+        let bad = SampleRoute { method: "GET", path: "/v1.0/x", scopes: &["qyapi_get_member", "qyapi get member"] };
+        let e = bad.scope_codes().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"route GET /v1.0/x requires scope "qyapi get member", which is not a valid scope code"#
+        );
+        let good = SampleRoute { method: "GET", path: "/v1.0/x", scopes: &["qyapi_get_member"] };
+        assert_eq!(good.scope_codes().unwrap(), [ScopeCode::parse("qyapi_get_member").unwrap()]);
+        assert!(crate::gateway::check_route_tables().is_ok());
+    }
 }

@@ -300,7 +300,9 @@ pub async fn explain(
                 .iter()
                 .find(|x| x.method.eq_ignore_ascii_case(method) && x.path == path)
                 .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no route {r}")))?;
-            route.scopes.iter().filter_map(|s| ScopeCode::parse(*s).ok()).collect()
+            route
+                .scope_codes()
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e.to_string()))?
         }
         _ => return Err(ApiError::bad_request("give either scope or route")),
     };

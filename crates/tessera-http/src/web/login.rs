@@ -21,12 +21,19 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
-/// Only local paths are followed after sign-in (no open redirect).
+/// Only local paths are followed after sign-in (no open redirect): a path that starts with
+/// one `/` and holds no backslash, control character or whitespace (browsers drop tabs and
+/// newlines, so `/\t/evil.example` would become `//evil.example`, another host). Anything
+/// else leads to the account page.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n) if is_local_path(n) => n.to_owned(),
         _ => "/account".to_owned(),
     }
+}
+
+fn is_local_path(n: &str) -> bool {
+    n.starts_with('/') && !n.starts_with("//") && !n.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
 }
 
 fn secure(tessera: &Tessera) -> bool {

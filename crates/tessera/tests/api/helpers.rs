@@ -42,13 +42,22 @@ pub struct Setup {
     pub config: ServiceConfig,
     /// The fixture loaded at start (the demo one unless a test says otherwise).
     pub fixture: PathBuf,
+    /// Timeouts and caps of the HTTP server.
+    pub limits: tessera::boot::Limits,
 }
 
 impl Setup {
     pub fn sqlite() -> Self {
         let data_dir = temp_dir();
         let database_url = format!("sqlite://{}", data_dir.join("tessera.db").display());
-        Setup { data_dir, database_url, clock: None, config: config(), fixture: demo_fixture_path() }
+        Setup {
+            data_dir,
+            database_url,
+            clock: None,
+            config: config(),
+            fixture: demo_fixture_path(),
+            limits: Default::default(),
+        }
     }
 
     /// A fresh PostgreSQL database for this test.
@@ -68,6 +77,7 @@ impl Setup {
             clock: None,
             config: config(),
             fixture: demo_fixture_path(),
+            limits: Default::default(),
         }
     }
 
@@ -108,7 +118,7 @@ pub async fn spawn_with(setup: Setup) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(tessera::boot::run(listener, tessera, async {
+    let server = tokio::spawn(tessera::boot::run_with(listener, tessera, setup.limits.clone(), async {
         let _ = rx.await;
     }));
     TestApp { base, http: reqwest::Client::new(), setup, generated_secrets, shutdown: Some(tx), server: Some(server) }

@@ -28,6 +28,7 @@ mod oauth2_tokens;
 mod oauth_clients;
 mod postgres;
 mod recall_caches;
+mod security_edges;
 mod security_roles;
 mod security_throttle;
 mod security_tokens;
