@@ -11,6 +11,7 @@
 //! - [`manage`]: the management API (`/api/v1`): requests, review, activation, grants, audit, explain.
 //! - [`web`]: sign-in, the consent page of `/oauth2/authorize` and `/oauth2/auth`, the
 //!   member's authorized apps.
+//! - [`health`]: `/healthz` and `/readyz` for load balancers.
 //! - [`body`]: reading bodies with a size limit and without trusting the content type.
 //! - [`server`]: the router, request logging without secrets, and graceful shutdown.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -19,6 +20,7 @@ pub mod body;
 pub mod dingtalk;
 pub mod feishu;
 pub mod gateway;
+pub mod health;
 pub mod manage;
 pub mod oauth2;
 pub mod server;

@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use tower::Service;
 
 use crate::body::MAX_BODY;
-use crate::{dingtalk, feishu, gateway, manage, oauth2, web};
+use crate::{dingtalk, feishu, gateway, health, manage, oauth2, web};
 
 /// Every route of the server.
 pub fn router(tessera: Tessera) -> Router {
@@ -24,6 +24,7 @@ pub fn router(tessera: Tessera) -> Router {
         .merge(feishu::routes())
         .merge(web::routes())
         .merge(manage::routes())
+        .merge(health::routes())
         .merge(gateway::sample_api::routes(tessera.clone()))
         .merge(gateway::feishu_api::routes(tessera.clone()))
         .fallback(dingtalk::error::not_found)

@@ -118,6 +118,9 @@ macro_rules! store_wrapper {
         async fn grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
             self.0.grant_changes().await
         }
+        async fn ready(&self) -> Result<(), StoreError> {
+            self.0.ready().await
+        }
         async fn department(&self, corp_id: &CorpId, dept_id: i64) -> Result<Option<Department>, StoreError> {
             self.0.department(corp_id, dept_id).await
         }

@@ -45,6 +45,7 @@ pub mod detached;
 pub mod device;
 pub mod explain;
 pub mod fixtures;
+pub mod health;
 pub mod issue;
 pub mod management;
 pub mod overview;

@@ -3,52 +3,86 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use tessera_store::StoreError;
+use sqlx::Connection as _;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPoolOptions};
+use tessera_store::{ConnectOptions, StoreError};
 
 /// The PostgreSQL backend.
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
     pool: sqlx::PgPool,
+    /// Whether the grant-change listener holds an established `LISTEN` (readiness).
+    listening: Arc<AtomicBool>,
 }
 
 impl PostgresStore {
     /// Connects to `url` (`postgres://…`) and runs the migrations in the default schema.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        Self::connect_in_schema(url, None).await
+        Self::connect_with(url, None, ConnectOptions::default()).await
     }
 
     /// Connects with `search_path` set to `schema` (created if missing) and runs the migrations there.
     pub async fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        Self::connect_with(url, schema, ConnectOptions::default()).await
+    }
+
+    /// Connects as [`connect_in_schema`](Self::connect_in_schema) does, with the pool's options.
+    /// An unreachable server fails within the acquire timeout, naming host, port and cause.
+    pub async fn connect_with(url: &str, schema: Option<&str>, opts: ConnectOptions) -> Result<Self, StoreError> {
         let mut options =
             PgConnectOptions::from_str(url).map_err(|e| StoreError::Backend(format!("bad PostgreSQL URL: {e}")))?;
+        first_connection(&options, opts.acquire_timeout).await?;
         if let Some(schema) = schema {
             if !schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
                 return Err(StoreError::Backend("schema names are letters, digits and _".into()));
             }
-            let admin = PgPoolOptions::new()
-                .max_connections(1)
-                .connect_with(options.clone())
-                .await
-                .map_err(|e| StoreError::Backend(e.to_string()))?;
-            sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-                .execute(&admin)
-                .await
-                .map_err(|e| StoreError::Backend(e.to_string()))?;
-            admin.close().await;
+            let mut admin = PgConnection::connect_with(&options).await.map_err(map_err)?;
+            sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).execute(&mut admin).await.map_err(map_err)?;
+            admin.close().await.map_err(map_err)?;
             options = options.options([("search_path", schema)]);
         }
         let pool = PgPoolOptions::new()
             .max_connections(16)
+            .acquire_timeout(opts.acquire_timeout)
             .connect_with(options)
             .await
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
+            .map_err(map_err)?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore { pool, listening: Arc::new(AtomicBool::new(false)) })
+    }
+}
+
+/// Opens one connection to check the server is there before anything else: retried while the
+/// server refuses or is starting up, for at most `timeout`; the error names host, port and the
+/// last cause (the pool alone would only say "pool timed out").
+async fn first_connection(options: &PgConnectOptions, timeout: Duration) -> Result<(), StoreError> {
+    let started = Instant::now();
+    let where_ = format!("{}:{}", options.get_host(), options.get_port());
+    loop {
+        let left = timeout.saturating_sub(started.elapsed());
+        let cause = match tokio::time::timeout(left, PgConnection::connect_with(options)).await {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+                return Ok(());
+            }
+            Ok(Err(sqlx::Error::Io(e))) => e.kind().to_string(),
+            Ok(Err(e)) => match map_err(e) {
+                StoreError::Unavailable(m) => m,
+                other => return Err(StoreError::Backend(format!("PostgreSQL at {where_}: {other}"))),
+            },
+            Err(_) => format!("no answer within {} ms", timeout.as_millis()),
+        };
+        if started.elapsed() + Duration::from_millis(250) >= timeout {
+            return Err(StoreError::Unavailable(format!("cannot connect to PostgreSQL at {where_}: {cause}")));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 
@@ -57,28 +91,79 @@ pub const GRANTS_CHANNEL: &str = "tessera_grants";
 
 impl PostgresStore {
     /// Listens on [`GRANTS_CHANNEL`]: every node hears every other node's grant changes.
-    /// A lost connection is re-established; since notifications may have been missed
-    /// meanwhile, the receiver is told once more after each reconnection.
+    /// A lost connection is re-established by a new `LISTEN`; since notifications may have
+    /// been missed meanwhile, the receiver is told once more after each (re)established
+    /// `LISTEN`. While it is down the store is not ready.
     async fn listen_grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
-        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
-            .await
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-        listener.listen(GRANTS_CHANNEL).await.map_err(|e| StoreError::Backend(e.to_string()))?;
+        let first = listen(&self.pool).await?;
+        self.listening.store(true, Ordering::SeqCst);
         let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let (pool, listening) = (self.pool.clone(), self.listening.clone());
         tokio::spawn(async move {
+            let mut listener = Some(first);
             loop {
-                if let Err(e) = listener.recv().await {
-                    tracing::warn!(error = %e, "grant-change listener lost its connection; reconnecting");
-                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                }
-                // A full channel already holds a pending "something changed": coalesce.
-                match tx.try_send(()) {
-                    Ok(()) | Err(tokio::sync::mpsc::error::TrySendError::Full(())) => {}
-                    Err(tokio::sync::mpsc::error::TrySendError::Closed(())) => break,
+                let Some(current) = listener.as_mut() else {
+                    match listen(&pool).await {
+                        Ok(l) => {
+                            listener = Some(l);
+                            listening.store(true, Ordering::SeqCst);
+                            tracing::info!("grant-change listener reconnected");
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "grant-change listener cannot reconnect yet");
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                            continue;
+                        }
+                    }
+                    // Changes made while it was down were not heard: drop the caches.
+                    if !announce(&tx) {
+                        break;
+                    }
+                    continue;
+                };
+                match current.try_recv().await {
+                    Ok(Some(_)) => {
+                        if !announce(&tx) {
+                            break;
+                        }
+                    }
+                    Ok(None) | Err(_) => {
+                        listening.store(false, Ordering::SeqCst);
+                        listener = None;
+                        tracing::warn!("grant-change listener lost its connection; reconnecting");
+                    }
                 }
             }
+            listening.store(false, Ordering::SeqCst);
         });
         Ok(Some(rx))
+    }
+
+    /// Ready when the grant-change listener (once started) holds its `LISTEN`.
+    fn listening_ready(&self) -> Result<(), StoreError> {
+        if self.listening.load(Ordering::SeqCst) {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable("the grant-change listener is not connected".into()))
+        }
+    }
+}
+
+/// A listener on [`GRANTS_CHANNEL`] that does not reconnect by itself: a lost connection is
+/// reported (`Ok(None)`) so the caller knows to drop what it may have missed.
+async fn listen(pool: &sqlx::PgPool) -> Result<PgListener, StoreError> {
+    let mut listener = PgListener::connect_with(pool).await.map_err(map_err)?;
+    listener.eager_reconnect(false);
+    listener.listen(GRANTS_CHANNEL).await.map_err(map_err)?;
+    Ok(listener)
+}
+
+/// Tells the receiver that grants may have changed; `false` once nobody listens. A full
+/// channel already holds a pending "something changed": coalesce.
+fn announce(tx: &tokio::sync::mpsc::Sender<()>) -> bool {
+    match tx.try_send(()) {
+        Ok(()) | Err(tokio::sync::mpsc::error::TrySendError::Full(())) => true,
+        Err(tokio::sync::mpsc::error::TrySendError::Closed(())) => false,
     }
 }
 

@@ -376,6 +376,12 @@ pub fn backend_error(unique: bool, foreign_key: bool, message: String) -> StoreE
     }
 }
 
+/// Whether a SQLSTATE says the database cannot serve right now rather than that the statement
+/// failed: class 08 (connection exception) and 57P01-57P03 (shutting down, crashed, starting up).
+pub fn unavailable_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+}
+
 /// Whether a change can alter an authorization decision (caches on every node must drop it).
 pub fn changes_grants(change: &tessera_core::change::Change) -> bool {
     use tessera_core::change::Change;
@@ -393,20 +399,31 @@ pub fn changes_grants(change: &tessera_core::change::Change) -> bool {
     )
 }
 
-/// Writes `impl Store for $store` where `$store` has a field `pool: sqlx::Pool<$db>` and an
-/// inherent `async fn listen_grant_changes(&self)`. `$notify` is a statement run in every
+/// Writes `impl Store for $store` where `$store` has a field `pool: sqlx::Pool<$db>` and
+/// inherent methods `async fn listen_grant_changes(&self)` and `fn listening_ready(&self)`
+/// (whether grant-change announcements are being received, where the backend has them). `$notify` is a statement run in every
 /// transaction that changes grants (PostgreSQL: `NOTIFY`), or `None`.
 #[macro_export]
 macro_rules! sql_store {
     ($store:ty, $db:ty, $notify:expr) => {
         fn map_err(e: ::sqlx::Error) -> $crate::StoreError {
             match &e {
+                ::sqlx::Error::Database(d) if d.code().is_some_and(|c| $crate::sql::unavailable_sqlstate(&c)) => {
+                    $crate::StoreError::Unavailable(e.to_string())
+                }
                 ::sqlx::Error::Database(d) => $crate::sql::backend_error(
                     d.is_unique_violation(),
                     d.is_foreign_key_violation(),
                     d.message().to_owned(),
                 ),
                 ::sqlx::Error::RowNotFound => $crate::StoreError::NotFound("row".into()),
+                // The database could not be reached, the connection broke, or no connection
+                // was free within the pool's acquire timeout.
+                ::sqlx::Error::Io(_)
+                | ::sqlx::Error::Tls(_)
+                | ::sqlx::Error::PoolTimedOut
+                | ::sqlx::Error::PoolClosed
+                | ::sqlx::Error::WorkerCrashed => $crate::StoreError::Unavailable(e.to_string()),
                 other => $crate::StoreError::Backend(other.to_string()),
             }
         }
@@ -1528,6 +1545,11 @@ macro_rules! sql_store {
                 &self,
             ) -> Result<Option<::tokio::sync::mpsc::Receiver<()>>, $crate::StoreError> {
                 self.listen_grant_changes().await
+            }
+
+            async fn ready(&self) -> Result<(), $crate::StoreError> {
+                ::sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_err)?;
+                self.listening_ready()
             }
 
             async fn purge_expired(

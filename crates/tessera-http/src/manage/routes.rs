@@ -74,6 +74,7 @@ pub async fn sign_in(
         Err(e @ SignInError::TooManyAttempts { .. }) => {
             Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", e.to_string()))
         }
+        Err(SignInError::Store(e)) => Err(e.into()),
         Err(e) => {
             tracing::error!(error = %e, "sign-in failed");
             Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "signing in failed on our side"))
