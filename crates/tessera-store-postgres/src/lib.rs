@@ -74,7 +74,7 @@ async fn first_connection(options: &PgConnectOptions, timeout: Duration) -> Resu
             }
             Ok(Err(sqlx::Error::Io(e))) => e.kind().to_string(),
             Ok(Err(e)) => match map_err(e) {
-                StoreError::Unavailable(m) => m,
+                StoreError::Unavailable(m) | StoreError::Interrupted(m) => m,
                 other => return Err(StoreError::Backend(format!("PostgreSQL at {where_}: {other}"))),
             },
             Err(_) => format!("no answer within {} ms", timeout.as_millis()),

@@ -51,6 +51,11 @@ pub enum StoreError {
     /// later may succeed. Answered as 503 in every dialect.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The connection broke while a statement ran (the server restarted or went away): like
+    /// `Unavailable`, and a read may be tried once more on a fresh connection (a write may
+    /// or may not have committed, so it is never repeated).
+    #[error("database connection lost: {0}")]
+    Interrupted(String),
     /// The database failed otherwise.
     #[error("database error: {0}")]
     Backend(String),
@@ -59,7 +64,7 @@ pub enum StoreError {
 impl StoreError {
     /// Whether the database could not be reached (as opposed to refusing or failing a statement).
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Unavailable(_))
+        matches!(self, StoreError::Unavailable(_) | StoreError::Interrupted(_))
     }
 }
 

@@ -376,10 +376,18 @@ pub fn backend_error(unique: bool, foreign_key: bool, message: String) -> StoreE
     }
 }
 
-/// Whether a SQLSTATE says the database cannot serve right now rather than that the statement
-/// failed: class 08 (connection exception) and 57P01-57P03 (shutting down, crashed, starting up).
-pub fn unavailable_sqlstate(code: &str) -> bool {
-    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+/// What a SQLSTATE says about the database rather than the statement: class 08 (connection
+/// exception) and 57P01/57P02 (terminated by a shutdown or crash) mean the connection broke
+/// ([`StoreError::Interrupted`]); 57P03 (starting up) that it cannot serve yet
+/// ([`StoreError::Unavailable`]); `None` for a failure of the statement itself.
+pub fn sqlstate_unavailable(code: &str, message: String) -> Option<StoreError> {
+    if code.starts_with("08") || matches!(code, "57P01" | "57P02") {
+        Some(StoreError::Interrupted(message))
+    } else if code == "57P03" {
+        Some(StoreError::Unavailable(message))
+    } else {
+        None
+    }
 }
 
 /// Whether a change can alter an authorization decision (caches on every node must drop it).
@@ -407,23 +415,26 @@ pub fn changes_grants(change: &tessera_core::change::Change) -> bool {
 macro_rules! sql_store {
     ($store:ty, $db:ty, $notify:expr) => {
         fn map_err(e: ::sqlx::Error) -> $crate::StoreError {
-            match &e {
-                ::sqlx::Error::Database(d) if d.code().is_some_and(|c| $crate::sql::unavailable_sqlstate(&c)) => {
-                    $crate::StoreError::Unavailable(e.to_string())
+            if let ::sqlx::Error::Database(d) = &e {
+                if let Some(unavailable) =
+                    d.code().and_then(|c| $crate::sql::sqlstate_unavailable(&c, e.to_string()))
+                {
+                    return unavailable;
                 }
+            }
+            match &e {
                 ::sqlx::Error::Database(d) => $crate::sql::backend_error(
                     d.is_unique_violation(),
                     d.is_foreign_key_violation(),
                     d.message().to_owned(),
                 ),
                 ::sqlx::Error::RowNotFound => $crate::StoreError::NotFound("row".into()),
-                // The database could not be reached, the connection broke, or no connection
-                // was free within the pool's acquire timeout.
-                ::sqlx::Error::Io(_)
-                | ::sqlx::Error::Tls(_)
-                | ::sqlx::Error::PoolTimedOut
-                | ::sqlx::Error::PoolClosed
-                | ::sqlx::Error::WorkerCrashed => $crate::StoreError::Unavailable(e.to_string()),
+                // The connection broke under a statement.
+                ::sqlx::Error::Io(_) | ::sqlx::Error::WorkerCrashed => $crate::StoreError::Interrupted(e.to_string()),
+                // No connection within the pool's acquire timeout (the database is unreachable).
+                ::sqlx::Error::Tls(_) | ::sqlx::Error::PoolTimedOut | ::sqlx::Error::PoolClosed => {
+                    $crate::StoreError::Unavailable(e.to_string())
+                }
                 other => $crate::StoreError::Backend(other.to_string()),
             }
         }

@@ -62,7 +62,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "not_found", m),
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-            e @ StoreError::Unavailable(_) => {
+            e if e.is_unavailable() => {
                 tracing::warn!(error = %e, "management request failed: database unavailable");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,

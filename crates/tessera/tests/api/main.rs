@@ -25,6 +25,8 @@ mod logs;
 mod multinode;
 mod oauth2_tokens;
 mod oauth_clients;
+mod pg_cluster;
+mod pg_faults;
 mod postgres;
 mod suites;
 mod token_lifecycle;

@@ -249,7 +249,7 @@ fn store_failed_for(viewer: Option<&Viewer>, e: StoreError) -> Response {
         StoreError::Conflict(_) => {
             layout::error(viewer, StatusCode::CONFLICT, "That was already done (the form may have been sent twice).")
         }
-        e @ StoreError::Unavailable(_) => {
+        e if e.is_unavailable() => {
             tracing::warn!(error = %e, "console request failed: database unavailable");
             layout::error(viewer, StatusCode::SERVICE_UNAVAILABLE, crate::web::html::UNAVAILABLE)
         }
