@@ -17,7 +17,7 @@ use tessera_core::time::UnixTime;
 use tessera_store::StoreError;
 
 use crate::Tessera;
-use crate::cache::{PreviousSecrets, read, write};
+use crate::cache::PreviousSecrets;
 use crate::management::{Actor, ManageError};
 
 /// A secret handed out once: the new client secret and until when the previous one works.
@@ -149,11 +149,13 @@ impl Tessera {
     }
 
     async fn previous_secrets(&self, client_id: &ClientId) -> Result<PreviousSecrets, StoreError> {
-        if let Some(p) = read(&self.inner.cache.previous_secrets).get(client_id) {
-            return Ok(p.clone());
+        let cache = &self.inner.cache;
+        if let Some(p) = cache.previous_secrets.get(client_id, self.now()) {
+            return Ok(p);
         }
+        let fill = cache.fill();
         let list = Arc::new(self.inner.store.previous_secrets(client_id).await?);
-        write(&self.inner.cache.previous_secrets).insert(client_id.clone(), list.clone());
+        cache.previous_secrets.insert(fill, client_id.clone(), list.clone(), self.now());
         Ok(list)
     }
 
@@ -176,9 +178,9 @@ impl Tessera {
         }
     }
 
+    /// Commits app changes (the store decorator drops the caches they affect).
     async fn commit_app_changes(&self, changes: &[Change]) -> Result<(), ManageError> {
         self.inner.store.commit(changes, self.now()).await?;
-        self.inner.cache.invalidate_grants();
         Ok(())
     }
 }

@@ -44,7 +44,7 @@ where
 /// Runs a read, and once more when the connection broke under it (the database restarted):
 /// a read changes nothing, and the second try waits for a fresh connection within the acquire
 /// timeout. Writes are never repeated: whether a broken commit committed is unknown.
-async fn read<T, F, Fut>(f: F) -> Result<T, StoreError>
+pub(crate) async fn read<T, F, Fut>(f: F) -> Result<T, StoreError>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<T, StoreError>>,
@@ -58,80 +58,91 @@ where
     }
 }
 
+/// Runs a read once (for wrappers under [`Detached`], which does the retrying).
+pub(crate) async fn once<T, Fut>(f: impl Fn() -> Fut) -> Result<T, StoreError>
+where
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    f().await
+}
+
 /// `impl Store` for a wrapper whose field `.0` is the wrapped store: the given write methods,
-/// and reads, which hold no transaction and go straight through (tried twice when the
-/// connection broke under them).
+/// and reads, which hold no transaction and go straight through, run by `$read` ([`once`]
+/// unless given: only the outermost wrapper retries, see [`read`]).
 macro_rules! store_wrapper {
     ($ty:ty, { $($writes:tt)* }) => {
+        $crate::detached::store_wrapper!($ty, $crate::detached::once, { $($writes)* });
+    };
+    ($ty:ty, $read:path, { $($writes:tt)* }) => {
         #[async_trait]
         impl Store for $ty {
             $($writes)*
         async fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
-            read(|| self.0.scopes()).await
+            $read(|| self.0.scopes()).await
         }
         async fn org(&self, corp_id: &CorpId) -> Result<Option<Org>, StoreError> {
-            read(|| self.0.org(corp_id)).await
+            $read(|| self.0.org(corp_id)).await
         }
         async fn user(&self, union_id: &UnionId) -> Result<Option<StoredUser>, StoreError> {
-            read(|| self.0.user(union_id)).await
+            $read(|| self.0.user(union_id)).await
         }
         async fn member(&self, corp_id: &CorpId, user_id: &UserId) -> Result<Option<Member>, StoreError> {
-            read(|| self.0.member(corp_id, user_id)).await
+            $read(|| self.0.member(corp_id, user_id)).await
         }
         async fn member_by_union(&self, corp_id: &CorpId, union_id: &UnionId) -> Result<Option<Member>, StoreError> {
-            read(|| self.0.member_by_union(corp_id, union_id)).await
+            $read(|| self.0.member_by_union(corp_id, union_id)).await
         }
         async fn app(&self, client_id: &ClientId) -> Result<Option<App>, StoreError> {
-            read(|| self.0.app(client_id)).await
+            $read(|| self.0.app(client_id)).await
         }
         async fn permissions(&self, client_id: &ClientId) -> Result<Vec<PermissionRequest>, StoreError> {
-            read(|| self.0.permissions(client_id)).await
+            $read(|| self.0.permissions(client_id)).await
         }
         async fn installations(&self, client_id: &ClientId) -> Result<Vec<Installation>, StoreError> {
-            read(|| self.0.installations(client_id)).await
+            $read(|| self.0.installations(client_id)).await
         }
         async fn org_grants(&self, client_id: &ClientId, corp_id: &CorpId) -> Result<Vec<OrgGrant>, StoreError> {
-            read(|| self.0.org_grants(client_id, corp_id)).await
+            $read(|| self.0.org_grants(client_id, corp_id)).await
         }
         async fn token(&self, hash: &TokenHash) -> Result<Option<AccessToken>, StoreError> {
-            read(|| self.0.token(hash)).await
+            $read(|| self.0.token(hash)).await
         }
         async fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
-            read(|| self.0.audit_events(filter)).await
+            $read(|| self.0.audit_events(filter)).await
         }
         async fn memberships_of(&self, union_id: &UnionId) -> Result<Vec<Member>, StoreError> {
-            read(|| self.0.memberships_of(union_id)).await
+            $read(|| self.0.memberships_of(union_id)).await
         }
         async fn consent(&self, union_id: &UnionId, client_id: &ClientId) -> Result<Option<Consent>, StoreError> {
-            read(|| self.0.consent(union_id, client_id)).await
+            $read(|| self.0.consent(union_id, client_id)).await
         }
         async fn consents_of(&self, union_id: &UnionId) -> Result<Vec<Consent>, StoreError> {
-            read(|| self.0.consents_of(union_id)).await
+            $read(|| self.0.consents_of(union_id)).await
         }
         async fn refresh_token(&self, hash: &TokenHash) -> Result<Option<(RefreshToken, bool)>, StoreError> {
-            read(|| self.0.refresh_token(hash)).await
+            $read(|| self.0.refresh_token(hash)).await
         }
         async fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError> {
-            read(|| self.0.session(hash)).await
+            $read(|| self.0.session(hash)).await
         }
         async fn documents(&self, corp_id: &CorpId) -> Result<Vec<Document>, StoreError> {
-            read(|| self.0.documents(corp_id)).await
+            $read(|| self.0.documents(corp_id)).await
         }
         async fn pending_requests(&self) -> Result<Vec<PermissionRequest>, StoreError> {
-            read(|| self.0.pending_requests()).await
+            $read(|| self.0.pending_requests()).await
         }
         async fn revoked_grants(
             &self,
             client_id: &ClientId,
             corp_id: &CorpId,
         ) -> Result<Vec<RevokedGrant>, StoreError> {
-            read(|| self.0.revoked_grants(client_id, corp_id)).await
+            $read(|| self.0.revoked_grants(client_id, corp_id)).await
         }
         async fn members_of(&self, corp_id: &CorpId) -> Result<Vec<Member>, StoreError> {
-            read(|| self.0.members_of(corp_id)).await
+            $read(|| self.0.members_of(corp_id)).await
         }
         async fn installations_in(&self, corp_id: &CorpId) -> Result<Vec<Installation>, StoreError> {
-            read(|| self.0.installations_in(corp_id)).await
+            $read(|| self.0.installations_in(corp_id)).await
         }
         async fn grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
             self.0.grant_changes().await
@@ -140,28 +151,29 @@ macro_rules! store_wrapper {
             self.0.ready().await
         }
         async fn department(&self, corp_id: &CorpId, dept_id: i64) -> Result<Option<Department>, StoreError> {
-            read(|| self.0.department(corp_id, dept_id)).await
+            $read(|| self.0.department(corp_id, dept_id)).await
         }
         async fn suite_ticket(&self, client_id: &ClientId) -> Result<Option<SuiteTicket>, StoreError> {
-            read(|| self.0.suite_ticket(client_id)).await
+            $read(|| self.0.suite_ticket(client_id)).await
         }
         async fn suite_tickets(&self) -> Result<Vec<SuiteTicket>, StoreError> {
-            read(|| self.0.suite_tickets()).await
+            $read(|| self.0.suite_tickets()).await
         }
         async fn apps_owned_by(&self, corp_id: &CorpId) -> Result<Vec<App>, StoreError> {
-            read(|| self.0.apps_owned_by(corp_id)).await
+            $read(|| self.0.apps_owned_by(corp_id)).await
         }
         async fn previous_secrets(&self, client_id: &ClientId) -> Result<Vec<(SecretHash, UnixTime)>, StoreError> {
-            read(|| self.0.previous_secrets(client_id)).await
+            $read(|| self.0.previous_secrets(client_id)).await
         }
         async fn device_authorization(&self, by: &DeviceLookup) -> Result<Option<DeviceAuthorization>, StoreError> {
-            read(|| self.0.device_authorization(by)).await
+            $read(|| self.0.device_authorization(by)).await
         }
         }
     };
 }
+pub(crate) use store_wrapper;
 
-store_wrapper!(Detached, {
+store_wrapper!(Detached, read, {
     async fn commit(&self, changes: &[Change], at: UnixTime) -> Result<(), StoreError> {
         let changes = changes.to_vec();
         detached(&self.0, move |s| async move { s.commit(&changes, at).await }).await

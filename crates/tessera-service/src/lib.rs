@@ -13,6 +13,7 @@
 //! - [`explain`]: why a call is (or would be) refused, step by step.
 //! - [`catalog`]: the scope catalogue (built-in plus operator scopes).
 //! - [`detached`]: writes run on their own task, so a cancelled request never cuts one short.
+//! - [`invalidating`]: every commit drops the caches its changes can have made stale.
 //! - [`password`]: argon2id hashing off the async threads.
 //! - [`reviewer`]: the console's reviewer pass, exchanged for the operator token.
 //! - [`signin`]: password sign-in with rate limits, sessions, CSRF tokens.
@@ -46,10 +47,13 @@ pub mod device;
 pub mod explain;
 pub mod fixtures;
 pub mod health;
+pub mod invalidating;
 pub mod issue;
 pub mod management;
 pub mod overview;
 pub mod password;
+#[cfg(test)]
+mod recall_cache_tests;
 pub mod reviewer;
 pub mod signin;
 pub mod suite;
@@ -70,6 +74,8 @@ pub struct ServiceConfig {
     pub operator_token: Option<tessera_core::secret::Secret>,
     /// Seconds between suite tickets.
     pub suite_ticket_interval: i64,
+    /// Bounds and re-validation period of the in-memory caches.
+    pub cache: cache::CacheConfig,
 }
 
 impl Default for ServiceConfig {
@@ -80,6 +86,7 @@ impl Default for ServiceConfig {
             public_url: "http://127.0.0.1:8080".into(),
             operator_token: None,
             suite_ticket_interval: tessera_core::suite::DEFAULT_TICKET_INTERVAL,
+            cache: cache::CacheConfig::default(),
         }
     }
 }
@@ -95,23 +102,16 @@ struct Inner {
     clock: Arc<dyn Clock>,
     key: SecretKey,
     config: ServiceConfig,
-    cache: cache::Caches,
+    cache: Arc<cache::Caches>,
     failures: signin::FailureLog,
 }
 
 impl Tessera {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, key: SecretKey, config: ServiceConfig) -> Self {
+        let cache = Arc::new(cache::Caches::new(config.cache));
+        let store: Arc<dyn Store> = Arc::new(invalidating::Invalidating(store, cache.clone()));
         let store: Arc<dyn Store> = Arc::new(detached::Detached(store));
-        Tessera {
-            inner: Arc::new(Inner {
-                store,
-                clock,
-                key,
-                config,
-                cache: cache::Caches::default(),
-                failures: signin::FailureLog::default(),
-            }),
-        }
+        Tessera { inner: Arc::new(Inner { store, clock, key, config, cache, failures: signin::FailureLog::default() }) }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

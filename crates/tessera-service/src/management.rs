@@ -359,16 +359,17 @@ impl Tessera {
         Ok(self.inner.store.audit_events(&filter).await?)
     }
 
-    /// Commits changes that can alter decisions, then drops this node's caches (other nodes
-    /// hear of it from the store).
+    /// Commits changes that can alter decisions; the store decorator drops this node's
+    /// caches (other nodes hear of it from the store).
     pub(crate) async fn commit_grants(&self, changes: &[Change]) -> Result<(), ManageError> {
         self.inner.store.commit(changes, self.now()).await?;
-        self.inner.cache.invalidate_grants();
         Ok(())
     }
 
-    /// Follows the store's grant-change announcements, dropping the caches on each; returns
-    /// when the store cannot announce (a single node) or the announcements end.
+    /// Follows the store's grant-change announcements, dropping every cache on each (the
+    /// store also announces each (re-)established listening connection, since announcements
+    /// may have been missed); returns when the store cannot announce (a single node) or the
+    /// announcements end.
     pub async fn follow_grant_changes(&self) -> Result<(), StoreError> {
         let Some(mut changes) = self.inner.store.grant_changes().await? else {
             return Ok(());

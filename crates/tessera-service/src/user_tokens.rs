@@ -19,7 +19,6 @@ use tessera_core::token::{AccessToken, TokenKind};
 use tessera_store::StoreError;
 
 use crate::Tessera;
-use crate::cache::write;
 
 /// How a client authenticated at the token endpoint.
 #[derive(Debug, Clone)]
@@ -405,9 +404,8 @@ impl Tessera {
                     target: format!("app:{owner} token"),
                     detail: "revoked by the client".into(),
                 });
+                // The store decorator drops the cached and handed-out tokens.
                 store.commit(&[Change::RevokeToken { hash }, audit], self.now()).await?;
-                write(&self.inner.cache.tokens).remove(&hash);
-                write(&self.inner.cache.handed).retain(|_, h| token_hash(h.token.expose()) != hash);
             }
         }
         Ok(())

@@ -8,8 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::Connection as _;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use tessera_store::{ConnectOptions, StoreError};
+
+pub mod listener;
 
 /// The PostgreSQL backend.
 #[derive(Clone, Debug)]
@@ -86,57 +88,15 @@ async fn first_connection(options: &PgConnectOptions, timeout: Duration) -> Resu
     }
 }
 
-/// The channel grant changes are announced on (delivered when the writing transaction commits).
-pub const GRANTS_CHANNEL: &str = "tessera_grants";
+pub use listener::GRANTS_CHANNEL;
 
 impl PostgresStore {
-    /// Listens on [`GRANTS_CHANNEL`]: every node hears every other node's grant changes.
-    /// A lost connection is re-established by a new `LISTEN`; since notifications may have
-    /// been missed meanwhile, the receiver is told once more after each (re)established
-    /// `LISTEN`. While it is down the store is not ready.
+    /// Listens on [`GRANTS_CHANNEL`]: every node hears every other node's grant changes, and
+    /// is told again after each (re-)established `LISTEN` (see [`listener`]). While the
+    /// listening connection is down the store is not ready.
     async fn listen_grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
-        let first = listen(&self.pool).await?;
-        self.listening.store(true, Ordering::SeqCst);
-        let (tx, rx) = tokio::sync::mpsc::channel(1);
-        let (pool, listening) = (self.pool.clone(), self.listening.clone());
-        tokio::spawn(async move {
-            let mut listener = Some(first);
-            loop {
-                let Some(current) = listener.as_mut() else {
-                    match listen(&pool).await {
-                        Ok(l) => {
-                            listener = Some(l);
-                            listening.store(true, Ordering::SeqCst);
-                            tracing::info!("grant-change listener reconnected");
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, "grant-change listener cannot reconnect yet");
-                            tokio::time::sleep(Duration::from_millis(200)).await;
-                            continue;
-                        }
-                    }
-                    // Changes made while it was down were not heard: drop the caches.
-                    if !announce(&tx) {
-                        break;
-                    }
-                    continue;
-                };
-                match current.try_recv().await {
-                    Ok(Some(_)) => {
-                        if !announce(&tx) {
-                            break;
-                        }
-                    }
-                    Ok(None) | Err(_) => {
-                        listening.store(false, Ordering::SeqCst);
-                        listener = None;
-                        tracing::warn!("grant-change listener lost its connection; reconnecting");
-                    }
-                }
-            }
-            listening.store(false, Ordering::SeqCst);
-        });
-        Ok(Some(rx))
+        let listener = listener::listen(&self.pool).await.map_err(map_err)?;
+        Ok(Some(listener::follow_reporting(self.pool.clone(), listener, self.listening.clone())))
     }
 
     /// Ready when the grant-change listener (once started) holds its `LISTEN`.
@@ -146,24 +106,6 @@ impl PostgresStore {
         } else {
             Err(StoreError::Unavailable("the grant-change listener is not connected".into()))
         }
-    }
-}
-
-/// A listener on [`GRANTS_CHANNEL`] that does not reconnect by itself: a lost connection is
-/// reported (`Ok(None)`) so the caller knows to drop what it may have missed.
-async fn listen(pool: &sqlx::PgPool) -> Result<PgListener, StoreError> {
-    let mut listener = PgListener::connect_with(pool).await.map_err(map_err)?;
-    listener.eager_reconnect(false);
-    listener.listen(GRANTS_CHANNEL).await.map_err(map_err)?;
-    Ok(listener)
-}
-
-/// Tells the receiver that grants may have changed; `false` once nobody listens. A full
-/// channel already holds a pending "something changed": coalesce.
-fn announce(tx: &tokio::sync::mpsc::Sender<()>) -> bool {
-    match tx.try_send(()) {
-        Ok(()) | Err(tokio::sync::mpsc::error::TrySendError::Full(())) => true,
-        Err(tokio::sync::mpsc::error::TrySendError::Closed(())) => false,
     }
 }
 

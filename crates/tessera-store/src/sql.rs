@@ -390,26 +390,16 @@ pub fn sqlstate_unavailable(code: &str, message: String) -> Option<StoreError> {
     }
 }
 
-/// Whether a change can alter an authorization decision (caches on every node must drop it).
+/// Whether a change can alter an authorization decision (caches on every node must drop it):
+/// [`tessera_core::change::Change::invalidates`] decides.
 pub fn changes_grants(change: &tessera_core::change::Change) -> bool {
-    use tessera_core::change::Change;
-    matches!(
-        change,
-        Change::PutScope(_)
-            | Change::PutPermission(_)
-            | Change::InsertInstallation(_)
-            | Change::DeleteInstallation { .. }
-            | Change::InsertOrgGrant(_)
-            | Change::RevokeOrgGrant { .. }
-            | Change::RevokeToken { .. }
-            | Change::RotateSecret { .. }
-            | Change::SetRedirectUris { .. }
-    )
+    change.invalidates().is_needed()
 }
 
 /// Writes `impl Store for $store` where `$store` has a field `pool: sqlx::Pool<$db>` and
 /// inherent methods `async fn listen_grant_changes(&self)` and `fn listening_ready(&self)`
-/// (whether grant-change announcements are being received, where the backend has them). `$notify` is a statement run in every
+/// (whether grant-change announcements are being received, where the backend has them).
+/// `$notify` is a statement run in every
 /// transaction that changes grants (PostgreSQL: `NOTIFY`), or `None`.
 #[macro_export]
 macro_rules! sql_store {

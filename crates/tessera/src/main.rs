@@ -219,6 +219,14 @@ struct ServeArgs {
     /// Seconds between suite tickets issued to third-party enterprise apps (default 20 min).
     #[arg(long, default_value_t = tessera_core::suite::DEFAULT_TICKET_INTERVAL)]
     suite_ticket_interval: i64,
+    /// The most entries each in-memory cache holds (apps, standings, tokens, ...): the
+    /// oldest are dropped first.
+    #[arg(long, env = "TESSERA_CACHE_CAPACITY", default_value_t = tessera_service::cache::DEFAULT_CAPACITY)]
+    cache_capacity: usize,
+    /// Seconds a node trusts what it cached from the store (standings, apps, tokens, ...)
+    /// before reading it again: the longest a lost change announcement can leave it wrong.
+    #[arg(long, env = "TESSERA_CACHE_REVALIDATE_SECONDS", default_value_t = tessera_service::cache::DEFAULT_REVALIDATE_SECS)]
+    cache_revalidate_seconds: i64,
 }
 
 #[derive(Subcommand)]
@@ -398,6 +406,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let key = key::load_or_create(&args.db.data_dir)?;
     anyhow::ensure!(args.user_token_ttl > 0 && args.refresh_token_ttl > 0, "token lifetimes must be positive");
     anyhow::ensure!(args.suite_ticket_interval >= 1, "--suite-ticket-interval must be at least 1 second");
+    anyhow::ensure!(args.cache_capacity >= 1, "--cache-capacity must be at least 1");
+    anyhow::ensure!(args.cache_revalidate_seconds >= 0, "--cache-revalidate-seconds must be at least 0");
     if let Some(t) = &args.operator_token {
         anyhow::ensure!(t.len() >= 16, "the operator token must be at least 16 characters");
     }
@@ -410,6 +420,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         public_url: args.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
         operator_token: args.operator_token.clone().map(tessera_core::secret::Secret::new),
         suite_ticket_interval: args.suite_ticket_interval,
+        cache: tessera_service::cache::CacheConfig {
+            capacity: args.cache_capacity,
+            revalidate_secs: args.cache_revalidate_seconds,
+        },
     };
     let (tessera, report) = boot::service(store, Arc::new(SystemClock), key, config, fixture.as_ref()).await?;
     if let Some(report) = &report {

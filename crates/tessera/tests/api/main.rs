@@ -28,6 +28,7 @@ mod oauth_clients;
 mod pg_cluster;
 mod pg_faults;
 mod postgres;
+mod recall_caches;
 mod suites;
 mod token_lifecycle;
 mod user_flow;

@@ -65,7 +65,7 @@ impl PgCluster {
         cluster.run("initdb", &["-D", &data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]).await;
         let settings = format!(
             "listen_addresses = '127.0.0.1'\nport = {}\nunix_socket_directories = '{}'\nfsync = off\n\
-             synchronous_commit = off\nfull_page_writes = off\nmax_connections = 100\nshared_buffers = 16MB\n",
+             full_page_writes = off\nmax_connections = 100\nshared_buffers = 16MB\n",
             cluster.port,
             cluster.dir.display()
         );
