@@ -5,7 +5,7 @@
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
@@ -65,26 +65,27 @@ impl PostgresStore {
 /// server refuses or is starting up, for at most `timeout`; the error names host, port and the
 /// last cause (the pool alone would only say "pool timed out").
 async fn first_connection(options: &PgConnectOptions, timeout: Duration) -> Result<(), StoreError> {
-    let started = Instant::now();
     let where_ = format!("{}:{}", options.get_host(), options.get_port());
-    loop {
-        let left = timeout.saturating_sub(started.elapsed());
-        let cause = match tokio::time::timeout(left, PgConnection::connect_with(options)).await {
-            Ok(Ok(conn)) => {
-                let _ = conn.close().await;
-                return Ok(());
+    let mut cause = format!("no answer within {} ms", timeout.as_millis());
+    let attempts = async {
+        loop {
+            match PgConnection::connect_with(options).await {
+                Ok(conn) => {
+                    let _ = conn.close().await;
+                    return Ok(());
+                }
+                Err(sqlx::Error::Io(e)) => cause = e.kind().to_string(),
+                Err(e) => match map_err(e) {
+                    StoreError::Unavailable(m) | StoreError::Interrupted(m) => cause = m,
+                    other => return Err(StoreError::Backend(format!("PostgreSQL at {where_}: {other}"))),
+                },
             }
-            Ok(Err(sqlx::Error::Io(e))) => e.kind().to_string(),
-            Ok(Err(e)) => match map_err(e) {
-                StoreError::Unavailable(m) | StoreError::Interrupted(m) => m,
-                other => return Err(StoreError::Backend(format!("PostgreSQL at {where_}: {other}"))),
-            },
-            Err(_) => format!("no answer within {} ms", timeout.as_millis()),
-        };
-        if started.elapsed() + Duration::from_millis(250) >= timeout {
-            return Err(StoreError::Unavailable(format!("cannot connect to PostgreSQL at {where_}: {cause}")));
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    match tokio::time::timeout(timeout, attempts).await {
+        Ok(result) => result,
+        Err(_) => Err(StoreError::Unavailable(format!("cannot connect to PostgreSQL at {where_}: {cause}"))),
     }
 }
 

@@ -5,10 +5,11 @@
 
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::time::Instant;
 
 use crate::helpers::*;
 use crate::lifecycle::{api, grant, session};
