@@ -125,10 +125,6 @@ impl<K: Hash + Eq, V: Clone> Cache<K, V> {
         true
     }
 
-    pub fn remove(&self, key: &K) {
-        write(&self.entries).remove(key);
-    }
-
     pub fn len(&self) -> usize {
         read(&self.entries).len()
     }
@@ -218,6 +214,11 @@ impl Caches {
             self.handed.clear();
             self.tickets.clear();
         }
+    }
+
+    /// Drops what a grant change can have made stale (apps, secrets, standings, the catalogue).
+    pub fn invalidate_grants(&self) {
+        self.invalidate(Invalidation::Grants);
     }
 
     /// Drops everything: another node changed something, or announcements may have been missed.

@@ -1,6 +1,7 @@
 //! The grant-change listener on a real PostgreSQL: a node is told once `LISTEN` is
 //! (re-)established, so a change announced while it was not listening is never lost.
 //! Runs in a database of its own, so no other test's announcements interfere.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 
