@@ -298,6 +298,7 @@ async fn timed(app: &TestApp, req: reqwest::RequestBuilder, limit: Duration) -> 
     let started = Instant::now();
     let r = app.send(req).await;
     assert!(started.elapsed() <= limit, "answered after {:?}: {}", started.elapsed(), r.text);
+    eprintln!("answered {} after {:?} with the database down", r.status, started.elapsed());
     r
 }
 
