@@ -12,6 +12,7 @@
 //! - [`web`]: sign-in, the consent page of `/oauth2/authorize` and `/oauth2/auth`, the
 //!   member's authorized apps.
 //! - [`client_addr`]: the client's address for the attempt limits (`X-Forwarded-For` from trusted proxies only).
+//! - [`health`]: `/healthz` and `/readyz` for load balancers.
 //! - [`body`]: reading bodies with a size limit and without trusting the content type.
 //! - [`security_headers`]: `no-store` by default, HSTS and `__Host-` cookies under https.
 //! - [`server`]: the router, request logging without secrets, and graceful shutdown.
@@ -22,6 +23,7 @@ pub mod client_addr;
 pub mod dingtalk;
 pub mod feishu;
 pub mod gateway;
+pub mod health;
 pub mod manage;
 pub mod oauth2;
 pub mod security_headers;

@@ -18,7 +18,7 @@ use tower::Service;
 
 use crate::body::MAX_BODY;
 use crate::gateway::sample_api::BadRouteScope;
-use crate::{dingtalk, feishu, gateway, manage, oauth2, security_headers, web};
+use crate::{dingtalk, feishu, gateway, health, manage, oauth2, security_headers, web};
 
 /// Every route of the server; an error when a route table names an invalid scope code.
 pub fn router(tessera: Tessera) -> Result<Router, BadRouteScope> {
@@ -28,6 +28,7 @@ pub fn router(tessera: Tessera) -> Result<Router, BadRouteScope> {
         .merge(feishu::routes())
         .merge(web::routes())
         .merge(manage::routes())
+        .merge(health::routes())
         .merge(gateway::sample_api::routes(tessera.clone())?)
         .merge(gateway::feishu_api::routes(tessera.clone())?)
         .fallback(dingtalk::error::not_found)

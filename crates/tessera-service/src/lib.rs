@@ -51,6 +51,7 @@ pub mod detached;
 pub mod device;
 pub mod explain;
 pub mod fixtures;
+pub mod health;
 pub mod invalidating;
 pub mod introspection;
 pub mod issue;

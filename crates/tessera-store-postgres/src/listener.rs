@@ -6,6 +6,8 @@
 //! A lost connection is replaced by a new one of our own, not by sqlx's internal reconnect,
 //! which re-issues `LISTEN` without returning and so would leave the gap unannounced.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
@@ -31,9 +33,16 @@ pub async fn listen(pool: &sqlx::PgPool) -> Result<PgListener, sqlx::Error> {
 /// replaces it whenever its connection is lost. Ends when the receiver is dropped or the
 /// pool is closed.
 pub fn follow(pool: sqlx::PgPool, listener: PgListener) -> mpsc::Receiver<()> {
+    follow_reporting(pool, listener, Arc::default())
+}
+
+/// [`follow`], keeping `listening` true while a `LISTEN` is established (readiness).
+pub fn follow_reporting(pool: sqlx::PgPool, listener: PgListener, listening: Arc<AtomicBool>) -> mpsc::Receiver<()> {
     // One pending message says everything there is to say: later ones coalesce into it.
     let (tx, rx) = mpsc::channel(1);
     tokio::spawn(async move {
+        // However the task ends, the node no longer listens.
+        let _stopped = NotListening(listening.clone());
         let mut listener = Some(listener);
         let mut backoff = FIRST_BACKOFF;
         loop {
@@ -58,6 +67,7 @@ pub fn follow(pool: sqlx::PgPool, listener: PgListener) -> mpsc::Receiver<()> {
                 },
             };
             // LISTEN is established: whatever was announced before may have been missed.
+            listening.store(true, Ordering::SeqCst);
             if !tell(&tx) {
                 return;
             }
@@ -78,6 +88,7 @@ pub fn follow(pool: sqlx::PgPool, listener: PgListener) -> mpsc::Receiver<()> {
                     }
                 }
             }
+            listening.store(false, Ordering::SeqCst);
             drop(current);
             if pool.is_closed() {
                 return;
@@ -92,5 +103,14 @@ fn tell(tx: &mpsc::Sender<()>) -> bool {
     match tx.try_send(()) {
         Ok(()) | Err(mpsc::error::TrySendError::Full(())) => true,
         Err(mpsc::error::TrySendError::Closed(())) => false,
+    }
+}
+
+/// Clears the listening flag when dropped.
+struct NotListening(Arc<AtomicBool>);
+
+impl Drop for NotListening {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
     }
 }

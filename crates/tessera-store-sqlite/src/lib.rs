@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use tessera_store::StoreError;
+use tessera_store::{ConnectOptions, StoreError};
 
 /// The SQLite backend.
 #[derive(Clone, Debug)]
@@ -18,6 +18,11 @@ impl SqliteStore {
     /// Opens (creating if missing) the database at `url` (`sqlite://path` or `sqlite::memory:`)
     /// and runs the migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, ConnectOptions::default()).await
+    }
+
+    /// Opens the database as [`connect`](Self::connect) does, with the pool's options.
+    pub async fn connect_with(url: &str, opts: ConnectOptions) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::Backend(format!("bad SQLite URL: {e}")))?
             .create_if_missing(true)
@@ -29,6 +34,7 @@ impl SqliteStore {
         let max = if url.contains(":memory:") { 1 } else { 8 };
         let pool = SqlitePoolOptions::new()
             .max_connections(max)
+            .acquire_timeout(opts.acquire_timeout)
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Backend(e.to_string()))?;
@@ -44,6 +50,11 @@ impl SqliteStore {
     /// One SQLite file serves one node: every grant change happens in this process.
     async fn listen_grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
         Ok(None)
+    }
+
+    /// Nothing to listen to: ready whenever the file answers.
+    fn listening_ready(&self) -> Result<(), StoreError> {
+        Ok(())
     }
 }
 

@@ -46,9 +46,44 @@ pub enum StoreError {
     /// Stored data that does not decode into the domain (hand-edited rows, say).
     #[error("corrupt row: {0}")]
     Corrupt(String),
-    /// The database could not be reached or failed.
+    /// The database cannot be reached right now (connection refused or lost, no connection
+    /// free within the acquire timeout, the server shutting down or starting up): a retry
+    /// later may succeed. Answered as 503 in every dialect.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The connection broke while a statement ran (the server restarted or went away): like
+    /// `Unavailable`, and a read may be tried once more on a fresh connection (a write may
+    /// or may not have committed, so it is never repeated).
+    #[error("database connection lost: {0}")]
+    Interrupted(String),
+    /// The database failed otherwise.
     #[error("database error: {0}")]
     Backend(String),
+}
+
+impl StoreError {
+    /// Whether the database could not be reached (as opposed to refusing or failing a statement).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_) | StoreError::Interrupted(_))
+    }
+}
+
+/// How a backend opens its connection pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// How long a request waits for a database connection before failing with
+    /// [`StoreError::Unavailable`]; also bounds the first connection at start.
+    pub acquire_timeout: std::time::Duration,
+}
+
+/// The default acquire timeout: long enough to ride out a database restart, short enough
+/// that a caller gets a clear 503 instead of hanging.
+pub const DEFAULT_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions { acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT }
+    }
 }
 
 /// A user as stored, with their password hash (argon2id PHC string) if any.
@@ -141,6 +176,10 @@ pub trait Store: Send + Sync + 'static {
     async fn grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError>;
 
     async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<u64, StoreError>;
+
+    /// Whether the store can serve requests now: the database answers a trivial query and,
+    /// where the backend announces grant changes, the listening connection is established.
+    async fn ready(&self) -> Result<(), StoreError>;
 
     /// Creates a department under `parent_id` (which must exist) and returns its id.
     async fn create_department(&self, corp_id: &CorpId, name: &str, parent_id: i64) -> Result<i64, StoreError>;

@@ -379,19 +379,42 @@ pub fn backend_error(unique: bool, foreign_key: bool, message: String) -> StoreE
     }
 }
 
+/// What a SQLSTATE says about the database rather than the statement: class 08 (connection
+/// exception) and 57P01/57P02 (terminated by a shutdown or crash) mean the connection broke
+/// ([`StoreError::Interrupted`]); 57P03 (starting up) that it cannot serve yet
+/// ([`StoreError::Unavailable`]); `None` for a failure of the statement itself.
+pub fn sqlstate_unavailable(code: &str, message: String) -> Option<StoreError> {
+    if code.starts_with("08") || matches!(code, "57P01" | "57P02") {
+        Some(StoreError::Interrupted(message))
+    } else if code == "57P03" {
+        Some(StoreError::Unavailable(message))
+    } else {
+        None
+    }
+}
+
 /// Whether a change can alter an authorization decision (caches on every node must drop it):
 /// [`tessera_core::change::Change::invalidates`] decides.
 pub fn changes_grants(change: &tessera_core::change::Change) -> bool {
     change.invalidates().is_needed()
 }
 
-/// Writes `impl Store for $store` where `$store` has a field `pool: sqlx::Pool<$db>` and an
-/// inherent `async fn listen_grant_changes(&self)`. `$notify` is a statement run in every
+/// Writes `impl Store for $store` where `$store` has a field `pool: sqlx::Pool<$db>` and
+/// inherent methods `async fn listen_grant_changes(&self)` and `fn listening_ready(&self)`
+/// (whether grant-change announcements are being received, where the backend has them).
+/// `$notify` is a statement run in every
 /// transaction that changes grants (PostgreSQL: `NOTIFY`), or `None`.
 #[macro_export]
 macro_rules! sql_store {
     ($store:ty, $db:ty, $notify:expr) => {
         fn map_err(e: ::sqlx::Error) -> $crate::StoreError {
+            if let ::sqlx::Error::Database(d) = &e {
+                if let Some(unavailable) =
+                    d.code().and_then(|c| $crate::sql::sqlstate_unavailable(&c, e.to_string()))
+                {
+                    return unavailable;
+                }
+            }
             match &e {
                 ::sqlx::Error::Database(d) => $crate::sql::backend_error(
                     d.is_unique_violation(),
@@ -399,6 +422,12 @@ macro_rules! sql_store {
                     d.message().to_owned(),
                 ),
                 ::sqlx::Error::RowNotFound => $crate::StoreError::NotFound("row".into()),
+                // The connection broke under a statement.
+                ::sqlx::Error::Io(_) | ::sqlx::Error::WorkerCrashed => $crate::StoreError::Interrupted(e.to_string()),
+                // No connection within the pool's acquire timeout (the database is unreachable).
+                ::sqlx::Error::Tls(_) | ::sqlx::Error::PoolTimedOut | ::sqlx::Error::PoolClosed => {
+                    $crate::StoreError::Unavailable(e.to_string())
+                }
                 other => $crate::StoreError::Backend(other.to_string()),
             }
         }
@@ -1584,6 +1613,11 @@ macro_rules! sql_store {
                 &self,
             ) -> Result<Option<::tokio::sync::mpsc::Receiver<()>>, $crate::StoreError> {
                 self.listen_grant_changes().await
+            }
+
+            async fn ready(&self) -> Result<(), $crate::StoreError> {
+                ::sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_err)?;
+                self.listening_ready()
             }
 
             async fn purge_expired(

@@ -4,12 +4,17 @@
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use tessera_store::Store;
+use tessera_store::{ConnectOptions, Store};
 use tessera_store_postgres::PostgresStore;
 use tessera_store_sqlite::SqliteStore;
 
 /// Opens (and migrates) the store at `url`: `sqlite://path`, `sqlite::memory:` or `postgres://…`.
 pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    open_store_with(url, ConnectOptions::default()).await
+}
+
+/// Opens the store at `url` with the pool's options (the acquire timeout).
+pub async fn open_store_with(url: &str, opts: ConnectOptions) -> anyhow::Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         if let Some(path) = url.strip_prefix("sqlite://") {
             let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
@@ -18,9 +23,9 @@ pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
             }
             create_private(path)?;
         }
-        Ok(Arc::new(SqliteStore::connect(url).await.context("opening the SQLite database")?))
+        Ok(Arc::new(SqliteStore::connect_with(url, opts).await.context("opening the SQLite database")?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::connect(url).await.context("connecting to PostgreSQL")?))
+        Ok(Arc::new(PostgresStore::connect_with(url, None, opts).await.context("connecting to PostgreSQL")?))
     } else {
         bail!("unsupported database URL: use sqlite://PATH or postgres://…")
     }

@@ -159,9 +159,28 @@ struct DbArgs {
     /// Directory for the SQLite database and the server key.
     #[arg(long, env = "TESSERA_DATA_DIR", default_value = "data")]
     data_dir: PathBuf,
+    /// Seconds a request waits for a database connection before failing with 503 (and the
+    /// longest the first connection at start may take).
+    #[arg(long, env = "TESSERA_DATABASE_ACQUIRE_TIMEOUT", default_value_t = 3.0, value_parser = acquire_timeout)]
+    database_acquire_timeout: f64,
+}
+
+/// A positive number of seconds, at most 600.
+fn acquire_timeout(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(t) if t > 0.0 && t <= 600.0 => Ok(t),
+        _ => Err("must be a number of seconds above 0 and at most 600".into()),
+    }
 }
 
 impl DbArgs {
+    async fn open_store(&self) -> anyhow::Result<Arc<dyn tessera_store::Store>> {
+        let opts = tessera_store::ConnectOptions {
+            acquire_timeout: std::time::Duration::from_secs_f64(self.database_acquire_timeout),
+        };
+        backend::open_store_with(&self.url(), opts).await
+    }
+
     fn url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("tessera.db").display()))
     }
@@ -378,7 +397,7 @@ fn read_operator_token(path: &std::path::Path) -> anyhow::Result<String> {
 
 /// Reads every audit event in order and checks the hash chain.
 async fn audit_verify(db: &DbArgs) -> anyhow::Result<()> {
-    let store = backend::open_store(&db.url()).await?;
+    let store = db.open_store().await?;
     let mut events = Vec::new();
     let mut after = 0;
     loop {
@@ -395,7 +414,7 @@ async fn audit_verify(db: &DbArgs) -> anyhow::Result<()> {
 }
 
 async fn open(db: &DbArgs) -> anyhow::Result<Tessera> {
-    let store = backend::open_store(&db.url()).await?;
+    let store = db.open_store().await?;
     let key = key::load_or_create(&db.data_dir)?;
     Ok(Tessera::new(store, Arc::new(SystemClock), key, ServiceConfig::default()))
 }
@@ -417,7 +436,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.max_connections >= 1, "--max-connections must be at least 1");
     tessera_http::gateway::check_route_tables()?;
     let fixture = args.fixture.as_deref().map(boot::read_fixture).transpose()?;
-    let store = backend::open_store(&args.db.url()).await?;
+    let store = args.db.open_store().await?;
     let key = key::load_or_create(&args.db.data_dir)?;
     anyhow::ensure!(args.user_token_ttl > 0 && args.refresh_token_ttl > 0, "token lifetimes must be positive");
     anyhow::ensure!(args.suite_ticket_interval >= 1, "--suite-ticket-interval must be at least 1 second");

@@ -52,10 +52,7 @@ fn grant_error(e: GrantError) -> DingTalkError {
         e @ GrantError::TooManyRequests { .. } => {
             DingTalkError::new(StatusCode::FORBIDDEN, "Forbidden.AccessDenied.QpsLimitForApi", e.to_string())
         }
-        GrantError::Store(e) => {
-            tracing::error!(error = %e, "user token request failed");
-            DingTalkError::new(StatusCode::INTERNAL_SERVER_ERROR, "server.error", "服务器错误 (server error)")
-        }
+        GrantError::Store(e) => DingTalkError::store_failed(&e),
     }
 }
 

@@ -283,7 +283,7 @@ async fn token_endpoint(
                     FeishuCode::AppSecretInvalid => {
                         oauth_err(FeishuCode::OAuthInvalidClient, "client authentication failed")
                     }
-                    FeishuCode::ServerError => e.in_shape(Shape::OAuth),
+                    FeishuCode::ServerError | FeishuCode::Unavailable => e.in_shape(Shape::OAuth),
                     _ => oauth_err(FeishuCode::OAuthUnauthorizedClient, "the app may not use client_credentials here"),
                 }
             })?;

@@ -76,6 +76,14 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "not_found", m),
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "management request failed: database unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the service is temporarily unavailable; retry later",
+                )
+            }
             other => {
                 tracing::error!(error = %other, "management request failed");
                 ApiError::new(

@@ -74,6 +74,7 @@ pub async fn sign_in(
             Err(ApiError::too_many(retry_after, "too_many_attempts", e.to_string()))
         }
         Err(e @ SignInError::Busy { retry_after }) => Err(ApiError::too_many(retry_after, "busy", e.to_string())),
+        Err(SignInError::Store(e)) => Err(e.into()),
         Err(e) => {
             tracing::error!(error = %e, "sign-in failed");
             Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "signing in failed on our side"))

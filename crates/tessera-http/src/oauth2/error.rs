@@ -8,6 +8,7 @@ use serde::Serialize;
 use tessera_core::device::DevicePollError;
 use tessera_service::IssueError;
 use tessera_service::user_tokens::GrantError;
+use tessera_store::StoreError;
 
 use crate::body::BodyError;
 
@@ -22,6 +23,8 @@ pub enum OAuthErrorCode {
     UnsupportedGrantType,
     InvalidScope,
     ServerError,
+    /// RFC 6749 §4.1.2.1: the server cannot handle the request now (HTTP 503 here).
+    TemporarilyUnavailable,
     // RFC 8628 §3.5.
     AuthorizationPending,
     SlowDown,
@@ -46,6 +49,20 @@ impl OAuthError {
     pub fn invalid_request(description: impl Into<String>) -> Self {
         OAuthError::new(OAuthErrorCode::InvalidRequest, description)
     }
+
+    /// A store failure: 503 `temporarily_unavailable` when the database cannot be reached,
+    /// else 500 `server_error`.
+    pub fn store_failed(e: &StoreError) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "token request failed: database unavailable");
+            return OAuthError::new(
+                OAuthErrorCode::TemporarilyUnavailable,
+                "the service is temporarily unavailable; retry later",
+            );
+        }
+        tracing::error!(error = %e, "token request failed");
+        OAuthError::new(OAuthErrorCode::ServerError, "the server could not complete the request")
+    }
 }
 
 impl IntoResponse for OAuthError {
@@ -54,6 +71,7 @@ impl IntoResponse for OAuthError {
             _ if self.retry_after.is_some() => StatusCode::TOO_MANY_REQUESTS,
             OAuthErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
             OAuthErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            OAuthErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         };
         let retry_after = self.retry_after;
@@ -89,10 +107,7 @@ impl From<IssueError> for OAuthError {
             IssueError::OrgRequired { kind } => {
                 OAuthError::invalid_request(format!("corp_id is required for {kind} apps"))
             }
-            IssueError::Store(e) => {
-                tracing::error!(error = %e, "token request failed");
-                OAuthError::new(OAuthErrorCode::ServerError, "the server could not complete the request")
-            }
+            IssueError::Store(e) => OAuthError::store_failed(&e),
         }
     }
 }
@@ -120,10 +135,7 @@ impl From<GrantError> for OAuthError {
                 retry_after: Some(retry_after.max(1)),
                 ..OAuthError::new(OAuthErrorCode::SlowDown, e.to_string())
             },
-            GrantError::Store(e) => {
-                tracing::error!(error = %e, "token request failed");
-                OAuthError::new(OAuthErrorCode::ServerError, "the server could not complete the request")
-            }
+                GrantError::Store(e) => OAuthError::store_failed(&e),
         }
     }
 }

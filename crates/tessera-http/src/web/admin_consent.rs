@@ -44,8 +44,7 @@ fn failure(e: AdminConsentError) -> Response {
             error_page(StatusCode::FORBIDDEN, &format!("You cannot approve this ({code}): {message}."))
         }
         AdminConsentError::Store(e) => {
-            tracing::error!(error = %e, "admin consent failed");
-            error_page(StatusCode::INTERNAL_SERVER_ERROR, "The authorization could not be completed on our side.")
+            super::html::store_error_page(&e, "The authorization could not be completed on our side.")
         }
     }
 }

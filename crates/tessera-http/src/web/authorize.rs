@@ -116,8 +116,7 @@ fn authorize_error(e: AuthorizeError) -> Response {
             error_redirect(&redirect_uri, state.as_deref(), error, &description)
         }
         AuthorizeError::Store(e) => {
-            tracing::error!(error = %e, "authorization failed");
-            error_page(StatusCode::INTERNAL_SERVER_ERROR, "The authorization could not be completed on our side.")
+            super::html::store_error_page(&e, "The authorization could not be completed on our side.")
         }
     }
 }

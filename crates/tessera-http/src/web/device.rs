@@ -35,6 +35,10 @@ pub fn qr_svg(data: &str) -> Option<String> {
 
 fn verify_error(e: DeviceVerifyError) -> (StatusCode, String) {
     match e {
+        DeviceVerifyError::Store(e) if e.is_unavailable() => {
+            tracing::warn!(error = %e, "device verification failed: database unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, super::html::UNAVAILABLE.into())
+        }
         DeviceVerifyError::Store(e) => {
             tracing::error!(error = %e, "device verification failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "The request could not be completed on our side.".into())

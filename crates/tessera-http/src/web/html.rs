@@ -59,6 +59,20 @@ pub fn secured(mut res: Response, csp: &str) -> Response {
 }
 
 /// An error page (never a redirect).
+/// The page for a store failure: 503 "try again in a moment" when the database cannot be
+/// reached, else 500 with `message`.
+pub fn store_error_page(e: &tessera_store::StoreError, message: &str) -> Response {
+    if e.is_unavailable() {
+        tracing::warn!(error = %e, "page failed: database unavailable");
+        return error_page(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE);
+    }
+    tracing::error!(error = %e, "page failed");
+    error_page(StatusCode::INTERNAL_SERVER_ERROR, message)
+}
+
+/// What a page says while the database cannot be reached.
+pub const UNAVAILABLE: &str = "The service is temporarily unavailable. Please try again in a moment.";
+
 pub fn error_page(status: StatusCode, message: &str) -> Response {
     page(status, "Something is not right", &format!(r#"<p class="error">{}</p>"#, esc(message)), "'none'")
 }

@@ -26,6 +26,8 @@ mod logs;
 mod multinode;
 mod oauth2_tokens;
 mod oauth_clients;
+mod pg_cluster;
+mod pg_faults;
 mod postgres;
 mod recall_caches;
 mod security_edges;

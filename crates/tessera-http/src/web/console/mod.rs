@@ -255,6 +255,10 @@ fn store_failed_for(viewer: Option<&Viewer>, e: StoreError) -> Response {
         StoreError::Conflict(_) => {
             layout::error(viewer, StatusCode::CONFLICT, "That was already done (the form may have been sent twice).")
         }
+        e if e.is_unavailable() => {
+            tracing::warn!(error = %e, "console request failed: database unavailable");
+            layout::error(viewer, StatusCode::SERVICE_UNAVAILABLE, crate::web::html::UNAVAILABLE)
+        }
         other => {
             tracing::error!(error = %other, "console request failed");
             layout::error(
