@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin_consent;
+mod audit_verify;
 mod bad_input;
 mod browser;
 mod browser_console;
