@@ -419,6 +419,48 @@ macro_rules! sql_store {
             row.try_get::<T, _>(col).map_err(|e| $crate::StoreError::Corrupt(format!("{col}: {e}")))
         }
 
+        /// Appends one event to the hash chain (the head row is taken first, serializing writers).
+        async fn append_audit(
+            tx: &mut ::sqlx::Transaction<'static, $db>,
+            draft: &::tessera_core::audit::AuditDraft,
+            head: &mut Option<(i64, ::tessera_core::secret::SecretHash)>,
+            at: ::tessera_core::time::UnixTime,
+        ) -> Result<(), $crate::StoreError> {
+            use $crate::sql;
+            let (last_seq, last_hash) = match head {
+                Some(h) => *h,
+                None => {
+                    // Taking the head row first serializes writers of the chain.
+                    let row = ::sqlx::query(
+                        "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash",
+                    )
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                    (get::<i64>(&row, "last_seq")?, sql::hash(&get::<String>(&row, "last_hash")?)?)
+                }
+            };
+            let ev = ::tessera_core::audit::seal(last_hash, last_seq + 1, at, draft.clone());
+            ::sqlx::query(
+                "INSERT INTO audit_events (seq, at, corp_id, actor, action, target, detail, prev_hash, hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(ev.seq)
+            .bind(ev.at.0)
+            .bind(ev.draft.corp_id.as_ref().map(|c| c.as_str()))
+            .bind(&ev.draft.actor)
+            .bind(ev.draft.action.as_str())
+            .bind(&ev.draft.target)
+            .bind(&ev.draft.detail)
+            .bind(ev.prev_hash.to_hex())
+            .bind(ev.hash.to_hex())
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+            *head = Some((ev.seq, ev.hash));
+            Ok(())
+        }
+
         async fn apply_change(
             tx: &mut ::sqlx::Transaction<'static, $db>,
             change: &::tessera_core::change::Change,
@@ -795,39 +837,30 @@ macro_rules! sql_store {
                         return Err($crate::StoreError::NotFound(format!("app {client_id}")));
                     }
                 }
-                Change::Audit(draft) => {
-                    let (last_seq, last_hash) = match head {
-                        Some(h) => *h,
-                        None => {
-                            // Taking the head row first serializes writers of the chain.
-                            let row = ::sqlx::query(
-                                "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash",
-                            )
-                            .fetch_one(&mut **tx)
-                            .await
-                            .map_err(map_err)?;
-                            (get::<i64>(&row, "last_seq")?, sql::hash(&get::<String>(&row, "last_hash")?)?)
-                        }
-                    };
-                    let ev = ::tessera_core::audit::seal(last_hash, last_seq + 1, at, draft.clone());
-                    ::sqlx::query(
-                        "INSERT INTO audit_events (seq, at, corp_id, actor, action, target, detail, prev_hash, hash)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                Change::RevokeFamilyOnce { family_id, audit } => {
+                    let first = ::sqlx::query(
+                        "UPDATE token_families SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
                     )
-                    .bind(ev.seq)
-                    .bind(ev.at.0)
-                    .bind(ev.draft.corp_id.as_ref().map(|c| c.as_str()))
-                    .bind(&ev.draft.actor)
-                    .bind(ev.draft.action.as_str())
-                    .bind(&ev.draft.target)
-                    .bind(&ev.draft.detail)
-                    .bind(ev.prev_hash.to_hex())
-                    .bind(ev.hash.to_hex())
+                    .bind(at.0)
+                    .bind(family_id)
                     .execute(&mut **tx)
                     .await
-                    .map_err(map_err)?;
-                    *head = Some((ev.seq, ev.hash));
+                    .map_err(map_err)?
+                    .rows_affected()
+                        > 0;
+                    if first {
+                        append_audit(tx, audit, head, at).await?;
+                    } else {
+                        ::sqlx::query(
+                            "UPDATE token_families SET reuse_attempts = reuse_attempts + 1 WHERE family_id = $1",
+                        )
+                        .bind(family_id)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                    }
                 }
+                Change::Audit(draft) => append_audit(tx, draft, head, at).await?,
                 Change::AdvanceSuiteTicket { client_id, from_seq } => {
                     ::sqlx::query("INSERT INTO suite_tickets (client_id) VALUES ($1) ON CONFLICT (client_id) DO NOTHING")
                         .bind(client_id.as_str())
@@ -1534,26 +1567,60 @@ macro_rules! sql_store {
                 &self,
                 now: ::tessera_core::time::UnixTime,
                 codes_before: ::tessera_core::time::UnixTime,
-            ) -> Result<u64, $crate::StoreError> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
-                let mut purged = 0;
-                for sql in [
-                    "DELETE FROM sessions WHERE expires_at <= $1",
-                    "DELETE FROM access_tokens WHERE expires_at <= $1",
-                    "DELETE FROM refresh_tokens WHERE expires_at <= $1",
-                    "DELETE FROM previous_secrets WHERE valid_until <= $1",
-                    "DELETE FROM device_authorizations WHERE expires_at <= $1",
-                ] {
-                    purged += ::sqlx::query(sql).bind(now.0).execute(&mut *tx).await.map_err(map_err)?.rows_affected();
-                }
-                purged += ::sqlx::query("DELETE FROM auth_codes WHERE expires_at <= $1")
-                    .bind(codes_before.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?
-                    .rows_affected();
-                tx.commit().await.map_err(map_err)?;
-                Ok(purged)
+            ) -> Result<$crate::Purged, $crate::StoreError> {
+                // Each statement is its own transaction of at most PURGE_BATCH rows.
+                const EXPIRED: [&str; 6] = [
+                    "DELETE FROM sessions WHERE expires_at <= $1 AND session_hash IN
+                       (SELECT session_hash FROM sessions WHERE expires_at <= $1 LIMIT $2)",
+                    "DELETE FROM access_tokens WHERE expires_at <= $1 AND token_hash IN
+                       (SELECT token_hash FROM access_tokens WHERE expires_at <= $1 LIMIT $2)",
+                    "DELETE FROM refresh_tokens WHERE expires_at <= $1 AND token_hash IN
+                       (SELECT token_hash FROM refresh_tokens WHERE expires_at <= $1 LIMIT $2)",
+                    "DELETE FROM previous_secrets WHERE valid_until <= $1 AND (client_id, secret_hash) IN
+                       (SELECT client_id, secret_hash FROM previous_secrets WHERE valid_until <= $1 LIMIT $2)",
+                    "DELETE FROM device_authorizations WHERE expires_at <= $1 AND device_hash IN
+                       (SELECT device_hash FROM device_authorizations WHERE expires_at <= $1 LIMIT $2)",
+                    "DELETE FROM auth_codes WHERE expires_at <= $1 AND code_hash IN
+                       (SELECT code_hash FROM auth_codes WHERE expires_at <= $1 LIMIT $2)",
+                ];
+                // Families (started before now) whose tokens, refresh tokens and codes are all gone.
+                const FAMILIES: &str = "DELETE FROM token_families WHERE family_id IN
+                    (SELECT f.family_id FROM token_families f
+                     WHERE f.created_at <= $1
+                       AND NOT EXISTS (SELECT 1 FROM access_tokens t WHERE t.family_id = f.family_id)
+                       AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = f.family_id)
+                       AND NOT EXISTS (SELECT 1 FROM auth_codes c WHERE c.family_id = f.family_id)
+                     LIMIT $2)";
+                let pool = &self.pool;
+                let batches = |sql: &'static str, before: i64| async move {
+                    let mut deleted = 0u64;
+                    for _ in 0..$crate::PURGE_MAX_BATCHES {
+                        let n = ::sqlx::query(sql)
+                            .bind(before)
+                            .bind($crate::PURGE_BATCH)
+                            .execute(pool)
+                            .await
+                            .map_err(map_err)?
+                            .rows_affected();
+                        deleted += n;
+                        if n < $crate::PURGE_BATCH.unsigned_abs() {
+                            break;
+                        }
+                        // Let requests waiting for a connection or the write lock go first.
+                        ::tokio::task::yield_now().await;
+                    }
+                    Ok::<u64, $crate::StoreError>(deleted)
+                };
+                let [sessions, access, refresh, secrets, devices, codes] = EXPIRED;
+                Ok($crate::Purged {
+                    sessions: batches(sessions, now.0).await?,
+                    access_tokens: batches(access, now.0).await?,
+                    refresh_tokens: batches(refresh, now.0).await?,
+                    previous_secrets: batches(secrets, now.0).await?,
+                    device_authorizations: batches(devices, now.0).await?,
+                    auth_codes: batches(codes, codes_before.0).await?,
+                    token_families: batches(FAMILIES, now.0).await?,
+                })
             }
 
             async fn create_department(

@@ -27,6 +27,7 @@ mod multinode;
 mod oauth2_tokens;
 mod oauth_clients;
 mod postgres;
+mod refresh_reuse;
 mod suites;
 mod token_lifecycle;
 mod user_flow;
