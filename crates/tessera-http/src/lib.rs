@@ -12,6 +12,7 @@
 //! - [`web`]: sign-in, the consent page of `/oauth2/authorize` and `/oauth2/auth`, the
 //!   member's authorized apps.
 //! - [`body`]: reading bodies with a size limit and without trusting the content type.
+//! - [`request_text`]: the text guard of every request target (NUL, control characters, invalid UTF-8, length).
 //! - [`server`]: the router, request logging without secrets, and graceful shutdown.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -21,6 +22,7 @@ pub mod feishu;
 pub mod gateway;
 pub mod manage;
 pub mod oauth2;
+pub mod request_text;
 pub mod server;
 pub mod web;
 

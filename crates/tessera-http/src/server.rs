@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use tower::Service;
 
 use crate::body::MAX_BODY;
-use crate::{dingtalk, feishu, gateway, manage, oauth2, web};
+use crate::{dingtalk, feishu, gateway, manage, oauth2, request_text, web};
 
 /// Every route of the server.
 pub fn router(tessera: Tessera) -> Router {
@@ -29,6 +29,7 @@ pub fn router(tessera: Tessera) -> Router {
         .fallback(dingtalk::error::not_found)
         .method_not_allowed_fallback(dingtalk::error::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn(request_text::guard))
         .layer(middleware::from_fn(log_request))
         .with_state(tessera)
 }

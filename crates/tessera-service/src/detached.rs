@@ -208,7 +208,11 @@ mod tests {
         ) -> Result<Claim<RefreshToken>, StoreError> {
             self.0.claim_refresh_token(hash, now).await
         }
-        async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<tessera_store::Purged, StoreError> {
+        async fn purge_expired(
+            &self,
+            now: UnixTime,
+            codes_before: UnixTime,
+        ) -> Result<tessera_store::Purged, StoreError> {
             self.0.purge_expired(now, codes_before).await
         }
         async fn create_department(&self, corp_id: &CorpId, name: &str, parent_id: i64) -> Result<i64, StoreError> {

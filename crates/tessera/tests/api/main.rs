@@ -5,6 +5,7 @@
 mod admin_consent;
 mod audit_verify;
 mod bad_input;
+mod bad_text;
 mod browser;
 mod browser_console;
 mod browser_flow;
