@@ -376,6 +376,34 @@ pub fn backend_error(unique: bool, foreign_key: bool, message: String) -> StoreE
     }
 }
 
+/// One kind of row the purge deletes in batches: `SELECT key FROM table f WHERE
+/// alias_filter LIMIT …`, then `DELETE FROM table f WHERE key IN (…) AND recheck`
+/// (`alias_filter` and `recheck` refer to the table as `f`).
+#[derive(Debug, Clone, Copy)]
+pub struct PurgeKind {
+    pub table: &'static str,
+    pub key: &'static str,
+    pub alias_filter: &'static str,
+    pub recheck: &'static str,
+}
+
+impl PurgeKind {
+    /// Selects up to `$2` keys of rows matching `alias_filter` (with `$1`).
+    pub fn select(&self) -> String {
+        let PurgeKind { table, key, alias_filter, recheck } = self;
+        let recheck = if recheck.is_empty() { String::new() } else { format!(" AND {recheck}") };
+        format!("SELECT f.{key} FROM {table} f WHERE {alias_filter}{recheck} LIMIT $2")
+    }
+
+    /// Deletes the rows of `count` keys (`$1`…), checking `recheck` again.
+    pub fn delete(&self, count: usize) -> String {
+        let PurgeKind { table, key, recheck, .. } = self;
+        let keys: Vec<String> = (1..=count).map(|i| format!("${i}")).collect();
+        let recheck = if recheck.is_empty() { String::new() } else { format!(" AND {recheck}") };
+        format!("DELETE FROM {table} AS f WHERE f.{key} IN ({}){recheck}", keys.join(", "))
+    }
+}
+
 /// Whether a change can alter an authorization decision (caches on every node must drop it).
 pub fn changes_grants(change: &tessera_core::change::Change) -> bool {
     use tessera_core::change::Change;
@@ -1568,42 +1596,31 @@ macro_rules! sql_store {
                 now: ::tessera_core::time::UnixTime,
                 codes_before: ::tessera_core::time::UnixTime,
             ) -> Result<$crate::Purged, $crate::StoreError> {
-                // Each statement is its own transaction of at most PURGE_BATCH rows.
-                const EXPIRED: [&str; 6] = [
-                    "DELETE FROM sessions WHERE expires_at <= $1 AND session_hash IN
-                       (SELECT session_hash FROM sessions WHERE expires_at <= $1 LIMIT $2)",
-                    "DELETE FROM access_tokens WHERE expires_at <= $1 AND token_hash IN
-                       (SELECT token_hash FROM access_tokens WHERE expires_at <= $1 LIMIT $2)",
-                    "DELETE FROM refresh_tokens WHERE expires_at <= $1 AND token_hash IN
-                       (SELECT token_hash FROM refresh_tokens WHERE expires_at <= $1 LIMIT $2)",
-                    "DELETE FROM previous_secrets WHERE valid_until <= $1 AND (client_id, secret_hash) IN
-                       (SELECT client_id, secret_hash FROM previous_secrets WHERE valid_until <= $1 LIMIT $2)",
-                    "DELETE FROM device_authorizations WHERE expires_at <= $1 AND device_hash IN
-                       (SELECT device_hash FROM device_authorizations WHERE expires_at <= $1 LIMIT $2)",
-                    "DELETE FROM auth_codes WHERE expires_at <= $1 AND code_hash IN
-                       (SELECT code_hash FROM auth_codes WHERE expires_at <= $1 LIMIT $2)",
-                ];
-                // Families (started before now) whose tokens, refresh tokens and codes are all gone.
-                const FAMILIES: &str = "DELETE FROM token_families WHERE family_id IN
-                    (SELECT f.family_id FROM token_families f
-                     WHERE f.created_at <= $1
-                       AND NOT EXISTS (SELECT 1 FROM access_tokens t WHERE t.family_id = f.family_id)
-                       AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = f.family_id)
-                       AND NOT EXISTS (SELECT 1 FROM auth_codes c WHERE c.family_id = f.family_id)
-                     LIMIT $2)";
+                // Each batch selects at most PURGE_BATCH keys by the expiry index, then deletes
+                // them by primary key in one short statement (its own transaction).
+                const FAMILY_EMPTY: &str = "NOT EXISTS (SELECT 1 FROM access_tokens t WHERE t.family_id = f.family_id)
+                    AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = f.family_id)
+                    AND NOT EXISTS (SELECT 1 FROM auth_codes c WHERE c.family_id = f.family_id)";
                 let pool = &self.pool;
-                let batches = |sql: &'static str, before: i64| async move {
+                let batches = |kind: $crate::sql::PurgeKind, before: i64| async move {
                     let mut deleted = 0u64;
                     for _ in 0..$crate::PURGE_MAX_BATCHES {
-                        let n = ::sqlx::query(sql)
+                        let keys: Vec<String> = ::sqlx::query_scalar(&kind.select())
                             .bind(before)
                             .bind($crate::PURGE_BATCH)
-                            .execute(pool)
+                            .fetch_all(pool)
                             .await
-                            .map_err(map_err)?
-                            .rows_affected();
-                        deleted += n;
-                        if n < $crate::PURGE_BATCH.unsigned_abs() {
+                            .map_err(map_err)?;
+                        if keys.is_empty() {
+                            break;
+                        }
+                        let delete = kind.delete(keys.len());
+                        let mut query = ::sqlx::query(&delete);
+                        for key in &keys {
+                            query = query.bind(key);
+                        }
+                        deleted += query.execute(pool).await.map_err(map_err)?.rows_affected();
+                        if keys.len() < $crate::PURGE_BATCH.unsigned_abs() as usize {
                             break;
                         }
                         // Let requests waiting for a connection or the write lock go first.
@@ -1611,15 +1628,39 @@ macro_rules! sql_store {
                     }
                     Ok::<u64, $crate::StoreError>(deleted)
                 };
-                let [sessions, access, refresh, secrets, devices, codes] = EXPIRED;
+                use $crate::sql::PurgeKind;
+                let expired = |table, key, column| PurgeKind { table, key, alias_filter: column, recheck: "" };
+                // Previous secrets: at most one row per rotation still in its overlap.
+                let secrets = ::sqlx::query("DELETE FROM previous_secrets WHERE valid_until <= $1")
+                    .bind(now.0)
+                    .execute(pool)
+                    .await
+                    .map_err(map_err)?
+                    .rows_affected();
                 Ok($crate::Purged {
-                    sessions: batches(sessions, now.0).await?,
-                    access_tokens: batches(access, now.0).await?,
-                    refresh_tokens: batches(refresh, now.0).await?,
-                    previous_secrets: batches(secrets, now.0).await?,
-                    device_authorizations: batches(devices, now.0).await?,
-                    auth_codes: batches(codes, codes_before.0).await?,
-                    token_families: batches(FAMILIES, now.0).await?,
+                    sessions: batches(expired("sessions", "session_hash", "f.expires_at <= $1"), now.0).await?,
+                    access_tokens: batches(expired("access_tokens", "token_hash", "f.expires_at <= $1"), now.0).await?,
+                    refresh_tokens: batches(expired("refresh_tokens", "token_hash", "f.expires_at <= $1"), now.0)
+                        .await?,
+                    previous_secrets: secrets,
+                    device_authorizations: batches(
+                        expired("device_authorizations", "device_hash", "f.expires_at <= $1"),
+                        now.0,
+                    )
+                    .await?,
+                    auth_codes: batches(expired("auth_codes", "code_hash", "f.expires_at <= $1"), codes_before.0)
+                        .await?,
+                    // Families (started before now) whose tokens, refresh tokens and codes are all gone.
+                    token_families: batches(
+                        PurgeKind {
+                            table: "token_families",
+                            key: "family_id",
+                            alias_filter: "f.created_at <= $1",
+                            recheck: FAMILY_EMPTY,
+                        },
+                        now.0,
+                    )
+                    .await?,
                 })
             }
 

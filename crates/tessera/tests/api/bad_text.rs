@@ -412,7 +412,7 @@ async fn fuzz_every_route(setup: Setup) {
                     // First each path parameter made bad, then a NUL query, then random mixes.
                     let bad_param = if case < params { Some(case) } else { None };
                     let mut url = app.url(&fill(&route.path, &mut rng, bad_param));
-                    if case == params || (case > params + 1 && rng.next() % 2 == 0) {
+                    if case == params || (case > params + 1 && rng.next().is_multiple_of(2)) {
                         url.push('?');
                         url.push_str(&if case == params {
                             "actor=%00&client_id=a%00".to_owned()
