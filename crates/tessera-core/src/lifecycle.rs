@@ -18,7 +18,7 @@ pub fn request_scope(
     existing: Option<&PermissionRequest>,
     description: &str,
 ) -> Result<PermissionStatus, DomainError> {
-    crate::text::field("description", description, MAX_TEXT_LEN)?;
+    crate::text::field("description", description, crate::text::MAX_VALUE)?;
     if scope.tier == ScopeTier::Basic {
         return Err(DomainError::Conflict(format!("{} is basic: every app has it from creation", scope.code)));
     }
@@ -61,7 +61,7 @@ pub fn review(
     reason: Option<&str>,
 ) -> Result<(PermissionStatus, Option<String>), DomainError> {
     if let Some(r) = reason {
-        crate::text::field("reason", r, MAX_TEXT_LEN)?;
+        crate::text::field("reason", r, crate::text::MAX_VALUE)?;
     }
     let current = existing.ok_or_else(|| DomainError::NotFound("no such permission request".into()))?;
     match (approve, current.status) {

@@ -3,8 +3,10 @@
 //! and none of them belongs in an id, a name, a URL or a description), except tab and line
 //! breaks, and a bounded length.
 
-/// The longest single value accepted from a request, in characters.
-pub const MAX_VALUE: usize = 4096;
+/// The longest single value accepted from a request, in characters: a backstop (bodies are
+/// at most 64 KiB); the domain's own, tighter bounds (names, descriptions, URLs) give the
+/// more precise message.
+pub const MAX_VALUE: usize = 16 * 1024;
 /// The longest request target (path and query, percent-encoded), in bytes.
 pub const MAX_URI: usize = 8192;
 

@@ -27,7 +27,7 @@ async fn the_issues_cases_are_refused_in_each_dialect(setup: Setup) {
     let r = app.update_user(&token, "alice", json!({"title": NUL})).await;
     assert_dingtalk_error(&r, 400, "InvalidParameter");
     assert!(r.str("message").contains("title") && r.str("message").contains("U+0000"), "{}", r.text);
-    let r = app.update_user(&token, "alice", json!({"title": "x".repeat(5000)})).await;
+    let r = app.update_user(&token, "alice", json!({"title": "x".repeat(tessera_core::text::MAX_VALUE + 1)})).await;
     assert_dingtalk_error(&r, 400, "InvalidParameter");
     let alice = app.get_user(&token, "alice").await;
     assert_eq!(alice.status, 200, "{}", alice.text);
