@@ -58,7 +58,7 @@ pub fn validate_redirect_uri(uri: &str) -> Result<(), DomainError> {
     let ok = (uri.starts_with("https://") || uri.starts_with("http://"))
         && !uri.contains('#')
         && uri.len() <= 2048
-        && !uri.chars().any(char::is_whitespace);
+        && !uri.chars().any(|c| c.is_whitespace() || c.is_control());
     if ok {
         Ok(())
     } else {

@@ -74,6 +74,13 @@ pub enum Change {
     RevokeFamily {
         family_id: String,
     },
+    /// Revokes a family and records `audit` only if this is the family's first revocation;
+    /// a later one (a spent refresh token or code presented again) only counts the attempt,
+    /// so replays cannot grow the audit log.
+    RevokeFamilyOnce {
+        family_id: String,
+        audit: AuditDraft,
+    },
     /// Revokes every user token of (user, app) and drops their unexchanged codes: consent withdrawn.
     RevokeUserTokens {
         union_id: UnionId,
@@ -198,6 +205,7 @@ impl Change {
             | Change::InsertFamily { .. }
             | Change::InsertRefreshToken(_)
             | Change::RevokeFamily { .. }
+            | Change::RevokeFamilyOnce { .. }
             | Change::RevokeUserTokens { .. }
             | Change::InsertSession(_)
             | Change::DeleteSession { .. }

@@ -203,7 +203,7 @@ fn check_text(field: &'static str, s: &str) -> Result<(), DomainError> {
     if s.trim().is_empty() || s.len() > MAX_TEXT_LEN {
         return Err(DomainError::InvalidField { field, reason: format!("must be 1 to {MAX_TEXT_LEN} characters") });
     }
-    Ok(())
+    crate::text::field(field, s, MAX_TEXT_LEN)
 }
 
 fn audit(corp: Option<&CorpId>, action: AuditAction, target: String) -> Change {

@@ -49,6 +49,7 @@ pub mod scope;
 pub mod secret;
 pub mod session;
 pub mod suite;
+pub mod text;
 pub mod time;
 pub mod token;
 

@@ -18,6 +18,7 @@ pub fn request_scope(
     existing: Option<&PermissionRequest>,
     description: &str,
 ) -> Result<PermissionStatus, DomainError> {
+    crate::text::field("description", description, crate::text::MAX_VALUE)?;
     if scope.tier == ScopeTier::Basic {
         return Err(DomainError::Conflict(format!("{} is basic: every app has it from creation", scope.code)));
     }
@@ -59,6 +60,9 @@ pub fn review(
     approve: bool,
     reason: Option<&str>,
 ) -> Result<(PermissionStatus, Option<String>), DomainError> {
+    if let Some(r) = reason {
+        crate::text::field("reason", r, crate::text::MAX_VALUE)?;
+    }
     let current = existing.ok_or_else(|| DomainError::NotFound("no such permission request".into()))?;
     match (approve, current.status) {
         (true, PermissionStatus::PendingReview) => Ok((PermissionStatus::Enabled, None)),

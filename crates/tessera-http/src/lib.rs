@@ -15,6 +15,7 @@
 //! - [`health`]: `/healthz` and `/readyz` for load balancers.
 //! - [`body`]: reading bodies with a size limit and without trusting the content type.
 //! - [`security_headers`]: `no-store` by default, HSTS and `__Host-` cookies under https.
+//! - [`request_text`]: the text guard of every request target (NUL, control characters, invalid UTF-8, length).
 //! - [`server`]: the router, request logging without secrets, and graceful shutdown.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -27,6 +28,7 @@ pub mod health;
 pub mod manage;
 pub mod oauth2;
 pub mod security_headers;
+pub mod request_text;
 pub mod server;
 pub mod web;
 

@@ -18,7 +18,7 @@ use tower::Service;
 
 use crate::body::MAX_BODY;
 use crate::gateway::sample_api::BadRouteScope;
-use crate::{dingtalk, feishu, gateway, health, manage, oauth2, security_headers, web};
+use crate::{dingtalk, feishu, gateway, health, manage, oauth2, request_text, security_headers, web};
 
 /// Every route of the server; an error when a route table names an invalid scope code.
 pub fn router(tessera: Tessera) -> Result<Router, BadRouteScope> {
@@ -35,6 +35,7 @@ pub fn router(tessera: Tessera) -> Result<Router, BadRouteScope> {
         .method_not_allowed_fallback(dingtalk::error::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(tessera.clone(), security_headers::apply))
+        .layer(middleware::from_fn(request_text::guard))
         .layer(middleware::from_fn(log_request))
         .with_state(tessera))
 }

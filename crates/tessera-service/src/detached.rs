@@ -192,7 +192,7 @@ store_wrapper!(Detached, read, {
         detached(&self.0, move |s| async move { s.claim_refresh_token(&hash, now).await }).await
     }
 
-    async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<u64, StoreError> {
+    async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<tessera_store::Purged, StoreError> {
         detached(&self.0, move |s| async move { s.purge_expired(now, codes_before).await }).await
     }
 
@@ -245,7 +245,11 @@ mod tests {
         ) -> Result<Claim<RefreshToken>, StoreError> {
             self.0.claim_refresh_token(hash, now).await
         }
-        async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<u64, StoreError> {
+        async fn purge_expired(
+            &self,
+            now: UnixTime,
+            codes_before: UnixTime,
+        ) -> Result<tessera_store::Purged, StoreError> {
             self.0.purge_expired(now, codes_before).await
         }
         async fn create_department(&self, corp_id: &CorpId, name: &str, parent_id: i64) -> Result<i64, StoreError> {

@@ -50,7 +50,7 @@ store_wrapper!(Invalidating, {
         self.0.claim_refresh_token(hash, now).await
     }
 
-    async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<u64, StoreError> {
+    async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<tessera_store::Purged, StoreError> {
         self.0.purge_expired(now, codes_before).await
     }
 

@@ -173,7 +173,7 @@ impl Tessera {
     /// Drops expired tokens from the in-memory caches and expired rows from the store
     /// (called periodically by the server). Used codes are kept as long as a refresh token
     /// they led to could live, so a late replay still revokes their family.
-    pub async fn prune(&self) -> Result<u64, tessera_store::StoreError> {
+    pub async fn prune(&self) -> Result<tessera_store::Purged, tessera_store::StoreError> {
         let now = self.now();
         self.inner.cache.prune(now);
         self.inner.throttles.prune(now);

@@ -128,7 +128,7 @@ store_wrapper!(Pausing, {
     async fn claim_refresh_token(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<RefreshToken>, StoreError> {
         self.0.claim_refresh_token(hash, now).await
     }
-    async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<u64, StoreError> {
+    async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<tessera_store::Purged, StoreError> {
         self.0.purge_expired(now, codes_before).await
     }
     async fn create_department(&self, corp_id: &CorpId, name: &str, parent_id: i64) -> Result<i64, StoreError> {

@@ -407,17 +407,18 @@ impl Tessera {
         corp_id: Option<&CorpId>,
         why: &str,
     ) -> Result<(), StoreError> {
-        let changes = [
-            Change::RevokeFamily { family_id: family_id.to_owned() },
-            Change::Audit(AuditDraft {
+        // Only the family's first revocation is logged; replays after it are counted.
+        let change = Change::RevokeFamilyOnce {
+            family_id: family_id.to_owned(),
+            audit: AuditDraft {
                 corp_id: corp_id.cloned(),
                 actor: format!("app:{client_id}"),
                 action: AuditAction::TokensRevoked,
                 target: format!("app:{client_id} user:{union_id} family:{family_id}"),
                 detail: why.to_owned(),
-            }),
-        ];
-        self.inner.store.commit(&changes, self.now()).await
+            },
+        };
+        self.inner.store.commit(&[change], self.now()).await
     }
 
     /// RFC 7009: revokes an access or refresh token of the authenticated client (a user

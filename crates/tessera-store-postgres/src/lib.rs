@@ -92,6 +92,30 @@ async fn first_connection(options: &PgConnectOptions, timeout: Duration) -> Resu
 pub use listener::GRANTS_CHANNEL;
 
 impl PostgresStore {
+    /// Connects to an existing Tessera database at `url` without creating or migrating
+    /// anything: a missing database, or one without Tessera's tables, is an error.
+    pub async fn open_existing(url: &str) -> Result<Self, StoreError> {
+        let options =
+            PgConnectOptions::from_str(url).map_err(|e| StoreError::Backend(format!("bad PostgreSQL URL: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::NotFound(format!("cannot connect to PostgreSQL: {e}")))?;
+        let migrated: Option<String> = sqlx::query_scalar("SELECT to_regclass('audit_events')::text")
+            .fetch_one(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        if migrated.is_none() {
+            return Err(StoreError::NotFound("the PostgreSQL database holds no Tessera tables".into()));
+        }
+        Ok(PostgresStore { pool, listening: Arc::new(AtomicBool::new(false)) })
+    }
+}
+
+
+impl PostgresStore {
     /// Listens on [`GRANTS_CHANNEL`]: every node hears every other node's grant changes, and
     /// is told again after each (re-)established `LISTEN` (see [`listener`]). While the
     /// listening connection is down the store is not ready.

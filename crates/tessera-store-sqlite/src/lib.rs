@@ -44,6 +44,28 @@ impl SqliteStore {
             .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
         Ok(SqliteStore { pool })
     }
+
+    /// Opens an existing Tessera database at `url` (`sqlite://path`) without creating it:
+    /// a missing file, or one that Tessera never migrated, is an error.
+    pub async fn open_existing(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Backend(format!("bad SQLite URL: {e}")))?
+            .create_if_missing(false);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::NotFound(format!("cannot open the SQLite database: {e}")))?;
+        let migrated: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_events'")
+                .fetch_optional(&pool)
+                .await
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+        if migrated.is_none() {
+            return Err(StoreError::NotFound("the SQLite database holds no Tessera tables".into()));
+        }
+        Ok(SqliteStore { pool })
+    }
 }
 
 impl SqliteStore {

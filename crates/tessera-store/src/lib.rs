@@ -86,6 +86,35 @@ impl Default for ConnectOptions {
     }
 }
 
+/// The most rows one purge transaction deletes; the purge loops, yielding between batches.
+pub const PURGE_BATCH: i64 = 1000;
+/// At most this many batches per kind of row in one purge; what is left waits for the next.
+pub const PURGE_MAX_BATCHES: u32 = 1000;
+
+/// How many rows of each kind one purge deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub sessions: u64,
+    pub access_tokens: u64,
+    pub refresh_tokens: u64,
+    pub previous_secrets: u64,
+    pub device_authorizations: u64,
+    pub auth_codes: u64,
+    pub token_families: u64,
+}
+
+impl Purged {
+    pub fn total(&self) -> u64 {
+        self.sessions
+            + self.access_tokens
+            + self.refresh_tokens
+            + self.previous_secrets
+            + self.device_authorizations
+            + self.auth_codes
+            + self.token_families
+    }
+}
+
 /// A user as stored, with their password hash (argon2id PHC string) if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredUser {
@@ -175,7 +204,13 @@ pub trait Store: Send + Sync + 'static {
     /// when the backend can tell (PostgreSQL LISTEN/NOTIFY); `None` for a single-node store.
     async fn grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError>;
 
-    async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<u64, StoreError>;
+    /// Deletes what can never be used again, in transactions of at most [`PURGE_BATCH`] rows
+    /// (so no purge stalls other writers for long): sessions, access and refresh tokens,
+    /// previous secrets and device authorizations expired at `now`, authorization codes that
+    /// expired before `codes_before` (kept longer than their 5 minutes so a late replay still
+    /// revokes what the code issued), and then token families left without any token or code.
+    /// Consents and revoked grants stay.
+    async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<Purged, StoreError>;
 
     /// Whether the store can serve requests now: the database answers a trivial query and,
     /// where the backend announces grant changes, the listening connection is established.

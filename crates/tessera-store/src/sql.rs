@@ -393,6 +393,34 @@ pub fn sqlstate_unavailable(code: &str, message: String) -> Option<StoreError> {
     }
 }
 
+/// One kind of row the purge deletes in batches: `SELECT key FROM table f WHERE
+/// alias_filter LIMIT …`, then `DELETE FROM table f WHERE key IN (…) AND recheck`
+/// (`alias_filter` and `recheck` refer to the table as `f`).
+#[derive(Debug, Clone, Copy)]
+pub struct PurgeKind {
+    pub table: &'static str,
+    pub key: &'static str,
+    pub alias_filter: &'static str,
+    pub recheck: &'static str,
+}
+
+impl PurgeKind {
+    /// Selects up to `$2` keys of rows matching `alias_filter` (with `$1`).
+    pub fn select(&self) -> String {
+        let PurgeKind { table, key, alias_filter, recheck } = self;
+        let recheck = if recheck.is_empty() { String::new() } else { format!(" AND {recheck}") };
+        format!("SELECT f.{key} FROM {table} f WHERE {alias_filter}{recheck} LIMIT $2")
+    }
+
+    /// Deletes the rows of `count` keys (`$1`…), checking `recheck` again.
+    pub fn delete(&self, count: usize) -> String {
+        let PurgeKind { table, key, recheck, .. } = self;
+        let keys: Vec<String> = (1..=count).map(|i| format!("${i}")).collect();
+        let recheck = if recheck.is_empty() { String::new() } else { format!(" AND {recheck}") };
+        format!("DELETE FROM {table} AS f WHERE f.{key} IN ({}){recheck}", keys.join(", "))
+    }
+}
+
 /// Whether a change can alter an authorization decision (caches on every node must drop it):
 /// [`tessera_core::change::Change::invalidates`] decides.
 pub fn changes_grants(change: &tessera_core::change::Change) -> bool {
@@ -438,6 +466,48 @@ macro_rules! sql_store {
         {
             use ::sqlx::Row as _;
             row.try_get::<T, _>(col).map_err(|e| $crate::StoreError::Corrupt(format!("{col}: {e}")))
+        }
+
+        /// Appends one event to the hash chain (the head row is taken first, serializing writers).
+        async fn append_audit(
+            tx: &mut ::sqlx::Transaction<'static, $db>,
+            draft: &::tessera_core::audit::AuditDraft,
+            head: &mut Option<(i64, ::tessera_core::secret::SecretHash)>,
+            at: ::tessera_core::time::UnixTime,
+        ) -> Result<(), $crate::StoreError> {
+            use $crate::sql;
+            let (last_seq, last_hash) = match head {
+                Some(h) => *h,
+                None => {
+                    // Taking the head row first serializes writers of the chain.
+                    let row = ::sqlx::query(
+                        "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash",
+                    )
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                    (get::<i64>(&row, "last_seq")?, sql::hash(&get::<String>(&row, "last_hash")?)?)
+                }
+            };
+            let ev = ::tessera_core::audit::seal(last_hash, last_seq + 1, at, draft.clone());
+            ::sqlx::query(
+                "INSERT INTO audit_events (seq, at, corp_id, actor, action, target, detail, prev_hash, hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(ev.seq)
+            .bind(ev.at.0)
+            .bind(ev.draft.corp_id.as_ref().map(|c| c.as_str()))
+            .bind(&ev.draft.actor)
+            .bind(ev.draft.action.as_str())
+            .bind(&ev.draft.target)
+            .bind(&ev.draft.detail)
+            .bind(ev.prev_hash.to_hex())
+            .bind(ev.hash.to_hex())
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+            *head = Some((ev.seq, ev.hash));
+            Ok(())
         }
 
         async fn apply_change(
@@ -856,39 +926,30 @@ macro_rules! sql_store {
                         .await
                         .map_err(map_err)?;
                 }
-                Change::Audit(draft) => {
-                    let (last_seq, last_hash) = match head {
-                        Some(h) => *h,
-                        None => {
-                            // Taking the head row first serializes writers of the chain.
-                            let row = ::sqlx::query(
-                                "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash",
-                            )
-                            .fetch_one(&mut **tx)
-                            .await
-                            .map_err(map_err)?;
-                            (get::<i64>(&row, "last_seq")?, sql::hash(&get::<String>(&row, "last_hash")?)?)
-                        }
-                    };
-                    let ev = ::tessera_core::audit::seal(last_hash, last_seq + 1, at, draft.clone());
-                    ::sqlx::query(
-                        "INSERT INTO audit_events (seq, at, corp_id, actor, action, target, detail, prev_hash, hash)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                Change::RevokeFamilyOnce { family_id, audit } => {
+                    let first = ::sqlx::query(
+                        "UPDATE token_families SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
                     )
-                    .bind(ev.seq)
-                    .bind(ev.at.0)
-                    .bind(ev.draft.corp_id.as_ref().map(|c| c.as_str()))
-                    .bind(&ev.draft.actor)
-                    .bind(ev.draft.action.as_str())
-                    .bind(&ev.draft.target)
-                    .bind(&ev.draft.detail)
-                    .bind(ev.prev_hash.to_hex())
-                    .bind(ev.hash.to_hex())
+                    .bind(at.0)
+                    .bind(family_id)
                     .execute(&mut **tx)
                     .await
-                    .map_err(map_err)?;
-                    *head = Some((ev.seq, ev.hash));
+                    .map_err(map_err)?
+                    .rows_affected()
+                        > 0;
+                    if first {
+                        append_audit(tx, audit, head, at).await?;
+                    } else {
+                        ::sqlx::query(
+                            "UPDATE token_families SET reuse_attempts = reuse_attempts + 1 WHERE family_id = $1",
+                        )
+                        .bind(family_id)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                    }
                 }
+                Change::Audit(draft) => append_audit(tx, draft, head, at).await?,
                 Change::AdvanceSuiteTicket { client_id, from_seq } => {
                     ::sqlx::query("INSERT INTO suite_tickets (client_id) VALUES ($1) ON CONFLICT (client_id) DO NOTHING")
                         .bind(client_id.as_str())
@@ -1624,26 +1685,73 @@ macro_rules! sql_store {
                 &self,
                 now: ::tessera_core::time::UnixTime,
                 codes_before: ::tessera_core::time::UnixTime,
-            ) -> Result<u64, $crate::StoreError> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
-                let mut purged = 0;
-                for sql in [
-                    "DELETE FROM sessions WHERE expires_at <= $1",
-                    "DELETE FROM access_tokens WHERE expires_at <= $1",
-                    "DELETE FROM refresh_tokens WHERE expires_at <= $1",
-                    "DELETE FROM previous_secrets WHERE valid_until <= $1",
-                    "DELETE FROM device_authorizations WHERE expires_at <= $1",
-                ] {
-                    purged += ::sqlx::query(sql).bind(now.0).execute(&mut *tx).await.map_err(map_err)?.rows_affected();
-                }
-                purged += ::sqlx::query("DELETE FROM auth_codes WHERE expires_at <= $1")
-                    .bind(codes_before.0)
-                    .execute(&mut *tx)
+            ) -> Result<$crate::Purged, $crate::StoreError> {
+                // Each batch selects at most PURGE_BATCH keys by the expiry index, then deletes
+                // them by primary key in one short statement (its own transaction).
+                const FAMILY_EMPTY: &str = "NOT EXISTS (SELECT 1 FROM access_tokens t WHERE t.family_id = f.family_id)
+                    AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = f.family_id)
+                    AND NOT EXISTS (SELECT 1 FROM auth_codes c WHERE c.family_id = f.family_id)";
+                let pool = &self.pool;
+                let batches = |kind: $crate::sql::PurgeKind, before: i64| async move {
+                    let mut deleted = 0u64;
+                    for _ in 0..$crate::PURGE_MAX_BATCHES {
+                        let keys: Vec<String> = ::sqlx::query_scalar(&kind.select())
+                            .bind(before)
+                            .bind($crate::PURGE_BATCH)
+                            .fetch_all(pool)
+                            .await
+                            .map_err(map_err)?;
+                        if keys.is_empty() {
+                            break;
+                        }
+                        let delete = kind.delete(keys.len());
+                        let mut query = ::sqlx::query(&delete);
+                        for key in &keys {
+                            query = query.bind(key);
+                        }
+                        deleted += query.execute(pool).await.map_err(map_err)?.rows_affected();
+                        if keys.len() < $crate::PURGE_BATCH.unsigned_abs() as usize {
+                            break;
+                        }
+                        // Let requests waiting for a connection or the write lock go first.
+                        ::tokio::task::yield_now().await;
+                    }
+                    Ok::<u64, $crate::StoreError>(deleted)
+                };
+                use $crate::sql::PurgeKind;
+                let expired = |table, key, column| PurgeKind { table, key, alias_filter: column, recheck: "" };
+                // Previous secrets: at most one row per rotation still in its overlap.
+                let secrets = ::sqlx::query("DELETE FROM previous_secrets WHERE valid_until <= $1")
+                    .bind(now.0)
+                    .execute(pool)
                     .await
                     .map_err(map_err)?
                     .rows_affected();
-                tx.commit().await.map_err(map_err)?;
-                Ok(purged)
+                Ok($crate::Purged {
+                    sessions: batches(expired("sessions", "session_hash", "f.expires_at <= $1"), now.0).await?,
+                    access_tokens: batches(expired("access_tokens", "token_hash", "f.expires_at <= $1"), now.0).await?,
+                    refresh_tokens: batches(expired("refresh_tokens", "token_hash", "f.expires_at <= $1"), now.0)
+                        .await?,
+                    previous_secrets: secrets,
+                    device_authorizations: batches(
+                        expired("device_authorizations", "device_hash", "f.expires_at <= $1"),
+                        now.0,
+                    )
+                    .await?,
+                    auth_codes: batches(expired("auth_codes", "code_hash", "f.expires_at <= $1"), codes_before.0)
+                        .await?,
+                    // Families (started before now) whose tokens, refresh tokens and codes are all gone.
+                    token_families: batches(
+                        PurgeKind {
+                            table: "token_families",
+                            key: "family_id",
+                            alias_filter: "f.created_at <= $1",
+                            recheck: FAMILY_EMPTY,
+                        },
+                        now.0,
+                    )
+                    .await?,
+                })
             }
 
             async fn create_department(

@@ -48,3 +48,47 @@ fn create_private(path: &std::path::Path) -> anyhow::Result<()> {
 fn create_private(_path: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
+
+/// Opens the existing store at `url` for reading: never creates a database or a schema.
+pub async fn open_existing_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let path = path.split('?').next().unwrap_or(path);
+        if !std::path::Path::new(path).is_file() {
+            bail!("no database file at {path}");
+        }
+        Ok(Arc::new(SqliteStore::open_existing(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::open_existing(url).await?))
+    } else {
+        bail!("unsupported database URL for reading: use sqlite://PATH or postgres://…")
+    }
+}
+
+/// `url` with any password replaced by `***`, fit for a terminal or a log.
+pub fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            let hidden = if userinfo.contains(':') { format!("{user}:***") } else { user.to_owned() };
+            format!("{scheme}://{hidden}@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(without_password("postgres://u:s3cret@db:5432/t?x=1"), "postgres://u:***@db:5432/t?x=1");
+        assert_eq!(without_password("postgres://u@db/t"), "postgres://u@db/t");
+        assert_eq!(without_password("postgres://db/t"), "postgres://db/t");
+        assert_eq!(without_password("sqlite://data/tessera.db"), "sqlite://data/tessera.db");
+        assert!(!without_password("postgresql://a:b@c@h/t").contains('b'));
+    }
+}

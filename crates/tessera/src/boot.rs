@@ -62,8 +62,18 @@ pub async fn run_with(
         loop {
             every.tick().await;
             match pruner.prune().await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(rows = n, "purged expired rows"),
+                Ok(p) if p.total() == 0 => {}
+                Ok(p) => tracing::info!(
+                    rows = p.total(),
+                    sessions = p.sessions,
+                    access_tokens = p.access_tokens,
+                    refresh_tokens = p.refresh_tokens,
+                    previous_secrets = p.previous_secrets,
+                    device_authorizations = p.device_authorizations,
+                    auth_codes = p.auth_codes,
+                    token_families = p.token_families,
+                    "purged expired rows"
+                ),
                 Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
             }
         }

@@ -123,7 +123,8 @@ enum AuditCommand {
         #[command(flatten)]
         args: client::AuditListArgs,
     },
-    /// Checks the whole chain in the database: exits non-zero at the first broken event.
+    /// Checks the whole chain in the database: exits 1 at the first broken event, 2 if the
+    /// database does not exist or holds no Tessera tables.
     Verify {
         #[command(flatten)]
         db: DbArgs,
@@ -395,9 +396,19 @@ fn read_operator_token(path: &std::path::Path) -> anyhow::Result<String> {
     Ok(token)
 }
 
-/// Reads every audit event in order and checks the hash chain.
+/// Reads every audit event in order and checks the hash chain. A database that does not
+/// exist (or holds no Tessera tables) is refused with exit code 2: a mis-pointed verify must
+/// not pass on an empty chain.
 async fn audit_verify(db: &DbArgs) -> anyhow::Result<()> {
-    let store = db.open_store().await?;
+    let url = db.url();
+    println!("database: {}", backend::without_password(&url));
+    let store = match backend::open_existing_store(&url).await {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("Error: {:#}", e);
+            std::process::exit(2);
+        }
+    };
     let mut events = Vec::new();
     let mut after = 0;
     loop {

@@ -106,7 +106,7 @@ impl From<BodyError> for DingTalkError {
             BodyError::Missing | BodyError::FormNotJson => {
                 DingTalkError::new(StatusCode::BAD_REQUEST, "Missingbody", "body is mandatory for this action")
             }
-            BodyError::Unreadable | BodyError::Json(_) | BodyError::Form(_) => {
+            BodyError::Unreadable | BodyError::Json(_) | BodyError::Form(_) | BodyError::Text(_) => {
                 DingTalkError::new(StatusCode::BAD_REQUEST, "InvalidParameter", e.to_string())
             }
         }

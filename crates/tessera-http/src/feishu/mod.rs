@@ -62,6 +62,7 @@ pub fn params(headers: &HeaderMap, raw: Result<Bytes, BytesRejection>) -> Result
     }
     let value: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&bytes).map_err(|e| BodyError::Json(e.to_string()))?;
+    body::check_json(&bytes)?;
     Ok(value
         .into_iter()
         .filter_map(|(k, v)| match v {
