@@ -65,7 +65,7 @@ impl std::fmt::Debug for DeviceAuthorization {
     }
 }
 
-/// Who a user token belongs to (from introspection).
+/// Who a user token belongs to (from the server's user-info endpoint and the stored token).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     pub union_id: String,
@@ -332,19 +332,26 @@ impl Client {
         Ok(())
     }
 
-    /// Who the account's token belongs to, asked of the server (RFC 7662 introspection).
+    /// Who the account's token belongs to, asked of the server with the token itself (the
+    /// user-info endpoint needs no scope; introspection is closed to public clients). The
+    /// scope and expiry are those of the stored token.
     pub async fn identity(&self, account: &str) -> Result<Identity, ClientError> {
-        let token = self.user_token(account).await?;
-        let body = self.post_form("/oauth2/introspect", vec![("token", &token)]).await?;
-        if body.get("active").and_then(Value::as_bool) != Some(true) {
-            return Err(Self::need_auth(account, "the server no longer accepts the token"));
-        }
-        let s = |k: &str| body.get(k).and_then(Value::as_str).map(String::from);
+        let body = match self.get_as_user(account, "/open-apis/authen/v1/user_info").await {
+            Ok(body) => body,
+            Err(e) if invalid_token(&e) => {
+                return Err(Self::need_auth(account, "the server no longer accepts the token"));
+            }
+            Err(e) => return Err(e),
+        };
+        let app = self.inner.config.client_id.clone();
+        let stored =
+            self.inner.store.load(&app, account).await?.ok_or_else(|| Self::need_auth(account, "no token stored"))?;
+        let s = |k: &str| body.pointer(&format!("/data/{k}")).and_then(Value::as_str).map(String::from);
         Ok(Identity {
-            union_id: s("union_id").or_else(|| s("sub")).unwrap_or_default(),
-            corp_id: s("corp_id"),
-            scope: s("scope").unwrap_or_default(),
-            expires_at: body.get("exp").and_then(Value::as_i64).unwrap_or_default(),
+            union_id: s("union_id").or_else(|| s("open_id")).unwrap_or_default(),
+            corp_id: s("tenant_key"),
+            scope: stored.scope,
+            expires_at: stored.expires_at,
         })
     }
 

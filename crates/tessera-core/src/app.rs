@@ -49,6 +49,8 @@ pub struct App {
     /// A public client (a native or browser app) cannot keep a secret: it authenticates with
     /// its client id alone and must use PKCE.
     pub public_client: bool,
+    /// A resource server may introspect any app's tokens; other clients only their own.
+    pub resource_server: bool,
 }
 
 /// Checks a redirect URI: absolute http(s) URL without a fragment.
@@ -56,7 +58,7 @@ pub fn validate_redirect_uri(uri: &str) -> Result<(), DomainError> {
     let ok = (uri.starts_with("https://") || uri.starts_with("http://"))
         && !uri.contains('#')
         && uri.len() <= 2048
-        && !uri.chars().any(char::is_whitespace);
+        && !uri.chars().any(|c| c.is_whitespace() || c.is_control());
     if ok {
         Ok(())
     } else {

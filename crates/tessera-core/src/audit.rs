@@ -30,10 +30,14 @@ pub enum AuditAction {
     /// An app's client secret replaced (the previous one may stay valid for an overlap period).
     SecretRotated,
     RedirectUrisChanged,
+    /// The URL a suite's tickets are pushed to was set or removed.
+    TicketCallbackChanged,
+    /// An app marked as a resource server (it may introspect every app's tokens) or unmarked.
+    ResourceServerChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 20] = [
         AuditAction::ScopeDefined,
         AuditAction::OrgCreated,
         AuditAction::MemberAdded,
@@ -52,6 +56,8 @@ impl AuditAction {
         AuditAction::AdminConsentExchanged,
         AuditAction::SecretRotated,
         AuditAction::RedirectUrisChanged,
+        AuditAction::TicketCallbackChanged,
+        AuditAction::ResourceServerChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -74,6 +80,8 @@ impl AuditAction {
             AuditAction::AdminConsentExchanged => "admin_consent_exchanged",
             AuditAction::SecretRotated => "secret_rotated",
             AuditAction::RedirectUrisChanged => "redirect_uris_changed",
+            AuditAction::TicketCallbackChanged => "ticket_callback_changed",
+            AuditAction::ResourceServerChanged => "resource_server_changed",
         }
     }
 

@@ -32,6 +32,11 @@ pub enum Change {
     },
     InsertMember(Member),
     InsertApp(App),
+    /// Marks an app as a resource server (it may introspect every app's tokens) or unmarks it.
+    SetResourceServer {
+        client_id: ClientId,
+        resource_server: bool,
+    },
     /// Creates or replaces the permission request of (app, scope).
     PutPermission(PermissionRequest),
     InsertInstallation(Installation),
@@ -69,6 +74,13 @@ pub enum Change {
     RevokeFamily {
         family_id: String,
     },
+    /// Revokes a family and records `audit` only if this is the family's first revocation;
+    /// a later one (a spent refresh token or code presented again) only counts the attempt,
+    /// so replays cannot grow the audit log.
+    RevokeFamilyOnce {
+        family_id: String,
+        audit: AuditDraft,
+    },
     /// Revokes every user token of (user, app) and drops their unexchanged codes: consent withdrawn.
     RevokeUserTokens {
         union_id: UnionId,
@@ -102,13 +114,16 @@ pub enum Change {
         url: Option<String>,
     },
     /// Replaces an app's client secret. The secret it had stays valid until
-    /// `previous_valid_until` (no overlap when that is not in the future).
+    /// `previous_valid_until` (no overlap when that is not in the future), and so do the
+    /// app, corp and suite tokens handed out before: with no overlap every previous secret
+    /// goes and those tokens are revoked at once.
     RotateSecret {
         client_id: ClientId,
         secret_hash: SecretHash,
         previous_valid_until: UnixTime,
     },
-    /// Replaces an app's redirect URIs.
+    /// Replaces an app's redirect URIs and forgets every user's consent to the app (the next
+    /// authorization asks again).
     SetRedirectUris {
         client_id: ClientId,
         redirect_uris: Vec<String>,
@@ -134,4 +149,113 @@ pub enum Change {
     ConsumeDevice {
         device_hash: TokenHash,
     },
+}
+
+/// Which cached decisions a committed change can make stale: the one classification that
+/// both the store (which announces changes to every node) and the service (which drops its
+/// own caches after a commit) follow, so the two cannot disagree.
+///
+/// Ordered: each level drops everything the levels below it drop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Invalidation {
+    /// Nothing any node caches: sessions, consents, codes, user tokens (read from the store
+    /// on every call), suite tickets (which carry their own read time), audit events.
+    Nothing,
+    /// Apps, their rotated-out secrets, each app's standing per org, the scope catalogue.
+    Grants,
+    /// All of the above and every cached or handed-out app, corp and suite token.
+    Everything,
+}
+
+impl Invalidation {
+    /// The widest invalidation any of `changes` needs.
+    pub fn of(changes: &[Change]) -> Invalidation {
+        changes.iter().map(Change::invalidates).max().unwrap_or(Invalidation::Nothing)
+    }
+
+    /// Whether the other nodes must hear of it.
+    pub fn is_needed(self) -> bool {
+        self != Invalidation::Nothing
+    }
+}
+
+impl Change {
+    /// What this change can make stale in a node's caches (see [`Invalidation`]).
+    pub fn invalidates(&self) -> Invalidation {
+        match self {
+            Change::PutScope(_)
+            | Change::InsertApp(_)
+            | Change::PutPermission(_)
+            | Change::InsertInstallation(_)
+            | Change::DeleteInstallation { .. }
+            | Change::InsertOrgGrant(_)
+            | Change::RevokeOrgGrant { .. }
+            | Change::SetRedirectUris { .. }
+            | Change::SetResourceServer { .. } => Invalidation::Grants,
+            // A rotation revokes the app's tokens, or cuts them to the overlap.
+            Change::RevokeToken { .. } | Change::RotateSecret { .. } => Invalidation::Everything,
+            // Listed one by one so that a new change has to be classified here.
+            Change::InsertOrg(_)
+            | Change::InsertUser { .. }
+            | Change::InsertMember(_)
+            | Change::InsertToken(_)
+            | Change::PutConsent(_)
+            | Change::DeleteConsent { .. }
+            | Change::InsertAuthCode(_)
+            | Change::InsertFamily { .. }
+            | Change::InsertRefreshToken(_)
+            | Change::RevokeFamily { .. }
+            | Change::RevokeFamilyOnce { .. }
+            | Change::RevokeUserTokens { .. }
+            | Change::InsertSession(_)
+            | Change::DeleteSession { .. }
+            | Change::InsertDocument(_)
+            | Change::SetDocumentReaders { .. }
+            | Change::Audit(_)
+            | Change::AdvanceSuiteTicket { .. }
+            | Change::SetTicketCallback { .. }
+            | Change::InsertDeviceAuthorization(_)
+            | Change::DevicePolled { .. }
+            | Change::DecideDevice { .. }
+            | Change::ConsumeDevice { .. } => Invalidation::Nothing,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids() -> (ClientId, CorpId, ScopeCode, UserId) {
+        (
+            ClientId::parse("dingdemoapp").unwrap(),
+            CorpId::parse("dingdemo").unwrap(),
+            ScopeCode::parse("qyapi_manage_addresslist").unwrap(),
+            UserId::parse("alice").unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_recall_drops_grants_a_revoked_token_drops_everything_an_audit_event_nothing() {
+        let (client_id, corp_id, scope, by) = ids();
+        let recall = Change::RevokeOrgGrant { client_id: client_id.clone(), corp_id: corp_id.clone(), scope, by };
+        let uninstall =
+            Change::DeleteInstallation { client_id: client_id.clone(), corp_id, by: UserId::parse("bob").unwrap() };
+        let revoke = Change::RevokeToken { hash: crate::secret::token_hash("t") };
+        let audit = Change::Audit(AuditDraft {
+            corp_id: None,
+            actor: "test".into(),
+            action: crate::audit::AuditAction::ScopeDefined,
+            target: "t".into(),
+            detail: String::new(),
+        });
+        assert_eq!(recall.invalidates(), Invalidation::Grants);
+        assert_eq!(uninstall.invalidates(), Invalidation::Grants);
+        assert_eq!(revoke.invalidates(), Invalidation::Everything);
+        assert_eq!(audit.invalidates(), Invalidation::Nothing);
+        assert_eq!(Invalidation::of(&[audit.clone(), recall.clone()]), Invalidation::Grants);
+        assert_eq!(Invalidation::of(&[recall, revoke, audit.clone()]), Invalidation::Everything);
+        assert!(!Invalidation::of(&[audit]).is_needed());
+        assert!(!Invalidation::of(&[]).is_needed());
+    }
 }

@@ -27,6 +27,9 @@ pub enum DomainError {
     NotInstalled { client_id: ClientId, corp_id: CorpId },
     #[error("authorizing {scope} needs a member holding the org-wide role {role}; {user_id} does not hold it")]
     RoleRequired { scope: ScopeCode, role: Role, user_id: UserId },
+    /// Managing an org's apps needs an org-wide `developer` or `org_admin`.
+    #[error("managing the apps of {corp_id} needs the org-wide role developer (or org_admin); {user_id} holds neither")]
+    DeveloperRequired { corp_id: CorpId, user_id: UserId },
     #[error("a {kind} app cannot get this kind of token")]
     WrongAppKind { kind: &'static str },
     #[error("{0}")]

@@ -137,6 +137,10 @@ pub struct FixtureApp {
     /// A public client (no secret it could keep; PKCE required).
     #[serde(default)]
     pub public_client: bool,
+    /// A resource server: it may introspect the tokens of every app, not only its own.
+    /// Left out, an existing app keeps what an operator set through the API.
+    #[serde(default)]
+    pub resource_server: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -199,7 +203,7 @@ fn check_text(field: &'static str, s: &str) -> Result<(), DomainError> {
     if s.trim().is_empty() || s.len() > MAX_TEXT_LEN {
         return Err(DomainError::InvalidField { field, reason: format!("must be 1 to {MAX_TEXT_LEN} characters") });
     }
-    Ok(())
+    crate::text::field(field, s, MAX_TEXT_LEN)
 }
 
 fn audit(corp: Option<&CorpId>, action: AuditAction, target: String) -> Change {
@@ -441,13 +445,14 @@ fn plan_apps(
                     && old.owner_corp_id == fa.owner_corp_id
                     && old.redirect_uris == fa.redirect_uris
                     && old.public_client == fa.public_client
+                    && fa.resource_server.is_none_or(|r| r == old.resource_server)
                     && fa
                         .client_secret
                         .as_ref()
                         .is_none_or(|s| ctx.key.verify(&Secret::new(s.clone()), &old.secret_hash));
                 if !same {
                     return Err(conflict(format!(
-                        "app {} exists with another name, kind, owner, redirect URIs or secret",
+                        "app {} exists with another name, kind, owner, redirect URIs, resource-server flag or secret",
                         fa.client_id
                     )));
                 }
@@ -491,6 +496,7 @@ fn plan_apps(
                     secret_hash: ctx.key.hash(&secret),
                     redirect_uris: fa.redirect_uris.clone(),
                     public_client: fa.public_client,
+                    resource_server: fa.resource_server.unwrap_or(false),
                 };
                 out.changes.push(Change::InsertApp(app.clone()));
                 out.changes.push(audit(

@@ -68,8 +68,8 @@ pub enum CodeRejection {
     VerifierMismatch,
 }
 
-/// Checks an exchange of `code` by `client_id` (the code is already claimed, so single use
-/// is the store's part).
+/// Checks an exchange of `code` by `client_id`, before the code is claimed: a refused
+/// exchange consumes nothing (single use is the store's part, at the claim).
 pub fn check_exchange(
     code: &AuthCode,
     client_id: &ClientId,

@@ -94,6 +94,8 @@ impl Role {
     pub const ORG_ADMIN: &'static str = "org_admin";
     pub const CONTACTS_ADMIN: &'static str = "contacts_admin";
     pub const DOCS_ADMIN: &'static str = "docs_admin";
+    /// DingTalk's "developer permission": registers and manages the org's apps.
+    pub const DEVELOPER: &'static str = "developer";
 }
 
 #[cfg(test)]

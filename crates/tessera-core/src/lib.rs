@@ -11,6 +11,7 @@
 //! - [`decision`]: the one pure function that says whether a token may call a route.
 //! - [`consent`], [`grant_code`], [`pkce`], [`refresh`], [`session`]: user identity: consent,
 //!   authorization codes, PKCE, refresh-token families, sign-in sessions.
+//! - [`callback_address`]: which addresses an outbound callback may reach (public unicast only).
 //! - [`suite`]: third-party enterprise apps as ISV suites: tickets, derived secrets, legacy signatures.
 //! - [`device`]: device authorization (RFC 8628): codes, states, polling interval, expiry.
 //! - [`document`]: the sample API's documents with access lists.
@@ -23,6 +24,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod callback_address;
 pub mod catalog;
 pub mod change;
 pub mod consent;
@@ -47,6 +49,7 @@ pub mod scope;
 pub mod secret;
 pub mod session;
 pub mod suite;
+pub mod text;
 pub mod time;
 pub mod token;
 

@@ -18,6 +18,7 @@ pub fn request_scope(
     existing: Option<&PermissionRequest>,
     description: &str,
 ) -> Result<PermissionStatus, DomainError> {
+    crate::text::field("description", description, crate::text::MAX_VALUE)?;
     if scope.tier == ScopeTier::Basic {
         return Err(DomainError::Conflict(format!("{} is basic: every app has it from creation", scope.code)));
     }
@@ -59,6 +60,9 @@ pub fn review(
     approve: bool,
     reason: Option<&str>,
 ) -> Result<(PermissionStatus, Option<String>), DomainError> {
+    if let Some(r) = reason {
+        crate::text::field("reason", r, crate::text::MAX_VALUE)?;
+    }
     let current = existing.ok_or_else(|| DomainError::NotFound("no such permission request".into()))?;
     match (approve, current.status) {
         (true, PermissionStatus::PendingReview) => Ok((PermissionStatus::Enabled, None)),
@@ -109,6 +113,17 @@ pub fn check_org_admin(member: &Member) -> Result<(), DomainError> {
             member.corp_id,
             member.user_id
         )))
+    }
+}
+
+/// Whether `member` may manage their org's apps (register, rotate secrets, change redirect
+/// URIs and ticket callbacks, request scopes): an org-wide `developer` or `org_admin`.
+pub fn check_developer(member: &Member) -> Result<(), DomainError> {
+    let holds = |name: &str| Role::parse(name).is_ok_and(|r| member.holds_org_wide(&r));
+    if holds(Role::DEVELOPER) || holds(Role::ORG_ADMIN) {
+        Ok(())
+    } else {
+        Err(DomainError::DeveloperRequired { corp_id: member.corp_id.clone(), user_id: member.user_id.clone() })
     }
 }
 

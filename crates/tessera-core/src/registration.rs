@@ -93,6 +93,7 @@ pub fn register(
         secret_hash: new.secret_hash,
         redirect_uris: redirect_uris(&new.redirect_uris)?,
         public_client: false,
+        resource_server: false,
     };
     let mut changes = vec![
         Change::InsertApp(app.clone()),

@@ -5,6 +5,7 @@ use axum::extract::rejection::BytesRejection;
 use bytes::Bytes;
 use http::HeaderMap;
 use serde::de::DeserializeOwned;
+use tessera_core::text::{self, TextError};
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -23,6 +24,9 @@ pub enum BodyError {
     Json(String),
     #[error("invalid form body: {0}")]
     Form(String),
+    /// A value with a control character (NUL, say), or too long.
+    #[error("{0}")]
+    Text(#[from] TextError),
 }
 
 impl From<BytesRejection> for BodyError {
@@ -46,13 +50,49 @@ pub fn json<T: DeserializeOwned>(headers: &HeaderMap, body: Result<Bytes, BytesR
     }
     // A JSON body is taken whatever the content type says; a form body is refused as
     // DingTalk does (`Missingbody`).
-    serde_json::from_slice(&body).map_err(|e| {
+    let parsed = serde_json::from_slice(&body).map_err(|e| {
         if is_form(headers) && !body.starts_with(b"{") {
             BodyError::FormNotJson
         } else {
             BodyError::Json(e.to_string())
         }
-    })
+    })?;
+    check_json(&body)?;
+    Ok(parsed)
+}
+
+/// Checks every string (and key) of a JSON body with [`text::check`].
+pub fn check_json(body: &[u8]) -> Result<(), BodyError> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| BodyError::Json(e.to_string()))?;
+    check_value("body", &value)
+}
+
+fn check_value(field: &str, value: &serde_json::Value) -> Result<(), BodyError> {
+    match value {
+        serde_json::Value::String(s) => text::check(field, s, text::MAX_VALUE)?,
+        serde_json::Value::Array(items) => {
+            for item in items {
+                check_value(field, item)?;
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                text::check("a field name", key, text::MAX_VALUE)?;
+                check_value(key, item)?;
+            }
+        }
+        serde_json::Value::Null | serde_json::Value::Bool(_) | serde_json::Value::Number(_) => {}
+    }
+    Ok(())
+}
+
+/// Checks every name and value of form or query pairs with [`text::check`].
+pub fn check_pairs(pairs: &[(String, String)]) -> Result<(), BodyError> {
+    for (key, value) in pairs {
+        text::check("a parameter name", key, text::MAX_VALUE)?;
+        text::check(key, value, text::MAX_VALUE)?;
+    }
+    Ok(())
 }
 
 /// Parses a form body into its pairs, refusing repeated parameters (RFC 6749 §3.2).
@@ -63,6 +103,7 @@ pub fn form_pairs(body: Result<Bytes, BytesRejection>) -> Result<Vec<(String, St
     if let Some(k) = repeated(&pairs) {
         return Err(BodyError::Form(format!("parameter {k} appears more than once")));
     }
+    check_pairs(&pairs)?;
     Ok(pairs)
 }
 
@@ -74,6 +115,7 @@ pub fn form<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<
     if let Some(k) = repeated(&pairs) {
         return Err(BodyError::Form(format!("parameter {k} appears more than once")));
     }
+    check_pairs(&pairs)?;
     serde_urlencoded::from_bytes(&body).map_err(|e| BodyError::Form(e.to_string()))
 }
 

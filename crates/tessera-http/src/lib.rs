@@ -11,17 +11,25 @@
 //! - [`manage`]: the management API (`/api/v1`): requests, review, activation, grants, audit, explain.
 //! - [`web`]: sign-in, the consent page of `/oauth2/authorize` and `/oauth2/auth`, the
 //!   member's authorized apps.
+//! - [`client_addr`]: the client's address for the attempt limits (`X-Forwarded-For` from trusted proxies only).
+//! - [`health`]: `/healthz` and `/readyz` for load balancers.
 //! - [`body`]: reading bodies with a size limit and without trusting the content type.
+//! - [`security_headers`]: `no-store` by default, HSTS and `__Host-` cookies under https.
+//! - [`request_text`]: the text guard of every request target (NUL, control characters, invalid UTF-8, length).
 //! - [`server`]: the router, request logging without secrets, and graceful shutdown.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod body;
+pub mod client_addr;
 pub mod dingtalk;
 pub mod feishu;
 pub mod gateway;
+pub mod health;
 pub mod manage;
 pub mod oauth2;
+pub mod request_text;
+pub mod security_headers;
 pub mod server;
 pub mod web;
 
-pub use server::{router, router_with, serve};
+pub use server::{Limits, router, router_with, serve, serve_with};

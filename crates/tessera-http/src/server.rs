@@ -1,20 +1,23 @@
 //! The router of `tessera serve`, request logging that never prints query strings, headers
-//! or bodies (they carry secrets), and serving with graceful shutdown.
+//! or bodies (they carry secrets), and serving with graceful shutdown and limits against
+//! slow or greedy clients (header-read and keep-alive timeouts, header size, open connections).
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tessera_service::Tessera;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tower::Service;
 
 use crate::body::MAX_BODY;
-use crate::{dingtalk, feishu, gateway, manage, oauth2, web};
+use crate::{dingtalk, feishu, gateway, health, manage, oauth2, request_text, security_headers, web};
 
 /// Every route of the server, with a gateway without routes.
 pub fn router(tessera: Tessera) -> Router {
@@ -31,6 +34,7 @@ pub fn router_with(tessera: Tessera, gateway: gateway::Gateway) -> Router {
         .merge(feishu::routes())
         .merge(web::routes())
         .merge(manage::routes())
+        .merge(health::routes())
         .route("/.well-known/jwks.json", axum::routing::get(gateway::dispatch::jwks))
         .route("/gateway/auth/nginx", axum::routing::any(gateway::forward_auth::nginx))
         .route("/gateway/auth/forward", axum::routing::any(gateway::forward_auth::forwarded))
@@ -39,6 +43,8 @@ pub fn router_with(tessera: Tessera, gateway: gateway::Gateway) -> Router {
         .fallback(gateway::dispatch::dispatch)
         .method_not_allowed_fallback(dingtalk::error::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(tessera.clone(), security_headers::apply))
+        .layer(middleware::from_fn(request_text::guard))
         .layer(middleware::from_fn(log_request))
         .layer(axum::Extension(gateway))
         .with_state(tessera)
@@ -53,21 +59,58 @@ async fn log_request(req: Request, next: Next) -> Response {
     response
 }
 
+/// What one client may hold of the server.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// A request's header must arrive within this time, counted from the connection's
+    /// start or the end of the previous answer on it: it is also the keep-alive idle timeout.
+    pub header_read_timeout: Duration,
+    /// Largest request head (request line and headers), in bytes; larger ones get 431.
+    pub max_header_bytes: usize,
+    /// Connections served at once; further ones wait in the listen queue.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { header_read_timeout: Duration::from_secs(10), max_header_bytes: 16 * 1024, max_connections: 1024 }
+    }
+}
+
+/// Serves `router` on `listener` with the default [`Limits`] until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with(listener, router, Limits::default(), shutdown).await
+}
+
 /// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests
 /// finish for up to 10 seconds.
 ///
 /// Connections are served by hyper directly (not `axum::serve`) to write header names in
 /// title case (`X-Tt-Logid`): the Feishu Python SDK's `get_log_id()` looks the header up
 /// with exactly that casing. Header names are case-insensitive for every other client.
-pub async fn serve(
+pub async fn serve_with(
     listener: TcpListener,
     router: Router,
+    limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut connections = tokio::task::JoinSet::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
+        // A free slot first: at the cap, new connections wait in the kernel's queue.
+        let slot = tokio::select! {
+            _ = &mut shutdown => break,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(s) => s,
+                Err(_) => break,
+            },
+        };
         let (stream, peer) = tokio::select! {
             _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
@@ -81,14 +124,21 @@ pub async fn serve(
         };
         let router = router.clone();
         let mut stop = stop_rx.clone();
+        let limits = limits.clone();
         connections.spawn(async move {
+            let _slot = slot;
             let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
                 let mut router = router.clone();
                 async move { router.call(req.map(axum::body::Body::new)).await }
             });
             let mut builder = hyper::server::conn::http1::Builder::new();
-            builder.title_case_headers(true);
+            builder
+                .title_case_headers(true)
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_read_timeout)
+                .max_header_size(limits.max_header_bytes)
+                .max_buf_size(limits.max_header_bytes.max(MIN_BUF_SIZE));
             let conn = builder.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
             tokio::select! {
@@ -114,3 +164,6 @@ pub async fn serve(
     }
     Ok(())
 }
+
+/// hyper's smallest read buffer.
+const MIN_BUF_SIZE: usize = 8192;

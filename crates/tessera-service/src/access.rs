@@ -10,7 +10,6 @@ use tessera_core::token::{AccessToken, TokenKind};
 use tessera_store::StoreError;
 
 use crate::Tessera;
-use crate::cache::{read, write};
 
 /// Who is calling, once the token checked out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,9 +81,11 @@ impl Tessera {
 
     pub(crate) async fn token_record(&self, token: &str) -> Result<Option<Arc<AccessToken>>, StoreError> {
         let hash = token_hash(token);
-        if let Some(t) = read(&self.inner.cache.tokens).get(&hash) {
-            return Ok(Some(t.clone()));
+        let cache = &self.inner.cache;
+        if let Some(t) = cache.tokens.get(&hash, self.now()) {
+            return Ok(Some(t));
         }
+        let fill = cache.fill();
         let Some(record) = self.inner.store.token(&hash).await? else {
             return Ok(None);
         };
@@ -92,7 +93,7 @@ impl Tessera {
         // User tokens are read from the store on every call: revoking a family (from any
         // node) takes effect on the next call.
         if record.is_live(self.now()) && record.kind != TokenKind::User {
-            write(&self.inner.cache.tokens).insert(hash, record.clone());
+            cache.tokens.insert(fill, hash, record.clone(), self.now());
         }
         Ok(Some(record))
     }

@@ -12,6 +12,7 @@ use tessera_core::DomainError;
 use tessera_core::app::{App, AppKind};
 use tessera_core::audit::{AuditAction, AuditDraft};
 use tessera_core::change::Change;
+use tessera_core::grant::check_authorizer;
 use tessera_core::grant_code::{AuthCode, CODE_TTL, CodePurpose};
 use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId};
 use tessera_core::member::Member;
@@ -81,9 +82,10 @@ pub struct AdminConsentPrompt {
 }
 
 impl AdminConsentPrompt {
-    /// Whether the member may approve every scope not yet authorized.
+    /// Whether the member may approve: they hold the eligible role of every requested scope,
+    /// those already authorized in the org included (the code carries them all).
     pub fn may_approve(&self) -> bool {
-        self.lines.iter().all(|l| l.granted || l.may_authorize)
+        self.lines.iter().all(|l| l.may_authorize)
     }
 }
 
@@ -221,22 +223,23 @@ impl Tessera {
         let actor = Actor::Person(union_id.clone());
         let granted = self.inner.store.org_grants(&req.app.client_id, &req.org.corp_id).await?;
         let mut changes = Vec::new();
+        let refused = |e: ManageError, scope: &Scope| match e {
+            ManageError::Domain(DomainError::RoleRequired { role, .. }) => AdminConsentError::Forbidden {
+                code: 500407,
+                message: format!("authorizing {} takes the org-wide role {role}, which you do not hold", scope.code),
+            },
+            ManageError::Domain(other) => AdminConsentError::Forbidden { code: 500407, message: other.to_string() },
+            ManageError::Store(e) => AdminConsentError::Store(e),
+        };
         for scope in &req.scopes {
+            // The code carries every requested scope, so the approver must hold the eligible
+            // role of each, including those another member already authorized.
+            check_authorizer(scope, &member).map_err(|e| refused(e.into(), scope))?;
             if granted.iter().any(|g| g.scope == scope.code) {
                 continue;
             }
             let grant = self.authorize_changes(&actor, &member, &req.app.client_id, &scope.code).await;
-            changes.extend(grant.map_err(|e| match e {
-                ManageError::Domain(DomainError::RoleRequired { role, .. }) => AdminConsentError::Forbidden {
-                    code: 500407,
-                    message: format!(
-                        "authorizing {} takes the org-wide role {role}, which you do not hold",
-                        scope.code
-                    ),
-                },
-                ManageError::Domain(other) => AdminConsentError::Forbidden { code: 500407, message: other.to_string() },
-                ManageError::Store(e) => AdminConsentError::Store(e),
-            })?);
+            changes.extend(grant.map_err(|e| refused(e, scope))?);
         }
         let code = Secret::generate(tessera_core::refresh::CODE_PREFIX, &mut rand::rng());
         let now = self.now();

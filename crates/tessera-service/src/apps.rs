@@ -11,13 +11,14 @@ use tessera_core::app::{App, AppKind};
 use tessera_core::audit::{AuditAction, AuditDraft};
 use tessera_core::change::Change;
 use tessera_core::ids::{ClientId, CorpId};
+use tessera_core::lifecycle::check_developer;
 use tessera_core::registration::{NewApp, app_name, redirect_uris, register, secret_overlap};
 use tessera_core::secret::Secret;
 use tessera_core::time::UnixTime;
 use tessera_store::StoreError;
 
 use crate::Tessera;
-use crate::cache::{PreviousSecrets, read, write};
+use crate::cache::PreviousSecrets;
 use crate::management::{Actor, ManageError};
 
 /// A secret handed out once: the new client secret and until when the previous one works.
@@ -77,7 +78,9 @@ impl Tessera {
         Ok((app, secret))
     }
 
-    /// Replaces the app's client secret; the previous one keeps working for `overlap_seconds`.
+    /// Replaces the app's client secret; the previous one keeps working for `overlap_seconds`,
+    /// and so do the app, corp and suite tokens handed out before (with no overlap they are
+    /// revoked at once).
     pub async fn rotate_secret(
         &self,
         actor: &Actor,
@@ -110,10 +113,15 @@ impl Tessera {
             previous_valid_until: until,
         };
         self.commit_app_changes(&[rotate, audit]).await?;
+        // The tokens handed out before were revoked or cut to the overlap: forget them, and
+        // the reuse cache, so the new secret is never handed a pre-rotation token (other
+        // nodes drop theirs when the store announces the change).
+        self.inner.cache.invalidate_all();
         Ok(RotatedSecret { secret, previous_valid_until: (overlap > 0).then_some(until) })
     }
 
-    /// Replaces the app's redirect URIs.
+    /// Replaces the app's redirect URIs; every user's consent to the app is forgotten, so the
+    /// next authorization asks again.
     pub async fn set_redirect_uris(
         &self,
         actor: &Actor,
@@ -149,15 +157,18 @@ impl Tessera {
     }
 
     async fn previous_secrets(&self, client_id: &ClientId) -> Result<PreviousSecrets, StoreError> {
-        if let Some(p) = read(&self.inner.cache.previous_secrets).get(client_id) {
-            return Ok(p.clone());
+        let cache = &self.inner.cache;
+        if let Some(p) = cache.previous_secrets.get(client_id, self.now()) {
+            return Ok(p);
         }
+        let fill = cache.fill();
         let list = Arc::new(self.inner.store.previous_secrets(client_id).await?);
-        write(&self.inner.cache.previous_secrets).insert(client_id.clone(), list.clone());
+        cache.previous_secrets.insert(fill, client_id.clone(), list.clone(), self.now());
         Ok(list)
     }
 
-    /// The audit label of a developer of `owner`: one of its members, or an operator.
+    /// The audit label of a developer of `owner`: one of its members holding the org-wide
+    /// `developer` or `org_admin` role, or an operator.
     async fn developer_of(&self, actor: &Actor, owner: &CorpId) -> Result<String, ManageError> {
         match actor {
             Actor::Operator => {
@@ -171,14 +182,15 @@ impl Tessera {
                     .member_by_union(owner, u)
                     .await?
                     .ok_or_else(|| DomainError::NotAllowed(format!("you are not a member of {owner}")))?;
+                check_developer(&m)?;
                 Ok(format!("member:{}/{}", m.corp_id, m.user_id))
             }
         }
     }
 
+    /// Commits app changes (the store decorator drops the caches they affect).
     async fn commit_app_changes(&self, changes: &[Change]) -> Result<(), ManageError> {
         self.inner.store.commit(changes, self.now()).await?;
-        self.inner.cache.invalidate_grants();
         Ok(())
     }
 }

@@ -145,6 +145,14 @@ impl Tessera {
             .collect())
     }
 
+    /// Whether `union_id` must be asked before a code is issued: the first authorization of
+    /// the app always asks, even for `openid` alone (no app learns who someone is without
+    /// their say), and so does any scope not consented yet.
+    pub async fn needs_consent(&self, union_id: &UnionId, req: &ValidRequest) -> Result<bool, StoreError> {
+        let consent = self.inner.store.consent(union_id, &req.app.client_id).await?;
+        Ok(consent.is_none() || !not_yet_consented(&req.scopes, consent.as_ref()).is_empty())
+    }
+
     /// The user agreed: remember the consent and issue a code. Returns the code.
     pub async fn approve(&self, union_id: &UnionId, req: &ValidRequest) -> Result<Secret, AuthorizeError> {
         let parts = ValidRequestParts { redirect_uri: req.redirect_uri.clone(), state: req.state.clone() };

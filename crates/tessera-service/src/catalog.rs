@@ -12,7 +12,6 @@ use tessera_core::scope::Scope;
 use tessera_store::StoreError;
 
 use crate::Tessera;
-use crate::cache::{read, write};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -25,9 +24,11 @@ pub enum CatalogError {
 impl Tessera {
     /// The whole catalogue, cached until a scope is defined.
     pub async fn catalog(&self) -> Result<Arc<HashMap<ScopeCode, Scope>>, StoreError> {
-        if let Some(c) = read(&self.inner.cache.catalog).as_ref() {
-            return Ok(c.clone());
+        let cache = &self.inner.cache;
+        if let Some(c) = cache.catalog.get(&(), self.now()) {
+            return Ok(c);
         }
+        let fill = cache.fill();
         let mut all: HashMap<ScopeCode, Scope> = builtin_scopes().into_iter().map(|s| (s.code.clone(), s)).collect();
         for s in self.inner.store.scopes().await? {
             // Built-in codes cannot be redefined; `define_scope` refuses it, so this only skips
@@ -35,7 +36,7 @@ impl Tessera {
             all.entry(s.code.clone()).or_insert(s);
         }
         let all = Arc::new(all);
-        *write(&self.inner.cache.catalog) = Some(all.clone());
+        cache.catalog.insert(fill, (), all.clone(), self.now());
         Ok(all)
     }
 
@@ -55,7 +56,6 @@ impl Tessera {
             detail: format!("tier:{}", scope.tier.as_str()),
         });
         self.inner.store.commit(&[Change::PutScope(scope), audit], self.now()).await?;
-        self.inner.cache.invalidate_grants();
         Ok(())
     }
 }

@@ -39,8 +39,21 @@ pub enum DeviceVerifyError {
     /// The signed-in user may not use the app (an internal app of another org, say).
     #[error("{0}")]
     NotAllowed(String),
+    /// Too many codes that matched nothing came from this address: nothing was looked up.
+    #[error("too many unknown codes; try again in {retry_after} seconds")]
+    TooManyAttempts { retry_after: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// How a device authorization request must authenticate its client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceClientAuth {
+    /// As at the token endpoint: a confidential client sends its secret, a public one none.
+    Required,
+    /// The secret is checked when sent; without one the app need only exist. Only Feishu's
+    /// v2 JSON endpoint, whose official SDK sends the app id alone.
+    WhenSent,
 }
 
 /// A pending request as the verification page and the authorization card show it.
@@ -56,21 +69,33 @@ impl Tessera {
         format!("{}/device", self.inner.config.public_url.trim_end_matches('/'))
     }
 
-    /// Starts a device authorization. The secret is checked when sent; without one the app
-    /// must still exist, and only a poll with the app's credentials ever gets tokens.
+    /// Starts a device authorization for a request from `address` (its key), at most
+    /// [`DEVICE_STARTS_PER_ADDRESS`](crate::throttle::DEVICE_STARTS_PER_ADDRESS) a minute per
+    /// address. A confidential client authenticates with its secret unless `rule` says
+    /// otherwise; only a poll with the app's credentials ever gets tokens.
     pub async fn start_device(
         &self,
         client_id: &str,
         secret: Option<&Secret>,
         scope: Option<&str>,
+        address: &str,
+        rule: DeviceClientAuth,
     ) -> Result<DeviceStart, GrantError> {
+        let now = self.now();
+        if let Err(t) = self.inner.throttles.device_starts.reserve(&format!("device-start:{address}"), now) {
+            return Err(GrantError::TooManyRequests { retry_after: t.retry_after });
+        }
         let Ok(id) = ClientId::parse(client_id) else {
             return Err(GrantError::InvalidClient);
         };
         let app = self.app(&id).await?.ok_or(GrantError::InvalidClient)?;
-        if let Some(secret) = secret
-            && !self.secret_matches(&app, secret).await?
-        {
+        let authenticated = match (secret, app.public_client) {
+            (Some(secret), false) => self.secret_matches(&app, secret).await?,
+            (None, true) => true,
+            (None, false) => rule == DeviceClientAuth::WhenSent,
+            (Some(_), true) => false,
+        };
+        if !authenticated {
             return Err(GrantError::InvalidClient);
         }
         let scopes = match scope {
@@ -82,7 +107,6 @@ impl Tessera {
         let catalog = self.catalog().await?;
         let enabled = self.enabled_scopes(&app.client_id).await?;
         check_requestable(&scopes, &catalog, &enabled).map_err(|e| GrantError::InvalidScope(e.to_string()))?;
-        let now = self.now();
         let new = device::start(app.client_id.clone(), scopes, now, &mut rand::rng());
         self.inner.store.commit(&[Change::InsertDeviceAuthorization(new.record.clone())], now).await?;
         let uri = self.verification_uri();
@@ -96,18 +120,34 @@ impl Tessera {
         })
     }
 
-    /// The live request behind a typed user code.
-    pub async fn pending_device(&self, user_code: &str) -> Result<PendingDevice, DeviceVerifyError> {
+    /// The live request behind a user code typed or opened from `address` (its key). Each
+    /// look-up is reserved against the address's limit before the store is asked; one that
+    /// finds a request hands it back, so only codes that match nothing count, at most
+    /// [`USER_CODE_MISSES_PER_ADDRESS`](crate::throttle::USER_CODE_MISSES_PER_ADDRESS) per window.
+    pub async fn pending_device(&self, user_code: &str, address: &str) -> Result<PendingDevice, DeviceVerifyError> {
+        let now = self.now();
+        let key = format!("user-code:{address}");
+        let limits = &self.inner.throttles.user_code_misses;
+        if let Err(t) = limits.reserve(&key, now) {
+            return Err(DeviceVerifyError::TooManyAttempts { retry_after: t.retry_after });
+        }
+        let found = self.find_device(user_code).await;
+        if !matches!(found, Err(DeviceVerifyError::UnknownCode)) {
+            limits.release(&key, now);
+        }
+        let record = found?;
+        device::can_decide(&record, now)?;
+        let app = self.app(&record.client_id).await?.ok_or(DeviceVerifyError::UnknownCode)?;
+        Ok(PendingDevice { record, app })
+    }
+
+    async fn find_device(&self, user_code: &str) -> Result<DeviceAuthorization, DeviceVerifyError> {
         let hash = device::user_code_hash(user_code).ok_or(DeviceVerifyError::UnknownCode)?;
-        let record = self
-            .inner
+        self.inner
             .store
             .device_authorization(&DeviceLookup::UserCode(hash))
             .await?
-            .ok_or(DeviceVerifyError::UnknownCode)?;
-        device::can_decide(&record, self.now())?;
-        let app = self.app(&record.client_id).await?.ok_or(DeviceVerifyError::UnknownCode)?;
-        Ok(PendingDevice { record, app })
+            .ok_or(DeviceVerifyError::UnknownCode)
     }
 
     fn device_request(pending: &PendingDevice) -> ValidRequest {
@@ -132,8 +172,9 @@ impl Tessera {
         union_id: &UnionId,
         user_code: &str,
         approve: bool,
+        address: &str,
     ) -> Result<PendingDevice, DeviceVerifyError> {
-        let pending = self.pending_device(user_code).await?;
+        let pending = self.pending_device(user_code, address).await?;
         let req = Self::device_request(&pending);
         let corp_id = match self.user_org(union_id, &req).await? {
             Ok(corp) => corp,

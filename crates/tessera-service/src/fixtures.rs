@@ -43,7 +43,6 @@ impl Tessera {
         let planned = plan(fixture, &existing, &ctx, &mut rand::rng())?;
         if !planned.changes.is_empty() {
             self.inner.store.commit(&planned.changes, self.now()).await?;
-            self.inner.cache.invalidate_grants();
         }
         Ok(FixtureReport { changes: planned.changes.len(), generated_secrets: planned.generated_secrets })
     }

@@ -17,7 +17,7 @@ use tessera_core::token::{AccessToken, TokenKind};
 use tessera_store::StoreError;
 
 use crate::Tessera;
-use crate::cache::{Handed, read, write};
+use crate::cache::Handed;
 
 /// Why a client could not get a token.
 #[derive(Debug, thiserror::Error)]
@@ -110,9 +110,16 @@ impl Tessera {
         let now = self.now();
         let policy = self.inner.config.tokens;
         let key = (app.client_id.clone(), corp_id, kind);
-        if let Some(h) = read(&self.inner.cache.handed).get(&key)
-            && policy.reusable(h.expires_at, now)
-        {
+        let cache = &self.inner.cache;
+        // The token handed out last, if it is still live in the store's eyes (a revocation
+        // whose announcement this node missed is seen once the token record is re-read).
+        let reusable = match cache.handed.get(&key, now) {
+            Some(h) if policy.reusable(h.expires_at, now) => {
+                self.token_record(h.token.expose()).await?.is_some_and(|t| t.is_live(now)).then_some(h)
+            }
+            _ => None,
+        };
+        if let Some(h) = reusable {
             return Ok(IssuedToken {
                 token: h.token.clone(),
                 kind,
@@ -134,22 +141,25 @@ impl Tessera {
             scopes: Vec::new(),
             family_id: None,
         };
+        let fill = cache.fill();
         self.inner.store.commit(&[Change::InsertToken(record.clone())], now).await?;
-        write(&self.inner.cache.tokens).insert(record.hash, Arc::new(record));
+        cache.tokens.insert(fill, record.hash, Arc::new(record), now);
         let corp_id = key.1.clone();
-        write(&self.inner.cache.handed).insert(key, Handed { token: token.clone(), expires_at });
+        cache.handed.insert(fill, key, Handed { token: token.clone(), expires_at }, now);
         Ok(IssuedToken { token, kind, corp_id, expires_in: now.secs_until(expires_at) })
     }
 
     pub(crate) async fn app(&self, client_id: &ClientId) -> Result<Option<Arc<App>>, StoreError> {
-        if let Some(app) = read(&self.inner.cache.apps).get(client_id) {
-            return Ok(Some(app.clone()));
+        let cache = &self.inner.cache;
+        if let Some(app) = cache.apps.get(client_id, self.now()) {
+            return Ok(Some(app));
         }
+        let fill = cache.fill();
         let Some(app) = self.inner.store.app(client_id).await? else {
             return Ok(None);
         };
         let app = Arc::new(app);
-        write(&self.inner.cache.apps).insert(client_id.clone(), app.clone());
+        cache.apps.insert(fill, client_id.clone(), app.clone(), self.now());
         Ok(Some(app))
     }
 
@@ -169,18 +179,21 @@ impl Tessera {
             .collect())
     }
 
-    /// What the app holds in the org, cached until a grant changes.
+    /// What the app holds in the org, cached until a grant changes (or re-read after the
+    /// re-validation period).
     pub async fn standing(&self, client_id: &ClientId, corp_id: &CorpId) -> Result<Arc<AppStanding>, StoreError> {
         let key = (client_id.clone(), corp_id.clone());
-        if let Some(s) = read(&self.inner.cache.standing).get(&key) {
-            return Ok(s.clone());
+        let cache = &self.inner.cache;
+        if let Some(s) = cache.standing.get(&key, self.now()) {
+            return Ok(s);
         }
+        let fill = cache.fill();
         let store = &self.inner.store;
         let enabled = self.enabled_scopes(client_id).await?;
         let installed = store.installations(client_id).await?.iter().any(|i| &i.corp_id == corp_id);
         let org_granted = store.org_grants(client_id, corp_id).await?.into_iter().map(|g| g.scope).collect();
         let standing = Arc::new(AppStanding { enabled, installed, org_granted });
-        write(&self.inner.cache.standing).insert(key, standing.clone());
+        cache.standing.insert(fill, key, standing.clone(), self.now());
         Ok(standing)
     }
 }

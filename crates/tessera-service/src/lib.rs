@@ -13,14 +13,19 @@
 //! - [`explain`]: why a call is (or would be) refused, step by step.
 //! - [`catalog`]: the scope catalogue (built-in plus operator scopes).
 //! - [`detached`]: writes run on their own task, so a cancelled request never cuts one short.
+//! - [`invalidating`]: every commit drops the caches its changes can have made stale.
 //! - [`password`]: argon2id hashing off the async threads.
 //! - [`reviewer`]: the console's reviewer pass, exchanged for the operator token.
 //! - [`signin`]: password sign-in with rate limits, sessions, CSRF tokens.
+//! - [`throttle`]: keyed attempt limits, reserved before the work they guard and bounded.
 //! - [`authorize`]: the authorization request, consent and codes.
-//! - [`user_tokens`]: code exchange, refresh rotation, revocation, introspection.
+//! - [`user_tokens`]: code exchange, refresh rotation, revocation.
+//! - [`introspection`]: RFC 7662 for confidential clients; apps marked as resource servers.
 //! - [`device`]: device authorization (RFC 8628): start, verification, polling.
 //! - [`consents`]: what a user authorized, and withdrawing it.
 //! - [`suite`]: ISV suites: tickets, suite and corp tokens (also Feishu store-app tenant tokens), what an org authorized.
+//! - [`callback_guard`]: outbound callbacks reach public addresses only, no redirects.
+//! - [`resend_limit`]: ticket resends on demand, at most one per app every 10 s.
 //! - [`ticket_push`]: pushing suite tickets to the suites' callback URLs, with retries.
 //! - [`admin_consent`]: the authorization flow an org admin goes through for an app's sensitive scopes.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -38,6 +43,7 @@ pub mod admin_consent;
 pub mod apps;
 pub mod authorize;
 pub mod cache;
+pub mod callback_guard;
 pub mod catalog;
 pub mod clock;
 pub mod consents;
@@ -45,13 +51,20 @@ pub mod detached;
 pub mod device;
 pub mod explain;
 pub mod fixtures;
+pub mod health;
+pub mod introspection;
+pub mod invalidating;
 pub mod issue;
 pub mod management;
 pub mod overview;
 pub mod password;
+#[cfg(test)]
+mod recall_cache_tests;
+pub mod resend_limit;
 pub mod reviewer;
 pub mod signin;
 pub mod suite;
+pub mod throttle;
 pub mod ticket_push;
 pub mod user_tokens;
 
@@ -69,6 +82,13 @@ pub struct ServiceConfig {
     pub operator_token: Option<tessera_core::secret::Secret>,
     /// Seconds between suite tickets.
     pub suite_ticket_interval: i64,
+    /// Bounds and re-validation period of the in-memory caches.
+    pub cache: cache::CacheConfig,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (empty: the TCP peer is the
+    /// client, and the header is ignored).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Lets callbacks reach loopback and private addresses (local development only).
+    pub allow_private_callbacks: bool,
 }
 
 impl Default for ServiceConfig {
@@ -79,6 +99,9 @@ impl Default for ServiceConfig {
             public_url: "http://127.0.0.1:8080".into(),
             operator_token: None,
             suite_ticket_interval: tessera_core::suite::DEFAULT_TICKET_INTERVAL,
+            cache: cache::CacheConfig::default(),
+            trusted_proxies: Vec::new(),
+            allow_private_callbacks: false,
         }
     }
 }
@@ -94,21 +117,30 @@ struct Inner {
     clock: Arc<dyn Clock>,
     key: SecretKey,
     config: ServiceConfig,
-    cache: cache::Caches,
-    failures: signin::FailureLog,
+    cache: Arc<cache::Caches>,
+    throttles: throttle::Throttles,
+    passwords: password::PasswordGate,
+    callbacks: callback_guard::CallbackClient,
+    resends: resend_limit::ResendLog,
 }
 
 impl Tessera {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, key: SecretKey, config: ServiceConfig) -> Self {
+        let cache = Arc::new(cache::Caches::new(config.cache));
+        let store: Arc<dyn Store> = Arc::new(invalidating::Invalidating(store, cache.clone()));
         let store: Arc<dyn Store> = Arc::new(detached::Detached(store));
+        let callbacks = callback_guard::CallbackClient::new(config.allow_private_callbacks);
         Tessera {
             inner: Arc::new(Inner {
                 store,
                 clock,
                 key,
                 config,
-                cache: cache::Caches::default(),
-                failures: signin::FailureLog::default(),
+                cache,
+                throttles: throttle::Throttles::default(),
+                passwords: password::PasswordGate::sized_to_cores(),
+                callbacks,
+                resends: resend_limit::ResendLog::default(),
             }),
         }
     }
@@ -131,6 +163,11 @@ impl Tessera {
         self.inner.key.hash(&tessera_core::secret::Secret::new(purpose)).0
     }
 
+    /// The HTTP client of outbound callbacks (see [`callback_guard`]).
+    pub fn callback_client(&self) -> &callback_guard::CallbackClient {
+        &self.inner.callbacks
+    }
+
     /// Whether `token` is the operator token (compared in constant time through the key's hash).
     pub fn is_operator_token(&self, token: &tessera_core::secret::Secret) -> bool {
         match &self.inner.config.operator_token {
@@ -142,10 +179,11 @@ impl Tessera {
     /// Drops expired tokens from the in-memory caches and expired rows from the store
     /// (called periodically by the server). Used codes are kept as long as a refresh token
     /// they led to could live, so a late replay still revokes their family.
-    pub async fn prune(&self) -> Result<u64, tessera_store::StoreError> {
+    pub async fn prune(&self) -> Result<tessera_store::Purged, tessera_store::StoreError> {
         let now = self.now();
         self.inner.cache.prune(now);
-        self.inner.failures.prune(now);
+        self.inner.throttles.prune(now);
+        self.inner.resends.prune(now);
         let codes_before = now.plus_secs(-self.inner.config.user_tokens.refresh_ttl);
         self.inner.store.purge_expired(now, codes_before).await
     }

@@ -10,7 +10,7 @@ use tessera_core::change::Change;
 use tessera_core::grant::{OrgGrant, check_authorizer};
 use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId};
 use tessera_core::installation::Installation;
-use tessera_core::lifecycle::{check_activation, check_org_admin, request_scope, review};
+use tessera_core::lifecycle::{check_activation, check_developer, check_org_admin, request_scope, review};
 use tessera_core::member::Member;
 use tessera_core::permission::{PermissionRequest, PermissionStatus};
 use tessera_core::scope::{Scope, ScopeTier};
@@ -68,11 +68,16 @@ impl Tessera {
         self.app(client_id).await?.ok_or_else(|| DomainError::NotFound(format!("no app {client_id}")).into())
     }
 
-    /// The person must be a member of the org that owns the app (its developers), or an operator.
+    /// The person must hold the org-wide `developer` or `org_admin` role in the org that owns
+    /// the app (its developers), or be an operator.
     async fn developer(&self, actor: &Actor, owner: &CorpId) -> Result<Option<Member>, ManageError> {
         match actor {
             Actor::Operator => Ok(None),
-            Actor::Person(u) => Ok(Some(self.membership(u, owner).await?)),
+            Actor::Person(u) => {
+                let m = self.membership(u, owner).await?;
+                check_developer(&m)?;
+                Ok(Some(m))
+            }
         }
     }
 
@@ -85,7 +90,7 @@ impl Tessera {
         url: Option<String>,
     ) -> Result<tessera_core::secret::Secret, ManageError> {
         let app = self.app_or_404(client_id).await?;
-        self.developer(actor, &app.owner_corp_id).await?;
+        let member = self.developer(actor, &app.owner_corp_id).await?;
         if app.kind != tessera_core::app::AppKind::ThirdPartyEnterprise {
             return Err(DomainError::InvalidField {
                 field: "client_id",
@@ -98,8 +103,21 @@ impl Tessera {
                 field: "url",
                 reason: "the ticket callback must be an absolute http(s) URL without a fragment".into(),
             })?;
+            crate::callback_guard::check_callback_url(u, self.inner.config.allow_private_callbacks)
+                .await
+                .map_err(|e| DomainError::InvalidField { field: "url", reason: e.to_string() })?;
         }
-        Ok(self.store_ticket_callback(client_id, url).await?)
+        let audit = AuditDraft {
+            corp_id: Some(app.owner_corp_id.clone()),
+            actor: actor.label(member.as_ref()),
+            action: AuditAction::TicketCallbackChanged,
+            target: format!("app:{client_id}"),
+            detail: match &url {
+                Some(u) => format!("tickets pushed to {u}"),
+                None => "ticket pushes stopped".into(),
+            },
+        };
+        Ok(self.store_ticket_callback(client_id, url, audit).await?)
     }
 
     /// An app's permission requests (its developers and operators).
@@ -359,16 +377,17 @@ impl Tessera {
         Ok(self.inner.store.audit_events(&filter).await?)
     }
 
-    /// Commits changes that can alter decisions, then drops this node's caches (other nodes
-    /// hear of it from the store).
+    /// Commits changes that can alter decisions; the store decorator drops this node's
+    /// caches (other nodes hear of it from the store).
     pub(crate) async fn commit_grants(&self, changes: &[Change]) -> Result<(), ManageError> {
         self.inner.store.commit(changes, self.now()).await?;
-        self.inner.cache.invalidate_grants();
         Ok(())
     }
 
-    /// Follows the store's grant-change announcements, dropping the caches on each; returns
-    /// when the store cannot announce (a single node) or the announcements end.
+    /// Follows the store's grant-change announcements, dropping every cache on each (the
+    /// store also announces each (re-)established listening connection, since announcements
+    /// may have been missed); returns when the store cannot announce (a single node) or the
+    /// announcements end.
     pub async fn follow_grant_changes(&self) -> Result<(), StoreError> {
         let Some(mut changes) = self.inner.store.grant_changes().await? else {
             return Ok(());

@@ -15,7 +15,6 @@ use tessera_core::token::TokenKind;
 use tessera_store::{AuditFilter, StoreError};
 
 use crate::Tessera;
-use crate::cache::{read, write};
 use crate::issue::IssuedToken;
 
 /// How long a suite's ticket state read from the store is trusted, in seconds: a ticket
@@ -111,21 +110,25 @@ impl Tessera {
     }
 
     async fn ticket_state(&self, client_id: &ClientId) -> Result<SuiteTicket, SuiteError> {
+        let fill = self.inner.cache.fill();
         let state =
             self.inner.store.suite_ticket(client_id).await?.unwrap_or_else(|| SuiteTicket::new(client_id.clone()));
-        write(&self.inner.cache.tickets).insert(client_id.clone(), (state.clone(), self.now()));
+        self.cache_ticket_state(fill, &state);
         Ok(state)
+    }
+
+    /// Caches a ticket state read since `fill`, unless a newer one (read by a concurrent
+    /// request) is cached already.
+    fn cache_ticket_state(&self, fill: crate::cache::Fill, state: &SuiteTicket) {
+        let newer = |cached: &SuiteTicket| cached.seq > state.seq;
+        self.inner.cache.tickets.insert_unless(fill, state.client_id.clone(), state.clone(), self.now(), newer);
     }
 
     /// Checks a presented ticket against the suite's ticket state as read within the last
     /// [`TICKET_CACHE_SECS`]; a ticket that state refuses is checked once more against the
     /// store (another node may have issued a newer one).
     async fn check_ticket(&self, app: &App, ticket: &str) -> Result<(), SuiteError> {
-        let now = self.now();
-        let cached = read(&self.inner.cache.tickets)
-            .get(&app.client_id)
-            .filter(|(_, read_at)| now.0 - read_at.0 < TICKET_CACHE_SECS)
-            .map(|(state, _)| state.clone());
+        let cached = self.inner.cache.tickets.get(&app.client_id, self.now());
         if let Some(state) = cached
             && state.check(&self.inner.key, ticket).is_ok()
         {
@@ -275,8 +278,10 @@ impl Tessera {
         &self,
         client_id: &ClientId,
         url: Option<String>,
+        audit: tessera_core::audit::AuditDraft,
     ) -> Result<Secret, StoreError> {
-        self.inner.store.commit(&[Change::SetTicketCallback { client_id: client_id.clone(), url }], self.now()).await?;
+        let set = Change::SetTicketCallback { client_id: client_id.clone(), url };
+        self.inner.store.commit(&[set, Change::Audit(audit)], self.now()).await?;
         Ok(suite::callback_signing_key(&self.inner.key, client_id))
     }
 
@@ -290,13 +295,14 @@ impl Tessera {
                 continue;
             }
             let change = Change::AdvanceSuiteTicket { client_id: state.client_id.clone(), from_seq: state.seq };
+            let fill = self.inner.cache.fill();
             match self.inner.store.commit(&[change], self.now()).await {
                 Ok(()) => {}
                 Err(StoreError::Conflict(_)) => continue,
                 Err(e) => return Err(e),
             }
             if let Some(now) = self.inner.store.suite_ticket(&state.client_id).await? {
-                write(&self.inner.cache.tickets).insert(now.client_id.clone(), (now.clone(), self.now()));
+                self.cache_ticket_state(fill, &now);
                 issued.push(now);
             }
         }
@@ -321,19 +327,33 @@ impl Tessera {
     }
 
     /// The delivery of a suite's current ticket again (Feishu's `app_ticket/resend`, or a
-    /// suite that lost it), after checking its credentials.
-    pub async fn resend_suite_ticket(
-        &self,
-        suite_key: &str,
-        secret: &Secret,
-    ) -> Result<Option<TicketDelivery>, SuiteError> {
+    /// suite that lost it), after checking its credentials; at most one per app every
+    /// [`RESEND_INTERVAL_SECS`](crate::resend_limit::RESEND_INTERVAL_SECS).
+    pub async fn resend_suite_ticket(&self, suite_key: &str, secret: &Secret) -> Result<Resend, SuiteError> {
         let app = self.suite(suite_key, Some(secret)).await?;
         let state = self.ticket_state(&app.client_id).await?;
         if state.seq == 0 {
             return Err(TicketRejection::NoneIssued.into());
         }
-        Ok(self.ticket_delivery(&state))
+        let Some(delivery) = self.ticket_delivery(&state) else {
+            return Ok(Resend::NoCallback);
+        };
+        match self.inner.resends.try_take(&app.client_id, self.now()) {
+            Ok(()) => Ok(Resend::Push(delivery)),
+            Err(retry_after) => Ok(Resend::Limited { retry_after }),
+        }
     }
+}
+
+/// What a resend request leads to.
+#[derive(Debug)]
+pub enum Resend {
+    /// Push this delivery.
+    Push(TicketDelivery),
+    /// The suite registered no callback: it polls for its ticket.
+    NoCallback,
+    /// The app had a resend less than the interval ago: try again in `retry_after` seconds.
+    Limited { retry_after: i64 },
 }
 
 /// One push of a ticket to a suite's callback URL. The body holds the ticket, so it is kept

@@ -1,12 +1,14 @@
 //! Pushing suite tickets to the URL each suite registered: a signed JSON POST, retried with
 //! backoff (1 s, 2 s, 4 s, … capped at 60 s) until the receiver answers 2xx or the attempts
-//! run out. Suites that register no URL poll for their ticket instead.
+//! run out. Suites that register no URL poll for their ticket instead. A URL whose address
+//! is not public is not retried (see [`crate::callback_guard`]).
 
 use std::time::Duration;
 
 use tessera_core::suite::retry_delay_secs;
 
 use crate::Tessera;
+use crate::callback_guard::{self, CallbackClient};
 use crate::suite::TicketDelivery;
 
 /// How a delivery ended.
@@ -16,13 +18,21 @@ pub enum Outcome {
     Delivered { attempt: u32 },
     /// Every attempt failed.
     GaveUp { attempts: u32 },
+    /// The URL names (or resolves to) a non-public address: nothing was sent.
+    Refused,
 }
 
 /// Pushes one ticket, retrying up to [`ATTEMPTS`] times with [`backoff`] between them.
-pub async fn push(client: &reqwest::Client, delivery: &TicketDelivery) -> Outcome {
+pub async fn push(client: &CallbackClient, delivery: &TicketDelivery) -> Outcome {
     for attempt in 0..ATTEMPTS {
-        let sent = client
-            .post(&delivery.url)
+        let request = match client.post(&delivery.url) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(suite = %delivery.client_id, url = %delivery.url, error = %e, "suite ticket push refused");
+                return Outcome::Refused;
+            }
+        };
+        let sent = request
             .header("content-type", "application/json")
             .header("x-tessera-timestamp", delivery.timestamp.to_string())
             .header("x-tessera-signature", &delivery.signature)
@@ -35,6 +45,10 @@ pub async fn push(client: &reqwest::Client, delivery: &TicketDelivery) -> Outcom
             // The URL and status are logged; the body holds the ticket and is not.
             Ok(res) => {
                 tracing::warn!(suite = %delivery.client_id, url = %delivery.url, status = %res.status(), attempt = attempt + 1, "suite ticket push refused")
+            }
+            Err(e) if callback_guard::refused(&e) => {
+                tracing::warn!(suite = %delivery.client_id, url = %delivery.url, "suite ticket push refused: the callback resolves to a non-public address");
+                return Outcome::Refused;
             }
             Err(e) => {
                 tracing::warn!(suite = %delivery.client_id, url = %delivery.url, error = %e.without_url(), attempt = attempt + 1, "suite ticket push failed")
@@ -56,7 +70,7 @@ pub fn backoff(attempt: u32) -> Duration {
 pub const ATTEMPTS: u32 = 6;
 
 /// Pushes a delivery in the background with the production backoff.
-pub fn spawn(client: reqwest::Client, delivery: TicketDelivery) -> tokio::task::JoinHandle<Outcome> {
+pub fn spawn(client: CallbackClient, delivery: TicketDelivery) -> tokio::task::JoinHandle<Outcome> {
     tokio::spawn(async move {
         let outcome = push(&client, &delivery).await;
         if let Outcome::GaveUp { attempts } = outcome {
@@ -68,7 +82,7 @@ pub fn spawn(client: reqwest::Client, delivery: TicketDelivery) -> tokio::task::
 
 /// One round of the ticket schedule: issues every due ticket and pushes each new one to its
 /// suite's callback URL (if it registered one).
-pub async fn tick(tessera: &Tessera, client: &reqwest::Client) -> Result<usize, tessera_store::StoreError> {
+pub async fn tick(tessera: &Tessera, client: &CallbackClient) -> Result<usize, tessera_store::StoreError> {
     let issued = tessera.rotate_suite_tickets().await?;
     let count = issued.len();
     for state in issued {

@@ -1,5 +1,5 @@
 //! User tokens: exchanging a code, refreshing with rotation and reuse detection, revoking
-//! (RFC 7009) and introspecting (RFC 7662).
+//! (RFC 7009). Introspection (RFC 7662) is in [`crate::introspection`].
 //!
 //! User tokens are checked against the store on every call (never cached), so a revoked
 //! family is dead on the next call on every node.
@@ -10,7 +10,7 @@ use tessera_core::app::App;
 use tessera_core::app::AppKind;
 use tessera_core::audit::{AuditAction, AuditDraft};
 use tessera_core::change::Change;
-use tessera_core::grant_code::{AuthCode, CodePurpose, check_exchange};
+use tessera_core::grant_code::{AuthCode, CodePurpose, CodeRejection, check_exchange};
 use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId};
 use tessera_core::refresh::{Claim, REFRESH_PREFIX, RefreshToken};
 use tessera_core::secret::{Secret, token_hash};
@@ -19,7 +19,14 @@ use tessera_core::token::{AccessToken, TokenKind};
 use tessera_store::StoreError;
 
 use crate::Tessera;
-use crate::cache::write;
+
+/// Whether a `code_verifier` is accepted for a code issued without a `code_challenge`
+/// (RFC 7636 ignores it; Feishu v3 refuses it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pkce {
+    Lenient,
+    Strict,
+}
 
 /// How a client authenticated at the token endpoint.
 #[derive(Debug, Clone)]
@@ -49,6 +56,9 @@ pub enum GrantError {
     /// A device-code poll that gets no tokens (yet).
     #[error(transparent)]
     Device(#[from] tessera_core::device::DevicePollError),
+    /// Too many requests from the client's address (device authorizations): wait.
+    #[error("too many requests from this address; try again in {retry_after} seconds")]
+    TooManyRequests { retry_after: i64 },
 }
 
 /// Why a refresh token was refused.
@@ -97,19 +107,7 @@ fn exchanged_event(code: &AuthCode, what: &str) -> Change {
     })
 }
 
-/// What introspection reports about a token.
-#[derive(Debug, Clone, Default)]
-pub struct Introspection {
-    pub active: bool,
-    pub token_type: Option<&'static str>,
-    pub kind: Option<TokenKind>,
-    pub client_id: Option<ClientId>,
-    pub union_id: Option<UnionId>,
-    pub corp_id: Option<CorpId>,
-    pub scopes: Vec<ScopeCode>,
-    pub issued_at: Option<UnixTime>,
-    pub expires_at: Option<UnixTime>,
-}
+pub use crate::introspection::Introspection;
 
 impl Tessera {
     /// The app behind a token-endpoint client authentication: confidential clients need their
@@ -135,7 +133,7 @@ impl Tessera {
         redirect_uri: Option<&str>,
         verifier: Option<&str>,
     ) -> Result<UserTokenPair, GrantError> {
-        let (app, code) = self.claim_code(auth, code, redirect_uri, verifier).await?;
+        let (app, code) = self.claim_code(auth, code, redirect_uri, verifier, Pkce::Lenient).await?;
         self.user_pair_from(&app, code).await
     }
 
@@ -149,8 +147,10 @@ impl Tessera {
         redirect_uri: Option<&str>,
         verifier: Option<&str>,
     ) -> Result<CodeExchange, GrantError> {
-        let (app, code) = self.claim_code(auth, code, redirect_uri, verifier).await?;
+        let app = self.authenticate_grant_client(auth).await?;
+        let code = self.check_code(&app, code, redirect_uri, verifier, Pkce::Lenient).await?;
         if code.purpose != CodePurpose::AdminConsent {
+            let code = self.take_code(&code).await?;
             return Ok(CodeExchange::User(self.user_pair_from(&app, code).await?));
         }
         let corp_id = code.corp_id.clone().ok_or_else(|| GrantError::InvalidGrant("the code names no org".into()))?;
@@ -161,6 +161,7 @@ impl Tessera {
         if !self.standing(&app.client_id, &corp_id).await?.installed {
             return Err(GrantError::InvalidGrant(format!("the app is no longer activated in {corp_id}")));
         }
+        let code = self.take_code(&code).await?;
         let issued = self.hand_out(&app, corp_id.clone(), kind).await?;
         self.inner.store.commit(&[exchanged_event(&code, "an org token")], self.now()).await?;
         Ok(CodeExchange::Org { token: issued, scopes: code.scopes })
@@ -172,9 +173,11 @@ impl Tessera {
         code: &str,
         redirect_uri: Option<&str>,
         verifier: Option<&str>,
+        pkce: Pkce,
     ) -> Result<(Arc<App>, AuthCode), GrantError> {
         let app = self.authenticate_grant_client(auth).await?;
-        let code = self.claim_code_as(&app, code, redirect_uri, verifier).await?;
+        let code = self.check_code(&app, code, redirect_uri, verifier, pkce).await?;
+        let code = self.take_code(&code).await?;
         Ok((app, code))
     }
 
@@ -186,12 +189,14 @@ impl Tessera {
         redirect_uri: Option<&str>,
         verifier: Option<&str>,
     ) -> Result<UserTokenPair, GrantError> {
-        let code = self.claim_code_as(app, code, redirect_uri, verifier).await?;
+        let code = self.check_code(app, code, redirect_uri, verifier, Pkce::Lenient).await?;
+        let code = self.take_code(&code).await?;
         self.user_pair_from(app, code).await
     }
 
     /// `authorization_code` with Feishu v3's stricter PKCE: a `code_verifier` for a code
-    /// whose authorization request had no `code_challenge` is refused (the code is spent).
+    /// whose authorization request had no `code_challenge` is refused (before the code is
+    /// claimed, like every other check).
     pub async fn exchange_code_strict_pkce(
         &self,
         auth: &ClientAuth,
@@ -199,45 +204,71 @@ impl Tessera {
         redirect_uri: Option<&str>,
         verifier: Option<&str>,
     ) -> Result<UserTokenPair, GrantError> {
-        let (app, code) = self.claim_code(auth, code, redirect_uri, verifier).await?;
-        if verifier.is_some() && code.code_challenge.is_none() {
-            return Err(GrantError::InvalidGrant(
-                "a code_verifier was sent but the authorization request had no code_challenge".into(),
-            ));
-        }
+        let (app, code) = self.claim_code(auth, code, redirect_uri, verifier, Pkce::Strict).await?;
         self.user_pair_from(&app, code).await
     }
 
-    /// Claims a code for `app`, once; a replayed code revokes what it issued.
-    async fn claim_code_as(
+    /// Every check of an exchange of `code` by `app`, before anything is consumed: a code of
+    /// another client is refused and left as it was (its owner can still redeem it); the
+    /// owner presenting a used code again revokes what the code issued.
+    async fn check_code(
         &self,
         app: &App,
         code: &str,
         redirect_uri: Option<&str>,
         verifier: Option<&str>,
+        pkce: Pkce,
     ) -> Result<AuthCode, GrantError> {
-        let now = self.now();
-        let code = match self.inner.store.claim_auth_code(&token_hash(code), now).await? {
-            Claim::Claimed(code) => code,
-            Claim::Replayed(code) => {
-                // A replayed code: whatever was issued from it may be in the wrong hands.
-                self.revoke_family(
-                    &code.family_id,
-                    &code.client_id,
-                    &code.union_id,
-                    code.corp_id.as_ref(),
-                    "authorization code replayed",
-                )
-                .await?;
-                return Err(GrantError::InvalidGrant(
-                    "the code was already used; the tokens issued from it are revoked".into(),
-                ));
-            }
-            Claim::Unknown => return Err(GrantError::InvalidGrant("unknown code".into())),
-        };
-        check_exchange(&code, &app.client_id, redirect_uri, verifier, now)
+        let (code, unused) = self
+            .inner
+            .store
+            .auth_code(&token_hash(code))
+            .await?
+            .ok_or_else(|| GrantError::InvalidGrant("unknown code".into()))?;
+        if code.client_id != app.client_id {
+            return Err(GrantError::InvalidGrant(CodeRejection::OtherClient.to_string()));
+        }
+        if !unused {
+            return Err(self.code_replayed(&code).await);
+        }
+        check_exchange(&code, &app.client_id, redirect_uri, verifier, self.now())
             .map_err(|e| GrantError::InvalidGrant(e.to_string()))?;
+        if pkce == Pkce::Strict && verifier.is_some() && code.code_challenge.is_none() {
+            return Err(GrantError::InvalidGrant(
+                "a code_verifier was sent but the authorization request had no code_challenge".into(),
+            ));
+        }
         Ok(code)
+    }
+
+    /// Claims a checked code, exactly once even under concurrent exchanges: the loser of a
+    /// race is a replay.
+    async fn take_code(&self, checked: &AuthCode) -> Result<AuthCode, GrantError> {
+        match self.inner.store.claim_auth_code(&checked.hash, self.now()).await? {
+            Claim::Claimed(code) => Ok(code),
+            Claim::Replayed(code) => Err(self.code_replayed(&code).await),
+            // Withdrawn (or purged) between the check and the claim.
+            Claim::Unknown => Err(GrantError::InvalidGrant("unknown code".into())),
+        }
+    }
+
+    /// The owner presented a used code: whatever was issued from it may be in the wrong hands.
+    async fn code_replayed(&self, code: &AuthCode) -> GrantError {
+        let revoked = self
+            .revoke_family(
+                &code.family_id,
+                &code.client_id,
+                &code.union_id,
+                code.corp_id.as_ref(),
+                "authorization code replayed",
+            )
+            .await;
+        match revoked {
+            Ok(()) => {
+                GrantError::InvalidGrant("the code was already used; the tokens issued from it are revoked".into())
+            }
+            Err(e) => e.into(),
+        }
     }
 
     async fn user_pair_from(&self, app: &App, code: AuthCode) -> Result<UserTokenPair, GrantError> {
@@ -274,40 +305,52 @@ impl Tessera {
         scope: Option<Vec<ScopeCode>>,
     ) -> Result<UserTokenPair, GrantError> {
         let hash = token_hash(refresh_token);
-        // Check the owner before consuming, so another client cannot burn someone's token.
-        match self.inner.store.refresh_token(&hash).await? {
-            Some((r, _)) if r.client_id != app.client_id => return Err(RefreshRefused::OtherClient.into()),
-            None => return Err(RefreshRefused::Unknown.into()),
-            Some(_) => {}
-        }
         let now = self.now();
-        let old = match self.inner.store.claim_refresh_token(&hash, now).await? {
-            Claim::Claimed(r) => r,
-            Claim::Replayed(r) => {
-                self.revoke_family(&r.family_id, &r.client_id, &r.union_id, r.corp_id.as_ref(), "refresh token reused")
-                    .await?;
-                return Err(RefreshRefused::Reused.into());
-            }
-            Claim::Unknown => return Err(RefreshRefused::Unknown.into()),
-        };
-        if now >= old.expires_at {
+        // Every check before the claim: another client's token, an expired one or a scope
+        // outside the grant is refused and the token stays usable by its owner.
+        let (found, usable) = self.inner.store.refresh_token(&hash).await?.ok_or(RefreshRefused::Unknown)?;
+        if found.client_id != app.client_id {
+            return Err(RefreshRefused::OtherClient.into());
+        }
+        if !usable {
+            return Err(self.refresh_reused(&found).await);
+        }
+        if now >= found.expires_at {
             return Err(RefreshRefused::Expired.into());
         }
         let scopes = match scope {
-            None => old.scopes.clone(),
+            None => found.scopes.clone(),
             Some(asked) => {
                 let extra: Vec<String> =
-                    asked.iter().filter(|s| !old.scopes.contains(s)).map(|s| s.to_string()).collect();
+                    asked.iter().filter(|s| !found.scopes.contains(s)).map(|s| s.to_string()).collect();
                 if !extra.is_empty() {
                     return Err(GrantError::InvalidScope(format!("not granted originally: {}", extra.join(", "))));
                 }
                 asked
             }
         };
+        let old = match self.inner.store.claim_refresh_token(&hash, now).await? {
+            Claim::Claimed(r) => r,
+            // Lost a race with another refresh of the same token: a reuse.
+            Claim::Replayed(r) => return Err(self.refresh_reused(&r).await),
+            Claim::Unknown => return Err(RefreshRefused::Unknown.into()),
+        };
         let mut changes = Vec::new();
         let pair = self.mint_pair(app, &old.union_id, old.corp_id, scopes, &old.family_id, now, &mut changes);
         self.inner.store.commit(&changes, now).await?;
         Ok(pair)
+    }
+
+    /// The owner presented a consumed refresh token (or one of a revoked family): the whole
+    /// family is revoked.
+    async fn refresh_reused(&self, r: &RefreshToken) -> GrantError {
+        match self
+            .revoke_family(&r.family_id, &r.client_id, &r.union_id, r.corp_id.as_ref(), "refresh token reused")
+            .await
+        {
+            Ok(()) => RefreshRefused::Reused.into(),
+            Err(e) => e.into(),
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -364,17 +407,18 @@ impl Tessera {
         corp_id: Option<&CorpId>,
         why: &str,
     ) -> Result<(), StoreError> {
-        let changes = [
-            Change::RevokeFamily { family_id: family_id.to_owned() },
-            Change::Audit(AuditDraft {
+        // Only the family's first revocation is logged; replays after it are counted.
+        let change = Change::RevokeFamilyOnce {
+            family_id: family_id.to_owned(),
+            audit: AuditDraft {
                 corp_id: corp_id.cloned(),
                 actor: format!("app:{client_id}"),
                 action: AuditAction::TokensRevoked,
                 target: format!("app:{client_id} user:{union_id} family:{family_id}"),
                 detail: why.to_owned(),
-            }),
-        ];
-        self.inner.store.commit(&changes, self.now()).await
+            },
+        };
+        self.inner.store.commit(&[change], self.now()).await
     }
 
     /// RFC 7009: revokes an access or refresh token of the authenticated client (a user
@@ -405,51 +449,10 @@ impl Tessera {
                     target: format!("app:{owner} token"),
                     detail: "revoked by the client".into(),
                 });
+                // The store decorator drops the cached and handed-out tokens.
                 store.commit(&[Change::RevokeToken { hash }, audit], self.now()).await?;
-                write(&self.inner.cache.tokens).remove(&hash);
-                write(&self.inner.cache.handed).retain(|_, h| token_hash(h.token.expose()) != hash);
             }
         }
         Ok(())
-    }
-
-    /// RFC 7662: what a token is, for an authenticated client (a resource server).
-    pub async fn introspect(&self, auth: &ClientAuth, token: &str) -> Result<Introspection, GrantError> {
-        self.authenticate_grant_client(auth).await?;
-        let now = self.now();
-        let hash = token_hash(token);
-        if let Some(t) = self.inner.store.token(&hash).await? {
-            if !t.is_live(now) {
-                return Ok(Introspection::default());
-            }
-            return Ok(Introspection {
-                active: true,
-                token_type: Some("Bearer"),
-                kind: Some(t.kind),
-                client_id: Some(t.client_id),
-                union_id: t.union_id,
-                corp_id: t.corp_id,
-                scopes: t.scopes,
-                issued_at: Some(t.issued_at),
-                expires_at: Some(t.expires_at),
-            });
-        }
-        if let Some((r, usable)) = self.inner.store.refresh_token(&hash).await?
-            && usable
-            && now < r.expires_at
-        {
-            return Ok(Introspection {
-                active: true,
-                token_type: Some("refresh_token"),
-                kind: None,
-                client_id: Some(r.client_id),
-                union_id: Some(r.union_id),
-                corp_id: r.corp_id,
-                scopes: r.scopes,
-                issued_at: Some(r.issued_at),
-                expires_at: Some(r.expires_at),
-            });
-        }
-        Ok(Introspection::default())
     }
 }

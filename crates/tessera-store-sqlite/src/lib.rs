@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use tessera_store::StoreError;
+use tessera_store::{ConnectOptions, StoreError};
 
 /// The SQLite backend.
 #[derive(Clone, Debug)]
@@ -18,6 +18,11 @@ impl SqliteStore {
     /// Opens (creating if missing) the database at `url` (`sqlite://path` or `sqlite::memory:`)
     /// and runs the migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, ConnectOptions::default()).await
+    }
+
+    /// Opens the database as [`connect`](Self::connect) does, with the pool's options.
+    pub async fn connect_with(url: &str, opts: ConnectOptions) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::Backend(format!("bad SQLite URL: {e}")))?
             .create_if_missing(true)
@@ -29,6 +34,7 @@ impl SqliteStore {
         let max = if url.contains(":memory:") { 1 } else { 8 };
         let pool = SqlitePoolOptions::new()
             .max_connections(max)
+            .acquire_timeout(opts.acquire_timeout)
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Backend(e.to_string()))?;
@@ -38,12 +44,39 @@ impl SqliteStore {
             .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
         Ok(SqliteStore { pool })
     }
+
+    /// Opens an existing Tessera database at `url` (`sqlite://path`) without creating it:
+    /// a missing file, or one that Tessera never migrated, is an error.
+    pub async fn open_existing(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Backend(format!("bad SQLite URL: {e}")))?
+            .create_if_missing(false);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::NotFound(format!("cannot open the SQLite database: {e}")))?;
+        let migrated: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_events'")
+                .fetch_optional(&pool)
+                .await
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+        if migrated.is_none() {
+            return Err(StoreError::NotFound("the SQLite database holds no Tessera tables".into()));
+        }
+        Ok(SqliteStore { pool })
+    }
 }
 
 impl SqliteStore {
     /// One SQLite file serves one node: every grant change happens in this process.
     async fn listen_grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
         Ok(None)
+    }
+
+    /// Nothing to listen to: ready whenever the file answers.
+    fn listening_ready(&self) -> Result<(), StoreError> {
+        Ok(())
     }
 }
 

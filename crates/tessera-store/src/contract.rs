@@ -61,6 +61,7 @@ fn app() -> App {
         secret_hash: SecretKey::from_bytes([5; 32]).hash(&Secret::new("s")),
         redirect_uris: vec!["https://app.example/cb".into(), "http://127.0.0.1:9/cb".into()],
         public_client: true,
+        resource_server: false,
     }
 }
 
@@ -322,6 +323,9 @@ pub async fn an_auth_code_is_claimed_once(store: Arc<dyn Store>) {
         purpose: CodePurpose::AdminConsent,
     };
     store.commit(&[Change::InsertAuthCode(code.clone())], UnixTime(1)).await.unwrap();
+    // Reading a code (to check an exchange before claiming it) does not consume it.
+    assert_eq!(store.auth_code(&token_hash("ac-1")).await.unwrap(), Some((code.clone(), true)));
+    assert_eq!(store.auth_code(&token_hash("ac-1")).await.unwrap(), Some((code.clone(), true)));
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let store = store.clone();
@@ -339,7 +343,9 @@ pub async fn an_auth_code_is_claimed_once(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(claimed, 1);
+    assert_eq!(store.auth_code(&token_hash("ac-1")).await.unwrap(), Some((code, false)));
     assert_eq!(store.claim_auth_code(&token_hash("ac-2"), UnixTime(2)).await.unwrap(), Claim::Unknown);
+    assert_eq!(store.auth_code(&token_hash("ac-2")).await.unwrap(), None);
 }
 
 pub async fn concurrent_refresh_claims_have_exactly_one_winner(store: Arc<dyn Store>) {
@@ -470,7 +476,8 @@ pub async fn expired_rows_are_purged_and_live_ones_kept(store: Arc<dyn Store>) {
         .unwrap();
     // The contract token c-abc expires at 7253 and u-old at 7210; r-live at 99,999.
     let purged = store.purge_expired(UnixTime(8_000), UnixTime(8_000)).await.unwrap();
-    assert_eq!(purged, 3);
+    assert_eq!(purged.total(), 3);
+    assert_eq!((purged.sessions, purged.access_tokens, purged.token_families), (1, 2, 0));
     assert!(store.session(&token_hash("old")).await.unwrap().is_none());
     assert!(store.session(&token_hash("new")).await.unwrap().is_some());
     assert!(store.token(&token_hash("u-old")).await.unwrap().is_none());
@@ -620,17 +627,67 @@ pub async fn apps_by_owner_rotated_secrets_and_redirect_uris(store: Arc<dyn Stor
         .await
         .unwrap();
     assert_eq!(store.app(&app().client_id).await.unwrap().unwrap().redirect_uris, uris);
+    assert!(!store.app(&app().client_id).await.unwrap().unwrap().resource_server);
+    let mark = |on| Change::SetResourceServer { client_id: app().client_id, resource_server: on };
+    store.commit(&[mark(true)], UnixTime(41)).await.unwrap();
+    assert!(store.app(&app().client_id).await.unwrap().unwrap().resource_server);
+    store.commit(&[mark(false)], UnixTime(42)).await.unwrap();
+    assert!(!store.app(&app().client_id).await.unwrap().unwrap().resource_server);
     // An unknown app is refused and nothing of the batch is written.
     let ghost = ClientId::parse("ghostapp").unwrap();
     for change in [
         Change::RotateSecret { client_id: ghost.clone(), secret_hash: second, previous_valid_until: UnixTime(0) },
-        Change::SetRedirectUris { client_id: ghost, redirect_uris: vec![] },
+        Change::SetRedirectUris { client_id: ghost.clone(), redirect_uris: vec![] },
+        Change::SetResourceServer { client_id: ghost, resource_server: true },
     ] {
         let before = store.audit_events(&AuditFilter { limit: 100, ..AuditFilter::default() }).await.unwrap().len();
         assert!(matches!(store.commit(&[audit("x", None), change], UnixTime(50)).await, Err(StoreError::NotFound(_))));
         let after = store.audit_events(&AuditFilter { limit: 100, ..AuditFilter::default() }).await.unwrap().len();
         assert_eq!(before, after);
     }
+}
+
+/// A rotation ends the tokens of the old secret (at the overlap's end, or at once without
+/// one) and leaves user tokens alone; new redirect URIs forget every consent to the app.
+pub async fn rotations_end_old_tokens_and_new_redirect_uris_forget_consents(store: Arc<dyn Store>) {
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    let consent = Consent {
+        union_id: user().union_id,
+        client_id: app().client_id,
+        scopes: [scope_code("Contact.User.Read")].into_iter().collect(),
+        granted_at: UnixTime(5),
+    };
+    store
+        .commit(
+            &[family("fam-rot"), Change::InsertToken(user_token("u-rot", "fam-rot")), Change::PutConsent(consent)],
+            UnixTime(5),
+        )
+        .await
+        .unwrap();
+    let key = SecretKey::from_bytes([6; 32]);
+    let rotate = |s: &str, until| Change::RotateSecret {
+        client_id: app().client_id,
+        secret_hash: key.hash(&Secret::new(s)),
+        previous_valid_until: UnixTime(until),
+    };
+    let corp_token = || async { store.token(&token_hash("c-abc")).await.unwrap().unwrap() };
+    let user_tok = || async { store.token(&token_hash("u-rot")).await.unwrap().unwrap() };
+    // With an overlap, the corp token (due at 7253) now ends with it.
+    store.commit(&[rotate("s2", 600)], UnixTime(10)).await.unwrap();
+    assert_eq!(corp_token().await.expires_at, UnixTime(600));
+    assert!(!corp_token().await.revoked);
+    // Without one, it is revoked at once.
+    store.commit(&[rotate("s3", 20)], UnixTime(20)).await.unwrap();
+    assert!(corp_token().await.revoked);
+    let kept = user_tok().await;
+    assert_eq!((kept.revoked, kept.expires_at), (false, UnixTime(7210)), "user tokens stay");
+    assert!(store.consent(&user().union_id, &app().client_id).await.unwrap().is_some());
+    let uris = vec!["https://elsewhere.example/cb".to_string()];
+    store
+        .commit(&[Change::SetRedirectUris { client_id: app().client_id, redirect_uris: uris }], UnixTime(30))
+        .await
+        .unwrap();
+    assert!(store.consent(&user().union_id, &app().client_id).await.unwrap().is_none());
 }
 
 /// Writes one `#[tokio::test]` per contract check; `$make` is an expression that evaluates
@@ -729,6 +786,106 @@ pub async fn device_authorizations_are_decided_once_and_consumed_once(store: Arc
     assert_eq!(store.device_authorization(&by_device).await.unwrap(), None);
 }
 
+/// The purge deletes in batches until done (more rows than one batch), drops token families
+/// left without tokens, refresh tokens or codes, and keeps consents and revoked grants.
+pub async fn purge_deletes_in_batches_and_drops_empty_families(store: Arc<dyn Store>) {
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    let expired = crate::PURGE_BATCH.unsigned_abs() * 2 + 500;
+    let mut changes = vec![family("fam-gone"), family("fam-live"), family("fam-code")];
+    for i in 0..expired {
+        changes.push(Change::InsertToken(user_token(&format!("u-gone-{i}"), "fam-gone")));
+    }
+    let mut spent = refresh("r-gone", "fam-gone");
+    spent.expires_at = UnixTime(5_000);
+    changes.push(Change::InsertRefreshToken(spent));
+    changes.push(Change::InsertRefreshToken(refresh("r-live", "fam-live")));
+    // A used code outlives its tokens (a late replay still revokes its family).
+    changes.push(Change::InsertAuthCode(AuthCode {
+        hash: token_hash("ac-kept"),
+        client_id: app().client_id,
+        union_id: user().union_id,
+        corp_id: Some(corp()),
+        redirect_uri: "https://app.example/cb".into(),
+        scopes: vec![scope_code("openid")],
+        code_challenge: None,
+        expires_at: UnixTime(301),
+        family_id: "fam-code".into(),
+        purpose: CodePurpose::User,
+    }));
+    let consent = Consent {
+        union_id: user().union_id,
+        client_id: app().client_id,
+        scopes: [scope_code("Contact.User.Read")].into_iter().collect(),
+        granted_at: UnixTime(5),
+    };
+    changes.push(Change::PutConsent(consent.clone()));
+    changes.push(Change::RevokeOrgGrant {
+        client_id: app().client_id,
+        corp_id: corp(),
+        scope: scope_code("hr.salary.read"),
+        by: member().user_id,
+    });
+    store.commit(&changes, UnixTime(2)).await.unwrap();
+
+    // Codes are kept until 200 here: ac-kept (expired at 301) stays, and so does its family.
+    let purged = store.purge_expired(UnixTime(8_000), UnixTime(200)).await.unwrap();
+    // The contract's app token c-abc (expired at 7253) goes too.
+    assert_eq!(purged.access_tokens, expired + 1);
+    assert_eq!((purged.refresh_tokens, purged.auth_codes, purged.token_families), (1, 0, 1));
+    assert_eq!(purged.total(), expired + 3);
+    assert!(store.token(&token_hash("u-gone-0")).await.unwrap().is_none());
+    assert!(store.token(&token_hash(&format!("u-gone-{}", expired - 1))).await.unwrap().is_none());
+    // A purged family is gone (a refresh token cannot join it); the others stay.
+    let join = |token: &str, fam: &str| [Change::InsertRefreshToken(refresh(token, fam))];
+    assert!(matches!(store.commit(&join("r-x", "fam-gone"), UnixTime(8_001)).await, Err(StoreError::NotFound(_))));
+    store.commit(&join("r-y", "fam-code"), UnixTime(8_001)).await.unwrap();
+    assert!(store.refresh_token(&token_hash("r-live")).await.unwrap().is_some());
+    assert_eq!(store.consent(&user().union_id, &app().client_id).await.unwrap(), Some(consent));
+    assert_eq!(store.revoked_grants(&app().client_id, &corp()).await.unwrap().len(), 1);
+
+    // Nothing left to purge: a second run deletes nothing.
+    assert_eq!(store.purge_expired(UnixTime(8_000), UnixTime(200)).await.unwrap().total(), 0);
+    // Once the code is past keeping and the family's tokens expired, the family goes too.
+    let later = store.purge_expired(UnixTime(200_000), UnixTime(400)).await.unwrap();
+    assert_eq!((later.auth_codes, later.refresh_tokens, later.token_families), (1, 2, 2));
+}
+
+/// A family's first revocation is logged; revoking it again (replays, racing) is not.
+pub async fn a_family_revocation_is_logged_once(store: Arc<dyn Store>) {
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    store
+        .commit(&[family("fam-once"), Change::InsertToken(user_token("u-once", "fam-once"))], UnixTime(1))
+        .await
+        .unwrap();
+    let revoke = || Change::RevokeFamilyOnce {
+        family_id: "fam-once".into(),
+        audit: AuditDraft {
+            corp_id: Some(corp()),
+            actor: format!("app:{}", app().client_id),
+            action: AuditAction::TokensRevoked,
+            target: format!("app:{} family:fam-once", app().client_id),
+            detail: "refresh token reused".into(),
+        },
+    };
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let store = store.clone();
+        let change = revoke();
+        tasks.push(tokio::spawn(async move { store.commit(&[change], UnixTime(3)).await }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    store.commit(&[revoke()], UnixTime(4)).await.unwrap();
+    assert!(store.token(&token_hash("u-once")).await.unwrap().unwrap().revoked);
+    let filter = AuditFilter { action: Some(AuditAction::TokensRevoked), limit: 100, ..Default::default() };
+    let logged = store.audit_events(&filter).await.unwrap();
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(logged[0].at, UnixTime(3));
+    let all = AuditFilter { limit: 1000, ..Default::default() };
+    verify_chain(&store.audit_events(&all).await.unwrap()).unwrap();
+}
+
 #[macro_export]
 macro_rules! store_contract {
     ($make:expr) => {
@@ -750,7 +907,10 @@ macro_rules! store_contract {
             review_queue_and_audit_filters,
             suite_tickets_advance_once_per_sequence_number,
             apps_by_owner_rotated_secrets_and_redirect_uris,
+            rotations_end_old_tokens_and_new_redirect_uris_forget_consents,
             device_authorizations_are_decided_once_and_consumed_once,
+            purge_deletes_in_batches_and_drops_empty_families,
+            a_family_revocation_is_logged_once,
         );
     };
     (@tests $make:expr; $($name:ident,)*) => {

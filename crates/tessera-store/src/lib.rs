@@ -46,9 +46,73 @@ pub enum StoreError {
     /// Stored data that does not decode into the domain (hand-edited rows, say).
     #[error("corrupt row: {0}")]
     Corrupt(String),
-    /// The database could not be reached or failed.
+    /// The database cannot be reached right now (connection refused or lost, no connection
+    /// free within the acquire timeout, the server shutting down or starting up): a retry
+    /// later may succeed. Answered as 503 in every dialect.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The connection broke while a statement ran (the server restarted or went away): like
+    /// `Unavailable`, and a read may be tried once more on a fresh connection (a write may
+    /// or may not have committed, so it is never repeated).
+    #[error("database connection lost: {0}")]
+    Interrupted(String),
+    /// The database failed otherwise.
     #[error("database error: {0}")]
     Backend(String),
+}
+
+impl StoreError {
+    /// Whether the database could not be reached (as opposed to refusing or failing a statement).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_) | StoreError::Interrupted(_))
+    }
+}
+
+/// How a backend opens its connection pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// How long a request waits for a database connection before failing with
+    /// [`StoreError::Unavailable`]; also bounds the first connection at start.
+    pub acquire_timeout: std::time::Duration,
+}
+
+/// The default acquire timeout: long enough to ride out a database restart, short enough
+/// that a caller gets a clear 503 instead of hanging.
+pub const DEFAULT_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions { acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT }
+    }
+}
+
+/// The most rows one purge transaction deletes; the purge loops, yielding between batches.
+pub const PURGE_BATCH: i64 = 1000;
+/// At most this many batches per kind of row in one purge; what is left waits for the next.
+pub const PURGE_MAX_BATCHES: u32 = 1000;
+
+/// How many rows of each kind one purge deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub sessions: u64,
+    pub access_tokens: u64,
+    pub refresh_tokens: u64,
+    pub previous_secrets: u64,
+    pub device_authorizations: u64,
+    pub auth_codes: u64,
+    pub token_families: u64,
+}
+
+impl Purged {
+    pub fn total(&self) -> u64 {
+        self.sessions
+            + self.access_tokens
+            + self.refresh_tokens
+            + self.previous_secrets
+            + self.device_authorizations
+            + self.auth_codes
+            + self.token_families
+    }
 }
 
 /// A user as stored, with their password hash (argon2id PHC string) if any.
@@ -112,6 +176,9 @@ pub trait Store: Send + Sync + 'static {
     async fn consent(&self, union_id: &UnionId, client_id: &ClientId) -> Result<Option<Consent>, StoreError>;
     /// Every app a user consented to, by client id.
     async fn consents_of(&self, union_id: &UnionId) -> Result<Vec<Consent>, StoreError>;
+    /// An authorization code and whether it is still unused, without consuming it (so every
+    /// check of an exchange runs before the claim).
+    async fn auth_code(&self, hash: &TokenHash) -> Result<Option<(AuthCode, bool)>, StoreError>;
     /// Consumes an authorization code: `Claimed` exactly once, `Replayed` afterwards.
     async fn claim_auth_code(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<AuthCode>, StoreError>;
     /// Consumes a refresh token of a live family: `Claimed` exactly once, even under
@@ -137,7 +204,17 @@ pub trait Store: Send + Sync + 'static {
     /// when the backend can tell (PostgreSQL LISTEN/NOTIFY); `None` for a single-node store.
     async fn grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError>;
 
-    async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<u64, StoreError>;
+    /// Deletes what can never be used again, in transactions of at most [`PURGE_BATCH`] rows
+    /// (so no purge stalls other writers for long): sessions, access and refresh tokens,
+    /// previous secrets and device authorizations expired at `now`, authorization codes that
+    /// expired before `codes_before` (kept longer than their 5 minutes so a late replay still
+    /// revokes what the code issued), and then token families left without any token or code.
+    /// Consents and revoked grants stay.
+    async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<Purged, StoreError>;
+
+    /// Whether the store can serve requests now: the database answers a trivial query and,
+    /// where the backend announces grant changes, the listening connection is established.
+    async fn ready(&self) -> Result<(), StoreError>;
 
     /// Creates a department under `parent_id` (which must exist) and returns its id.
     async fn create_department(&self, corp_id: &CorpId, name: &str, parent_id: i64) -> Result<i64, StoreError>;

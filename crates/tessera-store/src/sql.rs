@@ -105,6 +105,7 @@ pub fn member(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn app(
     client_id: String,
     name: String,
@@ -113,6 +114,7 @@ pub fn app(
     secret_hash: String,
     redirect_uris: String,
     public_client: bool,
+    resource_server: bool,
 ) -> Result<App, StoreError> {
     Ok(App {
         client_id: client(client_id)?,
@@ -122,6 +124,7 @@ pub fn app(
         secret_hash: hash(&secret_hash)?,
         redirect_uris: serde_json::from_str(&redirect_uris).map_err(|e| corrupt("redirect_uris", e))?,
         public_client,
+        resource_server,
     })
 }
 
@@ -376,30 +379,70 @@ pub fn backend_error(unique: bool, foreign_key: bool, message: String) -> StoreE
     }
 }
 
-/// Whether a change can alter an authorization decision (caches on every node must drop it).
-pub fn changes_grants(change: &tessera_core::change::Change) -> bool {
-    use tessera_core::change::Change;
-    matches!(
-        change,
-        Change::PutScope(_)
-            | Change::PutPermission(_)
-            | Change::InsertInstallation(_)
-            | Change::DeleteInstallation { .. }
-            | Change::InsertOrgGrant(_)
-            | Change::RevokeOrgGrant { .. }
-            | Change::RevokeToken { .. }
-            | Change::RotateSecret { .. }
-            | Change::SetRedirectUris { .. }
-    )
+/// What a SQLSTATE says about the database rather than the statement: class 08 (connection
+/// exception) and 57P01/57P02 (terminated by a shutdown or crash) mean the connection broke
+/// ([`StoreError::Interrupted`]); 57P03 (starting up) that it cannot serve yet
+/// ([`StoreError::Unavailable`]); `None` for a failure of the statement itself.
+pub fn sqlstate_unavailable(code: &str, message: String) -> Option<StoreError> {
+    if code.starts_with("08") || matches!(code, "57P01" | "57P02") {
+        Some(StoreError::Interrupted(message))
+    } else if code == "57P03" {
+        Some(StoreError::Unavailable(message))
+    } else {
+        None
+    }
 }
 
-/// Writes `impl Store for $store` where `$store` has a field `pool: sqlx::Pool<$db>` and an
-/// inherent `async fn listen_grant_changes(&self)`. `$notify` is a statement run in every
+/// One kind of row the purge deletes in batches: `SELECT key FROM table f WHERE
+/// alias_filter LIMIT …`, then `DELETE FROM table f WHERE key IN (…) AND recheck`
+/// (`alias_filter` and `recheck` refer to the table as `f`).
+#[derive(Debug, Clone, Copy)]
+pub struct PurgeKind {
+    pub table: &'static str,
+    pub key: &'static str,
+    pub alias_filter: &'static str,
+    pub recheck: &'static str,
+}
+
+impl PurgeKind {
+    /// Selects up to `$2` keys of rows matching `alias_filter` (with `$1`).
+    pub fn select(&self) -> String {
+        let PurgeKind { table, key, alias_filter, recheck } = self;
+        let recheck = if recheck.is_empty() { String::new() } else { format!(" AND {recheck}") };
+        format!("SELECT f.{key} FROM {table} f WHERE {alias_filter}{recheck} LIMIT $2")
+    }
+
+    /// Deletes the rows of `count` keys (`$1`…), checking `recheck` again.
+    pub fn delete(&self, count: usize) -> String {
+        let PurgeKind { table, key, recheck, .. } = self;
+        let keys: Vec<String> = (1..=count).map(|i| format!("${i}")).collect();
+        let recheck = if recheck.is_empty() { String::new() } else { format!(" AND {recheck}") };
+        format!("DELETE FROM {table} AS f WHERE f.{key} IN ({}){recheck}", keys.join(", "))
+    }
+}
+
+/// Whether a change can alter an authorization decision (caches on every node must drop it):
+/// [`tessera_core::change::Change::invalidates`] decides.
+pub fn changes_grants(change: &tessera_core::change::Change) -> bool {
+    change.invalidates().is_needed()
+}
+
+/// Writes `impl Store for $store` where `$store` has a field `pool: sqlx::Pool<$db>` and
+/// inherent methods `async fn listen_grant_changes(&self)` and `fn listening_ready(&self)`
+/// (whether grant-change announcements are being received, where the backend has them).
+/// `$notify` is a statement run in every
 /// transaction that changes grants (PostgreSQL: `NOTIFY`), or `None`.
 #[macro_export]
 macro_rules! sql_store {
     ($store:ty, $db:ty, $notify:expr) => {
         fn map_err(e: ::sqlx::Error) -> $crate::StoreError {
+            if let ::sqlx::Error::Database(d) = &e {
+                if let Some(unavailable) =
+                    d.code().and_then(|c| $crate::sql::sqlstate_unavailable(&c, e.to_string()))
+                {
+                    return unavailable;
+                }
+            }
             match &e {
                 ::sqlx::Error::Database(d) => $crate::sql::backend_error(
                     d.is_unique_violation(),
@@ -407,6 +450,12 @@ macro_rules! sql_store {
                     d.message().to_owned(),
                 ),
                 ::sqlx::Error::RowNotFound => $crate::StoreError::NotFound("row".into()),
+                // The connection broke under a statement.
+                ::sqlx::Error::Io(_) | ::sqlx::Error::WorkerCrashed => $crate::StoreError::Interrupted(e.to_string()),
+                // No connection within the pool's acquire timeout (the database is unreachable).
+                ::sqlx::Error::Tls(_) | ::sqlx::Error::PoolTimedOut | ::sqlx::Error::PoolClosed => {
+                    $crate::StoreError::Unavailable(e.to_string())
+                }
                 other => $crate::StoreError::Backend(other.to_string()),
             }
         }
@@ -417,6 +466,48 @@ macro_rules! sql_store {
         {
             use ::sqlx::Row as _;
             row.try_get::<T, _>(col).map_err(|e| $crate::StoreError::Corrupt(format!("{col}: {e}")))
+        }
+
+        /// Appends one event to the hash chain (the head row is taken first, serializing writers).
+        async fn append_audit(
+            tx: &mut ::sqlx::Transaction<'static, $db>,
+            draft: &::tessera_core::audit::AuditDraft,
+            head: &mut Option<(i64, ::tessera_core::secret::SecretHash)>,
+            at: ::tessera_core::time::UnixTime,
+        ) -> Result<(), $crate::StoreError> {
+            use $crate::sql;
+            let (last_seq, last_hash) = match head {
+                Some(h) => *h,
+                None => {
+                    // Taking the head row first serializes writers of the chain.
+                    let row = ::sqlx::query(
+                        "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash",
+                    )
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                    (get::<i64>(&row, "last_seq")?, sql::hash(&get::<String>(&row, "last_hash")?)?)
+                }
+            };
+            let ev = ::tessera_core::audit::seal(last_hash, last_seq + 1, at, draft.clone());
+            ::sqlx::query(
+                "INSERT INTO audit_events (seq, at, corp_id, actor, action, target, detail, prev_hash, hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(ev.seq)
+            .bind(ev.at.0)
+            .bind(ev.draft.corp_id.as_ref().map(|c| c.as_str()))
+            .bind(&ev.draft.actor)
+            .bind(ev.draft.action.as_str())
+            .bind(&ev.draft.target)
+            .bind(&ev.draft.detail)
+            .bind(ev.prev_hash.to_hex())
+            .bind(ev.hash.to_hex())
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+            *head = Some((ev.seq, ev.hash));
+            Ok(())
         }
 
         async fn apply_change(
@@ -481,7 +572,8 @@ macro_rules! sql_store {
                 }
                 Change::InsertApp(a) => {
                     ::sqlx::query(
-                        "INSERT INTO apps (client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        "INSERT INTO apps (client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     )
                     .bind(a.client_id.as_str())
                     .bind(&a.name)
@@ -490,6 +582,7 @@ macro_rules! sql_store {
                     .bind(a.secret_hash.to_hex())
                     .bind(sql::uris_json(&a.redirect_uris)?)
                     .bind(a.public_client)
+                    .bind(a.resource_server)
                     .execute(&mut **tx)
                     .await
                     .map_err(map_err)?;
@@ -766,16 +859,48 @@ macro_rules! sql_store {
                         .execute(&mut **tx)
                         .await
                         .map_err(map_err)?;
+                        // Tokens handed out under the old secret end with its overlap.
+                        ::sqlx::query(
+                            "UPDATE access_tokens SET expires_at = $2
+                             WHERE client_id = $1 AND kind <> 'user' AND expires_at > $2",
+                        )
+                        .bind(client_id.as_str())
+                        .bind(previous_valid_until.0)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
                     } else {
-                        // No overlap: every secret the app had stops working now.
+                        // No overlap: every secret the app had stops working now, and so does
+                        // every app, corp and suite token handed out under them.
                         ::sqlx::query("DELETE FROM previous_secrets WHERE client_id = $1")
                             .bind(client_id.as_str())
                             .execute(&mut **tx)
                             .await
                             .map_err(map_err)?;
+                        ::sqlx::query(
+                            "UPDATE access_tokens SET revoked = $2
+                             WHERE client_id = $1 AND kind <> 'user' AND revoked = $3",
+                        )
+                        .bind(client_id.as_str())
+                        .bind(true)
+                        .bind(false)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
                     }
                     let done = ::sqlx::query("UPDATE apps SET secret_hash = $1 WHERE client_id = $2")
                         .bind(secret_hash.to_hex())
+                        .bind(client_id.as_str())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                    if done.rows_affected() == 0 {
+                        return Err($crate::StoreError::NotFound(format!("app {client_id}")));
+                    }
+                }
+                Change::SetResourceServer { client_id, resource_server } => {
+                    let done = ::sqlx::query("UPDATE apps SET resource_server = $1 WHERE client_id = $2")
+                        .bind(*resource_server)
                         .bind(client_id.as_str())
                         .execute(&mut **tx)
                         .await
@@ -794,40 +919,37 @@ macro_rules! sql_store {
                     if done.rows_affected() == 0 {
                         return Err($crate::StoreError::NotFound(format!("app {client_id}")));
                     }
+                    // Users consented to the app as it sent them back to the old URIs: ask again.
+                    ::sqlx::query("DELETE FROM consents WHERE client_id = $1")
+                        .bind(client_id.as_str())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
                 }
-                Change::Audit(draft) => {
-                    let (last_seq, last_hash) = match head {
-                        Some(h) => *h,
-                        None => {
-                            // Taking the head row first serializes writers of the chain.
-                            let row = ::sqlx::query(
-                                "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash",
-                            )
-                            .fetch_one(&mut **tx)
-                            .await
-                            .map_err(map_err)?;
-                            (get::<i64>(&row, "last_seq")?, sql::hash(&get::<String>(&row, "last_hash")?)?)
-                        }
-                    };
-                    let ev = ::tessera_core::audit::seal(last_hash, last_seq + 1, at, draft.clone());
-                    ::sqlx::query(
-                        "INSERT INTO audit_events (seq, at, corp_id, actor, action, target, detail, prev_hash, hash)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                Change::RevokeFamilyOnce { family_id, audit } => {
+                    let first = ::sqlx::query(
+                        "UPDATE token_families SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
                     )
-                    .bind(ev.seq)
-                    .bind(ev.at.0)
-                    .bind(ev.draft.corp_id.as_ref().map(|c| c.as_str()))
-                    .bind(&ev.draft.actor)
-                    .bind(ev.draft.action.as_str())
-                    .bind(&ev.draft.target)
-                    .bind(&ev.draft.detail)
-                    .bind(ev.prev_hash.to_hex())
-                    .bind(ev.hash.to_hex())
+                    .bind(at.0)
+                    .bind(family_id)
                     .execute(&mut **tx)
                     .await
-                    .map_err(map_err)?;
-                    *head = Some((ev.seq, ev.hash));
+                    .map_err(map_err)?
+                    .rows_affected()
+                        > 0;
+                    if first {
+                        append_audit(tx, audit, head, at).await?;
+                    } else {
+                        ::sqlx::query(
+                            "UPDATE token_families SET reuse_attempts = reuse_attempts + 1 WHERE family_id = $1",
+                        )
+                        .bind(family_id)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                    }
                 }
+                Change::Audit(draft) => append_audit(tx, draft, head, at).await?,
                 Change::AdvanceSuiteTicket { client_id, from_seq } => {
                     ::sqlx::query("INSERT INTO suite_tickets (client_id) VALUES ($1) ON CONFLICT (client_id) DO NOTHING")
                         .bind(client_id.as_str())
@@ -972,6 +1094,7 @@ macro_rules! sql_store {
                 get(r, "secret_hash")?,
                 get(r, "redirect_uris")?,
                 get(r, "public_client")?,
+                get(r, "resource_server")?,
             )
         }
 
@@ -1122,7 +1245,7 @@ macro_rules! sql_store {
                 client_id: &::tessera_core::ids::ClientId,
             ) -> Result<Option<::tessera_core::app::App>, $crate::StoreError> {
                 let row = ::sqlx::query(
-                    "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client FROM apps WHERE client_id = $1",
+                    "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server FROM apps WHERE client_id = $1",
                 )
                 .bind(client_id.as_str())
                 .fetch_optional(&self.pool)
@@ -1348,18 +1471,41 @@ macro_rules! sql_store {
                 if let Some(r) = claimed {
                     return Ok(Claim::Claimed(decode(&r)?));
                 }
-                let seen = ::sqlx::query(
-                    "SELECT code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose
+                Ok(match self.auth_code(hash).await? {
+                    Some((code, _)) => Claim::Replayed(code),
+                    None => Claim::Unknown,
+                })
+            }
+
+            async fn auth_code(
+                &self,
+                hash: &::tessera_core::secret::TokenHash,
+            ) -> Result<Option<(::tessera_core::grant_code::AuthCode, bool)>, $crate::StoreError> {
+                let row = ::sqlx::query(
+                    "SELECT code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose,
+                            used_at IS NULL AS unused
                      FROM auth_codes WHERE code_hash = $1",
                 )
                 .bind(hash.to_hex())
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(map_err)?;
-                Ok(match seen {
-                    Some(r) => Claim::Replayed(decode(&r)?),
-                    None => Claim::Unknown,
+                row.map(|r| {
+                    let code = $crate::sql::auth_code(
+                        get(&r, "code_hash")?,
+                        get(&r, "client_id")?,
+                        get(&r, "union_id")?,
+                        get(&r, "corp_id")?,
+                        get(&r, "redirect_uri")?,
+                        get(&r, "scopes")?,
+                        get(&r, "code_challenge")?,
+                        get(&r, "expires_at")?,
+                        get(&r, "family_id")?,
+                        get(&r, "purpose")?,
+                    )?;
+                    Ok((code, get::<bool>(&r, "unused")?))
                 })
+                .transpose()
             }
 
             async fn claim_refresh_token(
@@ -1530,30 +1676,82 @@ macro_rules! sql_store {
                 self.listen_grant_changes().await
             }
 
+            async fn ready(&self) -> Result<(), $crate::StoreError> {
+                ::sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_err)?;
+                self.listening_ready()
+            }
+
             async fn purge_expired(
                 &self,
                 now: ::tessera_core::time::UnixTime,
                 codes_before: ::tessera_core::time::UnixTime,
-            ) -> Result<u64, $crate::StoreError> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
-                let mut purged = 0;
-                for sql in [
-                    "DELETE FROM sessions WHERE expires_at <= $1",
-                    "DELETE FROM access_tokens WHERE expires_at <= $1",
-                    "DELETE FROM refresh_tokens WHERE expires_at <= $1",
-                    "DELETE FROM previous_secrets WHERE valid_until <= $1",
-                    "DELETE FROM device_authorizations WHERE expires_at <= $1",
-                ] {
-                    purged += ::sqlx::query(sql).bind(now.0).execute(&mut *tx).await.map_err(map_err)?.rows_affected();
-                }
-                purged += ::sqlx::query("DELETE FROM auth_codes WHERE expires_at <= $1")
-                    .bind(codes_before.0)
-                    .execute(&mut *tx)
+            ) -> Result<$crate::Purged, $crate::StoreError> {
+                // Each batch selects at most PURGE_BATCH keys by the expiry index, then deletes
+                // them by primary key in one short statement (its own transaction).
+                const FAMILY_EMPTY: &str = "NOT EXISTS (SELECT 1 FROM access_tokens t WHERE t.family_id = f.family_id)
+                    AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = f.family_id)
+                    AND NOT EXISTS (SELECT 1 FROM auth_codes c WHERE c.family_id = f.family_id)";
+                let pool = &self.pool;
+                let batches = |kind: $crate::sql::PurgeKind, before: i64| async move {
+                    let mut deleted = 0u64;
+                    for _ in 0..$crate::PURGE_MAX_BATCHES {
+                        let keys: Vec<String> = ::sqlx::query_scalar(&kind.select())
+                            .bind(before)
+                            .bind($crate::PURGE_BATCH)
+                            .fetch_all(pool)
+                            .await
+                            .map_err(map_err)?;
+                        if keys.is_empty() {
+                            break;
+                        }
+                        let delete = kind.delete(keys.len());
+                        let mut query = ::sqlx::query(&delete);
+                        for key in &keys {
+                            query = query.bind(key);
+                        }
+                        deleted += query.execute(pool).await.map_err(map_err)?.rows_affected();
+                        if keys.len() < $crate::PURGE_BATCH.unsigned_abs() as usize {
+                            break;
+                        }
+                        // Let requests waiting for a connection or the write lock go first.
+                        ::tokio::task::yield_now().await;
+                    }
+                    Ok::<u64, $crate::StoreError>(deleted)
+                };
+                use $crate::sql::PurgeKind;
+                let expired = |table, key, column| PurgeKind { table, key, alias_filter: column, recheck: "" };
+                // Previous secrets: at most one row per rotation still in its overlap.
+                let secrets = ::sqlx::query("DELETE FROM previous_secrets WHERE valid_until <= $1")
+                    .bind(now.0)
+                    .execute(pool)
                     .await
                     .map_err(map_err)?
                     .rows_affected();
-                tx.commit().await.map_err(map_err)?;
-                Ok(purged)
+                Ok($crate::Purged {
+                    sessions: batches(expired("sessions", "session_hash", "f.expires_at <= $1"), now.0).await?,
+                    access_tokens: batches(expired("access_tokens", "token_hash", "f.expires_at <= $1"), now.0).await?,
+                    refresh_tokens: batches(expired("refresh_tokens", "token_hash", "f.expires_at <= $1"), now.0)
+                        .await?,
+                    previous_secrets: secrets,
+                    device_authorizations: batches(
+                        expired("device_authorizations", "device_hash", "f.expires_at <= $1"),
+                        now.0,
+                    )
+                    .await?,
+                    auth_codes: batches(expired("auth_codes", "code_hash", "f.expires_at <= $1"), codes_before.0)
+                        .await?,
+                    // Families (started before now) whose tokens, refresh tokens and codes are all gone.
+                    token_families: batches(
+                        PurgeKind {
+                            table: "token_families",
+                            key: "family_id",
+                            alias_filter: "f.created_at <= $1",
+                            recheck: FAMILY_EMPTY,
+                        },
+                        now.0,
+                    )
+                    .await?,
+                })
             }
 
             async fn create_department(
@@ -1673,7 +1871,7 @@ macro_rules! sql_store {
                 corp_id: &::tessera_core::ids::CorpId,
             ) -> Result<Vec<::tessera_core::app::App>, $crate::StoreError> {
                 let rows = ::sqlx::query(
-                    "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client FROM apps
+                    "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server FROM apps
                      WHERE owner_corp_id = $1 ORDER BY client_id",
                 )
                 .bind(corp_id.as_str())

@@ -10,6 +10,7 @@ use anyhow::Context;
 use tessera_core::fixture::Fixture;
 use tessera_core::secret::SecretKey;
 use tessera_core::time::Clock;
+pub use tessera_http::Limits;
 use tessera_http::gateway::Gateway;
 use tessera_http::gateway::rate_limit::RateLimiter;
 use tessera_service::fixtures::FixtureReport;
@@ -86,22 +87,45 @@ pub fn reload_on_sighup(tessera: Tessera, gateway: Gateway) -> anyhow::Result<to
     }))
 }
 
-/// Serves `tessera` on `listener` until `shutdown` resolves, with `gateway` in front of its
-/// route table.
+/// Serves `tessera` on `listener` with the default limits until `shutdown` resolves, with
+/// `gateway` in front of its route table.
 pub async fn run(
     listener: TcpListener,
     tessera: Tessera,
     gateway: Gateway,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    run_with(listener, tessera, gateway, Limits::default(), shutdown).await
+}
+
+/// Serves `tessera` on `listener` with `limits` until `shutdown` resolves, with `gateway` in
+/// front of its route table (checked against the catalogue when it was loaded).
+pub async fn run_with(
+    listener: TcpListener,
+    tessera: Tessera,
+    gateway: Gateway,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = tessera_http::router_with(tessera.clone(), gateway);
     let pruner = tessera.clone();
     let prune = tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
             every.tick().await;
             match pruner.prune().await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(rows = n, "purged expired rows"),
+                Ok(p) if p.total() == 0 => {}
+                Ok(p) => tracing::info!(
+                    rows = p.total(),
+                    sessions = p.sessions,
+                    access_tokens = p.access_tokens,
+                    refresh_tokens = p.refresh_tokens,
+                    previous_secrets = p.previous_secrets,
+                    device_authorizations = p.device_authorizations,
+                    auth_codes = p.auth_codes,
+                    token_families = p.token_families,
+                    "purged expired rows"
+                ),
                 Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
             }
         }
@@ -111,7 +135,7 @@ pub async fn run(
         // Due tickets are issued within 5 s (or the interval, if shorter); one node wins each.
         let every = ticketer.config().suite_ticket_interval.clamp(1, 5);
         let mut every = tokio::time::interval(Duration::from_secs(every.unsigned_abs()));
-        let client = reqwest::Client::new();
+        let client = ticketer.callback_client().clone();
         loop {
             every.tick().await;
             if let Err(e) = tessera_service::ticket_push::tick(&ticketer, &client).await {
@@ -126,7 +150,7 @@ pub async fn run(
             tracing::error!(error = %e, "cannot follow grant changes of other nodes");
         }
     });
-    let result = tessera_http::serve(listener, tessera_http::router_with(tessera, gateway), shutdown).await;
+    let result = tessera_http::serve_with(listener, router, limits, shutdown).await;
     prune.abort();
     tickets.abort();
     follow.abort();

@@ -49,6 +49,7 @@ fn app(kind: AppKind) -> App {
         secret_hash: SecretKey::from_bytes([0; 32]).hash(&Secret::new("s")),
         redirect_uris: vec![],
         public_client: false,
+        resource_server: false,
     }
 }
 
@@ -147,4 +148,25 @@ fn only_org_wide_admins_administer_the_org() {
     assert!(check_org_admin(&m).unwrap_err().to_string().contains("org_admin"));
     m.roles.push(MemberRole::org_wide(Role::parse("org_admin").unwrap()));
     assert!(check_org_admin(&m).is_ok());
+}
+
+#[test]
+fn only_org_wide_developers_and_admins_manage_apps() {
+    let role = |r: &str| Role::parse(r).unwrap();
+    let mut m = Member {
+        corp_id: CorpId::parse("dingdemo").unwrap(),
+        user_id: UserId::parse("erin").unwrap(),
+        union_id: UnionId::parse("erin-union").unwrap(),
+        name: "Erin".into(),
+        title: String::new(),
+        roles: vec![
+            MemberRole::org_wide(role("contacts_admin")),
+            MemberRole { role: role("developer"), department: Some("sales".into()) },
+        ],
+    };
+    assert!(matches!(check_developer(&m), Err(DomainError::DeveloperRequired { .. })));
+    m.roles.push(MemberRole::org_wide(role("developer")));
+    assert!(check_developer(&m).is_ok());
+    m.roles = vec![MemberRole::org_wide(role("org_admin"))];
+    assert!(check_developer(&m).is_ok());
 }

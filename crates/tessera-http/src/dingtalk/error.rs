@@ -9,6 +9,7 @@ use serde::Serialize;
 use tessera_core::decision::MissingScope;
 use tessera_service::suite::SuiteError;
 use tessera_service::{AccessError, IssueError};
+use tessera_store::StoreError;
 
 use crate::body::BodyError;
 
@@ -49,8 +50,18 @@ impl DingTalkError {
         DingTalkError { status, code, message: message.into(), denied: None }
     }
 
-    fn server_error(cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "request failed");
+    /// A store failure: 503 `ServiceUnavailable` when the database cannot be reached (retry
+    /// later), else 500 `server.error`.
+    pub(crate) fn store_failed(e: &StoreError) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "request failed: database unavailable");
+            return DingTalkError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                "服务暂不可用，请稍后重试 (service temporarily unavailable, retry later)",
+            );
+        }
+        tracing::error!(error = %e, "request failed");
         DingTalkError::new(StatusCode::INTERNAL_SERVER_ERROR, "server.error", "服务器错误 (server error)")
     }
 
@@ -95,7 +106,7 @@ impl From<BodyError> for DingTalkError {
             BodyError::Missing | BodyError::FormNotJson => {
                 DingTalkError::new(StatusCode::BAD_REQUEST, "Missingbody", "body is mandatory for this action")
             }
-            BodyError::Unreadable | BodyError::Json(_) | BodyError::Form(_) => {
+            BodyError::Unreadable | BodyError::Json(_) | BodyError::Form(_) | BodyError::Text(_) => {
                 DingTalkError::new(StatusCode::BAD_REQUEST, "InvalidParameter", e.to_string())
             }
         }
@@ -133,7 +144,7 @@ impl From<AccessError> for DingTalkError {
                     denied: Some(missing),
                 }
             }
-            AccessError::Store(e) => DingTalkError::server_error(&e),
+            AccessError::Store(e) => DingTalkError::store_failed(&e),
         }
     }
 }
@@ -162,7 +173,7 @@ fn issue_error(e: IssueError, invalid_client: impl FnOnce() -> DingTalkError) ->
             "unauthorized.client",
             format!("unauthorized.client: {reason}"),
         ),
-        IssueError::Store(e) => DingTalkError::server_error(&e),
+        IssueError::Store(e) => DingTalkError::store_failed(&e),
     }
 }
 
@@ -183,7 +194,7 @@ pub fn suite_error(e: SuiteError) -> DingTalkError {
         SuiteError::InvalidSuiteToken => {
             bad("InvalidAuthentication", "不合法的access_token (not a valid suite access token)".into())
         }
-        SuiteError::Store(e) => DingTalkError::server_error(&e),
+        SuiteError::Store(e) => DingTalkError::store_failed(&e),
     }
 }
 

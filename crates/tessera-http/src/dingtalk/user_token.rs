@@ -48,10 +48,11 @@ fn grant_error(e: GrantError) -> DingTalkError {
         GrantError::UnauthorizedClient(m) => DingTalkError::new(StatusCode::UNAUTHORIZED, "unauthorized.client", m),
         GrantError::Refresh(r) => DingTalkError::new(StatusCode::BAD_REQUEST, "invalid.grant", r.to_string()),
         GrantError::Device(d) => DingTalkError::new(StatusCode::BAD_REQUEST, "invalid.grant", d.to_string()),
-        GrantError::Store(e) => {
-            tracing::error!(error = %e, "user token request failed");
-            DingTalkError::new(StatusCode::INTERNAL_SERVER_ERROR, "server.error", "服务器错误 (server error)")
+        // DingTalk's own rate-limit answer (no DingTalk endpoint starts device flows today).
+        e @ GrantError::TooManyRequests { .. } => {
+            DingTalkError::new(StatusCode::FORBIDDEN, "Forbidden.AccessDenied.QpsLimitForApi", e.to_string())
         }
+        GrantError::Store(e) => DingTalkError::store_failed(&e),
     }
 }
 

@@ -16,6 +16,7 @@ use tessera_core::token::TokenKind;
 use tessera_service::suite::SuiteError;
 use tessera_service::user_tokens::{GrantError, RefreshRefused};
 use tessera_service::{AccessError, IssueError};
+use tessera_store::StoreError;
 
 use crate::body::BodyError;
 
@@ -86,8 +87,11 @@ pub enum FeishuCode {
     AccessDenied,
     ExpiredToken,
     ServerError,
-    /// 99991400: the app called too often.
+    /// 99991400: request trigger frequency limit.
     RateLimited,
+    /// 20050 with HTTP 503: the database cannot be reached. Feishu documents 20050 as "server
+    /// error, retry"; its clients retry once on it (OAuth shape: `temporarily_unavailable`).
+    Unavailable,
 }
 
 impl FeishuCode {
@@ -114,7 +118,7 @@ impl FeishuCode {
             OAuthUnauthorizedClient => 20010,
             RefreshInvalid => 20026,
             RefreshExpired => 20037,
-            ServerError => 20050,
+            ServerError | Unavailable => 20050,
             RefreshUsed => 20073,
             TwoClientAuthMethods => 20070,
             AuthorizationPending => 20069,
@@ -139,6 +143,7 @@ impl FeishuCode {
             AccessDenied => "access_denied",
             ExpiredToken => "expired_token",
             ServerError => "server_error",
+            Unavailable => "temporarily_unavailable",
             _ => "invalid_request",
         }
     }
@@ -212,6 +217,11 @@ impl FeishuError {
         FeishuError::new(StatusCode::BAD_REQUEST, code, Shape::OAuth, msg)
     }
 
+    /// Too many requests: HTTP 429, envelope, 99991400.
+    pub fn rate_limited(msg: impl Into<String>) -> Self {
+        FeishuError::new(StatusCode::TOO_MANY_REQUESTS, FeishuCode::RateLimited, Shape::Envelope, msg)
+    }
+
     pub fn missing_token() -> Self {
         FeishuError::api(
             FeishuCode::MissingToken,
@@ -219,8 +229,18 @@ impl FeishuError {
         )
     }
 
-    fn server_error(shape: Shape, cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "request failed");
+    /// A store failure: 503 with code 20050 when the database cannot be reached, else 500.
+    pub(crate) fn store_failed(shape: Shape, e: &StoreError) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "request failed: database unavailable");
+            return FeishuError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                FeishuCode::Unavailable,
+                shape,
+                "service temporarily unavailable, retry later",
+            );
+        }
+        tracing::error!(error = %e, "request failed");
         FeishuError::new(StatusCode::INTERNAL_SERVER_ERROR, FeishuCode::ServerError, shape, "server error, retry later")
     }
 
@@ -255,7 +275,7 @@ impl FeishuError {
                 )
             }
             AccessError::Denied { missing, resource_forbidden } => denied(&missing, resource_forbidden),
-            AccessError::Store(e) => FeishuError::server_error(Shape::Envelope, &e),
+            AccessError::Store(e) => FeishuError::store_failed(Shape::Envelope, &e),
         }
     }
 }
@@ -357,7 +377,7 @@ pub fn issue_error(e: IssueError, known_app: bool) -> FeishuError {
         IssueError::UnauthorizedClient { reason, .. } | IssueError::OrgRequired { kind: reason } => {
             FeishuError::token(FeishuCode::AppUnavailable, format!("app unavailable: {reason}"))
         }
-        IssueError::Store(e) => FeishuError::server_error(Shape::Envelope, &e),
+        IssueError::Store(e) => FeishuError::store_failed(Shape::Envelope, &e),
     }
 }
 
@@ -387,7 +407,10 @@ pub fn grant_error(e: GrantError, shape: Shape) -> FeishuError {
             },
             d.to_string(),
         ),
-        GrantError::Store(e) => return FeishuError::server_error(shape, &e),
+        e @ GrantError::TooManyRequests { .. } => {
+            return FeishuError::new(StatusCode::TOO_MANY_REQUESTS, FeishuCode::SlowDown, shape, e.to_string());
+        }
+        GrantError::Store(e) => return FeishuError::store_failed(shape, &e),
     };
     FeishuError::new(StatusCode::BAD_REQUEST, code, shape, msg)
 }
@@ -410,6 +433,6 @@ pub fn suite_error(e: SuiteError) -> FeishuError {
         SuiteError::StaleTimestamp | SuiteError::BadSignature | SuiteError::SecretNotRecomputable => {
             FeishuError::token(FeishuCode::InvalidParam, format!("invalid param: {e}"))
         }
-        SuiteError::Store(e) => FeishuError::server_error(Shape::Envelope, &e),
+        SuiteError::Store(e) => FeishuError::store_failed(Shape::Envelope, &e),
     }
 }

@@ -36,7 +36,7 @@ pub fn routes() -> Router<Tessera> {
         .route("/oauth/v3/token", post(user_token::oauth_v3_token))
         .route("/oauth/v1/revoke", post(user_token::revoke))
         .route("/oauth/v1/device_authorization", post(user_token::device_authorization))
-        .route("/open-apis/authen/v2/oauth/device_authorization", post(user_token::device_authorization))
+        .route("/open-apis/authen/v2/oauth/device_authorization", post(user_token::device_authorization_v2))
 }
 
 /// Feishu answers unknown paths with a plain-text 404 (the gateway's fallback answers it for
@@ -62,6 +62,7 @@ pub fn params(headers: &HeaderMap, raw: Result<Bytes, BytesRejection>) -> Result
     }
     let value: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&bytes).map_err(|e| BodyError::Json(e.to_string()))?;
+    body::check_json(&bytes)?;
     Ok(value
         .into_iter()
         .filter_map(|(k, v)| match v {

@@ -1,7 +1,8 @@
 //! Store (ISV) apps, Tessera's third-party enterprise apps: `POST /open-apis/auth/v3/app_access_token`
 //! (`app_id`, `app_secret`, `app_ticket` → the app's suite token), `/tenant_access_token`
 //! (`app_access_token`, `tenant_key` → the token in that tenant, i.e. org) and
-//! `/app_ticket/resend` (the current ticket pushed again to the app's callback URL).
+//! `/app_ticket/resend` (the current ticket pushed again to the app's callback URL, at most
+//! once per app every 10 s).
 
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
@@ -11,6 +12,8 @@ use http::HeaderMap;
 use serde_json::json;
 use tessera_core::secret::Secret;
 use tessera_service::Tessera;
+use tessera_service::resend_limit::RESEND_INTERVAL_SECS;
+use tessera_service::suite::Resend;
 
 use super::error::{FeishuCode, FeishuError, ok, suite_error};
 use super::{param, params};
@@ -55,8 +58,16 @@ pub async fn app_ticket_resend(
 ) -> Result<Response, FeishuError> {
     let pairs = params(&headers, raw)?;
     let (app_id, secret) = (required(&pairs, "app_id")?, required(&pairs, "app_secret")?);
-    if let Some(delivery) = tessera.resend_suite_ticket(app_id, &Secret::new(secret)).await.map_err(suite_error)? {
-        tessera_service::ticket_push::spawn(reqwest::Client::new(), delivery);
+    match tessera.resend_suite_ticket(app_id, &Secret::new(secret)).await.map_err(suite_error)? {
+        Resend::Push(delivery) => {
+            tessera_service::ticket_push::spawn(tessera.callback_client().clone(), delivery);
+        }
+        Resend::NoCallback => {}
+        Resend::Limited { retry_after } => {
+            return Err(FeishuError::rate_limited(format!(
+                "request trigger frequency limit: one resend per app every {RESEND_INTERVAL_SECS} s; retry in {retry_after} s"
+            )));
+        }
     }
     Ok(ok(json!({"code": 0, "msg": "ok"})))
 }

@@ -16,10 +16,12 @@ use tessera_core::consent::parse_scope_string;
 use tessera_core::ids::ScopeCode;
 use tessera_core::secret::Secret;
 use tessera_service::Tessera;
+use tessera_service::device::DeviceClientAuth;
 use tessera_service::user_tokens::{ClientAuth, UserTokenPair};
 
 use super::error::{FeishuCode, FeishuError, Shape, grant_error, ok};
 use super::{param, params};
+use crate::client_addr::ClientAddr;
 use crate::gateway::access_token;
 
 fn scope_text(scopes: &[ScopeCode]) -> String {
@@ -281,7 +283,7 @@ async fn token_endpoint(
                     FeishuCode::AppSecretInvalid => {
                         oauth_err(FeishuCode::OAuthInvalidClient, "client authentication failed")
                     }
-                    FeishuCode::ServerError => e.in_shape(Shape::OAuth),
+                    FeishuCode::ServerError | FeishuCode::Unavailable => e.in_shape(Shape::OAuth),
                     _ => oauth_err(FeishuCode::OAuthUnauthorizedClient, "the app may not use client_credentials here"),
                 }
             })?;
@@ -315,26 +317,48 @@ pub async fn revoke(
     Ok(res)
 }
 
-/// `POST /oauth/v1/device_authorization` (form, HTTP Basic) and
-/// `POST /open-apis/authen/v2/oauth/device_authorization` (JSON, `client_id` only): the
-/// RFC 8628 answer, flat.
+/// `POST /oauth/v1/device_authorization` (form, HTTP Basic; larksuite/cli): the RFC 8628
+/// answer, flat. A confidential app authenticates with its secret.
 pub async fn device_authorization(
     State(tessera): State<Tessera>,
+    client: ClientAddr,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, FeishuError> {
-    let pairs = params(&headers, raw).map_err(|e| oauth_err(FeishuCode::OAuthInvalidRequest, e.to_string()))?;
+    start_device(&tessera, &client, &headers, raw, DeviceClientAuth::Required).await
+}
+
+/// `POST /open-apis/authen/v2/oauth/device_authorization` (JSON): as above, but lark-oapi's
+/// `DeviceFlowClient` sends the app id alone, so the secret is checked only when sent (the
+/// tokens still go only to a poll with the secret).
+pub async fn device_authorization_v2(
+    State(tessera): State<Tessera>,
+    client: ClientAddr,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, FeishuError> {
+    start_device(&tessera, &client, &headers, raw, DeviceClientAuth::WhenSent).await
+}
+
+async fn start_device(
+    tessera: &Tessera,
+    client: &ClientAddr,
+    headers: &HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+    rule: DeviceClientAuth,
+) -> Result<Response, FeishuError> {
+    let pairs = params(headers, raw).map_err(|e| oauth_err(FeishuCode::OAuthInvalidRequest, e.to_string()))?;
     // larksuite/cli sends the secret both in Basic and in the form: accept that here.
-    let auth = match client_auth(&headers, &pairs) {
+    let auth = match client_auth(headers, &pairs) {
         Err(e) if e.code() == FeishuCode::TwoClientAuthMethods => {
             let stripped: Vec<(String, String)> =
                 pairs.iter().filter(|(k, _)| k != "client_secret" && k != "app_secret").cloned().collect();
-            client_auth(&headers, &stripped)?
+            client_auth(headers, &stripped)?
         }
         other => other?,
     };
     let started = tessera
-        .start_device(&auth.client_id, auth.secret.as_ref(), param(&pairs, "scope"))
+        .start_device(&auth.client_id, auth.secret.as_ref(), param(&pairs, "scope"), client.as_str(), rule)
         .await
         .map_err(|e| grant_error(e, Shape::OAuth))?;
     let mut res = ok(crate::oauth2::device::DeviceResponse::from(started));

@@ -28,13 +28,7 @@ pub fn routes() -> Router<Tessera> {
 }
 
 fn store_error(e: StoreError) -> FeishuError {
-    tracing::error!(error = %e, "Feishu sample API failed");
-    FeishuError::new(
-        http::StatusCode::INTERNAL_SERVER_ERROR,
-        FeishuCode::ServerError,
-        crate::feishu::error::Shape::Envelope,
-        "server error, retry later",
-    )
+    FeishuError::store_failed(crate::feishu::error::Shape::Envelope, &e)
 }
 
 fn invalid(msg: impl Into<String>) -> FeishuError {

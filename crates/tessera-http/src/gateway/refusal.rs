@@ -48,10 +48,8 @@ pub fn refused(dialect: Dialect, e: AccessError, token: &str) -> Response {
             };
             bearer(StatusCode::FORBIDDEN, Some("insufficient_scope"), &description, Some(&missing.join(" ")))
         }
-        (Dialect::OAuth2, AccessError::Store(e)) => {
-            tracing::error!(error = %e, "checking an access token failed");
-            gateway_error(Dialect::OAuth2, GatewayError::Internal)
-        }
+        // 503 `temporarily_unavailable` when the database cannot be reached, else 500.
+        (Dialect::OAuth2, AccessError::Store(e)) => crate::oauth2::error::OAuthError::store_failed(&e).into_response(),
     };
     if !missing.is_empty()
         && let Ok(v) = HeaderValue::from_str(&missing.join(" "))

@@ -38,10 +38,7 @@ fn store_error(e: StoreError) -> DingTalkError {
         StoreError::NotFound(what) => {
             DingTalkError::new(StatusCode::BAD_REQUEST, "InvalidParameter", format!("{what} does not exist"))
         }
-        other => {
-            tracing::error!(error = %other, "sample API failed");
-            DingTalkError::new(StatusCode::INTERNAL_SERVER_ERROR, "server.error", "服务器错误 (server error)")
-        }
+        other => DingTalkError::store_failed(&other),
     }
 }
 

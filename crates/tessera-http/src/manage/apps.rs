@@ -24,6 +24,7 @@ pub struct AppView {
     owner_corp_id: String,
     redirect_uris: Vec<String>,
     public_client: bool,
+    resource_server: bool,
 }
 
 impl From<&App> for AppView {
@@ -35,6 +36,7 @@ impl From<&App> for AppView {
             owner_corp_id: a.owner_corp_id.to_string(),
             redirect_uris: a.redirect_uris.clone(),
             public_client: a.public_client,
+            resource_server: a.resource_server,
         }
     }
 }

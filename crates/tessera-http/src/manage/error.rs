@@ -16,6 +16,8 @@ pub struct ApiError {
     status: StatusCode,
     error: &'static str,
     message: String,
+    /// Seconds for `Retry-After` (429 answers).
+    retry_after: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -26,7 +28,15 @@ struct Body<'a> {
 
 impl ApiError {
     pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, error, message: message.into() }
+        ApiError { status, error, message: message.into(), retry_after: None }
+    }
+
+    /// 429 with `Retry-After`.
+    pub fn too_many(retry_after: i64, error: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            retry_after: Some(retry_after.max(1)),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, error, message)
+        }
     }
 
     pub fn unauthenticated() -> Self {
@@ -44,7 +54,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(Body { error: self.error, message: &self.message })).into_response()
+        let mut res = (self.status, Json(Body { error: self.error, message: &self.message })).into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+        }
+        res
     }
 }
 
@@ -62,6 +76,14 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "not_found", m),
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "management request failed: database unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the service is temporarily unavailable; retry later",
+                )
+            }
             other => {
                 tracing::error!(error = %other, "management request failed");
                 ApiError::new(
@@ -82,7 +104,9 @@ impl From<ManageError> for ApiError {
             ManageError::Domain(d) => {
                 let (status, code) = match d {
                     DomainError::NotAllowed(_) => (StatusCode::FORBIDDEN, "forbidden"),
-                    DomainError::RoleRequired { .. } => (StatusCode::FORBIDDEN, "role_required"),
+                    DomainError::RoleRequired { .. } | DomainError::DeveloperRequired { .. } => {
+                        (StatusCode::FORBIDDEN, "role_required")
+                    }
                     DomainError::UnverifiedOrg { .. } => (StatusCode::FORBIDDEN, "org_not_verified"),
                     DomainError::ScopeClosed { .. } => (StatusCode::CONFLICT, "scope_closed"),
                     DomainError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),

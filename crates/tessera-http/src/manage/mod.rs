@@ -12,6 +12,7 @@ pub mod auth;
 pub mod error;
 pub mod gateway_routes;
 pub mod openapi;
+pub mod resource_server;
 pub mod routes;
 
 pub fn routes() -> Router<Tessera> {
@@ -35,4 +36,5 @@ pub fn routes() -> Router<Tessera> {
         .route("/api/v1/orgs/{corp_id}/apps", get(apps::list).post(apps::create))
         .route("/api/v1/apps/{client_id}/secret", post(apps::rotate))
         .route("/api/v1/apps/{client_id}/redirect_uris", put(apps::set_redirect_uris))
+        .route("/api/v1/apps/{client_id}/resource_server", put(resource_server::set))
 }

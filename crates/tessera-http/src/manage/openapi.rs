@@ -53,15 +53,15 @@ pub async fn document() -> Json<Value> {
             }},
             "/api/v1/apps/{client_id}/permissions": {
                 "parameters": [path_param("client_id")],
-                "get": op("The app's permission requests and their status", "members of the app's org, operators", None, "200"),
+                "get": op("The app's permission requests and their status", "org-wide developers and org admins of the app's org, operators", None, "200"),
                 "post": op("Request (or resubmit) a scope: standard scopes are enabled at once, special and sensitive ones go to review",
-                    "members of the app's org (developers), operators",
+                    "org-wide developers and org admins of the app's org, operators",
                     Some(obj(json!({"scope": {"type": "string"}, "description": {"type": "string"}}), json!(["scope"]))), "200")
             },
             "/api/v1/apps/{client_id}/ticket-callback": {
                 "parameters": [path_param("client_id")],
                 "put": op("Register (or with null remove) the URL a suite's tickets are pushed to; answers the key that signs deliveries",
-                    "members of the app's org (developers), operators",
+                    "org-wide developers and org admins of the app's org, operators",
                     Some(obj(json!({"url": {"type": ["string", "null"]}}), json!(["url"]))), "200")
             },
             "/api/v1/reviews": {"get": op("The review queue: requests pending review", "operators", None, "200")},
@@ -96,23 +96,29 @@ pub async fn document() -> Json<Value> {
             },
     "/api/v1/orgs/{corp_id}/apps": {
                 "parameters": [path_param("corp_id")],
-                "get": op("The apps the org registered", "members of the org (developers), operators", None, "200"),
+                "get": op("The apps the org registered", "org-wide developers and org admins of the org, operators", None, "200"),
                 "post": op("Register an app: basic scopes from the start, an internal app activated in its org; the answer holds client_secret, shown this once",
-                    "members of the org (developers), operators",
+                    "org-wide developers and org admins of the org, operators",
                     Some(obj(json!({"name": {"type": "string"}, "kind": {"enum": ["internal", "third_party_enterprise", "third_party_personal"]},
                         "redirect_uris": {"type": "array", "items": {"type": "string"}}}), json!(["name", "kind"]))), "201")
             },
             "/api/v1/apps/{client_id}/secret": {
                 "parameters": [path_param("client_id")],
                 "post": op("Rotate the client secret: the new one is in this answer only; the previous one keeps working for overlap_seconds (0 to 604800; 0 stops every previous secret at once)",
-                    "members of the app's org (developers), operators",
+                    "org-wide developers and org admins of the app's org, operators",
                     Some(obj(json!({"overlap_seconds": {"type": "integer"}}), json!([]))), "200")
             },
             "/api/v1/apps/{client_id}/redirect_uris": {
                 "parameters": [path_param("client_id")],
                 "put": op("Replace the app's redirect URIs (absolute http(s), no fragment, at most 10)",
-                    "members of the app's org (developers), operators",
+                    "org-wide developers and org admins of the app's org, operators",
                     Some(obj(json!({"redirect_uris": {"type": "array", "items": {"type": "string"}}}), json!(["redirect_uris"]))), "200")
+            },
+            "/api/v1/apps/{client_id}/resource_server": {
+                "parameters": [path_param("client_id")],
+                "put": op("Mark the app as a resource server (its client may introspect every app's tokens at /oauth2/introspect) or unmark it",
+                    "operators",
+                    Some(obj(json!({"resource_server": {"type": "boolean"}}), json!(["resource_server"]))), "200")
             },
             "/api/v1/explain": {
                 "parameters": [query_param("client_id", "string", "the app"), query_param("corp_id", "string", "the org"),

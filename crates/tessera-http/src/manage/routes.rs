@@ -1,10 +1,8 @@
 //! The management API's handlers: parse, call the service, answer JSON.
 
-use std::net::SocketAddr;
-
 use axum::Json;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
@@ -22,6 +20,7 @@ use tessera_store::AuditFilter;
 use super::auth::Caller;
 use super::error::ApiError;
 use crate::body;
+use crate::client_addr::ClientAddr;
 use crate::gateway::Gateway;
 
 fn id<T>(parse: impl FnOnce(String) -> Result<T, tessera_core::DomainError>, s: String) -> Result<T, ApiError> {
@@ -61,19 +60,21 @@ pub struct SignIn {
 /// `POST /api/v1/sessions`: sign in for API use; answers the session to send as a Bearer token.
 pub async fn sign_in(
     State(t): State<Tessera>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let req: SignIn = body::json(&headers, raw)?;
-    match t.sign_in(&req.account, &req.password, &peer.ip().to_string()).await {
+    match t.sign_in(&req.account, &req.password, client.as_str()).await {
         Ok(session) => Ok(Json(serde_json::json!({"session": session.expose()})).into_response()),
         Err(SignInError::BadCredentials) => {
             Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "the account or the password is wrong"))
         }
-        Err(e @ SignInError::TooManyAttempts { .. }) => {
-            Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", e.to_string()))
+        Err(e @ SignInError::TooManyAttempts { retry_after }) => {
+            Err(ApiError::too_many(retry_after, "too_many_attempts", e.to_string()))
         }
+        Err(e @ SignInError::Busy { retry_after }) => Err(ApiError::too_many(retry_after, "busy", e.to_string())),
+        Err(SignInError::Store(e)) => Err(e.into()),
         Err(e) => {
             tracing::error!(error = %e, "sign-in failed");
             Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "signing in failed on our side"))

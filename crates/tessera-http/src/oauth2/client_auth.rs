@@ -21,7 +21,8 @@ fn basic(headers: &HeaderMap) -> Result<Option<(String, Secret)>, OAuthError> {
     };
     let bad = || OAuthError::new(OAuthErrorCode::InvalidClient, "malformed Basic authorization header");
     let value = value.to_str().map_err(|_| bad())?;
-    let Some(encoded) = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")) else {
+    // The scheme name is case-insensitive (RFC 9110 §11.1).
+    let Some((_, encoded)) = value.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic")) else {
         return Err(bad());
     };
     let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;

@@ -1,6 +1,6 @@
 //! `POST /oauth2/device_authorization` (RFC 8628 §3.1): form body, client authentication as
-//! at the token endpoint (a confidential client may also send only its id: tokens are only
-//! ever handed to a poll with its credentials).
+//! at the token endpoint (a confidential client sends its secret, a public one its id), at
+//! most so many a minute per client address (then 429 `slow_down`).
 
 use axum::Json;
 use axum::extract::State;
@@ -10,11 +10,12 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, header};
 use serde::Serialize;
 use tessera_service::Tessera;
-use tessera_service::device::DeviceStart;
+use tessera_service::device::{DeviceClientAuth, DeviceStart};
 
 use super::client_auth::{client_auth, param};
 use super::error::OAuthError;
 use crate::body;
+use crate::client_addr::ClientAddr;
 
 /// The answer of RFC 8628 §3.2 (Feishu's device endpoints answer the same keys).
 #[derive(Serialize)]
@@ -42,12 +43,21 @@ impl From<DeviceStart> for DeviceResponse {
 
 pub async fn device_authorization(
     State(tessera): State<Tessera>,
+    client: ClientAddr,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OAuthError> {
     let pairs = body::form_pairs(raw)?;
     let auth = client_auth(&headers, &pairs)?;
-    let started = tessera.start_device(&auth.client_id, auth.secret.as_ref(), param(&pairs, "scope")).await?;
+    let started = tessera
+        .start_device(
+            &auth.client_id,
+            auth.secret.as_ref(),
+            param(&pairs, "scope"),
+            client.as_str(),
+            DeviceClientAuth::Required,
+        )
+        .await?;
     let mut res = Json(DeviceResponse::from(started)).into_response();
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)

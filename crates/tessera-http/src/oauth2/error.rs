@@ -8,6 +8,7 @@ use serde::Serialize;
 use tessera_core::device::DevicePollError;
 use tessera_service::IssueError;
 use tessera_service::user_tokens::GrantError;
+use tessera_store::StoreError;
 
 use crate::body::BodyError;
 
@@ -22,6 +23,8 @@ pub enum OAuthErrorCode {
     UnsupportedGrantType,
     InvalidScope,
     ServerError,
+    /// RFC 6749 §4.1.2.1: the server cannot handle the request now (HTTP 503 here).
+    TemporarilyUnavailable,
     // RFC 8628 §3.5.
     AuthorizationPending,
     SlowDown,
@@ -33,25 +36,45 @@ pub enum OAuthErrorCode {
 pub struct OAuthError {
     error: OAuthErrorCode,
     error_description: String,
+    /// Set on a refusal for too many requests: 429 with `Retry-After`.
+    #[serde(skip)]
+    retry_after: Option<i64>,
 }
 
 impl OAuthError {
     pub fn new(error: OAuthErrorCode, description: impl Into<String>) -> Self {
-        OAuthError { error, error_description: description.into() }
+        OAuthError { error, error_description: description.into(), retry_after: None }
     }
 
     pub fn invalid_request(description: impl Into<String>) -> Self {
         OAuthError::new(OAuthErrorCode::InvalidRequest, description)
+    }
+
+    /// A store failure: 503 `temporarily_unavailable` when the database cannot be reached,
+    /// else 500 `server_error`.
+    pub fn store_failed(e: &StoreError) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "token request failed: database unavailable");
+            return OAuthError::new(
+                OAuthErrorCode::TemporarilyUnavailable,
+                "the service is temporarily unavailable; retry later",
+            );
+        }
+        tracing::error!(error = %e, "token request failed");
+        OAuthError::new(OAuthErrorCode::ServerError, "the server could not complete the request")
     }
 }
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let status = match self.error {
+            _ if self.retry_after.is_some() => StatusCode::TOO_MANY_REQUESTS,
             OAuthErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
             OAuthErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            OAuthErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         };
+        let retry_after = self.retry_after;
         let invalid_client = self.error == OAuthErrorCode::InvalidClient;
         let mut res = (status, Json(self)).into_response();
         let h = res.headers_mut();
@@ -59,6 +82,9 @@ impl IntoResponse for OAuthError {
         h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         if invalid_client {
             h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"tessera\""));
+        }
+        if let Some(secs) = retry_after {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         res
     }
@@ -81,10 +107,7 @@ impl From<IssueError> for OAuthError {
             IssueError::OrgRequired { kind } => {
                 OAuthError::invalid_request(format!("corp_id is required for {kind} apps"))
             }
-            IssueError::Store(e) => {
-                tracing::error!(error = %e, "token request failed");
-                OAuthError::new(OAuthErrorCode::ServerError, "the server could not complete the request")
-            }
+            IssueError::Store(e) => OAuthError::store_failed(&e),
         }
     }
 }
@@ -108,10 +131,11 @@ impl From<GrantError> for OAuthError {
                 };
                 OAuthError::new(code, d.to_string())
             }
-            GrantError::Store(e) => {
-                tracing::error!(error = %e, "token request failed");
-                OAuthError::new(OAuthErrorCode::ServerError, "the server could not complete the request")
-            }
+            e @ GrantError::TooManyRequests { retry_after } => OAuthError {
+                retry_after: Some(retry_after.max(1)),
+                ..OAuthError::new(OAuthErrorCode::SlowDown, e.to_string())
+            },
+            GrantError::Store(e) => OAuthError::store_failed(&e),
         }
     }
 }

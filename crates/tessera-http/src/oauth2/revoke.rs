@@ -1,5 +1,5 @@
-//! RFC 7009 `POST /oauth2/revoke` and RFC 7662 `POST /oauth2/introspect`, both for
-//! authenticated clients.
+//! RFC 7009 `POST /oauth2/revoke` (any client, for its own tokens; public clients by their
+//! client id) and RFC 7662 `POST /oauth2/introspect` (confidential clients only).
 
 use axum::Json;
 use axum::extract::State;

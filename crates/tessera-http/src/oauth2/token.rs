@@ -119,10 +119,10 @@ async fn client_credentials(
     let requested = scope_param(pairs)?;
     let issued = tessera.issue_app_token(&auth.client_id, &secret, param(pairs, "corp_id")).await?;
     if let Some(scopes) = &requested {
-        let missing = tessera.missing_scopes(&auth.client_id, &issued.corp_id, scopes).await.map_err(|e| {
-            tracing::error!(error = %e, "scope check failed");
-            OAuthError::new(OAuthErrorCode::ServerError, "the server could not complete the request")
-        })?;
+        let missing = tessera
+            .missing_scopes(&auth.client_id, &issued.corp_id, scopes)
+            .await
+            .map_err(|e| OAuthError::store_failed(&e))?;
         if !missing.is_empty() {
             let list: Vec<String> = missing.iter().map(|m| format!("{} ({})", m.scope, m.reason.as_str())).collect();
             return Err(OAuthError::new(

@@ -44,8 +44,7 @@ fn failure(e: AdminConsentError) -> Response {
             error_page(StatusCode::FORBIDDEN, &format!("You cannot approve this ({code}): {message}."))
         }
         AdminConsentError::Store(e) => {
-            tracing::error!(error = %e, "admin consent failed");
-            error_page(StatusCode::INTERNAL_SERVER_ERROR, "The authorization could not be completed on our side.")
+            super::html::store_error_page(&e, "The authorization could not be completed on our side.")
         }
     }
 }
@@ -113,10 +112,9 @@ fn consent_page(
         .iter()
         .map(|l| {
             let role = l.scope.eligible_role.as_ref().map(|r| r.as_str()).unwrap_or("");
-            let status = if l.granted {
-                r#"<span class="badge ok">authorized</span>"#.to_owned()
-            } else if l.may_authorize {
-                r#"<span class="badge">you may authorize</span>"#.to_owned()
+            let granted = if l.granted { r#"<span class="badge ok">authorized</span> "# } else { "" };
+            let status = if l.may_authorize {
+                if l.granted { granted.trim_end().to_owned() } else { r#"<span class="badge">you may authorize</span>"#.to_owned() }
             } else {
                 let holders = if l.holders.is_empty() {
                     "nobody in this org holds it yet".to_owned()
@@ -124,7 +122,7 @@ fn consent_page(
                     format!("held by {}", esc(&l.holders.join(", ")))
                 };
                 format!(
-                    r#"<span class="badge warn">needs the role <code>{}</code></span> <span class="holders">({holders})</span>"#,
+                    r#"{granted}<span class="badge warn">needs the role <code>{}</code></span> <span class="holders">({holders})</span>"#,
                     esc(role)
                 )
             };

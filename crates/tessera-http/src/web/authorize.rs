@@ -116,8 +116,7 @@ fn authorize_error(e: AuthorizeError) -> Response {
             error_redirect(&redirect_uri, state.as_deref(), error, &description)
         }
         AuthorizeError::Store(e) => {
-            tracing::error!(error = %e, "authorization failed");
-            error_page(StatusCode::INTERNAL_SERVER_ERROR, "The authorization could not be completed on our side.")
+            super::html::store_error_page(&e, "The authorization could not be completed on our side.")
         }
     }
 }
@@ -170,11 +169,14 @@ async fn start(tessera: Tessera, headers: HeaderMap, query: Option<String>, dial
         Err(page) => return page,
     };
     let force = pairs.iter().any(|(k, v)| k == "prompt" && v.split(' ').any(|p| p == "consent"));
-    let prompt = match tessera.consent_prompt(&session.union_id, &valid).await {
+    let (prompt, ask) = match tokio::try_join!(
+        tessera.consent_prompt(&session.union_id, &valid),
+        tessera.needs_consent(&session.union_id, &valid)
+    ) {
         Ok(p) => p,
         Err(e) => return authorize_error(e.into()),
     };
-    if prompt.is_empty() && !force {
+    if !ask && !force {
         return match tessera.approve(&session.union_id, &valid).await {
             Ok(code) => code_redirect(&valid, code.expose(), dialect),
             Err(e) => authorize_error(e),
@@ -194,13 +196,19 @@ fn consent_page(
     let mut fields: String = pairs.iter().map(|(k, v)| hidden(k, v)).collect();
     fields.push_str(&hidden("csrf", &tessera.csrf_token(cookie)));
     fields.push_str(&hidden("dialect", dialect.name()));
-    let list: String = if prompt.is_empty() {
+    let identity: String = valid
+        .scopes
+        .iter()
+        .filter_map(|c| protocol_line(c.as_str()).map(|d| format!("<li>{d} <code>{}</code></li>", esc(c.as_str()))))
+        .collect();
+    let list: String = if prompt.is_empty() && identity.is_empty() {
         "<li>Nothing new: you granted every requested permission before.</li>".into()
     } else {
-        prompt
+        let scopes: String = prompt
             .iter()
             .map(|s| format!("<li>{} <code>{}</code></li>", esc(&s.description), esc(s.code.as_str())))
-            .collect()
+            .collect();
+        format!("{identity}{scopes}")
     };
     let body = format!(
         r#"<p><strong>{app}</strong> asks to act on your behalf with these permissions:</p>
@@ -213,6 +221,16 @@ fn consent_page(
         app = esc(&valid.app.name),
     );
     page(StatusCode::OK, "Authorize an app", &body, &format!("'self' {}", origin(&valid.redirect_uri)))
+}
+
+/// What a protocol scope lets the app learn, in plain words.
+fn protocol_line(code: &str) -> Option<&'static str> {
+    match code {
+        "openid" => Some("Know who you are: your name and account id"),
+        "corpid" => Some("Know which organization you use it in"),
+        "offline_access" => Some("Keep access while you are not using it (a refresh token)"),
+        _ => None,
+    }
 }
 
 /// The scheme, host and port of a URL, for the page's form-action.

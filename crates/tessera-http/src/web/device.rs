@@ -1,7 +1,8 @@
 //! The device flow's pages (RFC 8628): `GET /device` where the signed-in user enters or
 //! confirms the user code and approves or denies (`POST /device`, CSRF-checked), the
 //! authorization card `GET /device/card` a bot links to or embeds (the QR code of
-//! `verification_uri_complete`, the code, the app), and `GET /device/qr.svg`.
+//! `verification_uri_complete`, the code, the app), and `GET /device/qr.svg`. Look-ups of
+//! codes that match nothing are limited per client address (then 429 with `Retry-After`).
 
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
@@ -17,6 +18,7 @@ use tessera_service::device::{DeviceVerifyError, PendingDevice};
 use super::html::{error_page, esc, hidden, page};
 use super::signed_form::signed_in;
 use crate::body;
+use crate::client_addr::ClientAddr;
 
 fn query_param(query: &Option<String>, name: &str) -> Option<String> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.as_deref()?).ok()?;
@@ -33,13 +35,38 @@ pub fn qr_svg(data: &str) -> Option<String> {
 
 fn verify_error(e: DeviceVerifyError) -> (StatusCode, String) {
     match e {
+        DeviceVerifyError::Store(e) if e.is_unavailable() => {
+            tracing::warn!(error = %e, "device verification failed: database unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, super::html::UNAVAILABLE.into())
+        }
         DeviceVerifyError::Store(e) => {
             tracing::error!(error = %e, "device verification failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "The request could not be completed on our side.".into())
         }
         DeviceVerifyError::NotAllowed(why) => (StatusCode::FORBIDDEN, why),
+        DeviceVerifyError::TooManyAttempts { retry_after } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many codes that match no request came from your network. Try again in {} minute(s).",
+                (retry_after + 59) / 60
+            ),
+        ),
         other => (StatusCode::BAD_REQUEST, other.to_string()),
     }
+}
+
+/// The answer to a refused look-up, drawn by `render`, with `Retry-After` when limited.
+fn refused(e: DeviceVerifyError, render: impl FnOnce(StatusCode, &str) -> Response) -> Response {
+    let retry_after = match e {
+        DeviceVerifyError::TooManyAttempts { retry_after } => Some(retry_after),
+        _ => None,
+    };
+    let (status, msg) = verify_error(e);
+    let mut res = render(status, &msg);
+    if let Some(secs) = retry_after {
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    res
 }
 
 /// The form where the user types the code their device shows.
@@ -54,7 +81,12 @@ fn code_form(message: Option<&str>, status: StatusCode) -> Response {
 }
 
 /// `GET /device[?user_code=…]`.
-pub async fn show(State(tessera): State<Tessera>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+pub async fn show(
+    State(tessera): State<Tessera>,
+    client: ClientAddr,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let user_code = query_param(&query, "user_code");
     let (cookie, session) = match signed_in(&tessera, &headers).await {
         Ok(Some(s)) => s,
@@ -71,12 +103,9 @@ pub async fn show(State(tessera): State<Tessera>, headers: HeaderMap, RawQuery(q
     let Some(user_code) = user_code else {
         return code_form(None, StatusCode::OK);
     };
-    let pending = match tessera.pending_device(&user_code).await {
+    let pending = match tessera.pending_device(&user_code, client.as_str()).await {
         Ok(p) => p,
-        Err(e) => {
-            let (status, msg) = verify_error(e);
-            return code_form(Some(&msg), status);
-        }
+        Err(e) => return refused(e, |status, msg| code_form(Some(msg), status)),
     };
     let prompt = match tessera.device_prompt(&session.union_id, &pending).await {
         Ok(p) => p,
@@ -104,6 +133,7 @@ fn consent(
     let body = format!(
         r#"<p>Check that your device shows the code <strong class="code">{code}</strong>.</p>
 <p><strong>{app}</strong> asks to act on your behalf with these permissions:</p>
+<p class="warning" role="alert">Continue only if you started signing in to <strong>{app}</strong> yourself, just now, on your device or in a chat. If someone else sent you this code or link, choose Deny: whoever holds the device would act as you.</p>
 <ul class="scopes">{list}</ul>
 <p>You can withdraw this at any time from <a href="/account">your authorized apps</a>.</p>
 <form method="post" action="/device">{fields}
@@ -119,6 +149,7 @@ fn consent(
 /// `POST /device`: approve or deny.
 pub async fn decide(
     State(tessera): State<Tessera>,
+    client: ClientAddr,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -138,7 +169,7 @@ pub async fn decide(
         return code_form(Some("The code is missing."), StatusCode::BAD_REQUEST);
     };
     let approve = get("decision") == Some("approve");
-    match tessera.decide_device(&session.union_id, user_code, approve).await {
+    match tessera.decide_device(&session.union_id, user_code, approve, client.as_str()).await {
         Ok(p) if approve => page(
             StatusCode::OK,
             "Device connected",
@@ -151,24 +182,25 @@ pub async fn decide(
             &format!("<p>{} was not given access. You can close this page.</p>", esc(&p.app.name)),
             "",
         ),
-        Err(e) => {
-            let (status, msg) = verify_error(e);
-            code_form(Some(&msg), status)
-        }
+        Err(e) => refused(e, |status, msg| code_form(Some(msg), status)),
     }
 }
 
+/// The card's and the QR code's answer to a code they cannot show.
+fn not_shown(e: DeviceVerifyError) -> Response {
+    refused(e, |status, msg| {
+        error_page(if status == StatusCode::BAD_REQUEST { StatusCode::NOT_FOUND } else { status }, msg)
+    })
+}
+
 /// `GET /device/card?user_code=…`: the authorization card with the QR code.
-pub async fn card(State(tessera): State<Tessera>, RawQuery(query): RawQuery) -> Response {
+pub async fn card(State(tessera): State<Tessera>, client: ClientAddr, RawQuery(query): RawQuery) -> Response {
     let Some(user_code) = query_param(&query, "user_code") else {
         return error_page(StatusCode::BAD_REQUEST, "user_code is missing.");
     };
-    let pending = match tessera.pending_device(&user_code).await {
+    let pending = match tessera.pending_device(&user_code, client.as_str()).await {
         Ok(p) => p,
-        Err(e) => {
-            let (status, msg) = verify_error(e);
-            return error_page(if status == StatusCode::BAD_REQUEST { StatusCode::NOT_FOUND } else { status }, &msg);
-        }
+        Err(e) => return not_shown(e),
     };
     let link = complete_uri(&tessera, &user_code);
     let Some(svg) = qr_svg(&link) else {
@@ -179,7 +211,7 @@ pub async fn card(State(tessera): State<Tessera>, RawQuery(query): RawQuery) -> 
         r#"<p><strong>{app}</strong> asks for your authorization.</p>
 <div class="qr">{svg}</div>
 <p>Scan the code with your phone, or open <a href="{href}">{text}</a> and enter <strong class="code">{code}</strong>.</p>
-<p>The code is valid for about {minutes} more minute(s).</p>"#,
+<p>The code is valid for about {minutes} more minute(s). Continue only if you asked {app} to sign you in.</p>"#,
         app = esc(&pending.app.name),
         href = esc(&link),
         text = esc(&tessera.verification_uri()),
@@ -196,13 +228,12 @@ fn complete_uri(tessera: &Tessera, user_code: &str) -> String {
 }
 
 /// `GET /device/qr.svg?user_code=…`: the card's QR code alone, for embedding.
-pub async fn qr(State(tessera): State<Tessera>, RawQuery(query): RawQuery) -> Response {
+pub async fn qr(State(tessera): State<Tessera>, client: ClientAddr, RawQuery(query): RawQuery) -> Response {
     let Some(user_code) = query_param(&query, "user_code") else {
         return error_page(StatusCode::BAD_REQUEST, "user_code is missing.");
     };
-    if let Err(e) = tessera.pending_device(&user_code).await {
-        let (status, msg) = verify_error(e);
-        return error_page(if status == StatusCode::BAD_REQUEST { StatusCode::NOT_FOUND } else { status }, &msg);
+    if let Err(e) = tessera.pending_device(&user_code, client.as_str()).await {
+        return not_shown(e);
     }
     let Some(svg) = qr_svg(&complete_uri(&tessera, &user_code)) else {
         return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The QR code could not be drawn.");

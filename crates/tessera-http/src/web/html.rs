@@ -59,6 +59,20 @@ pub fn secured(mut res: Response, csp: &str) -> Response {
 }
 
 /// An error page (never a redirect).
+/// The page for a store failure: 503 "try again in a moment" when the database cannot be
+/// reached, else 500 with `message`.
+pub fn store_error_page(e: &tessera_store::StoreError, message: &str) -> Response {
+    if e.is_unavailable() {
+        tracing::warn!(error = %e, "page failed: database unavailable");
+        return error_page(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE);
+    }
+    tracing::error!(error = %e, "page failed");
+    error_page(StatusCode::INTERNAL_SERVER_ERROR, message)
+}
+
+/// What a page says while the database cannot be reached.
+pub const UNAVAILABLE: &str = "The service is temporarily unavailable. Please try again in a moment.";
+
 pub fn error_page(status: StatusCode, message: &str) -> Response {
     page(status, "Something is not right", &format!(r#"<p class="error">{}</p>"#, esc(message)), "'none'")
 }
@@ -68,7 +82,7 @@ header{background:#1d2330;color:#fff;padding:.8rem 1.5rem}.brand{font-weight:700
 main{max-width:34rem;margin:2rem auto;background:#fff;padding:1.5rem 2rem;border-radius:8px;box-shadow:0 1px 3px #0002}\
 h1{font-size:1.3rem}label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.5rem;box-sizing:border-box}\
 button{margin-top:1rem;padding:.5rem 1.2rem;border:0;border-radius:4px;background:#2f6fed;color:#fff;cursor:pointer}\
-button.secondary{background:#e3e6ec;color:#1d2330}.error{color:#b3261e}ul.scopes li{margin:.4rem 0}code{background:#eef0f4;padding:0 .2rem}\
+button.secondary{background:#e3e6ec;color:#1d2330}.error{color:#b3261e}.warning{background:#fff4e5;border-left:4px solid #b26a00;padding:.5rem .75rem}ul.scopes li{margin:.4rem 0}code{background:#eef0f4;padding:0 .2rem}\
 .app{border-top:1px solid #e3e6ec;padding:.8rem 0}";
 
 pub async fn stylesheet() -> Response {

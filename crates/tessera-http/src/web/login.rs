@@ -1,10 +1,8 @@
 //! `GET/POST /login` and `POST /logout`. The sign-in form is protected against login CSRF
 //! by a pre-sign-in cookie whose derived token the form must echo.
 
-use std::net::SocketAddr;
-
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, header};
@@ -16,18 +14,26 @@ use tessera_service::signin::SignInError;
 use super::cookies;
 use super::html::{error_page, esc, hidden, page};
 use crate::body;
+use crate::client_addr::ClientAddr;
 
 #[derive(Deserialize, Default)]
 pub struct LoginQuery {
     next: Option<String>,
 }
 
-/// Only local paths are followed after sign-in (no open redirect).
+/// Only local paths are followed after sign-in (no open redirect): a path that starts with
+/// one `/` and holds no backslash, control character or whitespace (browsers drop tabs and
+/// newlines, so `/\t/evil.example` would become `//evil.example`, another host). Anything
+/// else leads to the account page.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n) if is_local_path(n) => n.to_owned(),
         _ => "/account".to_owned(),
     }
+}
+
+fn is_local_path(n: &str) -> bool {
+    n.starts_with('/') && !n.starts_with("//") && !n.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
 }
 
 fn secure(tessera: &Tessera) -> bool {
@@ -78,7 +84,7 @@ pub struct LoginForm {
 
 pub async fn submit(
     State(tessera): State<Tessera>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -98,7 +104,7 @@ pub async fn submit(
         );
     }
     let next = safe_next(f.next.as_deref());
-    match tessera.sign_in(&f.account, &f.password, &peer.ip().to_string()).await {
+    match tessera.sign_in(&f.account, &f.password, client.as_str()).await {
         Ok(session) => {
             let mut res = Redirect::to(&next).into_response();
             *res.status_mut() = StatusCode::SEE_OTHER;
@@ -120,6 +126,14 @@ pub async fn submit(
         Err(SignInError::TooManyAttempts { retry_after }) => {
             let msg = format!("Too many failed attempts. Try again in {} minute(s).", (retry_after + 59) / 60);
             let mut res = form(&tessera, &login_cookie, &next, Some(&msg), StatusCode::TOO_MANY_REQUESTS);
+            if let Ok(v) = retry_after.to_string().parse() {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            res
+        }
+        Err(SignInError::Busy { retry_after }) => {
+            let msg = "The server is busy. Please try again in a moment.";
+            let mut res = form(&tessera, &login_cookie, &next, Some(msg), StatusCode::TOO_MANY_REQUESTS);
             if let Ok(v) = retry_after.to_string().parse() {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }

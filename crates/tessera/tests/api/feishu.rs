@@ -443,7 +443,10 @@ async fn store_apps_get_app_and_tenant_tokens_with_their_ticket() {
 
 #[tokio::test]
 async fn app_ticket_resend_pushes_the_current_ticket_to_the_apps_callback() {
-    let app = spawn_app().await;
+    // The receiver listens on 127.0.0.1.
+    let mut setup = crate::helpers::Setup::sqlite();
+    setup.config.allow_private_callbacks = true;
+    let app = crate::helpers::spawn_with(setup).await;
     let seen: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
     let record = seen.clone();
     let router = axum::Router::new().route(

@@ -52,13 +52,26 @@ pub struct Setup {
     pub routes: PathBuf,
     /// Share rate-limit counts through the test Redis under this key prefix.
     pub redis_prefix: Option<String>,
+    /// The fixture loaded at start (the demo one unless a test says otherwise).
+    pub fixture: PathBuf,
+    /// Timeouts and caps of the HTTP server.
+    pub limits: tessera::boot::Limits,
 }
 
 impl Setup {
     pub fn sqlite() -> Self {
         let data_dir = temp_dir();
         let database_url = format!("sqlite://{}", data_dir.join("tessera.db").display());
-        Setup { data_dir, database_url, clock: None, config: config(), routes: demo_routes_path(), redis_prefix: None }
+        Setup {
+            data_dir,
+            database_url,
+            clock: None,
+            config: config(),
+            routes: demo_routes_path(),
+            redis_prefix: None,
+            fixture: demo_fixture_path(),
+            limits: Default::default(),
+        }
     }
 
     /// A fresh PostgreSQL database for this test.
@@ -79,6 +92,8 @@ impl Setup {
             config: config(),
             routes: demo_routes_path(),
             redis_prefix: None,
+            fixture: demo_fixture_path(),
+            limits: Default::default(),
         }
     }
 
@@ -120,7 +135,7 @@ pub async fn spawn_with(setup: Setup) -> TestApp {
         Some(c) => c.clone(),
         None => Arc::new(SystemClock),
     };
-    let fixture = tessera::boot::read_fixture(&demo_fixture_path()).unwrap();
+    let fixture = tessera::boot::read_fixture(&setup.fixture).unwrap();
     let (tessera, report) =
         tessera::boot::service(store, clock, key, setup.config.clone(), Some(&fixture)).await.unwrap();
     let generated_secrets = report
@@ -133,7 +148,7 @@ pub async fn spawn_with(setup: Setup) -> TestApp {
     let limiter =
         tessera::boot::rate_limiter(redis.as_deref(), setup.redis_prefix.as_deref().unwrap_or_default()).await.unwrap();
     let gateway = tessera::boot::gateway_with(&tessera, Some(&setup.routes), limiter).await.unwrap();
-    let server = tokio::spawn(tessera::boot::run(listener, tessera, gateway, async {
+    let server = tokio::spawn(tessera::boot::run_with(listener, tessera, gateway, setup.limits.clone(), async {
         let _ = rx.await;
     }));
     TestApp { base, http: reqwest::Client::new(), setup, generated_secrets, shutdown: Some(tx), server: Some(server) }

@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin_consent;
+mod audit_verify;
 mod bad_input;
+mod bad_text;
 mod browser;
 mod browser_console;
 mod browser_flow;
@@ -31,7 +33,15 @@ mod logs;
 mod multinode;
 mod oauth2_tokens;
 mod oauth_clients;
+mod pg_cluster;
+mod pg_faults;
 mod postgres;
+mod recall_caches;
+mod refresh_reuse;
+mod security_edges;
+mod security_roles;
+mod security_throttle;
+mod security_tokens;
 mod suites;
 mod token_lifecycle;
 mod user_flow;

@@ -11,12 +11,12 @@ use crate::helpers::*;
 use crate::lifecycle::{grant, session};
 
 /// A `tessera` server process and its address.
-struct Node {
-    child: tokio::process::Child,
-    base: String,
+pub struct Node {
+    pub child: tokio::process::Child,
+    pub base: String,
 }
 
-async fn start_node(setup: &Setup) -> Node {
+pub async fn start_node(setup: &Setup) -> Node {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
         .args(["serve", "--listen", "127.0.0.1:0", "--fixture"])
         .arg(demo_fixture_path())
@@ -43,7 +43,7 @@ async fn start_node(setup: &Setup) -> Node {
 }
 
 /// A `TestApp`-like handle on a node, for the request helpers.
-fn handle(node: &Node, setup: &Setup) -> TestApp {
+pub fn handle(node: &Node, setup: &Setup) -> TestApp {
     TestApp::remote(&node.base, setup.clone())
 }
 

@@ -166,6 +166,8 @@ async fn ticket_receiver() -> (String, Arc<Mutex<Vec<(axum::http::HeaderMap, Str
 async fn tickets_are_pushed_signed_to_the_registered_callback_and_retried() {
     let mut setup = Setup::sqlite().with_fake_clock(1_700_000_000);
     setup.config.suite_ticket_interval = 2;
+    // The receiver listens on 127.0.0.1.
+    setup.config.allow_private_callbacks = true;
     let clock = setup.clock.clone().unwrap();
     let app = spawn_with(setup).await;
     let (url, seen) = ticket_receiver().await;

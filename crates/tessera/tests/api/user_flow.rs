@@ -260,7 +260,7 @@ async fn revocation_introspection_and_withdrawal_take_effect_at_once() {
             app.send(
                 app.http
                     .post(app.url("/oauth2/introspect"))
-                    .basic_auth("dingreadonly", Some("readonly-secret"))
+                    .basic_auth("dingdemoapp", Some("demo-secret"))
                     .form(&[("token", token.as_str())]),
             )
             .await

@@ -98,3 +98,14 @@ fn unknown_scope_codes_are_refused_naming_their_line() {
     assert_eq!((e.line, e.file.as_str()), (10, "routes.toml"), "{e}");
     assert!(e.reason.contains("no.such.scope"), "{e}");
 }
+
+#[test]
+fn a_bad_scope_code_in_a_route_table_is_an_error_naming_it() {
+    let text = format!(
+        "{HEAD}{}",
+        route("GET", "/v1.0/x").replace("[\"qyapi_get_member\"]", "[\"qyapi_get_member\", \"qyapi get member\"]")
+    );
+    let e = refused(&text);
+    assert_eq!((e.line, e.file.as_str()), (8, "routes.toml"), "{e}");
+    assert!(e.reason.contains(r#""qyapi get member" is not a valid scope code"#), "{e}");
+}

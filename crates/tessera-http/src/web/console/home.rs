@@ -44,12 +44,21 @@ reviewers decide on requests, and org admins authorize apps and read their audit
                     .collect::<Vec<_>>()
                     .join(" ")
             };
-            let mut links = vec![format!(
-                r#"<li><a href="/console/orgs/{c}/apps">Apps and permissions</a>: register apps, request scopes</li>"#
-            )];
+            let mut links = Vec::new();
+            if v.developer_of(m.corp_id.as_str()) {
+                links.push(format!(
+                    r#"<li><a href="/console/orgs/{c}/apps">Apps and permissions</a>: register apps, request scopes</li>"#
+                ));
+            }
             if v.admin_of(m.corp_id.as_str()) {
                 links.push(format!(r#"<li><a href="/console/orgs/{c}/workbench">Workbench</a>: installed apps, authorize sensitive scopes</li>"#));
                 links.push(format!(r#"<li><a href="/console/orgs/{c}/audit">Audit log</a></li>"#));
+            }
+            if links.is_empty() {
+                links.push(
+                    r#"<li class="muted">Registering and managing apps takes the developer role; an org admin gives it.</li>"#
+                        .to_owned(),
+                );
             }
             let verified = if org.verified { badge("ok", "verified") } else { badge("off", "not verified") };
             body.push_str(&format!(

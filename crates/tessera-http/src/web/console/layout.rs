@@ -28,7 +28,9 @@ fn nav(viewer: Option<&Viewer>, active: &str) -> String {
         for (m, org) in &p.memberships {
             let c = m.corp_id.as_str();
             out.push_str(&format!(r#"<li class="group">{}</li>"#, esc(&org.name)));
-            out.push_str(&link(&format!("/console/orgs/{}/apps", esc(c)), "Apps"));
+            if v.developer_of(c) {
+                out.push_str(&link(&format!("/console/orgs/{}/apps", esc(c)), "Apps"));
+            }
             if v.admin_of(c) {
                 out.push_str(&link(&format!("/console/orgs/{}/workbench", esc(c)), "Workbench"));
                 out.push_str(&link(&format!("/console/orgs/{}/audit", esc(c)), "Audit log"));

@@ -109,6 +109,11 @@ impl Viewer {
         self.membership(corp_id).is_some_and(|m| tessera_core::lifecycle::check_org_admin(m).is_ok())
     }
 
+    /// Whether the person may manage the apps of `corp_id` (an org-wide developer or admin).
+    pub fn developer_of(&self, corp_id: &str) -> bool {
+        self.membership(corp_id).is_some_and(|m| tessera_core::lifecycle::check_developer(m).is_ok())
+    }
+
     pub fn membership(&self, corp_id: &str) -> Option<&Member> {
         self.person.as_ref()?.memberships.iter().map(|(m, _)| m).find(|m| m.corp_id.as_str() == corp_id)
     }
@@ -206,6 +211,7 @@ pub fn failed(viewer: Option<&Viewer>, e: ManageError) -> Response {
             let status = match &d {
                 DomainError::NotAllowed(_)
                 | DomainError::RoleRequired { .. }
+                | DomainError::DeveloperRequired { .. }
                 | DomainError::NotAMember { .. }
                 | DomainError::UnverifiedOrg { .. } => StatusCode::FORBIDDEN,
                 DomainError::NotFound(_)
@@ -248,6 +254,10 @@ fn store_failed_for(viewer: Option<&Viewer>, e: StoreError) -> Response {
         StoreError::NotFound(m) => layout::error(viewer, StatusCode::NOT_FOUND, &sentence(&format!("not found: {m}"))),
         StoreError::Conflict(_) => {
             layout::error(viewer, StatusCode::CONFLICT, "That was already done (the form may have been sent twice).")
+        }
+        e if e.is_unavailable() => {
+            tracing::warn!(error = %e, "console request failed: database unavailable");
+            layout::error(viewer, StatusCode::SERVICE_UNAVAILABLE, crate::web::html::UNAVAILABLE)
         }
         other => {
             tracing::error!(error = %other, "console request failed");

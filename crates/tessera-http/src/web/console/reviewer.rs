@@ -2,10 +2,8 @@
 //! a short-lived reviewer pass (a cookie); `POST /console/reviewer/signout` drops it. The
 //! form is protected against login CSRF by the pre-sign-in cookie, as `/login` is.
 
-use std::net::SocketAddr;
-
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, header};
@@ -15,6 +13,7 @@ use tessera_service::reviewer::{REVIEWER_PASS_TTL, ReviewerSignInError};
 
 use super::{checked_form, field, layout, see_other, viewer};
 use crate::body;
+use crate::client_addr::ClientAddr;
 use crate::web::cookies;
 use crate::web::html::{esc, hidden};
 
@@ -49,7 +48,7 @@ pub async fn show(State(t): State<Tessera>, headers: HeaderMap) -> Response {
 
 pub async fn submit(
     State(t): State<Tessera>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -71,7 +70,7 @@ pub async fn submit(
         );
     }
     let token = Secret::new(field(&pairs, "token").unwrap_or_default().trim());
-    let pass = match t.reviewer_pass(&token, &peer.ip().to_string()) {
+    let pass = match t.reviewer_pass(&token, client.as_str()) {
         Ok(p) => p,
         Err(ReviewerSignInError::WrongToken) => {
             tracing::info!("reviewer sign-in refused");

@@ -1,0 +1,96 @@
+//! The text guard of every route: the request target (path and query string) is
+//! percent-decoded and checked with [`tessera_core::text`] before any handler runs, so an
+//! id, a filter or a parameter with NUL, another control character or invalid UTF-8, or a
+//! target too long, is a 400 (414) in the dialect of the route and never reaches a store.
+//! Bodies are checked where they are parsed ([`crate::body`]).
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use percent_encoding::percent_decode;
+use tessera_core::text::{self, TextError};
+
+use crate::dingtalk::error::DingTalkError;
+use crate::feishu::error::{FeishuCode, FeishuError};
+use crate::manage::error::ApiError;
+use crate::oauth2::error::OAuthError;
+use crate::web::html;
+
+/// Refuses a request whose path or query string holds text no handler should see.
+pub async fn guard(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let path = uri.path();
+    let checked = if uri.path_and_query().map_or(0, |pq| pq.as_str().len()) > text::MAX_URI {
+        Err((StatusCode::URI_TOO_LONG, format!("the request target is longer than {} bytes", text::MAX_URI)))
+    } else {
+        check_target(path, uri.query()).map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))
+    };
+    match checked {
+        Ok(()) => next.run(req).await,
+        Err((status, message)) => refuse(path, status, message),
+    }
+}
+
+/// Checks each path segment and each query name and value, percent-decoded.
+fn check_target(path: &str, query: Option<&str>) -> Result<(), TextError> {
+    for segment in path.split('/') {
+        text::check_bytes("the path", &percent_decode(segment.as_bytes()).collect::<Vec<u8>>(), text::MAX_VALUE)?;
+    }
+    for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let decode = |s: &str| percent_decode(s.replace('+', " ").as_bytes()).collect::<Vec<u8>>();
+        let name = decode(name);
+        text::check_bytes("a query parameter name", &name, text::MAX_VALUE)?;
+        let field = String::from_utf8_lossy(&name).into_owned();
+        text::check_bytes(&field, &decode(value), text::MAX_VALUE)?;
+    }
+    Ok(())
+}
+
+/// The refusal in the format of the route's dialect.
+fn refuse(path: &str, status: StatusCode, message: String) -> Response {
+    let web_pages = ["/login", "/logout", "/account", "/console", "/device", "/static", "/favicon.ico"];
+    let web = web_pages.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")))
+        || ["/oauth2/authorize", "/oauth2/auth", "/open-apis/authen/v1/authorize", "/open-apis/authen/v1/index"]
+            .contains(&path)
+        || path.ends_with("/adminConsent");
+    if web {
+        html::error_page(status, &message)
+    } else if path.starts_with("/api/") {
+        ApiError::new(status, "invalid_request", message).into_response()
+    } else if path.starts_with("/oauth2/") || path.starts_with("/.well-known/") {
+        let mut res = OAuthError::invalid_request(message).into_response();
+        *res.status_mut() = status;
+        res
+    } else if path.starts_with("/open-apis/auth/v3/") {
+        FeishuError::token(FeishuCode::InvalidParam, format!("invalid param: {message}")).into_response()
+    } else if path.starts_with("/oauth/") || path.starts_with("/open-apis/authen/v2/") {
+        let mut res = FeishuError::oauth(FeishuCode::InvalidParam, format!("invalid param: {message}")).into_response();
+        *res.status_mut() = status;
+        res
+    } else if path.starts_with("/open-apis/") {
+        let mut res = FeishuError::api(FeishuCode::InvalidParam, format!("invalid param: {message}")).into_response();
+        *res.status_mut() = status;
+        res
+    } else {
+        DingTalkError::new(status, "InvalidParameter", message).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_target;
+
+    #[test]
+    fn encoded_nul_control_and_invalid_utf8_are_found_in_path_and_query() {
+        assert!(check_target("/v1.0/contact/users/alice", Some("a=1&b=%E5%BC%A0")).is_ok());
+        assert!(check_target("/v1.0/contact/users/alice%00", None).is_err());
+        assert!(check_target("/v1.0/contact/users/%FF", None).is_err());
+        assert!(check_target("/api/v1/orgs/x/audit", Some("actor=user%00")).is_err());
+        assert!(check_target("/api/v1/orgs/x/audit", Some("actor%1B=x")).is_err());
+        assert!(check_target("/api/v1/orgs/x/audit", Some("actor=%C3")).is_err());
+        assert!(check_target("/x", Some(&format!("q={}", "a".repeat(tessera_core::text::MAX_VALUE + 1)))).is_err());
+        assert!(check_target("/x", Some("q=line%0Abreak&&empty=")).is_ok());
+    }
+}
