@@ -272,6 +272,8 @@ async fn serve(database_url: &str, extra: &[&str]) -> Node {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
         .args(["serve", "--listen", "127.0.0.1:0", "--fixture"])
         .arg(demo_fixture_path())
+        .arg("--routes")
+        .arg(demo_routes_path())
         .args(["--database-url", database_url, "--data-dir"])
         .arg(&data_dir)
         .args(extra)
