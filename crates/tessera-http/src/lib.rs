@@ -27,8 +27,8 @@ pub mod gateway;
 pub mod health;
 pub mod manage;
 pub mod oauth2;
-pub mod security_headers;
 pub mod request_text;
+pub mod security_headers;
 pub mod server;
 pub mod web;
 

@@ -114,7 +114,6 @@ impl PostgresStore {
     }
 }
 
-
 impl PostgresStore {
     /// Listens on [`GRANTS_CHANNEL`]: every node hears every other node's grant changes, and
     /// is told again after each (re-)established `LISTEN` (see [`listener`]). While the

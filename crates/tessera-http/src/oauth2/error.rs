@@ -135,7 +135,7 @@ impl From<GrantError> for OAuthError {
                 retry_after: Some(retry_after.max(1)),
                 ..OAuthError::new(OAuthErrorCode::SlowDown, e.to_string())
             },
-                GrantError::Store(e) => OAuthError::store_failed(&e),
+            GrantError::Store(e) => OAuthError::store_failed(&e),
         }
     }
 }
