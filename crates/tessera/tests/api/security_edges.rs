@@ -348,11 +348,21 @@ async fn next_after_sign_in_is_a_local_path_only() {
         "https://evil.example/",
         "javascript:alert(1)",
         "evil.example",
-        "/\u{0}x",
         "",
     ] {
         assert_eq!(sign_in_with_next(&app, evil).await, "/account", "next={evil:?}");
     }
+    // NUL never reaches the sign-in at all: the form is refused at the edge (bad text), so
+    // there is no redirect anywhere.
+    let browser = crate::browser::Browser::new(&app);
+    let login = browser.get("/login").await;
+    let mut form: Vec<(String, String)> = login.hidden().into_iter().filter(|(k, _)| k != "next").collect();
+    form.push(("next".into(), "/\u{0}x".into()));
+    form.push(("account".into(), "alice-union".into()));
+    form.push(("password".into(), "alice-password".into()));
+    let page = browser.post("/login", &form).await;
+    assert_eq!(page.status, 400, "{}", page.html);
+    assert!(page.location.is_none(), "a refused sign-in redirected to {:?}", page.location);
     assert_eq!(sign_in_with_next(&app, "/console?x=1").await, "/console?x=1");
     // The reported link, through the page's own hidden field.
     let browser = crate::browser::Browser::new(&app);
