@@ -161,3 +161,28 @@ pub fn gateway_error(dialect: Dialect, e: GatewayError) -> Response {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tessera_store::StoreError;
+
+    use super::*;
+
+    async fn json_of(res: Response) -> serde_json::Value {
+        serde_json::from_slice(&axum::body::to_bytes(res.into_body(), 64 * 1024).await.unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_database_is_a_503_in_the_oauth2_dialect_and_other_store_failures_a_500() {
+        let down = AccessError::Store(StoreError::Unavailable("pool timed out".into()));
+        let res = refused(Dialect::OAuth2, down, "t");
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(json_of(res).await["error"], "temporarily_unavailable");
+        let lost = AccessError::Store(StoreError::Interrupted("connection reset".into()));
+        assert_eq!(refused(Dialect::OAuth2, lost, "t").status(), StatusCode::SERVICE_UNAVAILABLE);
+        let broken = AccessError::Store(StoreError::Backend("syntax error".into()));
+        let res = refused(Dialect::OAuth2, broken, "t");
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(json_of(res).await["error"], "server_error");
+    }
+}
