@@ -1,7 +1,8 @@
 //! The text guard of every route: the request target (path and query string) is
 //! percent-decoded and checked with [`tessera_core::text`] before any handler runs, so an
 //! id, a filter or a parameter with NUL, another control character or invalid UTF-8, or a
-//! target too long, is a 400 (414) in the dialect of the route and never reaches a store.
+//! target too long, is a 400 (414) in the dialect of the route (for the gateway's routes, the one their route
+//! table declares) and never reaches a store.
 //! Bodies are checked where they are parsed ([`crate::body`]).
 
 use axum::extract::Request;
@@ -13,6 +14,7 @@ use tessera_core::text::{self, TextError};
 
 use crate::dingtalk::error::DingTalkError;
 use crate::feishu::error::{FeishuCode, FeishuError};
+use crate::gateway::{Dialect, Gateway};
 use crate::manage::error::ApiError;
 use crate::oauth2::error::OAuthError;
 use crate::web::html;
@@ -28,8 +30,31 @@ pub async fn guard(req: Request, next: Next) -> Response {
     };
     match checked {
         Ok(()) => next.run(req).await,
-        Err((status, message)) => refuse(path, status, message),
+        Err((status, message)) => match gateway_dialect(&req) {
+            Some(dialect) => refuse_as(dialect, status, message),
+            None => refuse(path, status, message),
+        },
     }
+}
+
+/// The dialect the gateway's route table declares for the request, if a route takes it
+/// (its paths are the operator's, so the path alone does not tell the dialect).
+fn gateway_dialect(req: &Request) -> Option<Dialect> {
+    let gateway = req.extensions().get::<Gateway>()?;
+    gateway.table().find(req.method(), req.uri().path()).map(|route| route.dialect)
+}
+
+/// The refusal in `dialect`'s format.
+fn refuse_as(dialect: Dialect, status: StatusCode, message: String) -> Response {
+    let mut res = match dialect {
+        Dialect::DingTalk => return DingTalkError::new(status, "InvalidParameter", message).into_response(),
+        Dialect::Feishu => {
+            FeishuError::api(FeishuCode::InvalidParam, format!("invalid param: {message}")).into_response()
+        }
+        Dialect::OAuth2 => OAuthError::invalid_request(message).into_response(),
+    };
+    *res.status_mut() = status;
+    res
 }
 
 /// Checks each path segment and each query name and value, percent-decoded.

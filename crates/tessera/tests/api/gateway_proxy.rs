@@ -290,3 +290,22 @@ print(t.claims)
     let out = tokio::process::Command::new(&python).args(["-c", script, &jwks, &forged]).output().await.unwrap();
     assert!(!out.status.success());
 }
+
+/// A control character in the target of a gateway route is refused before the token check,
+/// in the dialect the route table declares (the routes live under `/api/`, which is the
+/// management API's prefix among Tessera's own endpoints), and never reaches the upstream.
+#[tokio::test]
+async fn bad_text_in_the_target_of_a_gateway_route_is_refused_in_the_route_dialect() {
+    let (app, upstream) = proxied_app().await;
+    let r = app.send(app.http.get(app.url("/api/echo/a%00b"))).await;
+    assert_eq!((r.status, r.str("code")), (400, "InvalidParameter"), "{}", r.text);
+    assert!(!r.str("message").is_empty(), "{}", r.text);
+    let r = app.send(app.http.get(app.url("/api/feishu/x?q=a%07b"))).await;
+    assert_eq!((r.status, r.body["code"].as_i64()), (400, Some(10003)), "{}", r.text);
+    assert!(r.str("msg").starts_with("invalid param"), "{}", r.text);
+    let r = app.send(app.http.get(app.url("/api/oauth/a%01b"))).await;
+    assert_eq!((r.status, r.str("error")), (400, "invalid_request"), "{}", r.text);
+    assert!(!r.str("error_description").is_empty(), "{}", r.text);
+    assert!(r.body.get("message").is_none(), "{}", r.text);
+    assert_eq!(*upstream.seen.requests.lock().unwrap(), 0);
+}
