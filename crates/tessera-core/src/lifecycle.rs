@@ -40,7 +40,7 @@ pub fn request_scope(
     if !scope.needs_review() {
         return Ok(PermissionStatus::Enabled);
     }
-    if description.trim().is_empty() || description.len() > MAX_TEXT_LEN {
+    if description.trim().is_empty() || description.chars().count() > MAX_TEXT_LEN {
         return Err(DomainError::InvalidField {
             field: "description",
             reason: format!(
@@ -72,7 +72,7 @@ pub fn review(
         ))),
         (false, PermissionStatus::ReviewFailed) => Err(DomainError::Conflict("the request is already declined".into())),
         (false, _) => match reason.map(str::trim) {
-            Some(r) if !r.is_empty() && r.len() <= MAX_TEXT_LEN => {
+            Some(r) if !r.is_empty() && r.chars().count() <= MAX_TEXT_LEN => {
                 Ok((PermissionStatus::ReviewFailed, Some(r.to_owned())))
             }
             _ => Err(DomainError::InvalidField {

@@ -170,3 +170,13 @@ fn only_org_wide_developers_and_admins_manage_apps() {
     m.roles = vec![MemberRole::org_wide(role("org_admin"))];
     assert!(check_developer(&m).is_ok());
 }
+
+#[test]
+fn descriptions_and_decline_reasons_are_bounded_in_characters_as_the_openapi_document_says() {
+    let (at_limit, over) = ("審".repeat(MAX_TEXT_LEN), "審".repeat(MAX_TEXT_LEN + 1));
+    assert_eq!(request_scope(&special(false), &org(true), None, &at_limit), Ok(PermissionStatus::PendingReview));
+    assert!(request_scope(&special(false), &org(true), None, &over).is_err());
+    let pending = req(PermissionStatus::PendingReview, None);
+    assert_eq!(review(Some(&pending), false, Some(&at_limit)).map(|r| r.0), Ok(PermissionStatus::ReviewFailed));
+    assert!(review(Some(&pending), false, Some(&over)).is_err());
+}

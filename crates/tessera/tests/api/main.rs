@@ -33,6 +33,7 @@ mod logs;
 mod multinode;
 mod oauth2_tokens;
 mod oauth_clients;
+mod openapi_contract;
 mod pg_cluster;
 mod pg_faults;
 mod postgres;
