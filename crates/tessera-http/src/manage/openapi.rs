@@ -72,6 +72,25 @@ fn op(summary: &str, who: &str, body: Option<Value>, ok: &str, answer: Option<Va
     o
 }
 
+/// `POST /api/v1/routes/reload`: no body; a route file that does not load is 422 and the table
+/// in force stays.
+fn reload_op() -> Value {
+    let mut o = op(
+        "Read the route file again (what SIGHUP and `tessera routes reload` do)",
+        "operators",
+        None,
+        "200",
+        Some(obj(
+            json!({"reloaded": {"type": "boolean"}, "routes": {"type": "integer", "minimum": 0}}),
+            json!(["reloaded", "routes"]),
+        )),
+    );
+    o["responses"]["415"] = error_ref("415");
+    o["responses"]["422"] = json!({"description": "`invalid_route_file`: the file, line and reason; the table in force stays",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    o
+}
+
 /// An id (client_id, corp_id, union_id, a scope code): 1 to 128 printable ASCII characters.
 fn id_schema() -> Value {
     json!({"type": "string", "pattern": "^[!-~]+$", "minLength": 1, "maxLength": MAX_ID_LEN})
@@ -242,6 +261,14 @@ pub async fn document() -> Json<Value> {
                 "put": op("Mark the app as a resource server (its client may introspect every app's tokens at /oauth2/introspect) or unmark it",
                     "operators",
                     Some(obj(json!({"resource_server": {"type": "boolean"}}), json!(["resource_server"]))), "200", Some(schema_ref("App")))
+            },
+            "/api/v1/routes": {
+                "get": op("The gateway's route table in force: each route's methods, path template, dialect, scopes, token kinds, upstream and limit",
+                    "operators", None, "200",
+                    Some(obj(json!({"file": {"type": ["string", "null"]}, "routes": {"type": "array", "items": {"type": "object"}}}), json!(["routes"]))))
+            },
+            "/api/v1/routes/reload": {
+                "post": reload_op()
             },
             "/api/v1/explain": {
                 "parameters": [query_param("client_id", id_schema(), "the app"), query_param("corp_id", id_schema(), "the org"),
