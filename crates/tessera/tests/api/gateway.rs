@@ -109,17 +109,7 @@ async fn a_token_acts_in_its_own_org_only() {
 #[tokio::test]
 async fn the_layer_guards_other_routes_and_refuses_the_wrong_token_kind() {
     let app = spawn_app().await;
-    let store = tessera::backend::open_store(&app.setup.database_url).await.unwrap();
-    let key = tessera::key::load_or_create(&app.setup.data_dir).unwrap();
-    let (service, _) = tessera::boot::service(
-        store,
-        std::sync::Arc::new(tessera_service::clock::SystemClock),
-        key,
-        Default::default(),
-        None,
-    )
-    .await
-    .unwrap();
+    let service = service_over(&app).await;
     let layer =
         RequireScopesLayer::new(service, vec![ScopeCode::parse("qyapi_get_member").unwrap()], vec![TokenKind::Corp]);
     let router = Router::new().route("/mine", get(|| async { "secret data" })).route_layer(layer);

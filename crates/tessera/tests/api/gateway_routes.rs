@@ -27,17 +27,7 @@ async fn reload(app: &TestApp, who: Option<&str>) -> Reply {
 #[tokio::test]
 async fn a_route_file_naming_an_unknown_scope_stops_the_start_naming_file_and_line() {
     let app = spawn_app().await;
-    let store = tessera::backend::open_store(&app.setup.database_url).await.unwrap();
-    let key = tessera::key::load_or_create(&app.setup.data_dir).unwrap();
-    let (service, _) = tessera::boot::service(
-        store,
-        std::sync::Arc::new(tessera_service::clock::SystemClock),
-        key,
-        Default::default(),
-        None,
-    )
-    .await
-    .unwrap();
+    let service = service_over(&app).await;
     let path = write_routes(&one_route("http://127.0.0.1:9", "/x/{id}", "qyapi_get_membr"));
     let e = tessera::boot::gateway(&service, Some(&path)).await.err().expect("an unknown scope must stop the start");
     assert_eq!(
@@ -96,17 +86,7 @@ async fn sighup_reloads_the_table() {
     let path = write_routes(&one_route(&upstream.base, "/first/{id}", "qyapi_get_member"));
     let app = spawn_with(Setup::sqlite().with_routes(path.clone())).await;
     // The binary's handler, on a gateway over the same file.
-    let store = tessera::backend::open_store(&app.setup.database_url).await.unwrap();
-    let key = tessera::key::load_or_create(&app.setup.data_dir).unwrap();
-    let (service, _) = tessera::boot::service(
-        store,
-        std::sync::Arc::new(tessera_service::clock::SystemClock),
-        key,
-        Default::default(),
-        None,
-    )
-    .await
-    .unwrap();
+    let service = service_over(&app).await;
     let gateway = tessera::boot::gateway(&service, Some(&path)).await.unwrap();
     let _handler = tessera::boot::reload_on_sighup(service, gateway.clone()).unwrap();
     std::fs::write(&path, one_route(&upstream.base, "/second/{id}", "qyapi_get_member")).unwrap();

@@ -300,3 +300,12 @@ pub async fn raw_http(app: &TestApp, request: &[u8]) -> String {
     stream.read_to_end(&mut out).await.unwrap();
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// A second service over the test server's store and key (for code that embeds the service
+/// itself: the tower layer, the gateway's reload handler).
+pub async fn service_over(app: &TestApp) -> tessera_service::Tessera {
+    let store = tessera::backend::open_store(&app.setup.database_url).await.unwrap();
+    let key = tessera::key::load_or_create(&app.setup.data_dir).unwrap();
+    let clock = Arc::new(SystemClock);
+    tessera::boot::service(store, clock, key, Default::default(), None).await.unwrap().0
+}

@@ -17,13 +17,19 @@ pub struct Node {
 }
 
 pub async fn start_node(setup: &Setup) -> Node {
+    serve_node(&setup.database_url, &setup.data_dir, &[]).await
+}
+
+/// `tessera serve` on the demo fixture and routes, on a free port, with `extra` arguments.
+pub async fn serve_node(database_url: &str, data_dir: &std::path::Path, extra: &[&str]) -> Node {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
         .args(["serve", "--listen", "127.0.0.1:0", "--fixture"])
         .arg(demo_fixture_path())
         .arg("--routes")
         .arg(demo_routes_path())
-        .args(["--database-url", &setup.database_url, "--data-dir"])
-        .arg(&setup.data_dir)
+        .args(["--database-url", database_url, "--data-dir"])
+        .arg(data_dir)
+        .args(extra)
         .env("TESSERA_OPERATOR_TOKEN", OPERATOR)
         .env("TESSERA_LOG", "warn")
         .stdout(Stdio::piped())

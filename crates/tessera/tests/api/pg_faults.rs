@@ -3,16 +3,15 @@
 //! requests they must, with 503 in the caller's dialect, and the server recovers by itself;
 //! readiness follows the database; an unreachable database fails `tessera serve` at once.
 
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::time::Instant;
 
 use crate::helpers::*;
 use crate::lifecycle::{api, grant, session};
+use crate::multinode::{Node, serve_node};
 use crate::pg_cluster::{PgCluster, free_port};
 
 /// The longest a node may keep a stale decision when a notification was missed (the
@@ -261,38 +260,8 @@ async fn a_restart_and_an_outage_under_load_fail_only_requests_in_flight() {
     );
 }
 
-/// A `tessera serve` process and its address.
-struct Node {
-    child: tokio::process::Child,
-    base: String,
-}
-
 async fn serve(database_url: &str, extra: &[&str]) -> Node {
-    let data_dir = temp_dir();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--fixture"])
-        .arg(demo_fixture_path())
-        .arg("--routes")
-        .arg(demo_routes_path())
-        .args(["--database-url", database_url, "--data-dir"])
-        .arg(&data_dir)
-        .args(extra)
-        .env("TESSERA_OPERATOR_TOKEN", OPERATOR)
-        .env("TESSERA_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next_line().await.unwrap().expect("the node exited before listening");
-        if let Some(addr) = line.strip_prefix("tessera listening on ") {
-            break addr.to_owned();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Node { child, base }
+    serve_node(database_url, &temp_dir(), extra).await
 }
 
 /// Sends `req` and checks it was answered within `limit`.
