@@ -11,7 +11,6 @@
 use std::collections::{HashMap, HashSet};
 
 use rand::RngCore;
-use serde::Deserialize;
 
 use crate::app::{App, AppKind, validate_redirect_uri};
 use crate::audit::{AuditAction, AuditDraft};
@@ -19,140 +18,20 @@ use crate::change::Change;
 use crate::document::Document;
 use crate::error::DomainError;
 use crate::grant::{OrgGrant, check_authorizer};
-use crate::ids::{ClientId, CorpId, Role, ScopeCode, UnionId, UserId};
+use crate::ids::{ClientId, CorpId, ScopeCode, UnionId, UserId};
 use crate::installation::Installation;
 use crate::member::{Member, MemberRole, User};
 use crate::org::Org;
 use crate::permission::{PermissionRequest, PermissionStatus};
-use crate::scope::{Scope, ScopeIdentity, ScopeTier};
+use crate::scope::{Scope, ScopeTier};
 use crate::secret::{Secret, SecretKey};
 use crate::time::UnixTime;
 
 /// Longest name or description a fixture may set.
 pub const MAX_TEXT_LEN: usize = 1000;
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Fixture {
-    #[serde(default)]
-    pub scopes: Vec<FixtureScope>,
-    #[serde(default)]
-    pub orgs: Vec<FixtureOrg>,
-    #[serde(default)]
-    pub users: Vec<FixtureUser>,
-    #[serde(default)]
-    pub apps: Vec<FixtureApp>,
-    #[serde(default)]
-    pub installations: Vec<FixtureInstallation>,
-    #[serde(default)]
-    pub documents: Vec<FixtureDocument>,
-}
-
-/// A document of the sample API, readable by the listed members of its org.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FixtureDocument {
-    pub corp_id: CorpId,
-    pub doc_id: i64,
-    pub title: String,
-    #[serde(default)]
-    pub body: String,
-    #[serde(default)]
-    pub readers: Vec<UserId>,
-}
-
-/// An operator-defined scope.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FixtureScope {
-    pub code: ScopeCode,
-    pub description: String,
-    pub tier: ScopeTier,
-    #[serde(default)]
-    pub eligible_role: Option<Role>,
-    #[serde(default = "yes")]
-    pub open_for_requests: bool,
-    #[serde(default)]
-    pub requires_verified_org: bool,
-    #[serde(default = "both")]
-    pub identity: ScopeIdentity,
-}
-
-fn yes() -> bool {
-    true
-}
-
-fn both() -> ScopeIdentity {
-    ScopeIdentity::Both
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FixtureOrg {
-    pub corp_id: CorpId,
-    pub name: String,
-    #[serde(default)]
-    pub verified: bool,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FixtureUser {
-    pub union_id: UnionId,
-    pub name: String,
-    #[serde(default)]
-    pub password: Option<String>,
-    #[serde(default)]
-    pub memberships: Vec<FixtureMembership>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FixtureMembership {
-    pub corp_id: CorpId,
-    pub user_id: UserId,
-    /// Org-wide roles.
-    #[serde(default)]
-    pub roles: Vec<Role>,
-    /// Roles limited to one department: `[{ role = "contacts_admin", department = "sales" }]`.
-    #[serde(default)]
-    pub department_roles: Vec<MemberRole>,
-    #[serde(default)]
-    pub title: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FixtureApp {
-    pub client_id: ClientId,
-    #[serde(default)]
-    pub client_secret: Option<String>,
-    pub name: String,
-    pub kind: AppKind,
-    pub owner_corp_id: CorpId,
-    #[serde(default)]
-    pub redirect_uris: Vec<String>,
-    #[serde(default)]
-    pub enabled_scopes: Vec<ScopeCode>,
-    /// A public client (no secret it could keep; PKCE required).
-    #[serde(default)]
-    pub public_client: bool,
-    /// A resource server: it may introspect the tokens of every app, not only its own.
-    /// Left out, an existing app keeps what an operator set through the API.
-    #[serde(default)]
-    pub resource_server: Option<bool>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FixtureInstallation {
-    pub client_id: ClientId,
-    pub corp_id: CorpId,
-    #[serde(default)]
-    pub authorized_scopes: Vec<ScopeCode>,
-    #[serde(default)]
-    pub authorized_by: Option<UserId>,
-}
+mod format;
+pub use format::*;
 
 /// A user as stored, with whether the fixture's password matches the stored hash
 /// (`None` when either side has no password). Checking argon2 hashes is the caller's job.
