@@ -122,6 +122,9 @@ macro_rules! store_wrapper {
         async fn refresh_token(&self, hash: &TokenHash) -> Result<Option<(RefreshToken, bool)>, StoreError> {
             $read(|| self.0.refresh_token(hash)).await
         }
+        async fn refresh_token_used(&self, hash: &TokenHash) -> Result<Option<bool>, StoreError> {
+            $read(|| self.0.refresh_token_used(hash)).await
+        }
         async fn auth_code(&self, hash: &TokenHash) -> Result<Option<(AuthCode, bool)>, StoreError> {
             self.0.auth_code(hash).await
         }

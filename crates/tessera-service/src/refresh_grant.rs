@@ -52,14 +52,21 @@ impl Tessera {
         Ok(pair)
     }
 
-    /// The owner presented a consumed refresh token (or one of a revoked family): the whole
-    /// family is revoked.
+    /// The owner presented a refresh token that cannot be used: its family is revoked (once;
+    /// later presentations are counted). One consumed before means it leaked
+    /// (`RefreshConsumed`); one never used belongs to a family revoked already
+    /// (`RefreshRevoked`).
     async fn refresh_reused(&self, r: &RefreshToken) -> GrantError {
+        let used = match self.inner.store.refresh_token_used(&r.hash).await {
+            Ok(used) => used.unwrap_or(true),
+            Err(e) => return e.into(),
+        };
         match self
             .revoke_family(&r.family_id, &r.client_id, &r.union_id, r.corp_id.as_ref(), "refresh token reused")
             .await
         {
-            Ok(()) => GrantError::RefreshConsumed,
+            Ok(()) if used => GrantError::RefreshConsumed,
+            Ok(()) => GrantError::RefreshRevoked,
             Err(e) => e.into(),
         }
     }

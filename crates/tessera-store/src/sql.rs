@@ -1552,6 +1552,18 @@ macro_rules! sql_store {
                 row.map(|r| Ok((decode_refresh(&r)?, get::<bool>(&r, "usable")?))).transpose()
             }
 
+            async fn refresh_token_used(
+                &self,
+                hash: &::tessera_core::secret::TokenHash,
+            ) -> Result<Option<bool>, $crate::StoreError> {
+                let row = ::sqlx::query("SELECT used_at IS NOT NULL AS used FROM refresh_tokens WHERE token_hash = $1")
+                    .bind(hash.to_hex())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                row.map(|r| get::<bool>(&r, "used")).transpose()
+            }
+
             async fn session(
                 &self,
                 hash: &::tessera_core::secret::TokenHash,
