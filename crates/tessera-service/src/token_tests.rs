@@ -103,13 +103,16 @@ async fn client_credentials_answers_app_and_corp_tokens_limited_to_the_asked_sco
     assert_eq!(corp.into_app_token().unwrap().kind, TokenKind::Corp);
 }
 
+/// A request and the test its refusal must pass.
+type Case = (ClientProof, Grant, DialectRules, fn(&GrantError) -> bool);
+
 #[tokio::test]
 async fn client_credentials_refusals_name_their_cause() {
     let env = env().await;
     let any = DialectRules::default();
     let internal = DialectRules { app_tokens: AppTokens::InternalOnly, ..any };
     let suite = || creds("suitedemo", Some("suite-secret"));
-    let cases: Vec<(ClientProof, Grant, DialectRules, fn(&GrantError) -> bool)> = vec![
+    let cases: Vec<Case> = vec![
         (creds("dingdemoapp", None), cc(None, None), any, |e| matches!(e, GrantError::SecretRequired)),
         (creds("dingdemoapp", Some("wrong")), cc(None, None), any, |e| matches!(e, GrantError::WrongSecret)),
         (creds("nobody", Some("x")), cc(None, None), any, |e| matches!(e, GrantError::UnknownClient)),
