@@ -81,3 +81,6 @@ pub trait Backend: Send + Sync + 'static {
     /// the pool is checked separately.
     fn listening_ready(&self) -> Result<(), StoreError>;
 }
+
+#[cfg(test)]
+mod migration_checksums;
