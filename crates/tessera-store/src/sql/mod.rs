@@ -36,13 +36,16 @@
 
 use async_trait::async_trait;
 
+pub mod app_changes;
 pub mod audit_chain;
 pub mod changes;
 pub mod columns;
 pub mod commit;
+pub mod device_changes;
 pub mod directory;
 pub mod driver;
 pub mod error;
+pub mod grants;
 pub mod purge;
 pub mod rows;
 pub mod sample;
