@@ -8,7 +8,7 @@
 //! Layout:
 //! - [`driver`]: [`Sql`], a backend's pool seen by the shared code, and the one list of what
 //!   the shared code needs from a sqlx driver (repeated on each `impl` block, see there).
-//! - [`error`]: sqlx errors mapped to [`StoreError`](crate::StoreError).
+//! - [`error`]: sqlx errors mapped to [`StoreError`].
 //! - [`columns`]: single column values as stored (ids, hashes, scope lists, JSON arrays).
 //! - [`rows`]: one `FromRow` struct per kind of row read, and its conversion to the domain.
 //! - [`directory`], [`tokens`], [`sample`]: the reads, grouped by what they read.
