@@ -80,6 +80,7 @@ pub async fn concurrent_refresh_claims_have_exactly_one_winner(store: Arc<dyn Da
     }
     assert_eq!(outcomes, (1, 15));
     let (_, usable) = store.refresh_token(&token_hash("r-1")).await.unwrap().unwrap();
+    assert_eq!(store.refresh_token_used(&token_hash("r-1")).await.unwrap(), Some(true));
     assert!(!usable);
 }
 
@@ -106,6 +107,9 @@ pub async fn revoking_a_family_kills_its_access_and_refresh_tokens(store: Arc<dy
     assert!(store.token(&token_hash("u-a")).await.unwrap().unwrap().revoked);
     assert!(!store.token(&token_hash("u-b")).await.unwrap().unwrap().revoked);
     assert!(matches!(store.claim_refresh_token(&token_hash("r-a"), UnixTime(4)).await.unwrap(), Claim::Replayed(_)));
+    // Refused, but never used: a revoked token, not a consumed one.
+    assert_eq!(store.refresh_token_used(&token_hash("r-a")).await.unwrap(), Some(false));
+    assert_eq!(store.refresh_token_used(&token_hash("r-unknown")).await.unwrap(), None);
     // A token added to a revoked family later is born dead.
     store.commit(&[Change::InsertToken(user_token("u-a2", "fam-a"))], UnixTime(5)).await.unwrap();
     assert!(store.token(&token_hash("u-a2")).await.unwrap().unwrap().revoked);
