@@ -2,7 +2,7 @@
 //!
 //! Layout:
 //! - [`Store`]: reads by key and [`Store::commit`], which applies a list of domain
-//!   [`Change`](tessera_core::change::Change)s in one transaction and chains the audit
+//!   [`Change`]s in one transaction and chains the audit
 //!   events among them.
 //! - [`SampleData`] (in [`sample_data`]): the sample API's departments, member profiles and
 //!   documents, apart from the authorization server's data.
