@@ -82,7 +82,7 @@ async fn v1_pair(
 /// Runs a request that can only give a user token.
 async fn user_pair(tessera: &Tessera, request: TokenRequest, shape: Shape) -> Result<UserTokenPair, FeishuError> {
     let answer = tessera.token(request).await.map_err(|e| grant_error(e, shape))?;
-    answer.into_user().ok_or_else(|| grant_error(GrantError::CodeUnknown, shape))
+    answer.into_user().ok_or_else(|| grant_error(GrantError::unexpected_answer(), shape))
 }
 
 /// `POST /open-apis/authen/v1/oidc/access_token`.
