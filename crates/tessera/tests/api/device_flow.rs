@@ -59,7 +59,7 @@ async fn a_device_gets_tokens_once_the_user_approves_and_never_twice() {
 }
 
 #[tokio::test]
-async fn the_device_flow_on_postgresql() {
+async fn the_device_flow_works_on_postgres() {
     let app = spawn_with(Setup::postgres().await.with_fake_clock(1_700_000_000)).await;
     approve_and_poll(&app).await;
 }

@@ -131,7 +131,7 @@ async fn explain_answers_for_every_route_of_the_table() {
 
 /// The proxy's identity headers on PostgreSQL: a user's member id comes from the store.
 #[tokio::test]
-async fn an_allowed_call_is_proxied_on_postgres_too() {
+async fn an_allowed_call_is_proxied_on_postgres() {
     let upstream = start_upstream().await;
     let routes = routes_file(&upstream.base).await;
     let app = spawn_with(Setup::postgres().await.with_routes(routes)).await;

@@ -26,11 +26,32 @@ pub fn temp_dir() -> PathBuf {
     dir
 }
 
+/// Whether a test of this name belongs to the interop tier (README, "Test tiers"): it lives
+/// under `interop::` or its name ends in `_postgres`.
+pub fn in_interop_tier(test: &str) -> bool {
+    test.starts_with("interop::") || test.ends_with("_postgres")
+}
+
+/// Refuses to go on unless the running test is in the interop tier, so that a test needing
+/// `what` cannot land in the fast tier by accident. The test harness names each test's
+/// thread after the test.
+pub fn interop_only(what: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or_default();
+    assert!(
+        in_interop_tier(test),
+        "{test} needs {what}, so it belongs to the interop tier: move it under tests/api/interop/ \
+         or, for the PostgreSQL twin of a SQLite test, end its name in _postgres (README, \"Test tiers\")"
+    );
+}
+
 pub fn postgres_url() -> String {
+    interop_only("PostgreSQL");
     std::env::var("TESSERA_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 pub fn redis_url() -> String {
+    interop_only("Redis");
     std::env::var("TESSERA_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 

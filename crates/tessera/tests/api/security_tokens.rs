@@ -216,7 +216,7 @@ async fn refresh_checks_come_before_the_claim(app: &TestApp) {
 }
 
 #[tokio::test]
-async fn concurrent_exchanges_of_one_code_issue_tokens_once() {
+async fn concurrent_exchanges_of_one_code_issue_tokens_once_postgres() {
     let app = spawn_with(Setup::postgres().await).await;
     let code = demo_code(&app, "openid", true).await;
     let form: Vec<(String, String)> =

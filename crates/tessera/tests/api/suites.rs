@@ -375,37 +375,3 @@ async fn a_personal_app_gets_user_tokens_only() {
     assert_eq!(me.status, 200, "{}", me.text);
     assert_eq!(me.body["unionId"], "bob-union");
 }
-
-#[tokio::test]
-async fn the_official_sdk_gets_suite_and_corp_tokens_and_auth_info() {
-    let python = crate::dingtalk_sdk::sdk_python().await;
-    let app = spawn_app().await;
-    let ticket = suite_ticket(&app, SUITE.0, SUITE.1).await;
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/dingtalk_suite.py");
-    let endpoint = app.base.trim_start_matches("http://").to_owned();
-    let out = tokio::process::Command::new(&python)
-        .arg(&script)
-        .args([endpoint.as_str(), SUITE.0, SUITE.1, ticket.as_str()])
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "SDK script failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let r: Value = serde_json::from_str(stdout.trim()).unwrap();
-    assert_eq!(r["suite_token"]["status"], 200, "{r}");
-    assert!(r["suite_token"]["body"]["accessToken"].as_str().unwrap().starts_with("s-"));
-    assert_eq!(r["suite_token"]["body"]["expireIn"], 7200);
-    assert_eq!(r["corp_token"]["status"], 200, "{r}");
-    let corp = r["corp_token"]["body"]["accessToken"].as_str().unwrap();
-    assert!(corp.starts_with("c-"));
-    assert_eq!(create_department(&app, corp).await.status, 200, "the SDK's corp token works in Other Corp");
-    assert_eq!(r["get_token"]["status"], 200, "{r}");
-    assert!(r["get_token"]["body"]["access_token"].as_str().unwrap().starts_with("c-"));
-    assert_eq!(r["auth_info"]["status"], 200, "{r}");
-    assert_eq!(r["auth_info"]["body"]["authCorpInfo"]["corpName"], "Other Corp");
-    assert_eq!(r["auth_info"]["body"]["authAppInfo"]["agentList"][0]["adminList"], json!(["carol"]));
-    assert_eq!(r["forged_ticket"]["code"], "invalidSuiteTicket", "{r}");
-    assert_eq!(r["forged_ticket"]["statusCode"], 400);
-    assert_eq!(r["bad_suite_key"]["code"], "invalidSuiteKey", "{r}");
-    assert_eq!(r["not_activated"]["code"], "unauthorized.client", "{r}");
-}

@@ -13,11 +13,11 @@ const PYTHON_SDK: &str = "lark-oapi==1.7.5";
 const NODE_SDK: &str = "@larksuiteoapi/node-sdk@1.74.0";
 
 pub async fn lark_python() -> PathBuf {
-    crate::install::python_venv("lark-sdk-venv", &[PYTHON_SDK]).await
+    crate::interop::install::python_venv("lark-sdk-venv", &[PYTHON_SDK]).await
 }
 
 async fn lark_node_modules() -> PathBuf {
-    crate::install::npm_packages("lark-node", &[NODE_SDK]).await
+    crate::interop::install::npm_packages("lark-node", &[NODE_SDK]).await
 }
 
 fn script(name: &str) -> PathBuf {
