@@ -82,6 +82,10 @@ pub struct ServiceConfig {
     pub operator_token: Option<tessera_core::secret::Secret>,
     /// Seconds between suite tickets.
     pub suite_ticket_interval: i64,
+    /// Whether the server issues due suite tickets on its own timer (`serve` does). Without
+    /// it, rounds run only when called ([`ticket_push::round_at`]): tests drive them with
+    /// their fake clock.
+    pub suite_ticket_timer: bool,
     /// Bounds and re-validation period of the in-memory caches.
     pub cache: cache::CacheConfig,
     /// Reverse proxies whose `X-Forwarded-For` names the client (empty: the TCP peer is the
@@ -99,6 +103,7 @@ impl Default for ServiceConfig {
             public_url: "http://127.0.0.1:8080".into(),
             operator_token: None,
             suite_ticket_interval: tessera_core::suite::DEFAULT_TICKET_INTERVAL,
+            suite_ticket_timer: true,
             cache: cache::CacheConfig::default(),
             trusted_proxies: Vec::new(),
             allow_private_callbacks: false,

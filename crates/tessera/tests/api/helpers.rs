@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use tessera_core::time::{Clock, FakeClock};
 use tessera_service::ServiceConfig;
 use tessera_service::clock::SystemClock;
+use tessera_service::ticket_push;
 
 pub const DEMO_CORP: &str = "dingdemo";
 pub const OTHER_CORP: &str = "dingother";
@@ -58,8 +59,14 @@ pub fn redis_url() -> String {
 /// The operator token of test servers.
 pub const OPERATOR: &str = "operator-token-for-tests";
 
+/// The test servers' configuration: the operator token, and suite tickets issued when the
+/// test runs a round ([`TestApp::ticket_round`]), not on a real timer.
 fn config() -> ServiceConfig {
-    ServiceConfig { operator_token: Some(tessera_core::secret::Secret::new(OPERATOR)), ..ServiceConfig::default() }
+    ServiceConfig {
+        operator_token: Some(tessera_core::secret::Secret::new(OPERATOR)),
+        suite_ticket_timer: false,
+        ..ServiceConfig::default()
+    }
 }
 
 /// Where the server keeps its state.
@@ -140,6 +147,8 @@ pub struct TestApp {
     pub setup: Setup,
     /// Secrets the fixture generated (suites without a `client_secret`), by client id.
     pub generated_secrets: std::collections::HashMap<String, String>,
+    /// The service behind the server (`None` for a server in another process).
+    service: Option<tessera_service::Tessera>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -169,10 +178,23 @@ pub async fn spawn_with(setup: Setup) -> TestApp {
     let limiter =
         tessera::boot::rate_limiter(redis.as_deref(), setup.redis_prefix.as_deref().unwrap_or_default()).await.unwrap();
     let gateway = tessera::boot::gateway_with(&tessera, Some(&setup.routes), limiter).await.unwrap();
+    let service = tessera.clone();
+    if !setup.config.suite_ticket_timer {
+        // `serve` issues the first tickets as it starts; so does the test server.
+        ticket_push::round_at(&service, service.callback_client(), service.now()).await.unwrap();
+    }
     let server = tokio::spawn(tessera::boot::run_with(listener, tessera, gateway, setup.limits.clone(), async {
         let _ = rx.await;
     }));
-    TestApp { base, http: reqwest::Client::new(), setup, generated_secrets, shutdown: Some(tx), server: Some(server) }
+    TestApp {
+        base,
+        http: reqwest::Client::new(),
+        setup,
+        generated_secrets,
+        service: Some(service),
+        shutdown: Some(tx),
+        server: Some(server),
+    }
 }
 
 pub struct Reply {
@@ -208,9 +230,22 @@ impl TestApp {
             http: reqwest::Client::new(),
             setup,
             generated_secrets: Default::default(),
+            service: None,
             shutdown: None,
             server: None,
         }
+    }
+
+    /// Runs one round of the suite-ticket schedule at the server's (fake) time, as `serve`
+    /// does on its timer, and waits for the round's pushes to end; returns how each ended.
+    pub async fn ticket_round(&self) -> Vec<ticket_push::Outcome> {
+        let service = self.service.as_ref().expect("ticket rounds run on an in-process server");
+        let round = ticket_push::round_at(service, service.callback_client(), service.now()).await.unwrap();
+        let mut outcomes = Vec::new();
+        for push in round.pushes {
+            outcomes.push(push.await.unwrap());
+        }
+        outcomes
     }
 
     pub fn url(&self, path: &str) -> String {
