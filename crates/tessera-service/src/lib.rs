@@ -28,6 +28,7 @@
 //! - [`resend_limit`]: ticket resends on demand, at most one per app every 10 s.
 //! - [`ticket_push`]: pushing suite tickets to the suites' callback URLs, with retries.
 //! - [`admin_consent`]: the authorization flow an org admin goes through for an app's sensitive scopes.
+//! - `tests`: in-process tests of the service on the demo fixture with the fake clock.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
@@ -64,6 +65,8 @@ pub mod resend_limit;
 pub mod reviewer;
 pub mod signin;
 pub mod suite;
+#[cfg(test)]
+mod tests;
 pub mod throttle;
 pub mod ticket_push;
 pub mod user_tokens;
