@@ -16,7 +16,7 @@ use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId};
 use tessera_core::secret::{SecretKey, token_hash};
 use tessera_core::time::{FakeClock, UnixTime};
 use tessera_core::token::{AccessToken, TokenKind};
-use tessera_store::Store;
+use tessera_store::Database;
 use tessera_store_sqlite::SqliteStore;
 
 use crate::management::Actor;
@@ -38,7 +38,7 @@ pub async fn service() -> Setup {
 }
 
 pub async fn service_with(config: ServiceConfig) -> Setup {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
+    let store: Arc<dyn Database> = Arc::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
     let clock = Arc::new(FakeClock::at(T0));
     let service = Tessera::new(store, clock.clone(), SecretKey::from_bytes([9; 32]), config);
     let fixture: Fixture = toml::from_str(DEMO).unwrap();

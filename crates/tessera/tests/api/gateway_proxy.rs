@@ -4,7 +4,6 @@ use serde_json::Value;
 
 use crate::gateway_upstream::*;
 use crate::helpers::*;
-use crate::lifecycle::{grant, session};
 
 pub async fn proxied_app() -> (TestApp, Upstream) {
     let upstream = start_upstream().await;

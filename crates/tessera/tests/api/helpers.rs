@@ -248,6 +248,11 @@ impl TestApp {
         outcomes
     }
 
+    /// Moves the test server's fake clock on by `secs`.
+    pub fn advance(&self, secs: i64) {
+        self.setup.clock.as_ref().expect("the server runs on a fake clock").advance(secs);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -364,4 +369,61 @@ pub async fn service_over(app: &TestApp) -> tessera_service::Tessera {
     let key = tessera::key::load_or_create(&app.setup.data_dir).unwrap();
     let clock = Arc::new(SystemClock);
     tessera::boot::service(store, clock, key, Default::default(), None).await.unwrap().0
+}
+
+/// A free TCP port on 127.0.0.1 (nothing listens on it once this returns).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Calls the management API as `who` (`None`: unauthenticated).
+pub async fn api(app: &TestApp, who: Option<&str>, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
+    let mut req = app.http.request(method, app.url(path));
+    if let Some(token) = who {
+        req = req.bearer_auth(token);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    app.send(req).await
+}
+
+/// A session for `account` (password `<name>-password`).
+pub async fn session(app: &TestApp, account: &str) -> String {
+    let password = format!("{}-password", account.trim_end_matches("-union"));
+    let r = api(
+        app,
+        None,
+        reqwest::Method::POST,
+        "/api/v1/sessions",
+        Some(json!({"account": account, "password": password})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.str("session").to_owned()
+}
+
+pub async fn request(app: &TestApp, who: &str, client: &str, scope: &str, description: &str) -> Reply {
+    let body = json!({"scope": scope, "description": description});
+    api(app, Some(who), reqwest::Method::POST, &format!("/api/v1/apps/{client}/permissions"), Some(body)).await
+}
+
+pub async fn review(app: &TestApp, client: &str, scope: &str, decision: &str, reason: Option<&str>) -> Reply {
+    let body = json!({"decision": decision, "reason": reason});
+    api(app, Some(OPERATOR), reqwest::Method::POST, &format!("/api/v1/reviews/{client}/{scope}"), Some(body)).await
+}
+
+pub async fn grant(app: &TestApp, who: &str, corp: &str, client: &str, scope: &str, authorize: bool) -> Reply {
+    let method = if authorize { reqwest::Method::PUT } else { reqwest::Method::DELETE };
+    api(app, Some(who), method, &format!("/api/v1/orgs/{corp}/installations/{client}/grants/{scope}"), None).await
+}
+
+/// The suite's current ticket, as a suite that polls reads it (the test server issues the
+/// first tickets as it starts; [`TestApp::ticket_round`] issues the next ones).
+pub async fn suite_ticket(app: &TestApp, key: &str, secret: &str) -> String {
+    let r = app
+        .send(app.http.post(app.url("/v1.0/oauth2/suiteTicket")).json(&json!({"suiteKey": key, "suiteSecret": secret})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.str("suiteTicket").to_owned()
 }

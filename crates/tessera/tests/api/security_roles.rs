@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 use crate::browser::*;
 use crate::helpers::*;
 use crate::interop::multinode::{handle, start_node};
-use crate::lifecycle::{api, session};
 
 const CALLBACK: &str = "http://127.0.0.1:8900/callback";
 const ATTACKER: &str = "http://attacker.example/cb";

@@ -12,19 +12,8 @@ use sha2::Sha256;
 use tessera_service::ticket_push;
 
 use crate::helpers::*;
-use crate::lifecycle::{api, grant, session};
 
 const SUITE: (&str, &str) = ("suitedemo", "suite-secret");
-
-/// The suite's current ticket, as a suite that polls reads it (the test server issues the
-/// first tickets as it starts; [`TestApp::ticket_round`] issues the next ones).
-pub async fn suite_ticket(app: &TestApp, key: &str, secret: &str) -> String {
-    let r = app
-        .send(app.http.post(app.url("/v1.0/oauth2/suiteTicket")).json(&json!({"suiteKey": key, "suiteSecret": secret})))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.str("suiteTicket").to_owned()
-}
 
 async fn post(app: &TestApp, path: &str, body: Value) -> Reply {
     app.send(app.http.post(app.url(path)).json(&body)).await

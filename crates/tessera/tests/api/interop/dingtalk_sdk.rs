@@ -55,7 +55,7 @@ const SUITE: (&str, &str) = ("suitedemo", "suite-secret");
 async fn the_official_sdk_gets_suite_and_corp_tokens_and_auth_info() {
     let python = sdk_python().await;
     let app = spawn_app().await;
-    let ticket = crate::suites::suite_ticket(&app, SUITE.0, SUITE.1).await;
+    let ticket = suite_ticket(&app, SUITE.0, SUITE.1).await;
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/dingtalk_suite.py");
     let endpoint = app.base.trim_start_matches("http://").to_owned();
     let out = tokio::process::Command::new(&python)

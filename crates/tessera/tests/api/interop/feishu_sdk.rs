@@ -138,7 +138,7 @@ async fn the_python_sdks_device_flow_client_gets_and_refreshes_a_user_token() {
 async fn the_python_sdk_as_a_store_app_uses_the_ticket_and_tenant_key() {
     let python = lark_python().await;
     let app = spawn_app().await;
-    let ticket = crate::suites::suite_ticket(&app, "suitedemo", "suite-secret").await;
+    let ticket = suite_ticket(&app, "suitedemo", "suite-secret").await;
     let out = tokio::process::Command::new(&python)
         .arg(script("lark_isv.py"))
         .arg(&app.base)

@@ -6,11 +6,6 @@ use std::time::Duration;
 
 use crate::gateway_upstream::*;
 use crate::helpers::*;
-use crate::lifecycle::{grant, session};
-
-async fn free_port() -> u16 {
-    closed_port().await
-}
 
 async fn wait_listening(port: u16, child: &mut tokio::process::Child, log: &Path) {
     for _ in 0..200 {
@@ -78,7 +73,7 @@ async fn nginx_auth_request_forwards_identity_refuses_with_the_required_scopes_a
     let upstream = start_upstream().await;
     let app = spawn_with(Setup::sqlite().with_routes(routes_file(&upstream.base).await)).await;
     let dir = temp_dir();
-    let port = free_port().await;
+    let port = free_port();
     std::fs::write(dir.join("nginx.conf"), nginx_config(&dir, port, &app.base, &upstream.base)).unwrap();
     let mut nginx = tokio::process::Command::new("nginx")
         .arg("-p")
@@ -163,7 +158,7 @@ async fn caddy_forward_auth_forwards_identity_and_passes_the_dialects_refusal_bo
     let upstream = start_upstream().await;
     let app = spawn_with(Setup::sqlite().with_routes(routes_file(&upstream.base).await)).await;
     let dir = temp_dir();
-    let port = free_port().await;
+    let port = free_port();
     std::fs::write(dir.join("Caddyfile"), caddyfile(port, &app.base, &upstream.base)).unwrap();
     let log = dir.join("caddy.log");
     let mut caddy = tokio::process::Command::new("caddy")

@@ -11,8 +11,7 @@ use tokio::time::Instant;
 
 use crate::helpers::*;
 use crate::interop::multinode::{Node, serve_node};
-use crate::interop::pg_cluster::{PgCluster, free_port};
-use crate::lifecycle::{api, grant, session};
+use crate::interop::pg_cluster::PgCluster;
 
 /// The longest a node may keep a stale decision when a notification was missed (the
 /// re-validation period, default 5 s).
