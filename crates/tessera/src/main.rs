@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use tessera::output::Format;
 use tessera::{account, backend, boot, client, key};
 use tessera_core::ids::{Role, ScopeCode};
 use tessera_core::refresh::UserTokenPolicy;
@@ -19,6 +20,9 @@ use tracing_subscriber::EnvFilter;
 #[derive(Parser)]
 #[command(version, about, long_about = None)]
 struct Cli {
+    /// Print the server's answers as JSON (for scripts) instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -196,9 +200,9 @@ impl DbArgs {
 
 #[derive(Args)]
 struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "TESSERA_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    /// Address to listen on: HOST:PORT, the host an IP address or a name (localhost:8080).
+    #[arg(long, env = "TESSERA_LISTEN", default_value = "127.0.0.1:8080", value_parser = listen_addr)]
+    listen: String,
     #[command(flatten)]
     db: DbArgs,
     /// TOML fixture loaded (idempotently) before serving.
@@ -246,8 +250,8 @@ struct ServeArgs {
     #[arg(long, env = "TESSERA_REDIS_URL", hide_env_values = true)]
     redis_url: Option<String>,
     /// Address of a separate listener serving Prometheus metrics at /metrics (none: off).
-    #[arg(long, env = "TESSERA_METRICS_LISTEN")]
-    metrics_listen: Option<SocketAddr>,
+    #[arg(long, env = "TESSERA_METRICS_LISTEN", value_parser = listen_addr)]
+    metrics_listen: Option<String>,
     /// The most entries each in-memory cache holds (apps, standings, tokens, ...): the
     /// oldest are dropped first.
     #[arg(long, env = "TESSERA_CACHE_CAPACITY", default_value_t = tessera_service::cache::DEFAULT_CAPACITY)]
@@ -260,6 +264,24 @@ struct ServeArgs {
     /// the client for the sign-in and device-flow limits. Without it the header is ignored.
     #[arg(long, env = "TESSERA_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
     trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// HOST:PORT where HOST is an IP address (IPv6 in brackets) or a name resolved when binding.
+fn listen_addr(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.parse::<SocketAddr>().is_ok() {
+        return Ok(s.to_owned());
+    }
+    match s.rsplit_once(':') {
+        Some((host, port))
+            if port.parse::<u16>().is_ok()
+                && !host.is_empty()
+                && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') =>
+        {
+            Ok(s.to_owned())
+        }
+        _ => Err(format!("{s:?} is not HOST:PORT (e.g. 127.0.0.1:8080 or localhost:8080)")),
+    }
 }
 
 /// A trusted proxy: a CIDR block (`10.0.0.0/8`) or one address (`192.0.2.1`).
@@ -305,13 +327,35 @@ enum ScopesCommand {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+/// Runs the command; a failure is one line on standard error (its causes joined with `: `,
+/// never a backtrace, whatever RUST_BACKTRACE says) and exit status 1.
+fn main() -> std::process::ExitCode {
     return_large_allocations_to_the_os();
-    tokio::runtime::Builder::new_multi_thread()
+    let cli = Cli::parse();
+    let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("starting the async runtime")?
-        .block_on(run())
+        .context("starting the async runtime")
+        .and_then(|rt| rt.block_on(run(cli)));
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes on one line (a cause that repeats its parent's text is skipped).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string().replace(['\r', '\n'], " ");
+        if !parts.last().is_some_and(|p| p.ends_with(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
 }
 
 /// Makes glibc serve every allocation of 128 KiB or more with its own mapping, returned to
@@ -332,13 +376,14 @@ fn return_large_allocations_to_the_os() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn return_large_allocations_to_the_os() {}
 
-async fn run() -> anyhow::Result<()> {
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let fmt = Format::new(cli.json);
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_env("TESSERA_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    match Cli::parse().command {
+    match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::LoadFixture { db, file } => {
             let fixture = boot::read_fixture(&file)?;
@@ -347,7 +392,7 @@ async fn run() -> anyhow::Result<()> {
             print_report(&report);
             Ok(())
         }
-        Command::Scopes(cmd) => scopes(cmd).await,
+        Command::Scopes(cmd) => scopes(cmd, fmt).await,
         Command::Login { remote, password: true, user, account, .. } => {
             client::login(&remote, user.as_deref().unwrap_or(&account), &read_password()?).await
         }
@@ -364,14 +409,14 @@ async fn run() -> anyhow::Result<()> {
         Command::Logout(args) => account::logout(&args).await,
         Command::Whoami(args) => account::whoami(&args).await,
         Command::Token(args) => account::token(&args).await,
-        Command::Permissions { remote, cmd } => client::permissions(&remote, cmd).await,
-        Command::Review { remote, cmd } => client::review(&remote, cmd).await,
-        Command::Installations { remote, cmd } => client::installations(&remote, cmd).await,
-        Command::Grants { remote, cmd } => client::grants(&remote, cmd).await,
-        Command::Audit(AuditCommand::List { remote, args }) => client::audit_list(&remote, args).await,
+        Command::Permissions { remote, cmd } => client::permissions(&remote, cmd, fmt).await,
+        Command::Review { remote, cmd } => client::review(&remote, cmd, fmt).await,
+        Command::Installations { remote, cmd } => client::installations(&remote, cmd, fmt).await,
+        Command::Grants { remote, cmd } => client::grants(&remote, cmd, fmt).await,
+        Command::Audit(AuditCommand::List { remote, args }) => client::audit_list(&remote, args, fmt).await,
         Command::Audit(AuditCommand::Verify { db }) => audit_verify(&db).await,
-        Command::Explain { remote, args } => client::explain(&remote, args).await,
-        Command::Routes { remote, cmd } => client::routes(&remote, cmd).await,
+        Command::Explain { remote, args } => client::explain(&remote, args, fmt).await,
+        Command::Routes { remote, cmd } => client::routes(&remote, cmd, fmt).await,
         Command::Users(UsersCommand::Add { db, union_id, name, member, roles }) => {
             let password = read_password()?;
             let memberships = match member {
@@ -478,8 +523,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(t) = &operator_token {
         anyhow::ensure!(t.len() >= 16, "the operator token must be at least 16 characters");
     }
-    let listener =
-        tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(args.listen.as_str())
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
     let config = ServiceConfig {
         tokens: TokenPolicy { app_token_ttl: args.token_ttl, reuse_margin: args.reuse_margin },
@@ -505,7 +551,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let metrics = match args.metrics_listen {
         None => None,
         Some(at) => {
-            let l = tokio::net::TcpListener::bind(at).await.with_context(|| format!("binding {at}"))?;
+            let l = tokio::net::TcpListener::bind(at.as_str()).await.with_context(|| format!("binding {at}"))?;
             let at = l.local_addr()?;
             println!("tessera metrics on http://{at}/metrics");
             Some(boot::serve_metrics(l, gateway.clone()))
@@ -546,24 +592,27 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-async fn scopes(cmd: ScopesCommand) -> anyhow::Result<()> {
+async fn scopes(cmd: ScopesCommand, fmt: Format) -> anyhow::Result<()> {
     match cmd {
         ScopesCommand::List { db } => {
             let tessera = open(&db).await?;
             let catalog = tessera.catalog().await?;
             let mut scopes: Vec<_> = catalog.values().collect();
             scopes.sort_by(|a, b| a.code.cmp(&b.code));
-            println!("{:<28} {:<10} {:<16} {:<6} DESCRIPTION", "CODE", "TIER", "ELIGIBLE ROLE", "OPEN");
-            for s in scopes {
-                println!(
-                    "{:<28} {:<10} {:<16} {:<6} {}",
-                    s.code,
-                    s.tier.as_str(),
-                    s.eligible_role.as_ref().map(|r| r.as_str()).unwrap_or("-"),
-                    if s.open_for_requests { "yes" } else { "no" },
-                    s.description
-                );
-            }
+            let rows: Vec<serde_json::Value> = scopes
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "code": s.code.as_str(),
+                        "tier": s.tier.as_str(),
+                        "eligible_role": s.eligible_role.as_ref().map(|r| r.as_str()),
+                        "open": s.open_for_requests,
+                        "identity": s.identity.as_str(),
+                        "description": s.description,
+                    })
+                })
+                .collect();
+            fmt.print(&serde_json::Value::Array(rows));
             Ok(())
         }
         ScopesCommand::Add { db, code, description, tier, eligible_role, closed, requires_verified_org, identity } => {

@@ -32,6 +32,7 @@ async fn the_lifecycle_from_the_command_line() {
         &app,
         alice,
         &[
+            "--json",
             "permissions",
             "request",
             "--app",
@@ -48,7 +49,17 @@ async fn the_lifecycle_from_the_command_line() {
     let declined = ok(&tessera(
         &app,
         op,
-        &["review", "decline", "--app", "dingreadonly", "--scope", "hr.attendance.read", "--reason", "say why"],
+        &[
+            "--json",
+            "review",
+            "decline",
+            "--app",
+            "dingreadonly",
+            "--scope",
+            "hr.attendance.read",
+            "--reason",
+            "say why",
+        ],
     )
     .await);
     assert!(declined.contains("\"review_failed\"") && declined.contains("say why"), "{declined}");
@@ -59,7 +70,7 @@ async fn the_lifecycle_from_the_command_line() {
     let explained = ok(&tessera(
         &app,
         alice,
-        &["explain", "--app", "suitedemo", "--corp", "dingdemo", "--route", "POST /v1.0/contact/departments"],
+        &["--json", "explain", "--app", "suitedemo", "--corp", "dingdemo", "--route", "POST /v1.0/contact/departments"],
     )
     .await);
     assert!(explained.contains("\"not_authorized\"") && explained.contains("contacts_admin"), "{explained}");
@@ -84,7 +95,7 @@ async fn the_lifecycle_from_the_command_line() {
     let explained = ok(&tessera(
         &app,
         alice,
-        &["explain", "--app", "suitedemo", "--corp", "dingdemo", "--scope", "qyapi_get_member"],
+        &["--json", "explain", "--app", "suitedemo", "--corp", "dingdemo", "--scope", "qyapi_get_member"],
     )
     .await);
     assert!(explained.contains("\"not_activated\""), "{explained}");

@@ -11,6 +11,7 @@ mod browser_console;
 mod browser_flow;
 mod chat_bot;
 mod cli;
+mod cli_human;
 mod cli_login;
 mod client_lib;
 mod console;
