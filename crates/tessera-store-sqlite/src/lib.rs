@@ -69,9 +69,38 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
-    /// One SQLite file serves one node: every grant change happens in this process.
+    /// One SQLite file serves one node, but other processes write it too (`tessera scopes
+    /// add`, `users add`, `load-fixture`): every transaction that changes grants raises
+    /// `change_generation` (see [`RAISE_GENERATION`]), and a task polls it every
+    /// [`GENERATION_POLL`], telling the receiver when it moved (this process's own changes
+    /// included: their caches are dropped once more, which is harmless).
     async fn listen_grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
-        Ok(None)
+        let pool = self.pool.clone();
+        let mut seen = generation(&pool).await?;
+        // One pending message says everything: later ones coalesce into it.
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(GENERATION_POLL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if tx.is_closed() || pool.is_closed() {
+                    return;
+                }
+                match generation(&pool).await {
+                    Ok(now) if now != seen => {
+                        seen = now;
+                        if let Err(tokio::sync::mpsc::error::TrySendError::Closed(())) = tx.try_send(()) {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    // A busy or locked file: try again at the next tick.
+                    Err(e) => tracing::debug!(error = %e, "reading the change generation failed"),
+                }
+            }
+        });
+        Ok(Some(rx))
     }
 
     /// Nothing to listen to: ready whenever the file answers.
@@ -80,7 +109,20 @@ impl SqliteStore {
     }
 }
 
-tessera_store::sql_store!(SqliteStore, sqlx::Sqlite, None);
+/// How often a server looks for grant changes made by other processes on its file.
+pub const GENERATION_POLL: Duration = Duration::from_millis(200);
+
+/// Run in every transaction that changes grants or the catalogue.
+const RAISE_GENERATION: &str = "UPDATE change_generation SET generation = generation + 1 WHERE id = 1";
+
+async fn generation(pool: &sqlx::SqlitePool) -> Result<i64, StoreError> {
+    sqlx::query_scalar("SELECT generation FROM change_generation WHERE id = 1")
+        .fetch_one(pool)
+        .await
+        .map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+tessera_store::sql_store!(SqliteStore, sqlx::Sqlite, Some(RAISE_GENERATION));
 
 #[cfg(test)]
 mod contract {
