@@ -66,6 +66,20 @@ impl SqliteStore {
         }
         Ok(SqliteStore { pool })
     }
+
+    /// Writes a consistent copy of the database to the new file `target`, while others go
+    /// on reading and writing: `VACUUM INTO` runs in one read transaction, so the copy is
+    /// the database as of one commit (WAL included), compacted. It refuses a target that
+    /// exists and is not empty.
+    pub async fn backup_into(&self, target: &std::path::Path) -> Result<(), StoreError> {
+        let target = target.to_str().ok_or_else(|| StoreError::Backend("the backup path is not UTF-8".into()))?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(target)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| StoreError::Backend(e.to_string()))
+    }
 }
 
 impl SqliteStore {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use tessera::db_args::DbArgs;
 use tessera::output::Format;
 use tessera::serve::{ServeArgs, print_report, serve};
@@ -115,6 +115,14 @@ enum Command {
         #[command(subcommand)]
         cmd: client::RoutesCommand,
     },
+    /// Copy the SQLite database to FILE, consistently, while the server runs (restore: stop
+    /// the server and put the copy in the database's place). PostgreSQL: use pg_dump.
+    Backup {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The new file to write (it must not exist).
+        file: PathBuf,
+    },
     /// Why an app may or may not use scopes (or a route) in an org, and what to do next.
     Explain {
         #[command(flatten)]
@@ -200,7 +208,13 @@ enum ScopesCommand {
 /// never a backtrace, whatever RUST_BACKTRACE says) and exit status 1.
 fn main() -> std::process::ExitCode {
     return_large_allocations_to_the_os();
-    let cli = Cli::parse();
+    let cli = match parse_with_config_file() {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            return std::process::ExitCode::from(2);
+        }
+    };
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -213,6 +227,42 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Logs go to standard error, filtered by TESSERA_LOG (default `info`): lines for people, or
+/// with TESSERA_LOG_FORMAT=json one JSON object per event (timestamp, level, target, fields,
+/// spans) for log collectors.
+fn init_logging() -> anyhow::Result<()> {
+    let filter = EnvFilter::try_from_env("TESSERA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match std::env::var("TESSERA_LOG_FORMAT").as_deref() {
+        Err(_) | Ok("" | "text") => {
+            builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init();
+        }
+        Ok("json") => builder.json().flatten_event(true).with_current_span(false).init(),
+        Ok(other) => anyhow::bail!("TESSERA_LOG_FORMAT must be text or json, not {other:?}"),
+    }
+    Ok(())
+}
+
+/// The command line; for `serve --config FILE`, with the file's options that neither the
+/// command line nor the environment gave.
+fn parse_with_config_file() -> anyhow::Result<Cli> {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command = Cli::command();
+    let matches = command.clone().try_get_matches_from(&argv).unwrap_or_else(|e| e.exit());
+    let argv = match matches.subcommand() {
+        Some(("serve", given)) => match given.get_one::<std::path::PathBuf>("config") {
+            Some(path) => {
+                let serve = command.find_subcommand("serve").context("the serve command")?;
+                tessera::config_file::layer(path, serve, given, argv)?
+            }
+            None => return Ok(Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())),
+        },
+        _ => return Ok(Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())),
+    };
+    let matches = command.try_get_matches_from(argv).unwrap_or_else(|e| e.exit());
+    Ok(Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit()))
 }
 
 /// The error and its causes on one line (a cause that repeats its parent's text is skipped).
@@ -247,11 +297,7 @@ fn return_large_allocations_to_the_os() {}
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let fmt = Format::new(cli.json);
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_env("TESSERA_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    init_logging()?;
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::LoadFixture { db, file } => {
@@ -262,6 +308,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Scopes(cmd) => scopes(cmd, fmt).await,
+        Command::Backup { db, file } => {
+            backend::backup(&db.url(), &file).await?;
+            println!("backup written to {}", file.display());
+            Ok(())
+        }
         Command::Login { remote, password: true, user, account, .. } => {
             client::login(&remote, user.as_deref().unwrap_or(&account), &read_password()?).await
         }

@@ -16,6 +16,10 @@ use crate::{boot, key};
 
 #[derive(Args)]
 pub struct ServeArgs {
+    /// A TOML file with any of these options, one key per flag (database_url = "..."); flags
+    /// and environment variables override it. See docs/operations.md.
+    #[arg(long, env = "TESSERA_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Address to listen on: HOST:PORT, the host an IP address or a name (localhost:8080).
     #[arg(long, env = "TESSERA_LISTEN", default_value = "127.0.0.1:8080", value_parser = listen_addr)]
     pub listen: String,

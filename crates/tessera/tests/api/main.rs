@@ -35,6 +35,7 @@ mod multinode;
 mod oauth2_tokens;
 mod oauth_clients;
 mod openapi_contract;
+mod operations;
 mod pg_cluster;
 mod pg_faults;
 mod postgres;
