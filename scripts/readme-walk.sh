@@ -8,7 +8,9 @@
 # - A command followed directly by comment lines holding JSON (`# {"access_token":"t-…"}`,
 #   possibly continued on further `#` lines) must print JSON of that shape: every key shown
 #   is there (more may be), strings without `…` are equal, numbers are numbers, and lists have
-#   the length shown. Every command must exit 0.
+#   the length shown. Every command must exit 0 and write nothing to standard error (so a
+#   failing `export X=$(...)` is caught too).
+# - TESSERA_SERVER is the walk's server, for the `tessera` commands.
 #
 # Usage: scripts/readme-walk.sh [README] (default: the repository's README.md). Uses the
 # `tessera` binary of TESSERA_BIN, else target/debug/tessera (built if missing). Needs
@@ -52,8 +54,8 @@ done
 [ -n "$addr" ] || { echo "readme-walk: the server did not start listening" >&2; exit 1; }
 echo "readme-walk: demo server on $addr"
 
-export PATH="$work/bin:$PATH" HOME="$work" XDG_DATA_HOME="$work/xdg"
-unset TESSERA_TOKEN TESSERA_SERVER TESSERA_CLIENT_ID TESSERA_DATABASE_URL
+export PATH="$work/bin:$PATH" HOME="$work" XDG_DATA_HOME="$work/xdg" TESSERA_SERVER="http://$addr"
+unset TESSERA_TOKEN TESSERA_CLIENT_ID TESSERA_DATABASE_URL TESSERA_DATA_DIR
 python3 - "$readme" "$addr" <<'PY'
 import json, re, subprocess, sys
 
@@ -84,13 +86,19 @@ def steps(first, body):
         at, cmd = first + i, line
         while cmd.rstrip().endswith("\\") and i + 1 < len(body):
             i += 1
-            cmd = cmd.rstrip()[:-1] + "\n" + body[i]
+            cmd = cmd.rstrip() + "\n" + body[i]
         i += 1
         expected = []
         if i < len(body) and re.match(r"^#\s*[\[{]", body[i]):
+            # Comment lines until they form one JSON value.
             while i < len(body) and body[i].startswith("#") and body[i].strip() != "#":
                 expected.append(body[i][1:].strip())
                 i += 1
+                try:
+                    json.loads(" ".join(expected))
+                    break
+                except ValueError:
+                    pass
         yield at, cmd, (" ".join(expected) if expected else None)
 
 def shape(want, got, path="$"):
@@ -154,7 +162,7 @@ for first, body in blocks():
         status, out, err = run(real)
         count += 1
         where = f"{readme}:{at}"
-        if status != 0:
+        if status != 0 or err.strip():
             sys.exit(f"readme-walk: DRIFT at {where}: exit status {status}\n$ {cmd}\n{out}{err}")
         if expected is not None:
             try:

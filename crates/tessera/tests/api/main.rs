@@ -39,6 +39,7 @@ mod operations;
 mod pg_cluster;
 mod pg_faults;
 mod postgres;
+mod readme_walk;
 mod recall_caches;
 mod refresh_reuse;
 mod security_edges;
