@@ -150,7 +150,8 @@ async fn call(remote: &Remote, method: reqwest::Method, path: &str, body: Option
     if let Some(b) = body {
         req = req.json(&b);
     }
-    let res = req.send().await.with_context(|| format!("calling {url}"))?;
+    // The error names the URL once, in the context (reqwest would repeat it).
+    let res = req.send().await.map_err(reqwest::Error::without_url).with_context(|| format!("calling {url}"))?;
     let status = res.status();
     let text = res.text().await.unwrap_or_default();
     let value: Value =
