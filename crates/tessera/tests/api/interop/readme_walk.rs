@@ -1,4 +1,5 @@
-//! The README as a walk: `scripts/readme-walk.sh` runs its `sh` examples in order against a
+//! The README as a walk (interop: curl, jq, openssl and python3 drive it):
+//! `scripts/readme-walk.sh` runs its `sh` examples in order against a
 //! fresh demo server and checks every answer it shows; and it fails on drift.
 
 use std::path::PathBuf;
