@@ -34,6 +34,7 @@ mod multinode;
 mod oauth2_tokens;
 mod oauth_clients;
 mod openapi_contract;
+mod page_escaping;
 mod pg_cluster;
 mod pg_faults;
 mod postgres;

@@ -1,6 +1,7 @@
 //! The org's audit log (`/console/orgs/{corp_id}/audit`, org admins): filters by app, actor
 //! and action, oldest first, a page at a time.
 
+use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use http::{HeaderMap, StatusCode};
@@ -11,7 +12,7 @@ use tessera_store::AuditFilter;
 
 use super::layout::{self, badge};
 use super::{failed, parse_id, signed_in};
-use crate::web::html::esc;
+use crate::web::html::Markup;
 
 /// Events per page.
 const PAGE: i64 = 50;
@@ -24,6 +25,28 @@ fn action_label(a: AuditAction) -> (&'static str, String) {
         _ => "info",
     };
     (kind, a.as_str().replace('_', " "))
+}
+
+struct EventRow<'a> {
+    seq: i64,
+    when: String,
+    actor: &'a str,
+    what: Markup,
+    target: &'a str,
+    detail: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "console/audit.html")]
+struct AuditPage<'a> {
+    corp_id: &'a str,
+    app: &'a str,
+    actor: &'a str,
+    action: &'a str,
+    actions: Vec<(&'static str, String)>,
+    events: Vec<EventRow<'a>>,
+    after: i64,
+    next: Option<String>,
 }
 
 pub async fn show(
@@ -71,55 +94,41 @@ pub async fn show(
         Ok(e) => e,
         Err(e) => return failed(Some(&v), e),
     };
-    let options: String = std::iter::once(r#"<option value="">Any action</option>"#.to_owned())
-        .chain(AuditAction::ALL.iter().map(|a| {
-            let selected = if Some(a.as_str()) == action.as_deref() { " selected" } else { "" };
-            format!(r#"<option value="{0}"{selected}>{1}</option>"#, a.as_str(), esc(&action_label(*a).1))
-        }))
-        .collect();
-    let c = esc(corp.as_str());
-    let mut body = format!(
-        r#"<form method="get" action="/console/orgs/{c}/audit" class="row" role="search">
-<div><label for="client_id">App (client id)</label><input type="text" id="client_id" name="client_id" value="{app}"></div>
-<div><label for="actor">Actor</label><input type="text" id="actor" name="actor" value="{actor}" placeholder="member:{c}/alice"></div>
-<div><label for="action">Action</label><select id="action" name="action">{options}</select></div>
-<button type="submit">Filter</button></form>"#,
-        app = esc(app.as_deref().unwrap_or_default()),
-        actor = esc(actor.as_deref().unwrap_or_default()),
-    );
-    if events.is_empty() {
-        body.push_str(if after > 0 {
-            r#"<p class="empty">No more events. <a href="?">Back to the first page</a></p>"#
-        } else {
-            r#"<p class="empty">No event matches. Clear a filter to see more; every grant, request, review and activation is recorded here.</p>"#
-        });
-    } else {
-        body.push_str("<table><thead><tr><th>#</th><th>When</th><th>Who</th><th>What</th><th>About</th><th>Detail</th></tr></thead><tbody>");
-        for e in &events {
-            let (kind, label) = action_label(e.draft.action);
-            body.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
-                e.seq,
-                layout::time(e.at),
-                esc(&e.draft.actor),
-                badge(kind, &label),
-                esc(&e.draft.target),
-                esc(&e.draft.detail)
-            ));
-        }
-        body.push_str("</tbody></table>");
-        if events.len() as i64 == PAGE
-            && let Some(last) = events.last()
-        {
-            let mut next: Vec<(&str, String)> = vec![("after", last.seq.to_string())];
-            for (k, val) in [("client_id", &app), ("actor", &actor), ("action", &action)] {
-                if let Some(val) = val {
-                    next.push((k, val.clone()));
-                }
+    let mut next = None;
+    if events.len() as i64 == PAGE
+        && let Some(last) = events.last()
+    {
+        let mut q: Vec<(&str, String)> = vec![("after", last.seq.to_string())];
+        for (k, val) in [("client_id", &app), ("actor", &actor), ("action", &action)] {
+            if let Some(val) = val {
+                q.push((k, val.clone()));
             }
-            let q = serde_urlencoded::to_string(&next).unwrap_or_default();
-            body.push_str(&format!(r#"<p><a href="/console/orgs/{c}/audit?{}" rel="next">Next page</a></p>"#, esc(&q)));
         }
+        next = Some(serde_urlencoded::to_string(&q).unwrap_or_default());
     }
+    let rows = events
+        .iter()
+        .map(|e| {
+            let (kind, label) = action_label(e.draft.action);
+            EventRow {
+                seq: e.seq,
+                when: layout::time(e.at),
+                actor: &e.draft.actor,
+                what: badge(kind, &label),
+                target: &e.draft.target,
+                detail: &e.draft.detail,
+            }
+        })
+        .collect();
+    let body = AuditPage {
+        corp_id: corp.as_str(),
+        app: app.as_deref().unwrap_or_default(),
+        actor: actor.as_deref().unwrap_or_default(),
+        action: action.as_deref().unwrap_or_default(),
+        actions: AuditAction::ALL.iter().map(|a| (a.as_str(), action_label(*a).1)).collect(),
+        events: rows,
+        after,
+        next,
+    };
     layout::page(Some(&v), &v.csrf(&t), StatusCode::OK, "Audit log", &here, &body)
 }

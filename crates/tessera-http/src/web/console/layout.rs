@@ -1,6 +1,7 @@
 //! The console's frame (header, navigation by role, main area), its badges and time format,
 //! its stylesheet and its one script (the copy button), all served from the binary.
 
+use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use tessera_core::permission::PermissionStatus;
@@ -8,93 +9,100 @@ use tessera_core::scope::ScopeTier;
 use tessera_core::time::UnixTime;
 
 use super::Viewer;
-use crate::web::html::{esc, hidden, secured};
+use crate::web::html::{Markup, secured};
 
 /// Scripts only from this server, forms only to it.
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; connect-src 'none'; \
 form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-fn nav(viewer: Option<&Viewer>, active: &str) -> String {
-    let link = |href: &str, label: &str| {
-        let current = if href == active { r#" aria-current="page""# } else { "" };
-        format!(r#"<li><a href="{}"{current}>{}</a></li>"#, esc(href), esc(label))
-    };
+/// An entry of the navigation: a group's heading or a link.
+pub enum NavEntry {
+    Group(String),
+    Link { href: String, label: &'static str, current: bool },
+}
+
+fn nav(viewer: Option<&Viewer>, active: &str) -> Vec<NavEntry> {
+    let link = |href: String, label: &'static str| NavEntry::Link { current: href == active, href, label };
     let Some(v) = viewer else {
-        return String::new();
+        return Vec::new();
     };
-    let mut out = String::from(r#"<nav aria-label="Console"><ul>"#);
-    out.push_str(&link("/console", "Overview"));
+    let mut out = vec![link("/console".into(), "Overview")];
     if let Some(p) = &v.person {
         for (m, org) in &p.memberships {
             let c = m.corp_id.as_str();
-            out.push_str(&format!(r#"<li class="group">{}</li>"#, esc(&org.name)));
+            out.push(NavEntry::Group(org.name.clone()));
             if v.developer_of(c) {
-                out.push_str(&link(&format!("/console/orgs/{}/apps", esc(c)), "Apps"));
+                out.push(link(format!("/console/orgs/{c}/apps"), "Apps"));
             }
             if v.admin_of(c) {
-                out.push_str(&link(&format!("/console/orgs/{}/workbench", esc(c)), "Workbench"));
-                out.push_str(&link(&format!("/console/orgs/{}/audit", esc(c)), "Audit log"));
+                out.push(link(format!("/console/orgs/{c}/workbench"), "Workbench"));
+                out.push(link(format!("/console/orgs/{c}/audit"), "Audit log"));
             }
         }
-        out.push_str(r#"<li class="group">You</li>"#);
-        out.push_str(&link("/account", "Apps you authorized"));
+        out.push(NavEntry::Group("You".into()));
+        out.push(link("/account".into(), "Apps you authorized"));
     }
     if v.reviewer.is_some() {
-        out.push_str(r#"<li class="group">Platform</li>"#);
-        out.push_str(&link("/console/reviews", "Review queue"));
+        out.push(NavEntry::Group("Platform".into()));
+        out.push(link("/console/reviews".into(), "Review queue"));
     }
-    out.push_str("</ul></nav>");
     out
 }
 
-fn who(viewer: Option<&Viewer>, csrf: &str) -> String {
-    let Some(v) = viewer else {
-        return String::new();
-    };
-    let mut out = String::from(r#"<div class="who">"#);
-    if let Some(p) = &v.person {
-        out.push_str(&format!(
-            r#"<span>{}</span><form method="post" action="/logout">{}<button type="submit" class="link">Sign out</button></form>"#,
-            esc(&p.name),
-            hidden("csrf", csrf)
-        ));
-    }
-    if v.reviewer.is_some() {
-        out.push_str(&format!(
-            r#"<span class="badge b-info">Platform reviewer</span><form method="post" action="/console/reviewer/signout">{}<button type="submit" class="link">Leave review</button></form>"#,
-            hidden("csrf", csrf)
-        ));
-    }
-    out.push_str("</div>");
-    out
+/// The console's frame around a page's body.
+#[derive(Template)]
+#[template(path = "console/frame.html")]
+struct Frame<'a> {
+    title: &'a str,
+    signed_in: bool,
+    person: Option<&'a str>,
+    reviewer: bool,
+    csrf: &'a str,
+    nav: Vec<NavEntry>,
+    notice: Option<&'a str>,
+    body: Markup,
 }
 
-/// A console page: `body` must already be escaped HTML; `active` is the navigation entry
-/// to mark as the current page.
+/// A console page: `body` is the page's own template; `active` is the navigation entry to
+/// mark as the current page.
 pub fn page(
     viewer: Option<&Viewer>,
     csrf: &str,
     status: StatusCode,
     title: &str,
     active: &str,
-    body: &str,
+    body: &impl Template,
 ) -> Response {
-    let html = format!(
-        r##"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · Tessera console</title><link rel="stylesheet" href="/static/tessera.css"><link rel="stylesheet" href="/static/console.css">
-<script src="/static/console.js" defer></script></head>
-<body class="console"><a class="skip" href="#main">Skip to content</a>
-<header><a class="brand" href="/console">Tessera console</a>{who}</header>
-<div class="frame">{nav}<main id="main" tabindex="-1">
-<h1>{title}</h1>
-{body}
-</main></div></body></html>"##,
-        title = esc(title),
-        who = who(viewer, csrf),
-        nav = nav(viewer, active),
-    );
-    secured((status, Html(html)).into_response(), CSP)
+    page_with_notice(viewer, csrf, status, title, active, None, body)
+}
+
+/// A console page that opens with `notice`, the outcome of the action that led to it.
+pub fn page_with_notice(
+    viewer: Option<&Viewer>,
+    csrf: &str,
+    status: StatusCode,
+    title: &str,
+    active: &str,
+    notice: Option<&str>,
+    body: &impl Template,
+) -> Response {
+    let frame = Frame {
+        title,
+        signed_in: viewer.is_some(),
+        person: viewer.and_then(|v| v.person.as_ref()).map(|p| p.name.as_str()),
+        reviewer: viewer.is_some_and(|v| v.reviewer.is_some()),
+        csrf,
+        nav: nav(viewer, active),
+        notice,
+        body: Markup::of(body),
+    };
+    secured((status, Html(Markup::of(&frame).into_string())).into_response(), CSP)
+}
+
+#[derive(Template)]
+#[template(path = "console/error.html")]
+struct ErrorBody<'a> {
+    message: &'a str,
 }
 
 /// An error page in the console's frame, with a way back.
@@ -106,19 +114,28 @@ pub fn error(viewer: Option<&Viewer>, status: StatusCode, message: &str) -> Resp
         StatusCode::BAD_REQUEST => "Please check what you entered",
         _ => "Something went wrong",
     };
-    let body = format!(
-        r#"<p class="error" role="alert">{}</p><p><a href="/console">Back to the console</a></p>"#,
-        esc(message)
-    );
-    page(viewer, viewer.map(|v| v.csrf_token()).unwrap_or_default(), status, title, "", &body)
+    page(viewer, viewer.map(|v| v.csrf_token()).unwrap_or_default(), status, title, "", &ErrorBody { message })
 }
 
-/// A status tag. `kind` is one of ok, wait, bad, off, info.
-pub fn badge(kind: &str, text: &str) -> String {
-    format!(r#"<span class="badge b-{kind}">{}</span>"#, esc(text))
+#[derive(Template)]
+#[template(path = "console/badge.html")]
+struct Badge<'a> {
+    kind: &'a str,
+    text: &'a str,
+    title: Option<&'a str>,
 }
 
-pub fn status_badge(status: Option<PermissionStatus>) -> String {
+/// A status tag. `kind` is one of ok, wait, bad, off, info, tier.
+pub fn badge(kind: &str, text: &str) -> Markup {
+    Markup::of(&Badge { kind, text, title: None })
+}
+
+/// A status tag that says more on hover.
+pub fn badge_titled(kind: &str, text: &str, title: &str) -> Markup {
+    Markup::of(&Badge { kind, text, title: Some(title) })
+}
+
+pub fn status_badge(status: Option<PermissionStatus>) -> Markup {
     match status {
         Some(PermissionStatus::Enabled) => badge("ok", "Enabled"),
         Some(PermissionStatus::PendingReview) => badge("wait", "Pending review"),
@@ -127,7 +144,7 @@ pub fn status_badge(status: Option<PermissionStatus>) -> String {
     }
 }
 
-pub fn tier_badge(tier: ScopeTier) -> String {
+pub fn tier_badge(tier: ScopeTier) -> Markup {
     badge("tier", tier.as_str())
 }
 
