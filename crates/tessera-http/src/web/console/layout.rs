@@ -148,11 +148,8 @@ pub fn tier_badge(tier: ScopeTier) -> Markup {
     badge("tier", tier.as_str())
 }
 
-/// `2026-11-23 06:55 UTC`.
-pub fn time(t: UnixTime) -> String {
-    let days = t.0.div_euclid(86_400);
-    let secs = t.0.rem_euclid(86_400);
-    // Howard Hinnant's days-to-civil.
+/// The civil date of a day since 1970-01-01 (Howard Hinnant's days-to-civil).
+fn civil(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -161,8 +158,49 @@ pub fn time(t: UnixTime) -> String {
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// The day since 1970-01-01 of a civil date (Howard Hinnant's days-from-civil).
+fn days(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if month > 2 { month - 3 } else { month + 9 };
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `2026-11-23 06:55 UTC`.
+pub fn time(t: UnixTime) -> String {
+    let (year, month, day) = civil(t.0.div_euclid(86_400));
+    let secs = t.0.rem_euclid(86_400);
     format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", secs / 3600, secs % 3600 / 60)
+}
+
+/// `2026-11-23T06:55:00Z`, for `<time datetime>`.
+pub fn iso(t: UnixTime) -> String {
+    let (year, month, day) = civil(t.0.div_euclid(86_400));
+    let secs = t.0.rem_euclid(86_400);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+/// The first second (UTC) of a `YYYY-MM-DD` day, as a date input sends it; `None` for
+/// anything else, including days that do not exist (2026-02-30).
+pub fn day_start(date: &str) -> Option<UnixTime> {
+    let mut parts = date.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit()).then(|| s.parse::<i64>().ok()).flatten();
+    let (year, month, day) = (digits(y)?, digits(m)?, digits(d)?);
+    if !(1..=12).contains(&month) || day < 1 {
+        return None;
+    }
+    let n = days(year, month, day);
+    (civil(n) == (year, month, day)).then_some(UnixTime(n * 86_400))
 }
 
 const CSS: &str = "body.console main{max-width:none;margin:0;border-radius:0;box-shadow:none;flex:1;min-width:0}\
@@ -190,7 +228,12 @@ th{font-size:.8rem;color:#6b7385;text-transform:uppercase;letter-spacing:.04em}\
 .inline{display:inline}.inline button{margin-top:0}form.row{display:flex;gap:.6rem;align-items:flex-end;flex-wrap:wrap}\
 form.row label{margin:0}textarea{width:100%;box-sizing:border-box;padding:.5rem;font:inherit}\
 select,input[type=text],input[type=search]{padding:.45rem;font:inherit}button:disabled{background:#c9cfdb;color:#4a5263;cursor:not-allowed}\
-button.danger{background:#b3261e}";
+button.danger{background:#b3261e}\
+.scroll{overflow-x:auto;max-width:100%}table.audit{table-layout:fixed;font-size:.9rem}\
+table.audit td,table.audit th{overflow-wrap:anywhere}table.audit .seq{width:3.2rem}\
+table.audit .when{width:10.5rem;white-space:nowrap;overflow-wrap:normal}table.audit .who{width:17%}\
+table.audit .what{width:9.5rem}table.audit .about{width:22%}table.audit .badge{white-space:normal}\
+.pager{display:flex;justify-content:space-between;gap:1rem;margin:.8rem 0}.pager a[rel=next]{margin-left:auto}";
 
 pub async fn stylesheet() -> Response {
     let mut res = CSS.into_response();
@@ -225,5 +268,17 @@ mod tests {
         assert_eq!(time(UnixTime(0)), "1970-01-01 00:00 UTC");
         assert_eq!(time(UnixTime(1_795_000_000)), "2026-11-18 11:06 UTC");
         assert_eq!(time(UnixTime(951_782_400)), "2000-02-29 00:00 UTC");
+        assert_eq!(iso(UnixTime(1_795_000_000)), "2026-11-18T11:06:40Z");
+    }
+
+    #[test]
+    fn dates_read_as_the_start_of_their_utc_day() {
+        assert_eq!(day_start("1970-01-01"), Some(UnixTime(0)));
+        assert_eq!(day_start("2000-02-29"), Some(UnixTime(951_782_400)));
+        assert_eq!(day_start("2026-11-18"), Some(UnixTime(1_795_000_000 - 11 * 3600 - 6 * 60 - 40)));
+        for bad in ["2026-02-30", "2026-13-01", "2026-1-01", "26-01-01", "2026-01-01x", "", "2026-00-10", "+026-01-01"]
+        {
+            assert_eq!(day_start(bad), None, "{bad}");
+        }
     }
 }
