@@ -41,7 +41,13 @@ pub async fn show(State(tessera): State<Tessera>, headers: HeaderMap) -> Respons
             scopes: consent.scopes.iter().map(|s| s.as_str()).collect(),
         })
         .collect();
-    let body = AccountPage { who: session.union_id.as_str(), apps, csrf: &csrf };
+    // The person's name, as the console shows it (the account id only if there is none).
+    let who = match tessera.store().user(&session.union_id).await {
+        Ok(Some(u)) => u.user.name,
+        Ok(None) => session.union_id.to_string(),
+        Err(e) => return super::html::store_error_page(&e, "Your account could not be loaded."),
+    };
+    let body = AccountPage { who: &who, apps, csrf: &csrf };
     page(StatusCode::OK, "Your account", &body, "'self'")
 }
 

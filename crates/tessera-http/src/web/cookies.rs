@@ -12,6 +12,9 @@ pub const SESSION: &str = "tessera_session";
 pub const LOGIN: &str = "tessera_login";
 /// The console's reviewer pass (see `tessera_service::reviewer`).
 pub const REVIEWER: &str = "tessera_reviewer";
+/// What the next console page says about the action just done: a key of a fixed list of
+/// messages (see `console::notice_text`), never text of its own.
+pub const NOTICE: &str = "tessera_notice";
 
 /// The value of cookie `name` in the request (the first one sent, as browsers send the most
 /// specific path first). Pairs that do not parse are skipped.

@@ -109,7 +109,7 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}\
 header{background:#1d2330;color:#fff;padding:.8rem 1.5rem}.brand{font-weight:700;letter-spacing:.05em}\
 main{max-width:34rem;margin:2rem auto;background:#fff;padding:1.5rem 2rem;border-radius:8px;box-shadow:0 1px 3px #0002}\
-h1{font-size:1.3rem}label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.5rem;box-sizing:border-box}\
+h1{font-size:1.6rem}h2{font-size:1.25rem}h3{font-size:1.05rem}.success{color:#17663a;background:#e3f6e8;padding:.5rem .75rem;border-radius:4px}label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.5rem;box-sizing:border-box}\
 button{margin-top:1rem;padding:.5rem 1.2rem;border:0;border-radius:4px;background:#2f6fed;color:#fff;cursor:pointer}\
 button.secondary{background:#e3e6ec;color:#1d2330}.error{color:#b3261e}.warning{background:#fff4e5;border-left:4px solid #b26a00;padding:.5rem .75rem}ul.scopes li{margin:.4rem 0}code{background:#eef0f4;padding:0 .2rem}\
 .app{border-top:1px solid #e3e6ec;padding:.8rem 0}";

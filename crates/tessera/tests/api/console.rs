@@ -644,7 +644,7 @@ async fn the_audit_log_pages_and_filters() {
     }
     let b = person(&app, "alice-union").await;
     let seqs = |html: &str| -> Vec<i64> {
-        html.match_indices(r#"<td class="seq">"#)
+        html.match_indices(r#"<td class="col-seq">"#)
             .map(|(i, m)| {
                 let rest = &html[i + m.len()..];
                 rest[..rest.find('<').unwrap()].parse().unwrap()

@@ -14,6 +14,7 @@ mod cli;
 mod cli_login;
 mod client_lib;
 mod console;
+mod console_feedback;
 mod device_flow;
 mod dingtalk_sdk;
 mod dingtalk_tokens;

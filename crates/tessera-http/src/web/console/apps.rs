@@ -15,7 +15,7 @@ use tessera_core::secret::Secret;
 use tessera_service::Tessera;
 
 use super::layout::{self, badge};
-use super::{Viewer, failed, field, parse_id, posted, see_other, signed_in};
+use super::{Viewer, done, failed, field, parse_id, posted, signed_in};
 use crate::web::html::Markup;
 
 fn kind_label(kind: AppKind) -> &'static str {
@@ -159,9 +159,18 @@ pub async fn create(
         Ok(c) => c,
         Err(r) => return r,
     };
+    let typed = |error: String| RegisterForm {
+        name: field(&form, "name").unwrap_or_default().to_owned(),
+        kind: field(&form, "kind").unwrap_or_default().to_owned(),
+        redirect_uris: field(&form, "redirect_uris").unwrap_or_default().to_owned(),
+        error: Some(error),
+    };
     let kind = match AppKind::parse(field(&form, "kind").unwrap_or_default()) {
         Ok(k) => k,
-        Err(e) => return failed(Some(&v), e.into()),
+        Err(e) => {
+            let message = super::input_error(&e.into()).unwrap_or_default();
+            return list_page(&t, &v, &corp, typed(message), StatusCode::BAD_REQUEST).await;
+        }
     };
     let uris = lines(field(&form, "redirect_uris"));
     match t.create_app(&v.actor(), &corp, field(&form, "name").unwrap_or_default(), kind, &uris).await {
@@ -169,7 +178,10 @@ pub async fn create(
             let note = "Use it with the client id to get app tokens. If it leaks, rotate it from the app's page.";
             secret_page(&v, &v.csrf(&t), "App registered", &app, &secret, note)
         }
-        Err(e) => failed(Some(&v), e),
+        Err(e) => match super::input_error(&e) {
+            Some(m) => list_page(&t, &v, &corp, typed(m), StatusCode::BAD_REQUEST).await,
+            None => failed(Some(&v), e),
+        },
     }
 }
 
@@ -257,8 +269,12 @@ pub async fn set_redirect_uris(
         Ok(a) => a,
         Err(r) => return r,
     };
-    match t.set_redirect_uris(&v.actor(), &app.client_id, &lines(field(&form, "redirect_uris"))).await {
-        Ok(_) => see_other(&format!("/console/apps/{}", app.client_id)),
-        Err(e) => failed(Some(&v), e),
+    let typed = field(&form, "redirect_uris").unwrap_or_default().to_owned();
+    match t.set_redirect_uris(&v.actor(), &app.client_id, &lines(Some(&typed))).await {
+        Ok(_) => done(&t, &format!("/console/apps/{}", app.client_id), "uris_saved"),
+        Err(e) => match super::input_error(&e) {
+            Some(m) => app_page(&t, &v, &app, typed, Some(m), StatusCode::BAD_REQUEST),
+            None => failed(Some(&v), e),
+        },
     }
 }

@@ -73,7 +73,14 @@ pub fn page(
     active: &str,
     body: &impl Template,
 ) -> Response {
-    page_with_notice(viewer, csrf, status, title, active, None, body)
+    let notice = viewer.and_then(|v| v.notice);
+    let mut res = page_with_notice(viewer, csrf, status, title, active, notice, body);
+    if let Some(v) = viewer.filter(|v| v.notice.is_some())
+        && let Some(gone) = crate::web::cookies::set(crate::web::cookies::NOTICE, "", 0, v.secure_cookies)
+    {
+        res.headers_mut().append(header::SET_COOKIE, gone);
+    }
+    res
 }
 
 /// A console page that opens with `notice`, the outcome of the action that led to it.
@@ -220,7 +227,7 @@ th{font-size:.8rem;color:#6b7385;text-transform:uppercase;letter-spacing:.04em}\
 .b-ok{background:#e3f6e8;color:#17663a}.b-wait{background:#fff4d6;color:#7a5300}.b-bad{background:#fde7e6;color:#a1261c}\
 .b-off{background:#eef0f4;color:#4a5263}.b-info{background:#e8efff;color:#1f4fbf}.b-tier{background:#f3eefc;color:#5b3a99}\
 .card{border:1px solid #e3e6ec;border-radius:8px;padding:1rem 1.2rem;margin:1rem 0;background:#fff}\
-.card h2,.card h3{margin-top:0}.card h2{font-size:1.15rem}.card h3{font-size:1rem;color:#4a5263}h2 .muted{font-size:.85rem;font-weight:400}\
+.card h2,.card h3{margin-top:0}.card h2{font-size:1.2rem}.card h3{font-size:1rem;color:#4a5263}h2 .muted{font-size:.85rem;font-weight:400}\
 .tabs a[aria-current=page]{font-weight:600;text-decoration:none;color:#1d2330}.muted{color:#6b7385}.reason{color:#a1261c;margin:.3rem 0 0}\
 .empty{border:1px dashed #c9cfdb;border-radius:8px;padding:1rem 1.2rem;color:#4a5263;background:#fafbfc}\
 .secret{font-family:ui-monospace,monospace;font-size:1rem;background:#fff8e1;border:1px solid #f0d58a;padding:.6rem;border-radius:6px;word-break:break-all}\
@@ -230,10 +237,14 @@ form.row label{margin:0}textarea{width:100%;box-sizing:border-box;padding:.5rem;
 select,input[type=text],input[type=search]{padding:.45rem;font:inherit}button:disabled{background:#c9cfdb;color:#4a5263;cursor:not-allowed}\
 button.danger{background:#b3261e}\
 .scroll{overflow-x:auto;max-width:100%}table.audit{table-layout:fixed;font-size:.9rem}\
-table.audit td,table.audit th{overflow-wrap:anywhere}table.audit .seq{width:3.2rem}\
-table.audit .when{width:10.5rem;white-space:nowrap;overflow-wrap:normal}table.audit .who{width:17%}\
-table.audit .what{width:9.5rem}table.audit .about{width:22%}table.audit .badge{white-space:normal}\
-.pager{display:flex;justify-content:space-between;gap:1rem;margin:.8rem 0}.pager a[rel=next]{margin-left:auto}";
+table.audit td,table.audit th{overflow-wrap:anywhere}table.audit .col-seq{width:3.2rem}\
+table.audit .col-when{width:10.5rem;white-space:nowrap;overflow-wrap:normal}table.audit .col-actor{width:17%}\
+table.audit .col-what{width:9.5rem}table.audit .col-about{width:22%}table.audit .badge{white-space:normal}\
+.pager{display:flex;justify-content:space-between;gap:1rem;margin:.8rem 0}.pager a[rel=next]{margin-left:auto}\
+@media (max-width:760px){.frame{display:block}nav{width:auto;border-right:0;border-bottom:1px solid #e3e6ec;padding:.4rem 0}\
+nav ul{display:flex;flex-wrap:wrap;gap:0 .2rem}nav li a{padding:.3rem .7rem}nav li.group{padding:.5rem .7rem 0;width:100%}\
+nav li a[aria-current=page]{border-left:0;border-bottom:3px solid #2f6fed}body.console header{flex-wrap:wrap;padding:.6rem 1rem}\
+body.console main{padding:1rem}main table{display:block;overflow-x:auto;max-width:100%}input[size]{width:100%;box-sizing:border-box}}";
 
 pub async fn stylesheet() -> Response {
     let mut res = CSS.into_response();

@@ -16,7 +16,7 @@ use tessera_service::overview::ScopeRow;
 
 use super::apps::app_header;
 use super::layout::{self, badge, badge_titled, status_badge, tier_badge};
-use super::{failed, field, parse_id, posted, see_other, signed_in};
+use super::{Viewer, done, failed, field, parse_id, posted, signed_in};
 use crate::web::html::Markup;
 
 fn query_param(raw: Option<&str>, name: &str) -> Option<String> {
@@ -135,24 +135,37 @@ pub async fn show(
         Ok(i) => i,
         Err(r) => return r,
     };
-    let app = match t.own_app(&v.actor(), &id).await {
-        Ok(a) => a,
-        Err(e) => return failed(Some(&v), e),
-    };
     let q = query_param(raw.as_deref(), "q").unwrap_or_default();
-    let rows = match t.scope_rows(&v.actor(), &id, &q).await {
-        Ok(r) => r,
-        Err(e) => return failed(Some(&v), e),
+    page(&t, &v, &id, &q, None, StatusCode::OK).await
+}
+
+/// The app's scopes matching `q`, with the request form `refused` refilled.
+async fn page(
+    t: &Tessera,
+    v: &Viewer,
+    id: &ClientId,
+    q: &str,
+    refused: Option<&Refused<'_>>,
+    status: StatusCode,
+) -> Response {
+    let app = match t.own_app(&v.actor(), id).await {
+        Ok(a) => a,
+        Err(e) => return failed(Some(v), e),
     };
-    let csrf = v.csrf(&t);
+    let rows = match t.scope_rows(&v.actor(), id, q).await {
+        Ok(r) => r,
+        Err(e) => return failed(Some(v), e),
+    };
+    let csrf = v.csrf(t);
     let body = PermissionsPage {
         header: app_header(&app, "/permissions"),
         client_id: id.as_str(),
-        q: &q,
-        rows: rows.iter().map(|r| row(r, None)).collect(),
+        q,
+        rows: rows.iter().map(|r| row(r, refused)).collect(),
         csrf: &csrf,
     };
-    layout::page(Some(&v), &csrf, StatusCode::OK, "Manage permissions", &here, &body)
+    let here = format!("/console/apps/{id}/permissions");
+    layout::page(Some(v), &csrf, status, "Manage permissions", &here, &body)
 }
 
 pub async fn request(
@@ -177,8 +190,15 @@ pub async fn request(
     match t.request_permission(&v.actor(), &id, &scope, field(&form, "description").unwrap_or_default()).await {
         Ok(_) => {
             let q = serde_urlencoded::to_string([("q", scope.as_str())]).unwrap_or_default();
-            see_other(&format!("/console/apps/{}/permissions?{q}#scope-{}", id, scope))
+            done(&t, &format!("/console/apps/{}/permissions?{q}#scope-{}", id, scope), "requested")
         }
-        Err(e) => failed(Some(&v), e),
+        Err(e) => match super::input_error(&e) {
+            Some(error) => {
+                let refused =
+                    Refused { scope: scope.as_str(), text: field(&form, "description").unwrap_or_default(), error };
+                page(&t, &v, &id, scope.as_str(), Some(&refused), StatusCode::BAD_REQUEST).await
+            }
+            None => failed(Some(&v), e),
+        },
     }
 }

@@ -13,7 +13,7 @@ use tessera_service::Tessera;
 use tessera_service::management::Actor;
 
 use super::layout::{self, badge, tier_badge};
-use super::{Viewer, checked_form, failed, field, parse_id, see_other, viewer};
+use super::{Viewer, checked_form, done, failed, field, parse_id, viewer};
 use crate::web::html::Markup;
 
 /// A reviewer, or a redirect to the reviewer sign-in.
@@ -127,7 +127,14 @@ pub async fn decide(
         _ => return layout::error(Some(&v), StatusCode::BAD_REQUEST, "Choose Approve or Decline."),
     };
     match t.review_permission(&Actor::Operator, &id, &scope, approve, field(&form, "reason")).await {
-        Ok(_) => see_other("/console/reviews"),
-        Err(e) => failed(Some(&v), e),
+        Ok(_) => done(&t, "/console/reviews", if approve { "approved" } else { "declined" }),
+        Err(e) => match super::input_error(&e) {
+            Some(error) => {
+                let reason = field(&form, "reason").unwrap_or_default();
+                let refused = Refused { client_id: id.as_str(), scope: scope.as_str(), reason, error: &error };
+                queue_page(&t, &v, Some(refused), StatusCode::BAD_REQUEST).await
+            }
+            None => failed(Some(&v), e),
+        },
     }
 }

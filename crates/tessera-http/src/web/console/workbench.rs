@@ -15,7 +15,7 @@ use tessera_service::Tessera;
 use tessera_service::overview::{SensitiveRow, Workbench};
 
 use super::layout::{self, badge, tier_badge};
-use super::{Viewer, failed, field, parse_id, posted, see_other, signed_in};
+use super::{Viewer, done, failed, field, parse_id, posted, signed_in};
 use crate::web::html::Markup;
 
 struct Sensitive<'a> {
@@ -91,10 +91,15 @@ fn workbench_page(
         .map(|app| InstalledApp {
             name: &app.app.name,
             client_id: app.app.client_id.as_str(),
+            // What it holds now: a sensitive scope counts only while it is authorized.
             holds: app
                 .enabled
                 .iter()
                 .filter(|s| s.tier != ScopeTier::Basic)
+                .filter(|s| {
+                    s.tier != ScopeTier::Sensitive
+                        || app.sensitive.iter().any(|r| r.scope.code == s.code && r.grant.is_some())
+                })
                 .map(|s| (s.code.as_str(), tier_badge(s.tier), s.description.as_str()))
                 .collect(),
             sensitive: app.sensitive.iter().map(|r| sensitive_row(r, viewer_user)).collect(),
@@ -155,7 +160,7 @@ pub async fn activate(
         (Err(r), _) | (_, Err(r)) => return r,
     };
     match t.activate(&v.actor(), &corp, &client).await {
-        Ok(_) => see_other(&format!("/console/orgs/{corp}/workbench")),
+        Ok(_) => done(&t, &format!("/console/orgs/{corp}/workbench"), "activated"),
         Err(e) => failed(Some(&v), e),
     }
 }
@@ -185,7 +190,7 @@ pub async fn uninstall(
             (Err(r), _) | (_, Err(r)) => return r,
         };
     match t.uninstall(&v.actor(), &corp, &client).await {
-        Ok(()) => see_other(&format!("/console/orgs/{corp}/workbench")),
+        Ok(()) => done(&t, &format!("/console/orgs/{corp}/workbench"), "uninstalled"),
         Err(e) => failed(Some(&v), e),
     }
 }
@@ -216,7 +221,9 @@ pub async fn grant(
         _ => return layout::error(Some(&v), StatusCode::BAD_REQUEST, "Choose Authorize or Revoke."),
     };
     match t.set_grant(&v.actor(), &corp, &client, &scope, authorize).await {
-        Ok(()) => see_other(&format!("/console/orgs/{corp}/workbench")),
+        Ok(()) => {
+            done(&t, &format!("/console/orgs/{corp}/workbench"), if authorize { "authorized" } else { "revoked" })
+        }
         Err(e) => failed(Some(&v), e),
     }
 }
