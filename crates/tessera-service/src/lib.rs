@@ -4,7 +4,12 @@
 //! Layout:
 //! - [`clock`]: the system clock (the one place that reads the time).
 //! - [`cache`]: what token issuing and checking read instead of the database.
+//! - [`token`]: the one token entry point; the request's types in [`token_request`], its
+//!   refusals (one variant per cause) in [`grant_error`].
 //! - [`issue`]: app and corp tokens by client credentials, with the reuse rule.
+//! - [`code_grant`], [`refresh_grant`]: the authorization-code and refresh-token grants.
+//! - [`lookups`]: apps by id, enabled scopes, an app's standing in an org (cached); people,
+//!   memberships and installations for the HTTP layer.
 //! - [`access`]: checking a token against a route's required scopes (the gateway's question).
 //! - [`fixtures`]: loading a fixture file atomically.
 //! - [`apps`]: registering apps, redirect URIs, secret rotation with an overlap.
@@ -20,7 +25,7 @@
 //! - [`signin`]: password sign-in with rate limits, sessions, CSRF tokens.
 //! - [`throttle`]: keyed attempt limits, reserved before the work they guard and bounded.
 //! - [`authorize`]: the authorization request, consent and codes.
-//! - [`user_tokens`]: code exchange, refresh rotation, revocation.
+//! - [`user_tokens`]: minting user token pairs, revoking families, revocation (RFC 7009).
 //! - [`introspection`]: RFC 7662 for confidential clients; apps marked as resource servers.
 //! - [`device`]: device authorization (RFC 8628): start, verification, polling.
 //! - [`consents`]: what a user authorized, and withdrawing it.
@@ -47,20 +52,24 @@ pub mod cache;
 pub mod callback_guard;
 pub mod catalog;
 pub mod clock;
+pub mod code_grant;
 pub mod consents;
 pub mod detached;
 pub mod device;
 pub mod explain;
 pub mod fixtures;
+pub mod grant_error;
 pub mod health;
 pub mod introspection;
 pub mod invalidating;
 pub mod issue;
+pub mod lookups;
 pub mod management;
 pub mod overview;
 pub mod password;
 #[cfg(test)]
 mod recall_cache_tests;
+pub mod refresh_grant;
 pub mod resend_limit;
 pub mod reviewer;
 pub mod signin;
@@ -68,10 +77,14 @@ pub mod store_decorator;
 pub mod suite;
 pub mod throttle;
 pub mod ticket_push;
+pub mod token;
+pub mod token_request;
 pub mod user_tokens;
 
 pub use access::{AccessError, Principal};
-pub use issue::{IssueError, IssuedToken};
+pub use grant_error::GrantError;
+pub use issue::IssuedToken;
+pub use token_request::{ClientAuth, ClientProof, DialectRules, Grant, TokenAnswer, TokenRequest, UserTokenPair};
 
 /// Configuration of the service.
 #[derive(Debug, Clone)]

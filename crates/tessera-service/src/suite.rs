@@ -146,7 +146,7 @@ impl Tessera {
     ) -> Result<IssuedToken, SuiteError> {
         let app = self.suite(suite_key, Some(secret)).await?;
         self.check_ticket(&app, ticket).await?;
-        Ok(self.hand_out(&app, app.owner_corp_id.clone(), TokenKind::Suite).await?)
+        Ok(self.hand_out(&app, app.owner_corp_id.clone(), TokenKind::Suite, Vec::new()).await?)
     }
 
     /// DingTalk GetCorpAccessToken: a corp token for an org that activated the suite.
@@ -214,7 +214,7 @@ impl Tessera {
         if !self.standing(&app.client_id, &corp_id).await?.installed {
             return Err(not_activated());
         }
-        Ok(self.hand_out(app, corp_id, TokenKind::Corp).await?)
+        Ok(self.hand_out(app, corp_id, TokenKind::Corp, Vec::new()).await?)
     }
 
     /// DingTalk GetAuthInfo: what `auth_corp_id` authorized the suite behind `suite_token` to do.
