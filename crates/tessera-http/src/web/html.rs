@@ -112,7 +112,8 @@ main{max-width:34rem;margin:2rem auto;background:#fff;padding:1.5rem 2rem;border
 h1{font-size:1.6rem}h2{font-size:1.25rem}h3{font-size:1.05rem}.success{color:#17663a;background:#e3f6e8;padding:.5rem .75rem;border-radius:4px}label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.5rem;box-sizing:border-box}\
 button{margin-top:1rem;padding:.5rem 1.2rem;border:0;border-radius:4px;background:#2f6fed;color:#fff;cursor:pointer}\
 button.secondary{background:#e3e6ec;color:#1d2330}.error{color:#b3261e}.warning{background:#fff4e5;border-left:4px solid #b26a00;padding:.5rem .75rem}ul.scopes li{margin:.4rem 0}code{background:#eef0f4;padding:0 .2rem}\
-.app{border-top:1px solid #e3e6ec;padding:.8rem 0}";
+.app{border-top:1px solid #e3e6ec;padding:.8rem 0}select{max-width:100%}code{overflow-wrap:anywhere}\
+@media (max-width:600px){main{margin:0;padding:1rem;border-radius:0}}";
 
 pub async fn stylesheet() -> Response {
     let mut res = CSS.into_response();

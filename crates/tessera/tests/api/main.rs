@@ -9,6 +9,7 @@ mod bad_text;
 mod browser;
 mod browser_console;
 mod browser_flow;
+mod browser_pages;
 mod chat_bot;
 mod cli;
 mod cli_login;

@@ -244,7 +244,9 @@ table.audit .col-what{width:9.5rem}table.audit .col-about{width:22%}table.audit 
 @media (max-width:760px){.frame{display:block}nav{width:auto;border-right:0;border-bottom:1px solid #e3e6ec;padding:.4rem 0}\
 nav ul{display:flex;flex-wrap:wrap;gap:0 .2rem}nav li a{padding:.3rem .7rem}nav li.group{padding:.5rem .7rem 0;width:100%}\
 nav li a[aria-current=page]{border-left:0;border-bottom:3px solid #2f6fed}body.console header{flex-wrap:wrap;padding:.6rem 1rem}\
-body.console main{padding:1rem}main table{display:block;overflow-x:auto;max-width:100%}input[size]{width:100%;box-sizing:border-box}}";
+body.console main{padding:1rem}select,input[type=text],input[type=search],textarea{max-width:100%;box-sizing:border-box}\
+form.row>div{flex:1 1 100%;min-width:0}form.row input[type=text],form.row input[type=search],form.row select{width:100%}\
+.secret,code{overflow-wrap:anywhere}main table{display:block;overflow-x:auto;max-width:100%}input[size]{width:100%;box-sizing:border-box}}";
 
 pub async fn stylesheet() -> Response {
     let mut res = CSS.into_response();
