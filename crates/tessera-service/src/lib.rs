@@ -34,6 +34,7 @@
 //! - [`resend_limit`]: ticket resends on demand, at most one per app every 10 s.
 //! - [`ticket_push`]: pushing suite tickets to the suites' callback URLs, with retries.
 //! - [`admin_consent`]: the authorization flow an org admin goes through for an app's sensitive scopes.
+//! - `tests`: in-process tests of the service on the demo fixture with the fake clock.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
@@ -75,6 +76,8 @@ pub mod reviewer;
 pub mod signin;
 pub mod store_decorator;
 pub mod suite;
+#[cfg(test)]
+mod tests;
 pub mod throttle;
 pub mod ticket_push;
 pub mod token;
@@ -97,6 +100,10 @@ pub struct ServiceConfig {
     pub operator_token: Option<tessera_core::secret::Secret>,
     /// Seconds between suite tickets.
     pub suite_ticket_interval: i64,
+    /// Whether the server issues due suite tickets on its own timer (`serve` does). Without
+    /// it, rounds run only when called ([`ticket_push::round_at`]): tests drive them with
+    /// their fake clock.
+    pub suite_ticket_timer: bool,
     /// Bounds and re-validation period of the in-memory caches.
     pub cache: cache::CacheConfig,
     /// Reverse proxies whose `X-Forwarded-For` names the client (empty: the TCP peer is the
@@ -114,6 +121,7 @@ impl Default for ServiceConfig {
             public_url: "http://127.0.0.1:8080".into(),
             operator_token: None,
             suite_ticket_interval: tessera_core::suite::DEFAULT_TICKET_INTERVAL,
+            suite_ticket_timer: true,
             cache: cache::CacheConfig::default(),
             trusted_proxies: Vec::new(),
             allow_private_callbacks: false,

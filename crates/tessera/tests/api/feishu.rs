@@ -375,7 +375,7 @@ async fn legacy_v1_endpoints_take_the_app_access_token_and_wrap_data() {
 #[tokio::test]
 async fn store_apps_get_app_and_tenant_tokens_with_their_ticket() {
     let app = spawn_app().await;
-    let ticket = crate::suites::suite_ticket(&app, "suitedemo", "suite-secret").await;
+    let ticket = suite_ticket(&app, "suitedemo", "suite-secret").await;
     let a3 = "/open-apis/auth/v3/app_access_token";
     let r = post_raw(
         &app,
@@ -459,8 +459,8 @@ async fn app_ticket_resend_pushes_the_current_ticket_to_the_apps_callback() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/events", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let carol = crate::lifecycle::session(&app, "carol-union").await;
-    let set = crate::lifecycle::api(
+    let carol = session(&app, "carol-union").await;
+    let set = api(
         &app,
         Some(&carol),
         reqwest::Method::PUT,
@@ -469,7 +469,7 @@ async fn app_ticket_resend_pushes_the_current_ticket_to_the_apps_callback() {
     )
     .await;
     assert_eq!(set.status, 200, "{}", set.text);
-    let ticket = crate::suites::suite_ticket(&app, "suitedemo", "suite-secret").await;
+    let ticket = suite_ticket(&app, "suitedemo", "suite-secret").await;
     let before = seen.lock().unwrap().len();
     let ok =
         post_raw(&app, "/open-apis/auth/v3/app_ticket/resend", r#"{"app_id":"suitedemo","app_secret":"suite-secret"}"#)

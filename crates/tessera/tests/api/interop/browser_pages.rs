@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::browser::urlencode;
-use crate::browser_flow::setup;
+use crate::interop::browser_flow::setup;
 use crate::helpers::*;
 
 /// The demo fixture with Chinese names for the org, two apps and a scope.
