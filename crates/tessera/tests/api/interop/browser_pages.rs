@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::browser::urlencode;
-use crate::interop::browser_flow::setup;
 use crate::helpers::*;
+use crate::interop::browser_flow::setup;
 
 /// The demo fixture with Chinese names for the org, two apps and a scope.
 fn chinese_fixture() -> PathBuf {
