@@ -252,13 +252,15 @@ where
     }
 
     pub async fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
-        let rows: Vec<AuditEventRow> = query_as(
+        let order = if filter.newest_first { "seq DESC" } else { "seq" };
+        let rows: Vec<AuditEventRow> = query_as(&format!(
             "SELECT seq, at, corp_id, actor, action, target, detail, prev_hash, hash FROM audit_events
              WHERE seq > $1 AND ($2 IS NULL OR corp_id = $2) AND ($3 IS NULL OR action = $3)
                AND ($4 IS NULL OR target = $4 OR substr(target, 1, length($4) + 1) = $4 || ' ')
                AND ($5 IS NULL OR actor = $5) AND ($6 IS NULL OR at >= $6) AND ($7 IS NULL OR at < $7)
-             ORDER BY seq LIMIT $8",
-        )
+               AND ($9 IS NULL OR seq < $9) AND ($10 IS NULL OR substr(actor, 1, length($10)) = $10)
+             ORDER BY {order} LIMIT $8"
+        ))
         .bind(filter.after_seq)
         .bind(filter.corp_id.as_ref().map(|c| c.as_str()))
         .bind(filter.action.map(|a| a.as_str()))
@@ -267,6 +269,8 @@ where
         .bind(filter.since.map(|t| t.0))
         .bind(filter.until.map(|t| t.0))
         .bind(filter.limit)
+        .bind(filter.before_seq)
+        .bind(filter.actor_prefix.as_deref())
         .fetch_all(self.pool)
         .await
         .map_err(map_err)?;

@@ -8,6 +8,7 @@
 
 pub mod browser_console;
 pub mod browser_flow;
+pub mod browser_pages;
 pub mod chat_bot;
 pub mod dingtalk_sdk;
 pub mod feishu_sdk;
