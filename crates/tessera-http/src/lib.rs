@@ -15,6 +15,7 @@
 //! - [`health`]: `/healthz` and `/readyz` for load balancers.
 //! - [`body`]: reading bodies with a size limit and without trusting the content type.
 //! - [`security_headers`]: `no-store` by default, HSTS and `__Host-` cookies under https.
+//! - [`framing`]: spotting requests framed by both `Content-Length` and `Transfer-Encoding`.
 //! - [`request_text`]: the text guard of every request target (NUL, control characters, invalid UTF-8, length).
 //! - [`server`]: the router, request logging without secrets, and graceful shutdown.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -23,6 +24,7 @@ pub mod body;
 pub mod client_addr;
 pub mod dingtalk;
 pub mod feishu;
+pub mod framing;
 pub mod gateway;
 pub mod health;
 pub mod manage;

@@ -92,6 +92,7 @@ pub async fn start_upstream() -> Upstream {
     let seen = Seen::default();
     let router = Router::new()
         .route("/api/slow", get(slow))
+        .route("/api/slow/{dialect}", get(slow))
         .route("/api/forbid", get(forbid))
         .route("/api/upload", post(upload))
         .route("/api/download/{n}", get(download))
@@ -191,6 +192,30 @@ method = "GET"
 path = "/api/down"
 dialect = "dingtalk"
 upstream = "down"
+
+[[routes]]
+method = "GET"
+path = "/api/down/feishu"
+dialect = "feishu"
+upstream = "down"
+
+[[routes]]
+method = "GET"
+path = "/api/down/oauth2"
+dialect = "oauth2"
+upstream = "down"
+
+[[routes]]
+method = "GET"
+path = "/api/slow/dingtalk"
+dialect = "dingtalk"
+upstream = "echo"
+
+[[routes]]
+method = "GET"
+path = "/api/slow/oauth2"
+dialect = "oauth2"
+upstream = "echo"
 "#,
         demo = std::fs::read_to_string(demo_routes_path()).unwrap()
     );
