@@ -58,6 +58,7 @@ pub mod issue;
 pub mod management;
 pub mod overview;
 pub mod password;
+pub mod rate_limits;
 #[cfg(test)]
 mod recall_cache_tests;
 pub mod resend_limit;

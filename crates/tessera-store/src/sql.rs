@@ -6,7 +6,7 @@
 //! Decoding from primitive column values into domain types lives in plain functions
 //! here, so the macro body stays a list of statements.
 
-use tessera_core::app::{App, AppKind};
+use tessera_core::app::{App, AppKind, RateLimits};
 use tessera_core::audit::{AuditAction, AuditDraft, AuditEvent};
 use tessera_core::consent::Consent;
 use tessera_core::document::Document;
@@ -115,7 +115,9 @@ pub fn app(
     redirect_uris: String,
     public_client: bool,
     resource_server: bool,
+    (app_qps, route_qps): (Option<i64>, Option<i64>),
 ) -> Result<App, StoreError> {
+    let qps = |name: &str, v: Option<i64>| v.map(|v| u32::try_from(v).map_err(|e| corrupt(name, e))).transpose();
     Ok(App {
         client_id: client(client_id)?,
         name,
@@ -125,6 +127,7 @@ pub fn app(
         redirect_uris: serde_json::from_str(&redirect_uris).map_err(|e| corrupt("redirect_uris", e))?,
         public_client,
         resource_server,
+        rate_limits: RateLimits { app_qps: qps("app_qps", app_qps)?, route_qps: qps("route_qps", route_qps)? },
     })
 }
 
@@ -572,8 +575,8 @@ macro_rules! sql_store {
                 }
                 Change::InsertApp(a) => {
                     ::sqlx::query(
-                        "INSERT INTO apps (client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                        "INSERT INTO apps (client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server, app_qps, route_qps)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                     )
                     .bind(a.client_id.as_str())
                     .bind(&a.name)
@@ -583,6 +586,8 @@ macro_rules! sql_store {
                     .bind(sql::uris_json(&a.redirect_uris)?)
                     .bind(a.public_client)
                     .bind(a.resource_server)
+                    .bind(a.rate_limits.app_qps.map(i64::from))
+                    .bind(a.rate_limits.route_qps.map(i64::from))
                     .execute(&mut **tx)
                     .await
                     .map_err(map_err)?;
@@ -909,6 +914,18 @@ macro_rules! sql_store {
                         return Err($crate::StoreError::NotFound(format!("app {client_id}")));
                     }
                 }
+                Change::SetRateLimits { client_id, limits } => {
+                    let done = ::sqlx::query("UPDATE apps SET app_qps = $1, route_qps = $2 WHERE client_id = $3")
+                        .bind(limits.app_qps.map(i64::from))
+                        .bind(limits.route_qps.map(i64::from))
+                        .bind(client_id.as_str())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                    if done.rows_affected() == 0 {
+                        return Err($crate::StoreError::NotFound(format!("app {client_id}")));
+                    }
+                }
                 Change::SetRedirectUris { client_id, redirect_uris } => {
                     let done = ::sqlx::query("UPDATE apps SET redirect_uris = $1 WHERE client_id = $2")
                         .bind(sql::uris_json(redirect_uris)?)
@@ -1095,6 +1112,7 @@ macro_rules! sql_store {
                 get(r, "redirect_uris")?,
                 get(r, "public_client")?,
                 get(r, "resource_server")?,
+                (get(r, "app_qps")?, get(r, "route_qps")?),
             )
         }
 
@@ -1245,7 +1263,7 @@ macro_rules! sql_store {
                 client_id: &::tessera_core::ids::ClientId,
             ) -> Result<Option<::tessera_core::app::App>, $crate::StoreError> {
                 let row = ::sqlx::query(
-                    "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server FROM apps WHERE client_id = $1",
+                    "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server, app_qps, route_qps FROM apps WHERE client_id = $1",
                 )
                 .bind(client_id.as_str())
                 .fetch_optional(&self.pool)
@@ -1871,7 +1889,7 @@ macro_rules! sql_store {
                 corp_id: &::tessera_core::ids::CorpId,
             ) -> Result<Vec<::tessera_core::app::App>, $crate::StoreError> {
                 let rows = ::sqlx::query(
-                    "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server FROM apps
+                    "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server, app_qps, route_qps FROM apps
                      WHERE owner_corp_id = $1 ORDER BY client_id",
                 )
                 .bind(corp_id.as_str())

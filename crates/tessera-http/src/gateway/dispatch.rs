@@ -281,13 +281,19 @@ async fn over_limit(
 ) -> Option<GatewayError> {
     let now = tessera.now().0;
     let limiter = &gateway.inner.limiter;
-    if let Some(limit) = table.app_rate_limit
-        && !limiter.admit(&format!("app:{}", p.client_id), now, limit.per_second).await
+    // The app's own limits (set by an operator) replace the table's for this app. Should the
+    // store fail here, the table's apply: the token check just read the same cached app.
+    let own = tessera.app_rate_limits(&p.client_id).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "reading the app's rate limits failed; the route table's apply");
+        Default::default()
+    });
+    if let Some(limit) = own.app_qps.or(table.app_rate_limit.map(|l| l.per_second))
+        && !limiter.admit(&format!("app:{}", p.client_id), now, limit).await
     {
         return Some(GatewayError::AppRateLimited);
     }
-    if let Some(limit) = route.rate_limit
-        && !limiter.admit(&format!("route:{}:{}", p.client_id, route.describe()), now, limit.per_second).await
+    if let Some(limit) = own.route_qps.or(route.rate_limit.map(|l| l.per_second))
+        && !limiter.admit(&format!("route:{}:{}", p.client_id, route.describe()), now, limit).await
     {
         return Some(GatewayError::RouteRateLimited);
     }

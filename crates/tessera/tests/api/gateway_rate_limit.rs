@@ -145,3 +145,79 @@ async fn metrics_count_outcomes_by_route_on_their_own_listener() {
     // The API listener does not serve it.
     assert_eq!(node.send(node.http.get(node.url("/metrics"))).await.status, 404);
 }
+
+async fn put_limits(app: &TestApp, who: &str, client_id: &str, body: serde_json::Value) -> Reply {
+    let url = app.url(&format!("/api/v1/apps/{client_id}/rate_limits"));
+    app.send(app.http.put(url).bearer_auth(who).json(&body)).await
+}
+
+/// An operator sets an app's own limits through `/api/v1`; they replace the table's for that
+/// app only (lowering and raising them), persist, and `null` restores the table's. Others
+/// get 403, bad values 400, on both stores.
+#[tokio::test]
+async fn an_operators_per_app_limits_replace_the_tables_for_that_app_on_both_stores() {
+    use serde_json::json;
+    for setup in [Setup::sqlite(), Setup::postgres().await] {
+        let upstream = start_upstream().await;
+        let setup = setup.with_fake_clock(T0).with_routes(limited_routes(&upstream.base, 3, 5));
+        let clock = setup.clock.clone().unwrap();
+        let app = spawn_with(setup).await;
+        let alice = crate::lifecycle::session(&app, "alice-union").await;
+        let r = put_limits(&app, &alice, "dingdemoapp", json!({"route_qps": 1})).await;
+        assert_eq!(r.status, 403, "only operators: {}", r.text);
+        assert!(!r.str("error").is_empty() && !r.str("message").is_empty(), "{}", r.text);
+        for bad in [
+            json!({"route_qps": 0}),
+            json!({"app_qps": 1_000_001}),
+            json!({"app_qps": "ten"}),
+            json!({"app_qps": -1}),
+            json!({"qps": 1}),
+        ] {
+            let r = put_limits(&app, OPERATOR, "dingdemoapp", bad.clone()).await;
+            assert_eq!(r.status, 400, "{bad}: {}", r.text);
+            assert_eq!(r.str("error"), "invalid_request", "{bad}: {}", r.text);
+        }
+        assert_eq!(put_limits(&app, OPERATOR, "nosuchapp", json!({})).await.status, 404);
+
+        // Lowered: one call per second on each route, two over all routes.
+        let r = put_limits(&app, OPERATOR, "dingdemoapp", json!({"route_qps": 1, "app_qps": 2})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["rate_limits"], json!({"app_qps": 2, "route_qps": 1}), "{}", r.text);
+        let demo = app.app_token(DEMO_CORP, "dingdemoapp", "demo-secret").await;
+        let other = app.app_token(DEMO_CORP, "dingreadonly", "readonly-secret").await;
+        assert_eq!(call(&app, &demo, "/limited/1").await.status, 200);
+        assert_dingtalk_error(
+            &call(&app, &demo, "/limited/2").await,
+            403,
+            "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
+        );
+        assert_dingtalk_error(&call(&app, &demo, "/open/1").await, 403, "Forbidden.AccessDenied.QpsLimitForApi");
+        for i in 0..3 {
+            assert_eq!(call(&app, &other, &format!("/limited/{i}")).await.status, 200, "another app keeps the table's");
+        }
+        // Raised above the table's 3 on the route; the table's 5 over all routes applies.
+        clock.advance(1);
+        let r = put_limits(&app, OPERATOR, "dingdemoapp", json!({"route_qps": 10, "app_qps": null})).await;
+        assert_eq!(r.body["rate_limits"], json!({"app_qps": null, "route_qps": 10}), "{}", r.text);
+        for i in 0..5 {
+            assert_eq!(call(&app, &demo, &format!("/limited/{i}")).await.status, 200, "call {i}");
+        }
+        assert_dingtalk_error(&call(&app, &demo, "/limited/6").await, 403, "Forbidden.AccessDenied.QpsLimitForApi");
+        // Persisted: the listing shows them.
+        let listed = app.send(app.http.get(app.url("/api/v1/orgs/dingdemo/apps")).bearer_auth(OPERATOR)).await;
+        let mine = listed.body.as_array().unwrap().iter().find(|a| a["client_id"] == "dingdemoapp").unwrap().clone();
+        assert_eq!(mine["rate_limits"]["route_qps"], 10, "{}", listed.text);
+        // Cleared: the table's 3 on the route again.
+        clock.advance(1);
+        let r = put_limits(&app, OPERATOR, "dingdemoapp", json!({})).await;
+        assert_eq!(r.body["rate_limits"], json!({"app_qps": null, "route_qps": null}), "{}", r.text);
+        for i in 0..3 {
+            assert_eq!(call(&app, &demo, &format!("/limited/{i}")).await.status, 200);
+        }
+        assert_eq!(call(&app, &demo, "/limited/4").await.status, 403);
+        let audit = app
+            .send(app.http.get(app.url("/api/v1/orgs/dingdemo/audit?action=rate_limits_changed")).bearer_auth(OPERATOR))
+            .await;
+        assert_eq!(audit.body.as_array().map(Vec::len), Some(3), "{}", audit.text);
+    }
+}
