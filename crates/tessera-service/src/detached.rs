@@ -153,6 +153,9 @@ macro_rules! store_wrapper {
         async fn ready(&self) -> Result<(), StoreError> {
             self.0.ready().await
         }
+        fn listen_reconnects(&self) -> u64 {
+            self.0.listen_reconnects()
+        }
         async fn department(&self, corp_id: &CorpId, dept_id: i64) -> Result<Option<Department>, StoreError> {
             $read(|| self.0.department(corp_id, dept_id)).await
         }

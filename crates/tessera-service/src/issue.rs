@@ -18,6 +18,7 @@ use tessera_store::StoreError;
 
 use crate::Tessera;
 use crate::cache::Handed;
+use crate::stats::Grant;
 
 /// Why a client could not get a token.
 #[derive(Debug, thiserror::Error)]
@@ -84,7 +85,7 @@ impl Tessera {
         if !self.standing(&app.client_id, &corp_id).await?.installed {
             return Err(unauthorized("the app is not installed in this org"));
         }
-        Ok(self.hand_out(&app, corp_id, kind).await?)
+        Ok(self.hand_out(&app, corp_id, kind, Grant::ClientCredentials).await?)
     }
 
     /// An internal app's token in its own org (DingTalk GetAccessToken and `/gettoken`).
@@ -106,6 +107,7 @@ impl Tessera {
         app: &App,
         corp_id: CorpId,
         kind: TokenKind,
+        grant: Grant,
     ) -> Result<IssuedToken, StoreError> {
         let now = self.now();
         let policy = self.inner.config.tokens;
@@ -120,6 +122,7 @@ impl Tessera {
             _ => None,
         };
         if let Some(h) = reusable {
+            self.inner.stats.issued(grant, kind);
             return Ok(IssuedToken {
                 token: h.token.clone(),
                 kind,
@@ -146,6 +149,7 @@ impl Tessera {
         cache.tokens.insert(fill, record.hash, Arc::new(record), now);
         let corp_id = key.1.clone();
         cache.handed.insert(fill, key, Handed { token: token.clone(), expires_at }, now);
+        self.inner.stats.issued(grant, kind);
         Ok(IssuedToken { token, kind, corp_id, expires_in: now.secs_until(expires_at) })
     }
 

@@ -64,6 +64,7 @@ mod recall_cache_tests;
 pub mod resend_limit;
 pub mod reviewer;
 pub mod signin;
+pub mod stats;
 pub mod suite;
 pub mod throttle;
 pub mod ticket_push;
@@ -123,6 +124,7 @@ struct Inner {
     passwords: password::PasswordGate,
     callbacks: callback_guard::CallbackClient,
     resends: resend_limit::ResendLog,
+    stats: stats::Stats,
 }
 
 impl Tessera {
@@ -142,6 +144,7 @@ impl Tessera {
                 passwords: password::PasswordGate::sized_to_cores(),
                 callbacks,
                 resends: resend_limit::ResendLog::default(),
+                stats: stats::Stats::default(),
             }),
         }
     }

@@ -19,6 +19,7 @@ use tessera_core::token::{AccessToken, TokenKind};
 use tessera_store::StoreError;
 
 use crate::Tessera;
+use crate::stats::Grant;
 
 /// Whether a `code_verifier` is accepted for a code issued without a `code_challenge`
 /// (RFC 7636 ignores it; Feishu v3 refuses it).
@@ -162,7 +163,7 @@ impl Tessera {
             return Err(GrantError::InvalidGrant(format!("the app is no longer activated in {corp_id}")));
         }
         let code = self.take_code(&code).await?;
-        let issued = self.hand_out(&app, corp_id.clone(), kind).await?;
+        let issued = self.hand_out(&app, corp_id.clone(), kind, Grant::AuthorizationCode).await?;
         self.inner.store.commit(&[exchanged_event(&code, "an org token")], self.now()).await?;
         Ok(CodeExchange::Org { token: issued, scopes: code.scopes })
     }
@@ -283,6 +284,7 @@ impl Tessera {
         }
         let pair = self.mint_pair(app, &code.union_id, code.corp_id, code.scopes, &code.family_id, now, &mut changes);
         self.inner.store.commit(&changes, now).await?;
+        self.inner.stats.issued(Grant::AuthorizationCode, TokenKind::User);
         Ok(pair)
     }
 
@@ -338,6 +340,7 @@ impl Tessera {
         let mut changes = Vec::new();
         let pair = self.mint_pair(app, &old.union_id, old.corp_id, scopes, &old.family_id, now, &mut changes);
         self.inner.store.commit(&changes, now).await?;
+        self.inner.stats.issued(Grant::RefreshToken, TokenKind::User);
         Ok(pair)
     }
 

@@ -74,6 +74,10 @@ impl SqliteStore {
         Ok(None)
     }
 
+    fn listen_reconnect_count(&self) -> u64 {
+        0
+    }
+
     /// Nothing to listen to: ready whenever the file answers.
     fn listening_ready(&self) -> Result<(), StoreError> {
         Ok(())

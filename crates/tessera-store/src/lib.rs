@@ -215,6 +215,11 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the store can serve requests now: the database answers a trivial query and,
     /// where the backend announces grant changes, the listening connection is established.
     async fn ready(&self) -> Result<(), StoreError>;
+    /// Times the change listener had to connect again after losing its connection (0 for a
+    /// store that announces no changes).
+    fn listen_reconnects(&self) -> u64 {
+        0
+    }
 
     /// Creates a department under `parent_id` (which must exist) and returns its id.
     async fn create_department(&self, corp_id: &CorpId, name: &str, parent_id: i64) -> Result<i64, StoreError>;

@@ -1699,6 +1699,10 @@ macro_rules! sql_store {
                 self.listening_ready()
             }
 
+            fn listen_reconnects(&self) -> u64 {
+                self.listen_reconnect_count()
+            }
+
             async fn purge_expired(
                 &self,
                 now: ::tessera_core::time::UnixTime,

@@ -107,11 +107,14 @@ async fn two_nodes_sharing_redis_do_not_exceed_the_limit_together() {
     assert_eq!(allowed, 10);
 }
 
-/// `/metrics` on its own listener: requests by route, dialect and outcome, and latency.
+/// `/metrics` on its own listener: requests by route, dialect and outcome, latency, tokens
+/// issued by grant and kind, cache hits and misses, listener reconnects; a reload drops the
+/// series of the routes it removed.
 #[tokio::test]
 async fn metrics_count_outcomes_by_route_on_their_own_listener() {
     let upstream = start_upstream().await;
-    let setup = Setup::sqlite().with_fake_clock(T0).with_routes(limited_routes(&upstream.base, 1, 100));
+    let routes = limited_routes(&upstream.base, 1, 100);
+    let setup = Setup::sqlite().with_fake_clock(T0).with_routes(routes.clone());
     let app = spawn_with(setup).await;
     let store = tessera::backend::open_store(&app.setup.database_url).await.unwrap();
     let key = tessera::key::load_or_create(&app.setup.data_dir).unwrap();
@@ -124,24 +127,50 @@ async fn metrics_count_outcomes_by_route_on_their_own_listener() {
     // The test's own gateway on the same database, served on another listener.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(tessera_http::serve(listener, tessera_http::router_with(service, gateway), std::future::pending()));
+    tokio::spawn(tessera_http::serve(
+        listener,
+        tessera_http::router_with(service.clone(), gateway.clone()),
+        std::future::pending(),
+    ));
     let node = TestApp::remote(&base, app.setup.clone());
-    let token = app.app_token(DEMO_CORP, "dingdemoapp", "demo-secret").await;
+    let token = node.app_token(DEMO_CORP, "dingdemoapp", "demo-secret").await;
+    assert_eq!(node.app_token(DEMO_CORP, "dingdemoapp", "demo-secret").await, token, "handed out again");
     assert_eq!(call(&node, &token, "/limited/1").await.status, 200);
     assert_eq!(call(&node, &token, "/limited/2").await.status, 403);
     assert_eq!(call(&node, "t-bogus", "/limited/3").await.status, 400);
     assert_eq!(node.send(node.http.get(node.url("/limited/4"))).await.status, 400);
+    assert_eq!(call(&node, &token, "/open/1").await.status, 200);
     let text = reqwest::get(&metrics).await.unwrap().text().await.unwrap();
     for line in [
         r#"tessera_gateway_requests_total{route="GET /limited/{id}",dialect="dingtalk",outcome="allowed"} 1"#,
         r#"tessera_gateway_requests_total{route="GET /limited/{id}",dialect="dingtalk",outcome="rate_limited"} 1"#,
         r#"tessera_gateway_requests_total{route="GET /limited/{id}",dialect="dingtalk",outcome="invalid_token"} 1"#,
         r#"tessera_gateway_requests_total{route="GET /limited/{id}",dialect="dingtalk",outcome="refused_missing_token"} 1"#,
-        r#"tessera_gateway_decision_seconds_count 4"#,
-        r#"tessera_gateway_upstream_seconds_count{upstream="echo"} 1"#,
+        r#"tessera_gateway_requests_total{route="GET /open/{id}",dialect="dingtalk",outcome="allowed"} 1"#,
+        r#"tessera_gateway_decision_seconds_count 5"#,
+        r#"tessera_gateway_upstream_seconds_count{upstream="echo"} 2"#,
+        r#"tessera_tokens_issued_total{grant="client_credentials",kind="app"} 2"#,
+        r#"tessera_listen_reconnects_total 0"#,
     ] {
         assert!(text.contains(line), "missing {line} in:\n{text}");
     }
+    // The token was checked three times after being handed out: cached every time but the
+    // bogus one.
+    let counter = |text: &str, name: &str| -> u64 {
+        let line = text.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no {name} in:\n{text}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(counter(&text, r#"tessera_cache_hits_total{cache="tokens"}"#) >= 3, "{text}");
+    assert!(counter(&text, r#"tessera_cache_misses_total{cache="tokens"}"#) >= 1, "{text}");
+    // A reload without the limited route drops its series; the others stay.
+    let kept = std::fs::read_to_string(&routes).unwrap();
+    let start = kept.find("[[routes]]").unwrap();
+    let end = start + kept[start..].find("[[routes]]\nmethod = \"GET\"\npath = \"/open").unwrap();
+    std::fs::write(&routes, format!("{}{}", &kept[..start], &kept[end..])).unwrap();
+    gateway.reload(&service).await.unwrap();
+    let text = reqwest::get(&metrics).await.unwrap().text().await.unwrap();
+    assert!(!text.contains("/limited/"), "a removed route's series are dropped:\n{text}");
+    assert!(text.contains(r#"route="GET /open/{id}",dialect="dingtalk",outcome="allowed"} 1"#), "{text}");
     // The API listener does not serve it.
     assert_eq!(node.send(node.http.get(node.url("/metrics"))).await.status, 404);
 }
