@@ -25,6 +25,7 @@ mod gateway_forward_auth;
 mod gateway_proxy;
 mod gateway_rate_limit;
 mod gateway_routes;
+mod gateway_sdk;
 mod gateway_upstream;
 mod helpers;
 mod install;
