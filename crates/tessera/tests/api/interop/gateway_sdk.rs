@@ -55,7 +55,7 @@ async fn proxied() -> (TestApp, Upstream) {
 
 #[tokio::test]
 async fn the_dingtalk_sdk_through_the_proxy_reads_the_missing_scope_and_the_rate_limit_as_its_errors() {
-    let python = crate::dingtalk_sdk::sdk_python().await;
+    let python = crate::interop::dingtalk_sdk::sdk_python().await;
     let (app, upstream) = proxied().await;
     let r = run(&python, "gateway_dingtalk_sdk.py", app.base.trim_start_matches("http://")).await;
     assert_eq!(r["allowed"]["status"], 200, "{r}");
@@ -70,7 +70,7 @@ async fn the_dingtalk_sdk_through_the_proxy_reads_the_missing_scope_and_the_rate
 
 #[tokio::test]
 async fn the_feishu_sdk_through_the_proxy_reads_the_missing_scope_and_the_rate_limit_as_its_errors() {
-    let python = crate::feishu_sdk::lark_python().await;
+    let python = crate::interop::feishu_sdk::lark_python().await;
     let (app, upstream) = proxied().await;
     let r = run(&python, "gateway_lark_sdk.py", &app.base).await;
     assert_eq!(r["allowed"]["ok"], true, "{r}");
