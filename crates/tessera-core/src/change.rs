@@ -37,6 +37,11 @@ pub enum Change {
         client_id: ClientId,
         resource_server: bool,
     },
+    /// Sets an app's gateway rate limits (each none: the route table's applies).
+    SetRateLimits {
+        client_id: ClientId,
+        limits: crate::app::RateLimits,
+    },
     /// Creates or replaces the permission request of (app, scope).
     PutPermission(PermissionRequest),
     InsertInstallation(Installation),
@@ -191,7 +196,8 @@ impl Change {
             | Change::InsertOrgGrant(_)
             | Change::RevokeOrgGrant { .. }
             | Change::SetRedirectUris { .. }
-            | Change::SetResourceServer { .. } => Invalidation::Grants,
+            | Change::SetResourceServer { .. }
+            | Change::SetRateLimits { .. } => Invalidation::Grants,
             // A rotation revokes the app's tokens, or cuts them to the overlap.
             Change::RevokeToken { .. } | Change::RotateSecret { .. } => Invalidation::Everything,
             // Listed one by one so that a new change has to be classified here.

@@ -74,11 +74,20 @@ pub struct Cache<K, V> {
     capacity: usize,
     /// `None`: entries are not read from the store and stay until evicted or dropped.
     max_age: Option<i64>,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl<K: Hash + Eq, V: Clone> Cache<K, V> {
     fn new(generation: &Arc<AtomicU64>, capacity: usize, max_age: Option<i64>) -> Self {
-        Cache { entries: RwLock::default(), generation: generation.clone(), capacity: capacity.max(1), max_age }
+        Cache {
+            entries: RwLock::default(),
+            generation: generation.clone(),
+            capacity: capacity.max(1),
+            max_age,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
     }
 
     fn fresh(&self, filled: UnixTime, now: UnixTime) -> bool {
@@ -87,7 +96,18 @@ impl<K: Hash + Eq, V: Clone> Cache<K, V> {
 
     /// The value under `key`, unless it was filled too long ago to be trusted.
     pub fn get(&self, key: &K, now: UnixTime) -> Option<V> {
-        read(&self.entries).get(key).filter(|(_, filled)| self.fresh(*filled, now)).map(|(v, _)| v.clone())
+        let found = read(&self.entries).get(key).filter(|(_, filled)| self.fresh(*filled, now)).map(|(v, _)| v.clone());
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    fn counts(&self, cache: &'static str) -> crate::stats::CacheCounts {
+        crate::stats::CacheCounts {
+            cache,
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+        }
     }
 
     /// Keeps `value` (read from the store since `fill`) unless the caches were invalidated
@@ -192,6 +212,19 @@ impl Caches {
             tickets: Cache::new(&generation, cap, ticket_age),
             generation,
         }
+    }
+
+    /// Hits and misses of each map, by its name.
+    pub fn counts(&self) -> Vec<crate::stats::CacheCounts> {
+        vec![
+            self.apps.counts("apps"),
+            self.standing.counts("standing"),
+            self.catalog.counts("catalog"),
+            self.tokens.counts("tokens"),
+            self.handed.counts("handed"),
+            self.previous_secrets.counts("previous_secrets"),
+            self.tickets.counts("tickets"),
+        ]
     }
 
     /// Call before reading what is to be cached: [`Cache::insert`] keeps the value only if no

@@ -68,12 +68,14 @@ pub mod lookups;
 pub mod management;
 pub mod overview;
 pub mod password;
+pub mod rate_limits;
 #[cfg(test)]
 mod recall_cache_tests;
 pub mod refresh_grant;
 pub mod resend_limit;
 pub mod reviewer;
 pub mod signin;
+pub mod stats;
 pub mod store_decorator;
 pub mod suite;
 #[cfg(test)]
@@ -148,6 +150,7 @@ struct Inner {
     passwords: password::PasswordGate,
     callbacks: callback_guard::CallbackClient,
     resends: resend_limit::ResendLog,
+    stats: stats::Stats,
 }
 
 impl Tessera {
@@ -181,6 +184,7 @@ impl Tessera {
                 passwords: password::PasswordGate::sized_to_cores(),
                 callbacks,
                 resends: resend_limit::ResendLog::default(),
+                stats: stats::Stats::default(),
             }),
         }
     }

@@ -219,6 +219,11 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the store can serve requests now: the database answers a trivial query and,
     /// where the backend announces grant changes, the listening connection is established.
     async fn ready(&self) -> Result<(), StoreError>;
+    /// Times the change listener had to connect again after losing its connection (0 for a
+    /// store that announces no changes).
+    fn listen_reconnects(&self) -> u64 {
+        0
+    }
 
     /// A suite's ticket state; a third-party enterprise app with no ticket yet has `seq` 0.
     /// `None` for an unknown app or one of another kind.

@@ -26,8 +26,7 @@ use super::rows::{
 use crate::{AuditFilter, StoreError, StoredUser};
 
 const MEMBER: &str = "SELECT corp_id, user_id, union_id, name, title, roles FROM members";
-const APP: &str =
-    "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server FROM apps";
+const APP: &str = "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server, app_qps, route_qps FROM apps";
 const PERMISSION: &str = "SELECT client_id, scope, status, description, reason, updated_at FROM permission_requests";
 const INSTALLATION: &str = "SELECT client_id, corp_id, installed_at FROM installations";
 const CONSENT: &str = "SELECT union_id, client_id, scopes, granted_at FROM consents";

@@ -14,6 +14,7 @@ pub mod dingtalk_sdk;
 pub mod feishu_sdk;
 pub mod forward_auth_proxies;
 pub mod gateway_assertion;
+pub mod gateway_sdk;
 pub mod install;
 pub mod multinode;
 pub mod oauth_clients;
