@@ -90,9 +90,9 @@ impl Tessera {
             return Ok(None);
         };
         let record = Arc::new(record);
-        // User tokens are read from the store on every call: revoking a family (from any
-        // node) takes effect on the next call.
-        if record.is_live(self.now()) && record.kind != TokenKind::User {
+        // User tokens too: revoking a family or withdrawing consent drops them on this node
+        // after the commit and on the others when the store announces the change.
+        if record.is_live(self.now()) {
             cache.tokens.insert(fill, hash, record.clone(), self.now());
         }
         Ok(Some(record))

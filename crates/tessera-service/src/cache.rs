@@ -205,12 +205,20 @@ impl Caches {
             return;
         }
         self.generation.fetch_add(1, Ordering::SeqCst);
+        if what == Invalidation::Everything {
+            self.tokens.clear();
+        } else {
+            // Revoked families and withdrawn consents: app and corp tokens stay.
+            write(&self.tokens.entries).retain(|_, (t, _)| t.kind != TokenKind::User);
+        }
+        if what == Invalidation::UserTokens {
+            return;
+        }
         self.apps.clear();
         self.standing.clear();
         self.previous_secrets.clear();
         self.catalog.clear();
         if what == Invalidation::Everything {
-            self.tokens.clear();
             self.handed.clear();
             self.tickets.clear();
         }

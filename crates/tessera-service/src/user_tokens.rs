@@ -1,8 +1,8 @@
 //! User tokens: exchanging a code, refreshing with rotation and reuse detection, revoking
 //! (RFC 7009). Introspection (RFC 7662) is in [`crate::introspection`].
 //!
-//! User tokens are checked against the store on every call (never cached), so a revoked
-//! family is dead on the next call on every node.
+//! User tokens are cached like app tokens; a revoked family or withdrawn consent drops them
+//! from this node's cache after the commit and from the others' when the store announces it.
 
 use std::sync::Arc;
 

@@ -31,6 +31,7 @@ mod install;
 pub mod lifecycle;
 mod logs;
 mod multinode;
+mod multinode_user_tokens;
 mod oauth2_tokens;
 mod oauth_clients;
 mod openapi_contract;
