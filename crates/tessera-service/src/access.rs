@@ -85,8 +85,13 @@ impl Tessera {
         if let Some(t) = cache.tokens.get(&hash, self.now()) {
             return Ok(Some(t));
         }
+        // Garbage presented again (a flood, a client retrying a dead token): no store read.
+        if cache.missing.get(&hash, self.now()).is_some() {
+            return Ok(None);
+        }
         let fill = cache.fill();
         let Some(record) = self.inner.store.token(&hash).await? else {
+            cache.missing.insert(fill, hash, (), self.now());
             return Ok(None);
         };
         let record = Arc::new(record);

@@ -66,6 +66,8 @@ pub mod signin;
 pub mod suite;
 pub mod throttle;
 pub mod ticket_push;
+#[cfg(test)]
+mod token_cache_tests;
 pub mod user_tokens;
 
 pub use access::{AccessError, Principal};
