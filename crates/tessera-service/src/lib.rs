@@ -14,6 +14,7 @@
 //! - [`catalog`]: the scope catalogue (built-in plus operator scopes).
 //! - [`detached`]: writes run on their own task, so a cancelled request never cuts one short.
 //! - [`invalidating`]: every commit drops the caches its changes can have made stale.
+//! - [`group_commit`]: commits arriving together share one transaction.
 //! - [`password`]: argon2id hashing off the async threads.
 //! - [`reviewer`]: the console's reviewer pass, exchanged for the operator token.
 //! - [`signin`]: password sign-in with rate limits, sessions, CSRF tokens.
@@ -51,6 +52,9 @@ pub mod detached;
 pub mod device;
 pub mod explain;
 pub mod fixtures;
+pub mod group_commit;
+#[cfg(test)]
+mod group_commit_tests;
 pub mod health;
 pub mod introspection;
 pub mod invalidating;
@@ -129,6 +133,7 @@ struct Inner {
 impl Tessera {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, key: SecretKey, config: ServiceConfig) -> Self {
         let cache = Arc::new(cache::Caches::new(config.cache));
+        let store: Arc<dyn Store> = Arc::new(group_commit::GroupCommit::new(store));
         let store: Arc<dyn Store> = Arc::new(invalidating::Invalidating(store, cache.clone()));
         let store: Arc<dyn Store> = Arc::new(detached::Detached(store));
         let callbacks = callback_guard::CallbackClient::new(config.allow_private_callbacks);

@@ -26,6 +26,7 @@ mod gateway_proxy;
 mod gateway_rate_limit;
 mod gateway_routes;
 mod gateway_upstream;
+mod group_commit;
 mod helpers;
 mod install;
 pub mod lifecycle;
