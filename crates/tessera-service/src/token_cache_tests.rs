@@ -7,32 +7,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use tessera_core::app::App;
-use tessera_core::audit::AuditEvent;
 use tessera_core::change::Change;
-use tessera_core::consent::Consent;
-use tessera_core::device::DeviceAuthorization;
-use tessera_core::document::Document;
 use tessera_core::fixture::Fixture;
-use tessera_core::grant::{OrgGrant, RevokedGrant};
-use tessera_core::grant_code::AuthCode;
-use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId, UserId};
-use tessera_core::installation::Installation;
-use tessera_core::member::Member;
-use tessera_core::org::Org;
-use tessera_core::permission::PermissionRequest;
-use tessera_core::refresh::{Claim, RefreshToken};
-use tessera_core::scope::Scope;
-use tessera_core::secret::{Secret, SecretHash, SecretKey, TokenHash, token_hash};
-use tessera_core::session::Session;
-use tessera_core::suite::SuiteTicket;
-use tessera_core::time::{Clock, FakeClock, UnixTime};
+use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId};
+use tessera_core::secret::{Secret, SecretKey, TokenHash, token_hash};
+use tessera_core::time::{Clock, FakeClock};
 use tessera_core::token::{AccessToken, TokenKind};
-use tessera_store::{AuditFilter, Department, DeviceLookup, Store, StoreError, StoredUser};
+use tessera_store::{Database, Store, StoreError};
 use tessera_store_sqlite::SqliteStore;
 
 use crate::cache::MISSING_SECS;
-use crate::detached::store_wrapper;
+use crate::store_decorator::{Decorated, Decorator};
 use crate::user_tokens::ClientAuth;
 use crate::{AccessError, ServiceConfig, Tessera};
 
@@ -62,54 +47,23 @@ authorized_scopes = []
 authorized_by = "alice"
 "#;
 
-/// The store with its token reads counted (every other call goes straight through `Deref`).
-struct Reads {
+/// The store with its token reads counted; everything else goes straight through.
+struct Counting {
     store: Arc<dyn Store>,
     tokens: Arc<AtomicUsize>,
 }
 
-impl std::ops::Deref for Reads {
-    type Target = dyn Store;
-    fn deref(&self) -> &(dyn Store + 'static) {
-        &*self.store
+#[async_trait]
+impl Decorator for Counting {
+    fn inner(&self) -> &Arc<dyn Store> {
+        &self.store
     }
-}
 
-impl Reads {
     async fn token(&self, hash: &TokenHash) -> Result<Option<AccessToken>, StoreError> {
         self.tokens.fetch_add(1, Ordering::SeqCst);
         self.store.token(hash).await
     }
 }
-
-struct Counting(Reads);
-
-store_wrapper!(Counting, {
-    async fn commit(&self, changes: &[Change], at: UnixTime) -> Result<(), StoreError> {
-        self.0.commit(changes, at).await
-    }
-    async fn claim_auth_code(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<AuthCode>, StoreError> {
-        self.0.claim_auth_code(hash, now).await
-    }
-    async fn claim_refresh_token(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<RefreshToken>, StoreError> {
-        self.0.claim_refresh_token(hash, now).await
-    }
-    async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<tessera_store::Purged, StoreError> {
-        self.0.purge_expired(now, codes_before).await
-    }
-    async fn create_department(&self, corp_id: &CorpId, name: &str, parent_id: i64) -> Result<i64, StoreError> {
-        self.0.create_department(corp_id, name, parent_id).await
-    }
-    async fn update_member_profile(
-        &self,
-        corp_id: &CorpId,
-        user_id: &UserId,
-        name: Option<&str>,
-        title: Option<&str>,
-    ) -> Result<bool, StoreError> {
-        self.0.update_member_profile(corp_id, user_id, name, title).await
-    }
-});
 
 struct Node {
     service: Tessera,
@@ -124,11 +78,12 @@ impl Node {
 }
 
 async fn node() -> Node {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
+    let db: Arc<dyn Database> = Arc::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
     let clock = Arc::new(FakeClock::at(1_000_000));
     let token_reads = Arc::new(AtomicUsize::new(0));
-    let counting: Arc<dyn Store> = Arc::new(Counting(Reads { store, tokens: token_reads.clone() }));
-    let service = Tessera::new(counting, clock.clone(), SecretKey::from_bytes([7; 32]), ServiceConfig::default());
+    let counting: Arc<dyn Store> = Arc::new(Decorated(Counting { store: db.clone(), tokens: token_reads.clone() }));
+    let config = ServiceConfig::default();
+    let service = Tessera::on_stores(counting, db, clock.clone(), SecretKey::from_bytes([7; 32]), config);
     let fixture: Fixture = toml::from_str(FIXTURE).unwrap();
     service.load_fixture(&fixture).await.unwrap();
     Node { service, clock, token_reads }
