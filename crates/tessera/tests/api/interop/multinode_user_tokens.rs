@@ -7,7 +7,7 @@ use tessera_core::pkce;
 
 use crate::browser::*;
 use crate::helpers::*;
-use crate::multinode::{handle, start_node};
+use crate::interop::multinode::{handle, start_node};
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const ME: &str = "/v1.0/contact/users/me";
