@@ -13,7 +13,6 @@ use tessera_store::AuditFilter;
 use crate::browser::*;
 use crate::helpers::*;
 use crate::interop::multinode::{handle, serve_node};
-use crate::lifecycle::{grant, session};
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 /// Writers of each of the four kinds.
