@@ -111,7 +111,8 @@ async fn run(store: &dyn Store, batch: Vec<Pending>, at: UnixTime) {
         members.push((start..all.len(), Some(p.done)));
     }
     // Groups of members still to commit, the earliest on top: arrival order is kept.
-    let mut groups = vec![0..members.len()];
+    let mut groups = Vec::with_capacity(16);
+    groups.push(0..members.len());
     while let Some(group) = groups.pop() {
         let changes = members[group.start].0.start..members[group.end - 1].0.end;
         let result = store.commit(&all[changes], at).await;

@@ -146,7 +146,7 @@ async fn a_token_minted_after_a_miss_is_accepted_at_once() {
     let token = Secret::generate(TokenKind::User.prefix(), &mut rand::rng());
     // Seen before it exists (only possible in a test: tokens are random 256-bit values).
     let hash = token_hash(token.expose());
-    node.service.inner.cache.missing.insert(node.service.inner.cache.fill(), hash.clone(), (), node.clock.now());
+    node.service.inner.cache.missing.insert(node.service.inner.cache.fill(), hash, (), node.clock.now());
     let now = node.clock.now();
     let record = AccessToken {
         hash,
