@@ -163,9 +163,11 @@ pub enum Change {
 /// Ordered: each level drops everything the levels below it drop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Invalidation {
-    /// Nothing any node caches: sessions, consents, codes, user tokens (read from the store
-    /// on every call), suite tickets (which carry their own read time), audit events.
+    /// Nothing any node caches: sessions, consents, codes, new tokens, suite tickets (which
+    /// carry their own read time), audit events.
     Nothing,
+    /// Cached user tokens: a family or all of a user's tokens for an app were revoked.
+    UserTokens,
     /// Apps, their rotated-out secrets, each app's standing per org, the scope catalogue.
     Grants,
     /// All of the above and every cached or handed-out app, corp and suite token.
@@ -198,6 +200,10 @@ impl Change {
             | Change::SetRedirectUris { .. }
             | Change::SetResourceServer { .. }
             | Change::SetRateLimits { .. } => Invalidation::Grants,
+            // Revoked user tokens may sit in a node's token cache.
+            Change::RevokeFamily { .. } | Change::RevokeFamilyOnce { .. } | Change::RevokeUserTokens { .. } => {
+                Invalidation::UserTokens
+            }
             // A rotation revokes the app's tokens, or cuts them to the overlap.
             Change::RevokeToken { .. } | Change::RotateSecret { .. } => Invalidation::Everything,
             // Listed one by one so that a new change has to be classified here.
@@ -210,9 +216,6 @@ impl Change {
             | Change::InsertAuthCode(_)
             | Change::InsertFamily { .. }
             | Change::InsertRefreshToken(_)
-            | Change::RevokeFamily { .. }
-            | Change::RevokeFamilyOnce { .. }
-            | Change::RevokeUserTokens { .. }
             | Change::InsertSession(_)
             | Change::DeleteSession { .. }
             | Change::InsertDocument(_)
@@ -261,7 +264,12 @@ mod tests {
         assert_eq!(audit.invalidates(), Invalidation::Nothing);
         assert_eq!(Invalidation::of(&[audit.clone(), recall.clone()]), Invalidation::Grants);
         assert_eq!(Invalidation::of(&[recall, revoke, audit.clone()]), Invalidation::Everything);
-        assert!(!Invalidation::of(&[audit]).is_needed());
+        assert!(!Invalidation::of(&[audit.clone()]).is_needed());
+        let family = Change::RevokeFamily { family_id: "f".into() };
+        assert_eq!(family.invalidates(), Invalidation::UserTokens);
+        assert!(family.invalidates().is_needed());
+        assert!(Invalidation::UserTokens < Invalidation::Grants);
+        assert_eq!(Invalidation::of(&[family, audit.clone()]), Invalidation::UserTokens);
         assert!(!Invalidation::of(&[]).is_needed());
     }
 }

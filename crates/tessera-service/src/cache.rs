@@ -146,6 +146,11 @@ impl<K: Hash + Eq, V: Clone> Cache<K, V> {
         true
     }
 
+    /// Drops the entry under `key`, if any.
+    pub fn remove(&self, key: &K) {
+        write(&self.entries).remove(key);
+    }
+
     pub fn len(&self) -> usize {
         read(&self.entries).len()
     }
@@ -179,7 +184,14 @@ pub struct Caches {
     /// Suites' ticket states, trusted for at most [`crate::suite::TICKET_CACHE_SECS`] (see
     /// `suite`: a presented ticket the cached state refuses is checked again against the store).
     pub tickets: Cache<ClientId, SuiteTicket>,
+    /// Hashes of presented access tokens the store did not have (garbage, or expired and
+    /// purged), refused without a store read for at most [`MISSING_SECS`]; a token this node
+    /// mints is dropped from here when its commit returns (see `crate::invalidating`).
+    pub missing: Cache<TokenHash, ()>,
 }
+
+/// The longest a presented token the store did not have is refused from memory.
+pub const MISSING_SECS: i64 = 5;
 
 impl Default for Caches {
     fn default() -> Self {
@@ -210,6 +222,7 @@ impl Caches {
             handed: Cache::new(&generation, cap, None),
             previous_secrets: Cache::new(&generation, cap, age),
             tickets: Cache::new(&generation, cap, ticket_age),
+            missing: Cache::new(&generation, cap, Some(config.revalidate_secs.clamp(0, MISSING_SECS))),
             generation,
         }
     }
@@ -239,14 +252,23 @@ impl Caches {
             return;
         }
         self.generation.fetch_add(1, Ordering::SeqCst);
+        if what == Invalidation::Everything {
+            self.tokens.clear();
+        } else {
+            // Revoked families and withdrawn consents: app and corp tokens stay.
+            write(&self.tokens.entries).retain(|_, (t, _)| t.kind != TokenKind::User);
+        }
+        if what == Invalidation::UserTokens {
+            return;
+        }
         self.apps.clear();
         self.standing.clear();
         self.previous_secrets.clear();
         self.catalog.clear();
         if what == Invalidation::Everything {
-            self.tokens.clear();
             self.handed.clear();
             self.tickets.clear();
+            self.missing.clear();
         }
     }
 
@@ -266,6 +288,7 @@ impl Caches {
         self.previous_secrets.prune(now, |_| true);
         self.catalog.prune(now, |_| true);
         self.tickets.prune(now, |_| true);
+        self.missing.prune(now, |_| true);
         self.tokens.prune(now, |t| t.is_live(now));
         self.handed.prune(now, |h| h.expires_at > now);
     }

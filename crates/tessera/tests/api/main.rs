@@ -23,6 +23,7 @@ mod gateway_proxy;
 mod gateway_rate_limit;
 mod gateway_routes;
 mod gateway_upstream;
+mod group_commit;
 mod health;
 mod helpers;
 mod interop;

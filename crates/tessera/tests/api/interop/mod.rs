@@ -17,6 +17,7 @@ pub mod gateway_assertion;
 pub mod gateway_sdk;
 pub mod install;
 pub mod multinode;
+pub mod multinode_user_tokens;
 pub mod oauth_clients;
 pub mod openapi_contract;
 pub mod pg_cluster;
