@@ -264,7 +264,7 @@ mod tests {
         assert_eq!(audit.invalidates(), Invalidation::Nothing);
         assert_eq!(Invalidation::of(&[audit.clone(), recall.clone()]), Invalidation::Grants);
         assert_eq!(Invalidation::of(&[recall, revoke, audit.clone()]), Invalidation::Everything);
-        assert!(!Invalidation::of(&[audit.clone()]).is_needed());
+        assert!(!Invalidation::of(std::slice::from_ref(&audit)).is_needed());
         let family = Change::RevokeFamily { family_id: "f".into() };
         assert_eq!(family.invalidates(), Invalidation::UserTokens);
         assert!(family.invalidates().is_needed());
