@@ -17,11 +17,20 @@ use crate::refresh::RefreshToken;
 use crate::scope::Scope;
 use crate::secret::{SecretHash, TokenHash};
 use crate::session::Session;
+use crate::signing_key::StoredSigningKey;
 use crate::time::UnixTime;
 use crate::token::AccessToken;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
+    /// Adds a signing key (a unique generation per algorithm: two nodes planning the same
+    /// key collide, and the later commit fails with a conflict).
+    InsertSigningKey(StoredSigningKey),
+    /// Makes a published key sign from `at` (a manual rotation).
+    ActivateSigningKey {
+        kid: String,
+        at: UnixTime,
+    },
     /// Adds a scope to the catalogue or replaces its definition.
     PutScope(Scope),
     InsertOrg(Org),
@@ -217,7 +226,9 @@ impl Change {
             | Change::InsertDeviceAuthorization(_)
             | Change::DevicePolled { .. }
             | Change::DecideDevice { .. }
-            | Change::ConsumeDevice { .. } => Invalidation::Nothing,
+            | Change::ConsumeDevice { .. }
+            | Change::InsertSigningKey(_)
+            | Change::ActivateSigningKey { .. } => Invalidation::Nothing,
         }
     }
 }

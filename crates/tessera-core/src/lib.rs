@@ -11,6 +11,7 @@
 //! - [`decision`]: the one pure function that says whether a token may call a route.
 //! - [`consent`], [`grant_code`], [`pkce`], [`refresh`], [`session`]: user identity: consent,
 //!   authorization codes, PKCE, refresh-token families, sign-in sessions.
+//! - [`signing_key`]: signing keys of JWTs and their rotation schedule.
 //! - [`callback_address`]: which addresses an outbound callback may reach (public unicast only).
 //! - [`suite`]: third-party enterprise apps as ISV suites: tickets, derived secrets, legacy signatures.
 //! - [`device`]: device authorization (RFC 8628): codes, states, polling interval, expiry.
@@ -48,6 +49,7 @@ pub mod registration;
 pub mod scope;
 pub mod secret;
 pub mod session;
+pub mod signing_key;
 pub mod suite;
 pub mod text;
 pub mod time;

@@ -171,6 +171,9 @@ macro_rules! store_wrapper {
         async fn device_authorization(&self, by: &DeviceLookup) -> Result<Option<DeviceAuthorization>, StoreError> {
             $read(|| self.0.device_authorization(by)).await
         }
+        async fn signing_keys(&self) -> Result<Vec<tessera_core::signing_key::StoredSigningKey>, StoreError> {
+            $read(|| self.0.signing_keys()).await
+        }
         }
     };
 }

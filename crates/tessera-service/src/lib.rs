@@ -27,6 +27,7 @@
 //! - [`callback_guard`]: outbound callbacks reach public addresses only, no redirects.
 //! - [`resend_limit`]: ticket resends on demand, at most one per app every 10 s.
 //! - [`ticket_push`]: pushing suite tickets to the suites' callback URLs, with retries.
+//! - [`signing`]: signing keys kept sealed in the store, rotated on a schedule, the JWKS and JWS.
 //! - [`admin_consent`]: the authorization flow an org admin goes through for an app's sensitive scopes.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -63,6 +64,7 @@ mod recall_cache_tests;
 pub mod resend_limit;
 pub mod reviewer;
 pub mod signin;
+pub mod signing;
 pub mod suite;
 pub mod throttle;
 pub mod ticket_push;
@@ -89,6 +91,12 @@ pub struct ServiceConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Lets callbacks reach loopback and private addresses (local development only).
     pub allow_private_callbacks: bool,
+    /// Seconds a signing key signs before its successor takes over.
+    pub signing_key_rotation: i64,
+    /// Lifetime of ID tokens, in seconds.
+    pub id_token_ttl: i64,
+    /// Lifetime of JWT access tokens (RFC 9068), in seconds.
+    pub jwt_access_ttl: i64,
 }
 
 impl Default for ServiceConfig {
@@ -102,6 +110,9 @@ impl Default for ServiceConfig {
             cache: cache::CacheConfig::default(),
             trusted_proxies: Vec::new(),
             allow_private_callbacks: false,
+            signing_key_rotation: tessera_core::signing_key::DEFAULT_ROTATION,
+            id_token_ttl: signing::DEFAULT_ID_TOKEN_TTL,
+            jwt_access_ttl: signing::DEFAULT_JWT_ACCESS_TTL,
         }
     }
 }
@@ -122,6 +133,7 @@ struct Inner {
     passwords: password::PasswordGate,
     callbacks: callback_guard::CallbackClient,
     resends: resend_limit::ResendLog,
+    keyring: signing::Keyring,
 }
 
 impl Tessera {
@@ -141,6 +153,7 @@ impl Tessera {
                 passwords: password::PasswordGate::sized_to_cores(),
                 callbacks,
                 resends: resend_limit::ResendLog::default(),
+                keyring: signing::Keyring::default(),
             }),
         }
     }

@@ -240,6 +240,8 @@ pub trait Store: Send + Sync + 'static {
     async fn previous_secrets(&self, client_id: &ClientId) -> Result<Vec<(SecretHash, UnixTime)>, StoreError>;
     /// A device authorization by the hash of its device code or of its (normalized) user code.
     async fn device_authorization(&self, by: &DeviceLookup) -> Result<Option<DeviceAuthorization>, StoreError>;
+    /// Every signing key (published, active or long retired), by algorithm and generation.
+    async fn signing_keys(&self) -> Result<Vec<tessera_core::signing_key::StoredSigningKey>, StoreError>;
 }
 
 /// How a device authorization is looked up.

@@ -20,6 +20,7 @@ use tessera_core::refresh::RefreshToken;
 use tessera_core::scope::{Scope, ScopeIdentity, ScopeTier};
 use tessera_core::secret::SecretHash;
 use tessera_core::session::Session;
+use tessera_core::signing_key::{SigningAlg, StoredSigningKey};
 use tessera_core::suite::SuiteTicket;
 use tessera_core::time::UnixTime;
 use tessera_core::token::{AccessToken, TokenKind};
@@ -267,6 +268,26 @@ pub fn auth_code(
         expires_at: UnixTime(expires_at),
         family_id,
         purpose: CodePurpose::parse(&purpose).ok_or_else(|| corrupt("purpose", purpose))?,
+    })
+}
+
+pub fn signing_key(
+    kid: String,
+    alg: String,
+    generation: i64,
+    created_at: i64,
+    activates_at: i64,
+    sealed_private: String,
+    public_jwk: String,
+) -> Result<StoredSigningKey, StoreError> {
+    Ok(StoredSigningKey {
+        alg: SigningAlg::parse(&alg).ok_or_else(|| corrupt("alg", &alg))?,
+        kid,
+        generation,
+        created_at: UnixTime(created_at),
+        activates_at: UnixTime(activates_at),
+        sealed_private,
+        public_jwk,
     })
 }
 
@@ -720,6 +741,33 @@ macro_rules! sql_store {
                         .execute(&mut **tx)
                         .await
                         .map_err(map_err)?;
+                }
+                Change::InsertSigningKey(k) => {
+                    ::sqlx::query(
+                        "INSERT INTO signing_keys (kid, alg, generation, created_at, activates_at, sealed_private, public_jwk)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(&k.kid)
+                    .bind(k.alg.as_str())
+                    .bind(k.generation)
+                    .bind(k.created_at.0)
+                    .bind(k.activates_at.0)
+                    .bind(&k.sealed_private)
+                    .bind(&k.public_jwk)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                Change::ActivateSigningKey { kid, at } => {
+                    let done = ::sqlx::query("UPDATE signing_keys SET activates_at = $1 WHERE kid = $2")
+                        .bind(at.0)
+                        .bind(kid)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_err)?;
+                    if done.rows_affected() == 0 {
+                        return Err($crate::StoreError::NotFound(format!("signing key {kid}")));
+                    }
                 }
                 Change::InsertAuthCode(c) => {
                     ::sqlx::query(
@@ -1881,6 +1929,30 @@ macro_rules! sql_store {
                 rows.iter().map(decode_app).collect()
             }
 
+            async fn signing_keys(
+                &self,
+            ) -> Result<Vec<::tessera_core::signing_key::StoredSigningKey>, $crate::StoreError> {
+                let rows = ::sqlx::query(
+                    "SELECT kid, alg, generation, created_at, activates_at, sealed_private, public_jwk
+                     FROM signing_keys ORDER BY alg, generation",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter()
+                    .map(|r| {
+                        $crate::sql::signing_key(
+                            get(r, "kid")?,
+                            get(r, "alg")?,
+                            get(r, "generation")?,
+                            get(r, "created_at")?,
+                            get(r, "activates_at")?,
+                            get(r, "sealed_private")?,
+                            get(r, "public_jwk")?,
+                        )
+                    })
+                    .collect()
+            }
             async fn previous_secrets(
                 &self,
                 client_id: &::tessera_core::ids::ClientId,

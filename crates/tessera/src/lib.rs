@@ -8,3 +8,4 @@ pub mod backend;
 pub mod boot;
 pub mod client;
 pub mod key;
+pub mod keys;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use tessera::{account, backend, boot, client, key};
+use tessera::{account, backend, boot, client, key, keys};
 use tessera_core::ids::{Role, ScopeCode};
 use tessera_core::refresh::UserTokenPolicy;
 use tessera_core::scope::{Scope, ScopeIdentity, ScopeTier};
@@ -37,6 +37,15 @@ enum Command {
     /// List or add permission scopes in the catalogue.
     #[command(subcommand)]
     Scopes(ScopesCommand),
+    /// The signing keys of ID tokens, JWT access tokens and assertions: list, rotate now.
+    Keys {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        signing: keys::SigningArgs,
+        #[command(subcommand)]
+        cmd: keys::KeysCommand,
+    },
     /// Add users (people who sign in) and their memberships.
     #[command(subcommand)]
     Users(UsersCommand),
@@ -260,6 +269,8 @@ struct ServeArgs {
     /// the client for the sign-in and device-flow limits. Without it the header is ignored.
     #[arg(long, env = "TESSERA_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
     trusted_proxies: Vec<ipnet::IpNet>,
+    #[command(flatten)]
+    signing: keys::SigningArgs,
 }
 
 /// A trusted proxy: a CIDR block (`10.0.0.0/8`) or one address (`192.0.2.1`).
@@ -348,6 +359,7 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Scopes(cmd) => scopes(cmd).await,
+        Command::Keys { db, signing, cmd } => keys::run(&open_with(&db, &signing).await?, cmd).await,
         Command::Login { remote, password: true, user, account, .. } => {
             client::login(&remote, user.as_deref().unwrap_or(&account), &read_password()?).await
         }
@@ -449,6 +461,13 @@ async fn open(db: &DbArgs) -> anyhow::Result<Tessera> {
     Ok(Tessera::new(store, Arc::new(SystemClock), key, ServiceConfig::default()))
 }
 
+async fn open_with(db: &DbArgs, signing: &keys::SigningArgs) -> anyhow::Result<Tessera> {
+    let (store, key) = (db.open_store().await?, key::load_or_create(&db.data_dir)?);
+    let mut config = ServiceConfig::default();
+    signing.apply(&mut config);
+    Ok(Tessera::new(store, Arc::new(SystemClock), key, config))
+}
+
 fn print_report(report: &tessera_service::fixtures::FixtureReport) {
     println!("fixture: {} change(s) applied", report.changes);
     for (client_id, secret) in &report.generated_secrets {
@@ -481,7 +500,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
-    let config = ServiceConfig {
+    let mut config = ServiceConfig {
         tokens: TokenPolicy { app_token_ttl: args.token_ttl, reuse_margin: args.reuse_margin },
         user_tokens: UserTokenPolicy { access_ttl: args.user_token_ttl, refresh_ttl: args.refresh_token_ttl },
         public_url: args.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
@@ -493,7 +512,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         trusted_proxies: args.trusted_proxies.clone(),
         allow_private_callbacks: args.allow_private_callbacks,
+        ..ServiceConfig::default()
     };
+    args.signing.apply(&mut config);
     let (tessera, report) = boot::service(store, Arc::new(SystemClock), key, config, fixture.as_ref()).await?;
     if let Some(report) = &report {
         print_report(report);
