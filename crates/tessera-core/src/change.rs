@@ -26,6 +26,13 @@ pub enum Change {
     /// Adds a signing key (a unique generation per algorithm: two nodes planning the same
     /// key collide, and the later commit fails with a conflict).
     InsertSigningKey(StoredSigningKey),
+    /// Creates or replaces an app's OpenID Connect settings.
+    PutOidcClient(crate::oidc::OidcClient),
+    /// Creates or replaces a user's profile claims.
+    PutUserProfile {
+        union_id: UnionId,
+        profile: crate::oidc::UserProfile,
+    },
     /// Makes a published key sign from `at` (a manual rotation).
     ActivateSigningKey {
         kid: String,
@@ -228,6 +235,8 @@ impl Change {
             | Change::DecideDevice { .. }
             | Change::ConsumeDevice { .. }
             | Change::InsertSigningKey(_)
+            | Change::PutOidcClient(_)
+            | Change::PutUserProfile { .. }
             | Change::ActivateSigningKey { .. } => Invalidation::Nothing,
         }
     }

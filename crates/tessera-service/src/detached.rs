@@ -171,6 +171,12 @@ macro_rules! store_wrapper {
         async fn device_authorization(&self, by: &DeviceLookup) -> Result<Option<DeviceAuthorization>, StoreError> {
             $read(|| self.0.device_authorization(by)).await
         }
+        async fn oidc_client(&self, client_id: &ClientId) -> Result<Option<tessera_core::oidc::OidcClient>, StoreError> {
+            $read(|| self.0.oidc_client(client_id)).await
+        }
+        async fn user_profile(&self, union_id: &UnionId) -> Result<Option<tessera_core::oidc::UserProfile>, StoreError> {
+            $read(|| self.0.user_profile(union_id)).await
+        }
         async fn signing_keys(&self) -> Result<Vec<tessera_core::signing_key::StoredSigningKey>, StoreError> {
             $read(|| self.0.signing_keys()).await
         }

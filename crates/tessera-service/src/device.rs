@@ -158,6 +158,7 @@ impl Tessera {
             state: None,
             code_challenge: None,
             corp_hint: None,
+            oidc: Default::default(),
         }
     }
 
@@ -246,7 +247,8 @@ impl Tessera {
             &mut changes,
         );
         match self.inner.store.commit(&changes, now).await {
-            Ok(()) => Ok(pair),
+            // The device flow records no sign-in time: its ID token has no auth_time.
+            Ok(()) => self.with_id_token(&app, pair, None, None).await,
             // Another poll spent the code first.
             Err(StoreError::Conflict(_)) => Err(DevicePollError::InvalidGrant.into()),
             Err(e) => Err(e.into()),

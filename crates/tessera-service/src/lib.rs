@@ -27,6 +27,7 @@
 //! - [`callback_guard`]: outbound callbacks reach public addresses only, no redirects.
 //! - [`resend_limit`]: ticket resends on demand, at most one per app every 10 s.
 //! - [`ticket_push`]: pushing suite tickets to the suites' callback URLs, with retries.
+//! - [`oidc`]: OpenID Connect: request parameters, ID tokens, UserInfo, app settings.
 //! - [`signing`]: signing keys kept sealed in the store, rotated on a schedule, the JWKS and JWS.
 //! - [`admin_consent`]: the authorization flow an org admin goes through for an app's sensitive scopes.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -57,6 +58,7 @@ pub mod introspection;
 pub mod invalidating;
 pub mod issue;
 pub mod management;
+pub mod oidc;
 pub mod overview;
 pub mod password;
 #[cfg(test)]

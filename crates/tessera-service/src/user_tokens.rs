@@ -83,6 +83,8 @@ pub struct UserTokenPair {
     pub scopes: Vec<ScopeCode>,
     pub corp_id: Option<CorpId>,
     pub union_id: UnionId,
+    /// The OpenID Connect ID token, when the grant asked for `openid` (code and device flows).
+    pub id_token: Option<String>,
 }
 
 /// What an authorization code was exchanged for.
@@ -151,7 +153,9 @@ impl Tessera {
         let code = self.check_code(&app, code, redirect_uri, verifier, Pkce::Lenient).await?;
         if code.purpose != CodePurpose::AdminConsent {
             let code = self.take_code(&code).await?;
-            return Ok(CodeExchange::User(self.user_pair_from(&app, code).await?));
+            let (nonce, auth_time) = (code.nonce.clone(), code.auth_time);
+            let pair = self.user_pair_from(&app, code).await?;
+            return Ok(CodeExchange::User(self.with_id_token(&app, pair, nonce.as_deref(), auth_time).await?));
         }
         let corp_id = code.corp_id.clone().ok_or_else(|| GrantError::InvalidGrant("the code names no org".into()))?;
         let kind = match app.kind {
@@ -396,7 +400,30 @@ impl Tessera {
             scopes,
             corp_id,
             union_id: union_id.clone(),
+            id_token: None,
         }
+    }
+
+    /// `pair` with its ID token (see [`crate::oidc::id_token`]): the one place where the
+    /// token endpoint's grants attach one.
+    pub(crate) async fn with_id_token(
+        &self,
+        app: &App,
+        mut pair: UserTokenPair,
+        nonce: Option<&str>,
+        auth_time: Option<UnixTime>,
+    ) -> Result<UserTokenPair, GrantError> {
+        pair.id_token = self
+            .id_token_for(crate::oidc::IdTokenFacts {
+                app,
+                union_id: &pair.union_id,
+                scopes: &pair.scopes,
+                nonce,
+                auth_time,
+                access_token: Some(pair.access_token.expose()),
+            })
+            .await?;
+        Ok(pair)
     }
 
     pub(crate) async fn revoke_family(

@@ -15,6 +15,7 @@ use tessera_core::grant_code::{AuthCode, CodePurpose};
 use tessera_core::ids::{ClientId, CorpId, Role, ScopeCode, UnionId, UserId};
 use tessera_core::installation::Installation;
 use tessera_core::member::{Member, MemberRole, User};
+use tessera_core::oidc::{AccessTokenFormat, OidcClient, SubjectType};
 use tessera_core::permission::{PermissionRequest, PermissionStatus};
 use tessera_core::refresh::RefreshToken;
 use tessera_core::scope::{Scope, ScopeIdentity, ScopeTier};
@@ -268,6 +269,38 @@ pub fn auth_code(
         expires_at: UnixTime(expires_at),
         family_id,
         purpose: CodePurpose::parse(&purpose).ok_or_else(|| corrupt("purpose", purpose))?,
+        nonce: None,
+        auth_time: None,
+    })
+}
+
+/// A code with its OpenID Connect columns.
+pub fn with_oidc(mut code: AuthCode, nonce: Option<String>, auth_time: Option<i64>) -> Result<AuthCode, StoreError> {
+    code.nonce = nonce;
+    code.auth_time = auth_time.map(UnixTime);
+    Ok(code)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn oidc_client(
+    client_id: String,
+    id_token_alg: String,
+    subject_type: String,
+    access_token_format: String,
+    post_logout_redirect_uris: String,
+    backchannel_logout_uri: Option<String>,
+    resources: String,
+) -> Result<OidcClient, StoreError> {
+    Ok(OidcClient {
+        client_id: client(client_id)?,
+        id_token_alg: SigningAlg::parse(&id_token_alg).ok_or_else(|| corrupt("id_token_alg", &id_token_alg))?,
+        subject_type: SubjectType::parse(&subject_type).map_err(|e| corrupt("subject_type", e))?,
+        access_token_format: AccessTokenFormat::parse(&access_token_format)
+            .map_err(|e| corrupt("access_token_format", e))?,
+        post_logout_redirect_uris: serde_json::from_str(&post_logout_redirect_uris)
+            .map_err(|e| corrupt("post_logout_redirect_uris", e))?,
+        backchannel_logout_uri,
+        resources: serde_json::from_str(&resources).map_err(|e| corrupt("resources", e))?,
     })
 }
 
@@ -758,6 +791,47 @@ macro_rules! sql_store {
                     .await
                     .map_err(map_err)?;
                 }
+                Change::PutOidcClient(c) => {
+                    ::sqlx::query(
+                        "INSERT INTO oidc_clients (client_id, id_token_alg, subject_type, access_token_format,
+                                                   post_logout_redirect_uris, backchannel_logout_uri, resources)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)
+                         ON CONFLICT (client_id) DO UPDATE SET id_token_alg = excluded.id_token_alg,
+                           subject_type = excluded.subject_type, access_token_format = excluded.access_token_format,
+                           post_logout_redirect_uris = excluded.post_logout_redirect_uris,
+                           backchannel_logout_uri = excluded.backchannel_logout_uri, resources = excluded.resources",
+                    )
+                    .bind(c.client_id.as_str())
+                    .bind(c.id_token_alg.as_str())
+                    .bind(c.subject_type.as_str())
+                    .bind(c.access_token_format.as_str())
+                    .bind($crate::sql::uris_json(&c.post_logout_redirect_uris)?)
+                    .bind(c.backchannel_logout_uri.as_deref())
+                    .bind($crate::sql::uris_json(&c.resources)?)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                Change::PutUserProfile { union_id, profile: p } => {
+                    ::sqlx::query(
+                        "INSERT INTO user_profiles (union_id, nickname, picture, email, email_verified, phone_number,
+                                                    phone_number_verified)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)
+                         ON CONFLICT (union_id) DO UPDATE SET nickname = excluded.nickname, picture = excluded.picture,
+                           email = excluded.email, email_verified = excluded.email_verified,
+                           phone_number = excluded.phone_number, phone_number_verified = excluded.phone_number_verified",
+                    )
+                    .bind(union_id.as_str())
+                    .bind(p.nickname.as_deref())
+                    .bind(p.picture.as_deref())
+                    .bind(p.email.as_deref())
+                    .bind(p.email_verified)
+                    .bind(p.phone_number.as_deref())
+                    .bind(p.phone_number_verified)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
                 Change::ActivateSigningKey { kid, at } => {
                     let done = ::sqlx::query("UPDATE signing_keys SET activates_at = $1 WHERE kid = $2")
                         .bind(at.0)
@@ -771,8 +845,8 @@ macro_rules! sql_store {
                 }
                 Change::InsertAuthCode(c) => {
                     ::sqlx::query(
-                        "INSERT INTO auth_codes (code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                        "INSERT INTO auth_codes (code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose, nonce, auth_time)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                     )
                     .bind(c.hash.to_hex())
                     .bind(c.client_id.as_str())
@@ -784,6 +858,8 @@ macro_rules! sql_store {
                     .bind(c.expires_at.0)
                     .bind(&c.family_id)
                     .bind(c.purpose.as_str())
+                    .bind(c.nonce.as_deref())
+                    .bind(c.auth_time.map(|t| t.0))
                     .execute(&mut **tx)
                     .await
                     .map_err(map_err)?;
@@ -1506,10 +1582,12 @@ macro_rules! sql_store {
                         get(r, "family_id")?,
                         get(r, "purpose")?,
                     )
+                    .and_then(|c| $crate::sql::with_oidc(c, get(r, "nonce")?, get(r, "auth_time")?))
                 };
                 let claimed = ::sqlx::query(
                     "UPDATE auth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL
-                     RETURNING code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose",
+                     RETURNING code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose,
+                               nonce, auth_time",
                 )
                 .bind(now.0)
                 .bind(hash.to_hex())
@@ -1531,7 +1609,7 @@ macro_rules! sql_store {
             ) -> Result<Option<(::tessera_core::grant_code::AuthCode, bool)>, $crate::StoreError> {
                 let row = ::sqlx::query(
                     "SELECT code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose,
-                            used_at IS NULL AS unused
+                            nonce, auth_time, used_at IS NULL AS unused
                      FROM auth_codes WHERE code_hash = $1",
                 )
                 .bind(hash.to_hex())
@@ -1550,7 +1628,8 @@ macro_rules! sql_store {
                         get(&r, "expires_at")?,
                         get(&r, "family_id")?,
                         get(&r, "purpose")?,
-                    )?;
+                    )
+                    .and_then(|c| $crate::sql::with_oidc(c, get(&r, "nonce")?, get(&r, "auth_time")?))?;
                     Ok((code, get::<bool>(&r, "unused")?))
                 })
                 .transpose()
@@ -1929,6 +2008,55 @@ macro_rules! sql_store {
                 rows.iter().map(decode_app).collect()
             }
 
+            async fn oidc_client(
+                &self,
+                client_id: &::tessera_core::ids::ClientId,
+            ) -> Result<Option<::tessera_core::oidc::OidcClient>, $crate::StoreError> {
+                let row = ::sqlx::query(
+                    "SELECT client_id, id_token_alg, subject_type, access_token_format, post_logout_redirect_uris,
+                            backchannel_logout_uri, resources FROM oidc_clients WHERE client_id = $1",
+                )
+                .bind(client_id.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                row.map(|r| {
+                    $crate::sql::oidc_client(
+                        get(&r, "client_id")?,
+                        get(&r, "id_token_alg")?,
+                        get(&r, "subject_type")?,
+                        get(&r, "access_token_format")?,
+                        get(&r, "post_logout_redirect_uris")?,
+                        get(&r, "backchannel_logout_uri")?,
+                        get(&r, "resources")?,
+                    )
+                })
+                .transpose()
+            }
+            async fn user_profile(
+                &self,
+                union_id: &::tessera_core::ids::UnionId,
+            ) -> Result<Option<::tessera_core::oidc::UserProfile>, $crate::StoreError> {
+                let row = ::sqlx::query(
+                    "SELECT nickname, picture, email, email_verified, phone_number, phone_number_verified
+                     FROM user_profiles WHERE union_id = $1",
+                )
+                .bind(union_id.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                row.map(|r| {
+                    Ok(::tessera_core::oidc::UserProfile {
+                        nickname: get(&r, "nickname")?,
+                        picture: get(&r, "picture")?,
+                        email: get(&r, "email")?,
+                        email_verified: get(&r, "email_verified")?,
+                        phone_number: get(&r, "phone_number")?,
+                        phone_number_verified: get(&r, "phone_number_verified")?,
+                    })
+                })
+                .transpose()
+            }
             async fn signing_keys(
                 &self,
             ) -> Result<Vec<::tessera_core::signing_key::StoredSigningKey>, $crate::StoreError> {

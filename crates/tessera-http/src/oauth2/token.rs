@@ -32,6 +32,8 @@ struct TokenResponse {
     refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
 }
 
 fn scope_text(scopes: &[ScopeCode]) -> String {
@@ -52,6 +54,7 @@ fn user_pair(pair: UserTokenPair) -> Response {
         expires_in: pair.expires_in,
         refresh_token: Some(pair.refresh_token.expose().to_owned()),
         scope: Some(scope_text(&pair.scopes)),
+        id_token: pair.id_token,
     })
 }
 
@@ -88,6 +91,7 @@ pub async fn token(
                     expires_in: token.expires_in,
                     refresh_token: None,
                     scope: Some(scope_text(&scopes)),
+                    id_token: None,
                 }),
             })
         }
@@ -137,5 +141,6 @@ async fn client_credentials(
         expires_in: issued.expires_in,
         refresh_token: None,
         scope: requested.map(|s| scope_text(&s)),
+        id_token: None,
     }))
 }

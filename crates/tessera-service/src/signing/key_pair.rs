@@ -93,6 +93,19 @@ impl KeyPair {
         }
     }
 
+    /// Whether `signature` is this key's signature of `input`.
+    pub fn verify(&self, input: &[u8], signature: &[u8]) -> bool {
+        use rsa::signature::{Keypair, Verifier};
+        match self {
+            KeyPair::Rs256(k) => rsa::pkcs1v15::Signature::try_from(signature)
+                .is_ok_and(|sig| k.verifying_key().verify(input, &sig).is_ok()),
+            KeyPair::Es256(k) => p256::ecdsa::Signature::from_slice(signature)
+                .is_ok_and(|sig| k.verifying_key().verify(input, &sig).is_ok()),
+            KeyPair::EdDsa(k) => ed25519_dalek::Signature::from_slice(signature)
+                .is_ok_and(|sig| k.verifying_key().verify(input, &sig).is_ok()),
+        }
+    }
+
     /// The public key's required JWK members (RFC 7638 §3.2), in lexicographic order.
     fn required_members(&self) -> Vec<(&'static str, String)> {
         match self {
@@ -149,6 +162,10 @@ mod tests {
             let back = KeyPair::from_private_bytes(alg, &k.private_bytes().unwrap()).unwrap();
             assert_eq!(k.thumbprint(), back.thumbprint());
             assert_eq!(k.public_jwk("x"), back.public_jwk("x"));
+            let sig = k.sign(b"abc");
+            assert!(back.verify(b"abc", &sig));
+            assert!(!back.verify(b"abd", &sig));
+            assert!(!back.verify(b"abc", &sig[1..]));
             if alg == SigningAlg::EdDsa {
                 // Ed25519 is deterministic.
                 assert_eq!(k.sign(b"abc"), back.sign(b"abc"));
