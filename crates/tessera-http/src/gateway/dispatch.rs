@@ -406,7 +406,7 @@ pub fn metrics_router(gateway: Gateway) -> axum::Router {
 /// `GET /.well-known/jwks.json`: the keys that verify what Tessera signs (ID tokens, JWT
 /// access tokens, logout tokens, the gateway's assertions): next, active and retired ones.
 pub async fn jwks(State(tessera): State<Tessera>) -> Response {
-    let mut res = axum::Json(tessera.jwks()).into_response();
+    let mut res = axum::Json(tessera.current_jwks().await).into_response();
     // Relying parties may cache the set briefly; a new key is published a period before it signs.
     res.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
     res

@@ -19,6 +19,8 @@ use crate::Tessera;
 
 /// How long a node trusts its snapshot before reading the store again on a signing path.
 pub const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(30);
+/// How old the snapshot behind a served JWKS may be: a key another node created shows within this.
+pub const JWKS_MAX_AGE: Duration = Duration::from_secs(5);
 
 struct Snapshot {
     stored: Vec<StoredSigningKey>,
@@ -212,6 +214,17 @@ impl Tessera {
             .filter_map(|k| serde_json::from_str::<Value>(&k.public_jwk).ok())
             .collect();
         json!({ "keys": keys })
+    }
+
+    /// The JWK set as served: read again from the store when the snapshot is older than
+    /// [`JWKS_MAX_AGE`] (a failed read serves the snapshot).
+    pub async fn current_jwks(&self) -> Value {
+        if self.inner.keyring.current().loaded.elapsed() > JWKS_MAX_AGE {
+            if let Err(e) = self.refresh_keys().await {
+                tracing::warn!(error = %e, "reading the signing keys failed; serving the keys known");
+            }
+        }
+        self.jwks()
     }
 
     /// Keeps the schedule of every algorithm in use (and EdDSA, the gateway's) complete;

@@ -33,6 +33,8 @@ mod logs;
 mod multinode;
 mod oauth2_tokens;
 mod oauth_clients;
+mod oidc_flow;
+mod oidc_support;
 mod openapi_contract;
 mod pg_cluster;
 mod pg_faults;
