@@ -207,7 +207,8 @@ impl Change {
             | Change::InsertOrgGrant(_)
             | Change::RevokeOrgGrant { .. }
             | Change::SetRedirectUris { .. }
-            | Change::SetResourceServer { .. } => Invalidation::Grants,
+            | Change::SetResourceServer { .. }
+            | Change::PutOidcClient(_) => Invalidation::Grants,
             // A rotation revokes the app's tokens, or cuts them to the overlap.
             Change::RevokeToken { .. } | Change::RotateSecret { .. } => Invalidation::Everything,
             // Listed one by one so that a new change has to be classified here.
@@ -235,7 +236,6 @@ impl Change {
             | Change::DecideDevice { .. }
             | Change::ConsumeDevice { .. }
             | Change::InsertSigningKey(_)
-            | Change::PutOidcClient(_)
             | Change::PutUserProfile { .. }
             | Change::ActivateSigningKey { .. } => Invalidation::Nothing,
         }

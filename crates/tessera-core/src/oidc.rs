@@ -171,17 +171,13 @@ pub fn scoped_claims(scopes: &[ScopeCode], name: &str, profile: &UserProfile) ->
             out.insert("picture".into(), p.clone().into());
         }
     }
-    if has("email") {
-        if let Some(e) = &profile.email {
-            out.insert("email".into(), e.clone().into());
-            out.insert("email_verified".into(), profile.email_verified.into());
-        }
+    if let (true, Some(e)) = (has("email"), &profile.email) {
+        out.insert("email".into(), e.clone().into());
+        out.insert("email_verified".into(), profile.email_verified.into());
     }
-    if has("phone") {
-        if let Some(p) = &profile.phone_number {
-            out.insert("phone_number".into(), p.clone().into());
-            out.insert("phone_number_verified".into(), profile.phone_number_verified.into());
-        }
+    if let (true, Some(p)) = (has("phone"), &profile.phone_number) {
+        out.insert("phone_number".into(), p.clone().into());
+        out.insert("phone_number_verified".into(), profile.phone_number_verified.into());
     }
     out
 }

@@ -158,6 +158,8 @@ pub struct Caches {
     /// Suites' ticket states, trusted for at most [`crate::suite::TICKET_CACHE_SECS`] (see
     /// `suite`: a presented ticket the cached state refuses is checked again against the store).
     pub tickets: Cache<ClientId, SuiteTicket>,
+    /// Apps' OpenID Connect settings (the access token format is read on every issue).
+    pub oidc_clients: Cache<ClientId, Arc<tessera_core::oidc::OidcClient>>,
 }
 
 impl Default for Caches {
@@ -189,6 +191,7 @@ impl Caches {
             handed: Cache::new(&generation, cap, None),
             previous_secrets: Cache::new(&generation, cap, age),
             tickets: Cache::new(&generation, cap, ticket_age),
+            oidc_clients: Cache::new(&generation, cap, age),
             generation,
         }
     }
@@ -209,6 +212,7 @@ impl Caches {
         self.standing.clear();
         self.previous_secrets.clear();
         self.catalog.clear();
+        self.oidc_clients.clear();
         if what == Invalidation::Everything {
             self.tokens.clear();
             self.handed.clear();
@@ -232,6 +236,7 @@ impl Caches {
         self.previous_secrets.prune(now, |_| true);
         self.catalog.prune(now, |_| true);
         self.tickets.prune(now, |_| true);
+        self.oidc_clients.prune(now, |_| true);
         self.tokens.prune(now, |t| t.is_live(now));
         self.handed.prune(now, |h| h.expires_at > now);
     }

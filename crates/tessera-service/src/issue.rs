@@ -18,6 +18,8 @@ use tessera_store::StoreError;
 
 use crate::Tessera;
 use crate::cache::Handed;
+use crate::oidc::access_jwt::AppJwt;
+use tessera_core::oidc::AccessTokenFormat;
 
 /// Why a client could not get a token.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +33,9 @@ pub enum IssueError {
     /// The request did not name an org and the app has no default one.
     #[error("an org (corp id) is required for {kind} apps")]
     OrgRequired { kind: &'static str },
+    /// RFC 8707: the `resource` asked for is not one the app registered.
+    #[error("{0}")]
+    InvalidTarget(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -63,7 +68,26 @@ impl Tessera {
         secret: &Secret,
         corp_id: Option<&str>,
     ) -> Result<IssuedToken, IssueError> {
+        self.issue_app_token_for(client_id, secret, corp_id, None).await
+    }
+
+    /// [`Tessera::issue_app_token`] for a `resource` (RFC 8707): one the app registered, else
+    /// [`IssueError::InvalidTarget`]; a JWT access token names it in `aud`.
+    pub async fn issue_app_token_for(
+        &self,
+        client_id: &str,
+        secret: &Secret,
+        corp_id: Option<&str>,
+        resource: Option<&str>,
+    ) -> Result<IssuedToken, IssueError> {
         let app = self.authenticate_client(client_id, secret).await?;
+        if let Some(r) = resource
+            && !self.cached_oidc_client(&app.client_id).await?.resources.iter().any(|x| x == r)
+        {
+            return Err(IssueError::InvalidTarget(
+                "resource is not one of the resources registered for this client".into(),
+            ));
+        }
         let (kind, corp) = match app.kind {
             AppKind::Internal => (TokenKind::App, corp_id.unwrap_or(app.owner_corp_id.as_str())),
             AppKind::ThirdPartyEnterprise => {
@@ -84,7 +108,7 @@ impl Tessera {
         if !self.standing(&app.client_id, &corp_id).await?.installed {
             return Err(unauthorized("the app is not installed in this org"));
         }
-        Ok(self.hand_out(&app, corp_id, kind).await?)
+        Ok(self.hand_out_for(&app, corp_id, kind, resource).await?)
     }
 
     /// An internal app's token in its own org (DingTalk GetAccessToken and `/gettoken`).
@@ -107,6 +131,18 @@ impl Tessera {
         corp_id: CorpId,
         kind: TokenKind,
     ) -> Result<IssuedToken, StoreError> {
+        self.hand_out_for(app, corp_id, kind, None).await
+    }
+
+    /// [`Tessera::hand_out`] for a resource (RFC 8707, already checked against the app's
+    /// registered resources): a token for a resource is never a reused one.
+    pub(crate) async fn hand_out_for(
+        &self,
+        app: &App,
+        corp_id: CorpId,
+        kind: TokenKind,
+        resource: Option<&str>,
+    ) -> Result<IssuedToken, StoreError> {
         let now = self.now();
         let policy = self.inner.config.tokens;
         let key = (app.client_id.clone(), corp_id, kind);
@@ -114,7 +150,7 @@ impl Tessera {
         // The token handed out last, if it is still live in the store's eyes (a revocation
         // whose announcement this node missed is seen once the token record is re-read).
         let reusable = match cache.handed.get(&key, now) {
-            Some(h) if policy.reusable(h.expires_at, now) => {
+            Some(h) if resource.is_none() && policy.reusable(h.expires_at, now) => {
                 self.token_record(h.token.expose()).await?.is_some_and(|t| t.is_live(now)).then_some(h)
             }
             _ => None,
@@ -127,8 +163,17 @@ impl Tessera {
                 expires_in: now.secs_until(h.expires_at),
             });
         }
-        let token = Secret::generate(kind.prefix(), &mut rand::rng());
-        let expires_at = policy.app_token_expiry(now);
+        let client = self.cached_oidc_client(&app.client_id).await?;
+        let (token, expires_at) = match client.access_token_format {
+            AccessTokenFormat::Opaque => {
+                (Secret::generate(kind.prefix(), &mut rand::rng()), policy.app_token_expiry(now))
+            }
+            AccessTokenFormat::Jwt => {
+                let expires_at = now.plus_secs(self.inner.config.jwt_access_ttl);
+                let facts = AppJwt { app, client: &client, kind, corp_id: &key.1, resource, now, expires_at };
+                (self.app_access_jwt(&facts).await?, expires_at)
+            }
+        };
         let record = AccessToken {
             hash: token_hash(token.expose()),
             kind,

@@ -173,6 +173,9 @@ fn issue_error(e: IssueError, invalid_client: impl FnOnce() -> DingTalkError) ->
             "unauthorized.client",
             format!("unauthorized.client: {reason}"),
         ),
+        IssueError::InvalidTarget(m) => {
+            DingTalkError::new(StatusCode::BAD_REQUEST, "invalidParameter", format!("invalidParameter: {m}"))
+        }
         IssueError::Store(e) => DingTalkError::store_failed(&e),
     }
 }

@@ -65,6 +65,7 @@ pub async fn gettoken(
         Err(IssueError::UnauthorizedClient { reason, .. } | IssueError::OrgRequired { kind: reason }) => {
             fail(60011, format!("没有调用该接口的权限 (not authorized: {reason})"))
         }
+        Err(IssueError::InvalidTarget(m)) => fail(40035, format!("不合法的参数 (invalid parameter: {m})")),
         Err(IssueError::Store(e)) => {
             tracing::error!(error = %e, "gettoken failed");
             fail(-1, "系统繁忙 (server error)")

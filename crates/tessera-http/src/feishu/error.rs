@@ -377,6 +377,7 @@ pub fn issue_error(e: IssueError, known_app: bool) -> FeishuError {
         IssueError::UnauthorizedClient { reason, .. } | IssueError::OrgRequired { kind: reason } => {
             FeishuError::token(FeishuCode::AppUnavailable, format!("app unavailable: {reason}"))
         }
+        IssueError::InvalidTarget(m) => FeishuError::token(FeishuCode::InvalidParam, format!("invalid param: {m}")),
         IssueError::Store(e) => FeishuError::store_failed(Shape::Envelope, &e),
     }
 }

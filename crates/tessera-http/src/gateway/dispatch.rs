@@ -23,8 +23,6 @@ use super::refusal::{self, GatewayError, gateway_error};
 use super::table::{self, Route, RouteFileError, RouteTable, Target, Upstream};
 use super::{Dialect, access_token};
 
-/// The purpose name the assertion key is derived under.
-
 /// A loaded table with one pooled client per HTTP upstream.
 struct Loaded {
     table: Arc<RouteTable>,

@@ -30,6 +30,8 @@ pub enum OAuthErrorCode {
     SlowDown,
     AccessDenied,
     ExpiredToken,
+    /// RFC 8707 §2: the `resource` is not one the client may ask for.
+    InvalidTarget,
 }
 
 #[derive(Debug, Serialize)]
@@ -107,6 +109,7 @@ impl From<IssueError> for OAuthError {
             IssueError::OrgRequired { kind } => {
                 OAuthError::invalid_request(format!("corp_id is required for {kind} apps"))
             }
+            IssueError::InvalidTarget(m) => OAuthError::new(OAuthErrorCode::InvalidTarget, m),
             IssueError::Store(e) => OAuthError::store_failed(&e),
         }
     }

@@ -121,7 +121,9 @@ async fn client_credentials(
         return Err(OAuthError::new(OAuthErrorCode::InvalidClient, "client_credentials needs the client secret"));
     };
     let requested = scope_param(pairs)?;
-    let issued = tessera.issue_app_token(&auth.client_id, &secret, param(pairs, "corp_id")).await?;
+    let issued = tessera
+        .issue_app_token_for(&auth.client_id, &secret, param(pairs, "corp_id"), param(pairs, "resource"))
+        .await?;
     if let Some(scopes) = &requested {
         let missing = tessera
             .missing_scopes(&auth.client_id, &issued.corp_id, scopes)

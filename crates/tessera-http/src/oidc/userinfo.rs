@@ -22,7 +22,7 @@ fn refuse(status: StatusCode, error: &str, description: &str) -> Response {
     res
 }
 
-fn bearer(headers: &HeaderMap) -> Result<Option<String>, Response> {
+fn bearer(headers: &HeaderMap) -> Result<Option<String>, &'static str> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -31,9 +31,7 @@ fn bearer(headers: &HeaderMap) -> Result<Option<String>, Response> {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
             Ok(Some(token.trim().to_owned()))
         }
-        _ => {
-            Err(refuse(StatusCode::UNAUTHORIZED, "invalid_request", "the Authorization header must be Bearer <token>"))
-        }
+        _ => Err("the Authorization header must be Bearer <token>"),
     }
 }
 
@@ -79,7 +77,7 @@ async fn answer(tessera: &Tessera, token: Option<String>) -> Response {
 pub async fn get_userinfo(State(tessera): State<Tessera>, headers: HeaderMap) -> Response {
     match bearer(&headers) {
         Ok(token) => answer(&tessera, token).await,
-        Err(res) => res,
+        Err(why) => refuse(StatusCode::UNAUTHORIZED, "invalid_request", why),
     }
 }
 
@@ -90,7 +88,7 @@ pub async fn post_userinfo(
 ) -> Response {
     let header_token = match bearer(&headers) {
         Ok(t) => t,
-        Err(res) => return res,
+        Err(why) => return refuse(StatusCode::UNAUTHORIZED, "invalid_request", why),
     };
     let form_token = match crate::body::form_pairs(raw) {
         Ok(pairs) => pairs.into_iter().find(|(k, _)| k == "access_token").map(|(_, v)| v),

@@ -9,6 +9,7 @@ use tessera_store::StoreError;
 
 use crate::Tessera;
 
+pub mod access_jwt;
 pub mod id_token;
 pub mod request;
 pub mod userinfo;

@@ -98,10 +98,10 @@ pub fn check(p: &OidcParams) -> Result<OidcRequest, OidcParamError> {
             _ => return Err(invalid("max_age must be a non-negative number of seconds")),
         },
     };
-    if let Some(n) = &p.nonce {
-        if n.is_empty() || n.len() > MAX_NONCE_LEN || n.chars().any(char::is_control) {
-            return Err(invalid(format!("nonce must be 1 to {MAX_NONCE_LEN} printable characters")));
-        }
+    if let Some(n) = &p.nonce
+        && (n.is_empty() || n.len() > MAX_NONCE_LEN || n.chars().any(char::is_control))
+    {
+        return Err(invalid(format!("nonce must be 1 to {MAX_NONCE_LEN} printable characters")));
     }
     Ok(OidcRequest {
         nonce: p.nonce.clone(),

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use tessera_core::time::UnixTime;
 
 use serde_json::{Value, json};
 use tessera_core::audit::{AuditAction, AuditDraft};
@@ -17,15 +17,16 @@ use super::seal::{self, SEAL_PURPOSE, SealError};
 use super::{SigningError, jws};
 use crate::Tessera;
 
-/// How long a node trusts its snapshot before reading the store again on a signing path.
-pub const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(30);
+/// Seconds a node trusts its snapshot before reading the store again on a signing path.
+pub const SNAPSHOT_MAX_AGE: i64 = 30;
 /// How old the snapshot behind a served JWKS may be: a key another node created shows within this.
-pub const JWKS_MAX_AGE: Duration = Duration::from_secs(5);
+pub const JWKS_MAX_AGE: i64 = 5;
 
 struct Snapshot {
     stored: Vec<StoredSigningKey>,
     pairs: HashMap<String, Arc<KeyPair>>,
-    loaded: Instant,
+    /// When it was read (service clock); `None` before the first read.
+    loaded: Option<UnixTime>,
 }
 
 /// The node's keys (held by the service).
@@ -38,11 +39,7 @@ pub struct Keyring {
 impl Default for Keyring {
     fn default() -> Self {
         Keyring {
-            snapshot: RwLock::new(Arc::new(Snapshot {
-                stored: Vec::new(),
-                pairs: HashMap::new(),
-                loaded: Instant::now() - SNAPSHOT_MAX_AGE * 2,
-            })),
+            snapshot: RwLock::new(Arc::new(Snapshot { stored: Vec::new(), pairs: HashMap::new(), loaded: None })),
             creating: tokio::sync::Mutex::new(()),
         }
     }
@@ -93,6 +90,10 @@ impl Tessera {
         c.id_token_ttl.max(c.jwt_access_ttl).max(super::LOGOUT_TOKEN_TTL).max(super::ASSERTION_TTL)
     }
 
+    fn snapshot_older_than(&self, snap: &Snapshot, secs: i64) -> bool {
+        snap.loaded.is_none_or(|at| at.secs_until(self.now()) > secs || self.now() < at)
+    }
+
     fn seal_key(&self) -> [u8; 32] {
         self.derive_key(SEAL_PURPOSE)
     }
@@ -113,7 +114,7 @@ impl Tessera {
             };
             pairs.insert(k.kid.clone(), pair);
         }
-        self.inner.keyring.replace(Snapshot { stored, pairs, loaded: Instant::now() });
+        self.inner.keyring.replace(Snapshot { stored, pairs, loaded: Some(self.now()) });
         Ok(())
     }
 
@@ -159,7 +160,7 @@ impl Tessera {
     /// The key that signs with `alg` now, creating or rotating keys when the schedule says so.
     async fn active_key(&self, alg: SigningAlg) -> Result<(String, Arc<KeyPair>), SigningError> {
         let mut snap = self.inner.keyring.current();
-        if snap.loaded.elapsed() > SNAPSHOT_MAX_AGE {
+        if self.snapshot_older_than(&snap, SNAPSHOT_MAX_AGE) {
             self.refresh_keys().await?;
             snap = self.inner.keyring.current();
         }
@@ -196,7 +197,7 @@ impl Tessera {
         let parsed = jws::parse(jws)?;
         let kid = parsed.header["kid"].as_str()?.to_owned();
         let mut snap = self.inner.keyring.current();
-        if !snap.pairs.contains_key(&kid) && snap.loaded.elapsed() > Duration::from_secs(1) {
+        if !snap.pairs.contains_key(&kid) && self.snapshot_older_than(&snap, 1) {
             self.refresh_keys().await.ok()?;
             snap = self.inner.keyring.current();
         }
@@ -219,10 +220,10 @@ impl Tessera {
     /// The JWK set as served: read again from the store when the snapshot is older than
     /// [`JWKS_MAX_AGE`] (a failed read serves the snapshot).
     pub async fn current_jwks(&self) -> Value {
-        if self.inner.keyring.current().loaded.elapsed() > JWKS_MAX_AGE {
-            if let Err(e) = self.refresh_keys().await {
-                tracing::warn!(error = %e, "reading the signing keys failed; serving the keys known");
-            }
+        if self.snapshot_older_than(&self.inner.keyring.current(), JWKS_MAX_AGE)
+            && let Err(e) = self.refresh_keys().await
+        {
+            tracing::warn!(error = %e, "reading the signing keys failed; serving the keys known");
         }
         self.jwks()
     }

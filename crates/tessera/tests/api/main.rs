@@ -34,6 +34,7 @@ mod multinode;
 mod oauth2_tokens;
 mod oauth_clients;
 mod oidc_flow;
+mod oidc_jwt;
 mod oidc_keys;
 mod oidc_support;
 mod openapi_contract;

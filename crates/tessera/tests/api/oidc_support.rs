@@ -45,6 +45,34 @@ owner_corp_id = "dingdemo"
 redirect_uris = ["http://127.0.0.1:8900/cb"]
 id_token_signed_response_alg = "EdDSA"
 subject_type = "pairwise"
+
+[[apps]]
+client_id = "jwtapp"
+client_secret = "jwt-app-secret"
+name = "JWT access token app"
+kind = "internal"
+owner_corp_id = "dingdemo"
+enabled_scopes = ["qyapi_get_member"]
+access_token_format = "jwt"
+id_token_signed_response_alg = "EdDSA"
+resources = ["https://api.example.com/contacts"]
+
+[[apps]]
+client_id = "jwtes"
+client_secret = "jwt-es-secret"
+name = "JWT access token app (ES256)"
+kind = "internal"
+owner_corp_id = "dingdemo"
+access_token_format = "jwt"
+id_token_signed_response_alg = "ES256"
+
+[[installations]]
+client_id = "jwtapp"
+corp_id = "dingdemo"
+
+[[installations]]
+client_id = "jwtes"
+corp_id = "dingdemo"
 "#;
 
 /// `setup` with the demo fixture and [`OIDC_FIXTURE`].
