@@ -7,38 +7,29 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tessera_core::app::App;
-use tessera_core::audit::AuditEvent;
 use tessera_core::change::Change;
-use tessera_core::consent::Consent;
-use tessera_core::device::DeviceAuthorization;
 use tessera_core::document::Document;
-use tessera_core::grant::{OrgGrant, RevokedGrant};
 use tessera_core::grant_code::AuthCode;
-use tessera_core::ids::{ClientId, CorpId, UnionId, UserId};
-use tessera_core::installation::Installation;
-use tessera_core::member::Member;
-use tessera_core::org::Org;
-use tessera_core::permission::PermissionRequest;
+use tessera_core::ids::{CorpId, UserId};
 use tessera_core::refresh::{Claim, RefreshToken};
-use tessera_core::scope::Scope;
-use tessera_core::secret::{SecretHash, TokenHash};
-use tessera_core::session::Session;
-use tessera_core::suite::SuiteTicket;
+use tessera_core::secret::TokenHash;
 use tessera_core::time::UnixTime;
-use tessera_core::token::AccessToken;
-use tessera_store::{AuditFilter, Department, DeviceLookup, Store, StoreError, StoredUser};
+use tessera_store::{Department, Purged, SampleData, Store, StoreError};
 
+use crate::store_decorator::Decorator;
+
+/// Writes on their own task, reads retried once (the outermost decorator of the store).
 pub struct Detached(pub Arc<dyn Store>);
 
-/// Runs `f` on the store in a task of its own and waits for it.
-async fn detached<T, F, Fut>(store: &Arc<dyn Store>, f: F) -> Result<T, StoreError>
+/// Runs `f` on `inner` in a task of its own and waits for it.
+async fn detached<S, T, F, Fut>(inner: &Arc<S>, f: F) -> Result<T, StoreError>
 where
+    S: ?Sized,
     T: Send + 'static,
-    F: FnOnce(Arc<dyn Store>) -> Fut,
+    F: FnOnce(Arc<S>) -> Fut,
     Fut: std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
 {
-    tokio::spawn(f(store.clone())).await.map_err(|e| StoreError::Backend(format!("store task failed: {e}")))?
+    tokio::spawn(f(inner.clone())).await.map_err(|e| StoreError::Backend(format!("store task failed: {e}")))?
 }
 
 /// Runs a read, and once more when the connection broke under it (the database restarted):
@@ -58,134 +49,21 @@ where
     }
 }
 
-/// Runs a read once (for wrappers under [`Detached`], which does the retrying).
-pub(crate) async fn once<T, Fut>(f: impl Fn() -> Fut) -> Result<T, StoreError>
-where
-    Fut: std::future::Future<Output = Result<T, StoreError>>,
-{
-    f().await
-}
+#[async_trait]
+impl Decorator for Detached {
+    fn inner(&self) -> &Arc<dyn Store> {
+        &self.0
+    }
 
-/// `impl Store` for a wrapper whose field `.0` is the wrapped store: the given write methods,
-/// and reads, which hold no transaction and go straight through, run by `$read` ([`once`]
-/// unless given: only the outermost wrapper retries, see [`read`]).
-macro_rules! store_wrapper {
-    ($ty:ty, { $($writes:tt)* }) => {
-        $crate::detached::store_wrapper!($ty, $crate::detached::once, { $($writes)* });
-    };
-    ($ty:ty, $read:path, { $($writes:tt)* }) => {
-        #[async_trait]
-        impl Store for $ty {
-            $($writes)*
-        async fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
-            $read(|| self.0.scopes()).await
-        }
-        async fn org(&self, corp_id: &CorpId) -> Result<Option<Org>, StoreError> {
-            $read(|| self.0.org(corp_id)).await
-        }
-        async fn user(&self, union_id: &UnionId) -> Result<Option<StoredUser>, StoreError> {
-            $read(|| self.0.user(union_id)).await
-        }
-        async fn member(&self, corp_id: &CorpId, user_id: &UserId) -> Result<Option<Member>, StoreError> {
-            $read(|| self.0.member(corp_id, user_id)).await
-        }
-        async fn member_by_union(&self, corp_id: &CorpId, union_id: &UnionId) -> Result<Option<Member>, StoreError> {
-            $read(|| self.0.member_by_union(corp_id, union_id)).await
-        }
-        async fn app(&self, client_id: &ClientId) -> Result<Option<App>, StoreError> {
-            $read(|| self.0.app(client_id)).await
-        }
-        async fn permissions(&self, client_id: &ClientId) -> Result<Vec<PermissionRequest>, StoreError> {
-            $read(|| self.0.permissions(client_id)).await
-        }
-        async fn installations(&self, client_id: &ClientId) -> Result<Vec<Installation>, StoreError> {
-            $read(|| self.0.installations(client_id)).await
-        }
-        async fn org_grants(&self, client_id: &ClientId, corp_id: &CorpId) -> Result<Vec<OrgGrant>, StoreError> {
-            $read(|| self.0.org_grants(client_id, corp_id)).await
-        }
-        async fn token(&self, hash: &TokenHash) -> Result<Option<AccessToken>, StoreError> {
-            $read(|| self.0.token(hash)).await
-        }
-        async fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
-            $read(|| self.0.audit_events(filter)).await
-        }
-        async fn memberships_of(&self, union_id: &UnionId) -> Result<Vec<Member>, StoreError> {
-            $read(|| self.0.memberships_of(union_id)).await
-        }
-        async fn consent(&self, union_id: &UnionId, client_id: &ClientId) -> Result<Option<Consent>, StoreError> {
-            $read(|| self.0.consent(union_id, client_id)).await
-        }
-        async fn consents_of(&self, union_id: &UnionId) -> Result<Vec<Consent>, StoreError> {
-            $read(|| self.0.consents_of(union_id)).await
-        }
-        async fn refresh_token(&self, hash: &TokenHash) -> Result<Option<(RefreshToken, bool)>, StoreError> {
-            $read(|| self.0.refresh_token(hash)).await
-        }
-        async fn auth_code(&self, hash: &TokenHash) -> Result<Option<(AuthCode, bool)>, StoreError> {
-            self.0.auth_code(hash).await
-        }
-        async fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError> {
-            $read(|| self.0.session(hash)).await
-        }
-        async fn documents(&self, corp_id: &CorpId) -> Result<Vec<Document>, StoreError> {
-            $read(|| self.0.documents(corp_id)).await
-        }
-        async fn pending_requests(&self) -> Result<Vec<PermissionRequest>, StoreError> {
-            $read(|| self.0.pending_requests()).await
-        }
-        async fn revoked_grants(
-            &self,
-            client_id: &ClientId,
-            corp_id: &CorpId,
-        ) -> Result<Vec<RevokedGrant>, StoreError> {
-            $read(|| self.0.revoked_grants(client_id, corp_id)).await
-        }
-        async fn members_of(&self, corp_id: &CorpId) -> Result<Vec<Member>, StoreError> {
-            $read(|| self.0.members_of(corp_id)).await
-        }
-        async fn installations_in(&self, corp_id: &CorpId) -> Result<Vec<Installation>, StoreError> {
-            $read(|| self.0.installations_in(corp_id)).await
-        }
-        async fn grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
-            self.0.grant_changes().await
-        }
-        async fn ready(&self) -> Result<(), StoreError> {
-            self.0.ready().await
-        }
-        async fn department(&self, corp_id: &CorpId, dept_id: i64) -> Result<Option<Department>, StoreError> {
-            $read(|| self.0.department(corp_id, dept_id)).await
-        }
-        async fn suite_ticket(&self, client_id: &ClientId) -> Result<Option<SuiteTicket>, StoreError> {
-            $read(|| self.0.suite_ticket(client_id)).await
-        }
-        async fn suite_tickets(&self) -> Result<Vec<SuiteTicket>, StoreError> {
-            $read(|| self.0.suite_tickets()).await
-        }
-        async fn apps_owned_by(&self, corp_id: &CorpId) -> Result<Vec<App>, StoreError> {
-            $read(|| self.0.apps_owned_by(corp_id)).await
-        }
-        async fn previous_secrets(&self, client_id: &ClientId) -> Result<Vec<(SecretHash, UnixTime)>, StoreError> {
-            $read(|| self.0.previous_secrets(client_id)).await
-        }
-        async fn device_authorization(&self, by: &DeviceLookup) -> Result<Option<DeviceAuthorization>, StoreError> {
-            $read(|| self.0.device_authorization(by)).await
-        }
-        async fn oidc_client(&self, client_id: &ClientId) -> Result<Option<tessera_core::oidc::OidcClient>, StoreError> {
-            $read(|| self.0.oidc_client(client_id)).await
-        }
-        async fn user_profile(&self, union_id: &UnionId) -> Result<Option<tessera_core::oidc::UserProfile>, StoreError> {
-            $read(|| self.0.user_profile(union_id)).await
-        }
-        async fn signing_keys(&self) -> Result<Vec<tessera_core::signing_key::StoredSigningKey>, StoreError> {
-            $read(|| self.0.signing_keys()).await
-        }
-        }
-    };
-}
-pub(crate) use store_wrapper;
+    async fn read<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send,
+        F: Fn() -> Fut + Send + Sync,
+        Fut: std::future::Future<Output = Result<T, StoreError>> + Send,
+    {
+        read(f).await
+    }
 
-store_wrapper!(Detached, read, {
     async fn commit(&self, changes: &[Change], at: UnixTime) -> Result<(), StoreError> {
         let changes = changes.to_vec();
         detached(&self.0, move |s| async move { s.commit(&changes, at).await }).await
@@ -201,8 +79,22 @@ store_wrapper!(Detached, read, {
         detached(&self.0, move |s| async move { s.claim_refresh_token(&hash, now).await }).await
     }
 
-    async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<tessera_store::Purged, StoreError> {
+    async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<Purged, StoreError> {
         detached(&self.0, move |s| async move { s.purge_expired(now, codes_before).await }).await
+    }
+}
+
+/// The sample API's data the same way: writes on their own task, reads retried once.
+pub struct DetachedSample(pub Arc<dyn SampleData>);
+
+#[async_trait]
+impl SampleData for DetachedSample {
+    async fn documents(&self, corp_id: &CorpId) -> Result<Vec<Document>, StoreError> {
+        read(|| self.0.documents(corp_id)).await
+    }
+
+    async fn department(&self, corp_id: &CorpId, dept_id: i64) -> Result<Option<Department>, StoreError> {
+        read(|| self.0.department(corp_id, dept_id)).await
     }
 
     async fn create_department(&self, corp_id: &CorpId, name: &str, parent_id: i64) -> Result<i64, StoreError> {
@@ -224,7 +116,7 @@ store_wrapper!(Detached, read, {
         })
         .await
     }
-});
+}
 
 #[cfg(test)]
 mod tests {
@@ -232,48 +124,26 @@ mod tests {
     use std::time::Duration;
 
     use tessera_core::audit::{AuditAction, AuditDraft};
+    use tessera_store::AuditFilter;
     use tessera_store_sqlite::SqliteStore;
 
     use super::*;
+    use crate::store_decorator::Decorated;
 
     /// A store whose writes take a while to begin, like a slow `BEGIN`.
     struct SlowWrites(Arc<dyn Store>);
 
-    store_wrapper!(SlowWrites, {
+    #[async_trait]
+    impl Decorator for SlowWrites {
+        fn inner(&self) -> &Arc<dyn Store> {
+            &self.0
+        }
+
         async fn commit(&self, changes: &[Change], at: UnixTime) -> Result<(), StoreError> {
             tokio::time::sleep(Duration::from_millis(50)).await;
             self.0.commit(changes, at).await
         }
-        async fn claim_auth_code(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<AuthCode>, StoreError> {
-            self.0.claim_auth_code(hash, now).await
-        }
-        async fn claim_refresh_token(
-            &self,
-            hash: &TokenHash,
-            now: UnixTime,
-        ) -> Result<Claim<RefreshToken>, StoreError> {
-            self.0.claim_refresh_token(hash, now).await
-        }
-        async fn purge_expired(
-            &self,
-            now: UnixTime,
-            codes_before: UnixTime,
-        ) -> Result<tessera_store::Purged, StoreError> {
-            self.0.purge_expired(now, codes_before).await
-        }
-        async fn create_department(&self, corp_id: &CorpId, name: &str, parent_id: i64) -> Result<i64, StoreError> {
-            self.0.create_department(corp_id, name, parent_id).await
-        }
-        async fn update_member_profile(
-            &self,
-            corp_id: &CorpId,
-            user_id: &UserId,
-            name: Option<&str>,
-            title: Option<&str>,
-        ) -> Result<bool, StoreError> {
-            self.0.update_member_profile(corp_id, user_id, name, title).await
-        }
-    });
+    }
 
     fn event() -> Change {
         Change::Audit(AuditDraft {
@@ -292,7 +162,7 @@ mod tests {
     #[tokio::test]
     async fn a_write_whose_caller_is_cancelled_still_runs_to_its_end() {
         let inner: Arc<dyn Store> = Arc::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
-        let detached = Detached(Arc::new(SlowWrites(inner.clone())));
+        let detached = Decorated(Detached(Arc::new(Decorated(SlowWrites(inner.clone())))));
         let cancelled = tokio::time::timeout(Duration::from_millis(5), detached.commit(&[event()], UnixTime(1))).await;
         assert!(cancelled.is_err(), "the caller gave up first");
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -303,7 +173,7 @@ mod tests {
     async fn without_it_the_same_cancellation_cuts_the_write_short() {
         // The control: what the decorator prevents.
         let inner: Arc<dyn Store> = Arc::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
-        let slow = SlowWrites(inner.clone());
+        let slow = Decorated(SlowWrites(inner.clone()));
         let cancelled = tokio::time::timeout(Duration::from_millis(5), slow.commit(&[event()], UnixTime(1))).await;
         assert!(cancelled.is_err());
         tokio::time::sleep(Duration::from_millis(200)).await;

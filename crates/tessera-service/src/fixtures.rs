@@ -108,7 +108,7 @@ impl Tessera {
         }
         let doc_corps: HashSet<&CorpId> = fixture.documents.iter().map(|d| &d.corp_id).collect();
         for corp in doc_corps {
-            for doc in store.documents(corp).await? {
+            for doc in self.sample_data().documents(corp).await? {
                 ex.documents.insert((doc.corp_id.clone(), doc.doc_id), doc);
             }
         }

@@ -12,6 +12,7 @@
 //! - [`overview`]: what the console shows (scopes of an app, review queue, workbench).
 //! - [`explain`]: why a call is (or would be) refused, step by step.
 //! - [`catalog`]: the scope catalogue (built-in plus operator scopes).
+//! - [`store_decorator`]: a store decorator overrides only what it changes, the rest forwards.
 //! - [`detached`]: writes run on their own task, so a cancelled request never cuts one short.
 //! - [`invalidating`]: every commit drops the caches its changes can have made stale.
 //! - [`password`]: argon2id hashing off the async threads.
@@ -38,7 +39,7 @@ use tessera_core::refresh::UserTokenPolicy;
 use tessera_core::secret::SecretKey;
 use tessera_core::time::{Clock, UnixTime};
 use tessera_core::token::TokenPolicy;
-use tessera_store::Store;
+use tessera_store::{Database, SampleData, Store};
 
 pub mod access;
 pub mod admin_consent;
@@ -67,6 +68,7 @@ pub mod resend_limit;
 pub mod reviewer;
 pub mod signin;
 pub mod signing;
+pub mod store_decorator;
 pub mod suite;
 pub mod throttle;
 pub mod ticket_push;
@@ -127,6 +129,7 @@ pub struct Tessera {
 
 struct Inner {
     store: Arc<dyn Store>,
+    sample: Arc<dyn SampleData>,
     clock: Arc<dyn Clock>,
     key: SecretKey,
     config: ServiceConfig,
@@ -139,14 +142,28 @@ struct Inner {
 }
 
 impl Tessera {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, key: SecretKey, config: ServiceConfig) -> Self {
+    /// The service on `db`, which holds both the authorization data and the sample API's.
+    pub fn new(db: Arc<dyn Database>, clock: Arc<dyn Clock>, key: SecretKey, config: ServiceConfig) -> Self {
+        Self::on_stores(db.clone(), db, clock, key, config)
+    }
+
+    /// The service on `store`, with the sample API's data in `sample` (tests decorate one).
+    pub fn on_stores(
+        store: Arc<dyn Store>,
+        sample: Arc<dyn SampleData>,
+        clock: Arc<dyn Clock>,
+        key: SecretKey,
+        config: ServiceConfig,
+    ) -> Self {
         let cache = Arc::new(cache::Caches::new(config.cache));
-        let store: Arc<dyn Store> = Arc::new(invalidating::Invalidating(store, cache.clone()));
-        let store: Arc<dyn Store> = Arc::new(detached::Detached(store));
+        let store = store_decorator::Decorated(invalidating::Invalidating(store, cache.clone()));
+        let store: Arc<dyn Store> = Arc::new(store_decorator::Decorated(detached::Detached(Arc::new(store))));
+        let sample: Arc<dyn SampleData> = Arc::new(detached::DetachedSample(sample));
         let callbacks = callback_guard::CallbackClient::new(config.allow_private_callbacks);
         Tessera {
             inner: Arc::new(Inner {
                 store,
+                sample,
                 clock,
                 key,
                 config,
@@ -162,6 +179,11 @@ impl Tessera {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
+    }
+
+    /// The sample API's departments, member profiles and documents.
+    pub fn sample_data(&self) -> &Arc<dyn SampleData> {
+        &self.inner.sample
     }
 
     pub fn now(&self) -> UnixTime {

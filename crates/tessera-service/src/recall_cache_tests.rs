@@ -5,34 +5,20 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use tessera_core::app::App;
-use tessera_core::audit::AuditEvent;
 use tessera_core::change::Change;
-use tessera_core::consent::Consent;
-use tessera_core::device::DeviceAuthorization;
-use tessera_core::document::Document;
 use tessera_core::fixture::Fixture;
-use tessera_core::grant::{OrgGrant, RevokedGrant};
-use tessera_core::grant_code::AuthCode;
+use tessera_core::grant::OrgGrant;
 use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId, UserId};
-use tessera_core::installation::Installation;
-use tessera_core::member::Member;
-use tessera_core::org::Org;
-use tessera_core::permission::PermissionRequest;
-use tessera_core::refresh::{Claim, RefreshToken};
-use tessera_core::scope::Scope;
-use tessera_core::secret::{Secret, SecretHash, SecretKey, TokenHash, token_hash};
-use tessera_core::session::Session;
-use tessera_core::suite::SuiteTicket;
-use tessera_core::time::{Clock, FakeClock, UnixTime};
+use tessera_core::secret::{Secret, SecretKey, TokenHash, token_hash};
+use tessera_core::time::{Clock, FakeClock};
 use tessera_core::token::{AccessToken, TokenKind, TokenPolicy};
-use tessera_store::{AuditFilter, Department, DeviceLookup, Store, StoreError, StoredUser};
+use tessera_store::{Database, Store, StoreError};
 use tessera_store_sqlite::SqliteStore;
 use tokio::sync::oneshot;
 
 use crate::cache::CacheConfig;
-use crate::detached::store_wrapper;
 use crate::management::Actor;
+use crate::store_decorator::{Decorated, Decorator};
 use crate::{AccessError, ServiceConfig, Tessera};
 
 const FIXTURE: &str = r#"
@@ -89,20 +75,18 @@ async fn pause(slot: &Mutex<Option<(oneshot::Sender<()>, oneshot::Receiver<()>)>
 }
 
 /// The store under test with two reads that, when armed, hand back what they read only
-/// after the test lets them; every other call goes straight to the store (through `Deref`).
-struct Reads {
+/// after the test lets them; every other call goes straight to the store.
+struct Pausing {
     store: Arc<dyn Store>,
     gate: Arc<Gate>,
 }
 
-impl std::ops::Deref for Reads {
-    type Target = dyn Store;
-    fn deref(&self) -> &(dyn Store + 'static) {
-        &*self.store
+#[async_trait]
+impl Decorator for Pausing {
+    fn inner(&self) -> &Arc<dyn Store> {
+        &self.store
     }
-}
 
-impl Reads {
     async fn org_grants(&self, client_id: &ClientId, corp_id: &CorpId) -> Result<Vec<OrgGrant>, StoreError> {
         let read = self.store.org_grants(client_id, corp_id).await;
         pause(&self.gate.org_grants).await;
@@ -116,40 +100,11 @@ impl Reads {
     }
 }
 
-struct Pausing(Reads);
-
-store_wrapper!(Pausing, {
-    async fn commit(&self, changes: &[Change], at: UnixTime) -> Result<(), StoreError> {
-        self.0.commit(changes, at).await
-    }
-    async fn claim_auth_code(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<AuthCode>, StoreError> {
-        self.0.claim_auth_code(hash, now).await
-    }
-    async fn claim_refresh_token(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<RefreshToken>, StoreError> {
-        self.0.claim_refresh_token(hash, now).await
-    }
-    async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<tessera_store::Purged, StoreError> {
-        self.0.purge_expired(now, codes_before).await
-    }
-    async fn create_department(&self, corp_id: &CorpId, name: &str, parent_id: i64) -> Result<i64, StoreError> {
-        self.0.create_department(corp_id, name, parent_id).await
-    }
-    async fn update_member_profile(
-        &self,
-        corp_id: &CorpId,
-        user_id: &UserId,
-        name: Option<&str>,
-        title: Option<&str>,
-    ) -> Result<bool, StoreError> {
-        self.0.update_member_profile(corp_id, user_id, name, title).await
-    }
-});
-
 struct Node {
     service: Tessera,
     clock: Arc<FakeClock>,
     /// The store under the service: writes here are changes the node never hears of.
-    store: Arc<dyn Store>,
+    store: Arc<dyn Database>,
     gate: Arc<Gate>,
 }
 
@@ -163,7 +118,7 @@ fn no_revalidation() -> ServiceConfig {
 }
 
 async fn node(config: ServiceConfig) -> Node {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
+    let store: Arc<dyn Database> = Arc::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
     let node = node_on(store, config);
     let fixture: Fixture = toml::from_str(FIXTURE).unwrap();
     node.service.load_fixture(&fixture).await.unwrap();
@@ -171,11 +126,11 @@ async fn node(config: ServiceConfig) -> Node {
 }
 
 /// Another node on the same store.
-fn node_on(store: Arc<dyn Store>, config: ServiceConfig) -> Node {
+fn node_on(store: Arc<dyn Database>, config: ServiceConfig) -> Node {
     let clock = Arc::new(FakeClock::at(1_000_000));
     let gate = Arc::new(Gate::default());
-    let pausing: Arc<dyn Store> = Arc::new(Pausing(Reads { store: store.clone(), gate: gate.clone() }));
-    let service = Tessera::new(pausing, clock.clone(), SecretKey::from_bytes([7; 32]), config);
+    let pausing: Arc<dyn Store> = Arc::new(Decorated(Pausing { store: store.clone(), gate: gate.clone() }));
+    let service = Tessera::on_stores(pausing, store.clone(), clock.clone(), SecretKey::from_bytes([7; 32]), config);
     Node { service, clock, store, gate }
 }
 

@@ -1,5 +1,7 @@
-//! Tessera's PostgreSQL store: the scale-out backend. Migrations in `migrations/` run at
-//! connect; a schema can be chosen so that several deployments (or test runs) share a database.
+//! Tessera's PostgreSQL store: the scale-out backend. The shared migrations
+//! ([`tessera_store::sql::MIGRATOR`]) run at connect; a schema can be chosen so that several
+//! deployments (or test runs) share a database. The queries are the shared ones in
+//! [`tessera_store::sql`]; this crate opens the pool and listens for other nodes' grant changes.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::str::FromStr;
@@ -7,8 +9,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use tessera_store::sql::{Backend, map_err};
 use tessera_store::{ConnectOptions, StoreError};
 
 pub mod listener;
@@ -53,7 +57,7 @@ impl PostgresStore {
             .connect_with(options)
             .await
             .map_err(map_err)?;
-        sqlx::migrate!("./migrations")
+        tessera_store::sql::MIGRATOR
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
@@ -114,11 +118,23 @@ impl PostgresStore {
     }
 }
 
-impl PostgresStore {
+#[async_trait]
+impl Backend for PostgresStore {
+    type Db = sqlx::Postgres;
+
+    fn pool(&self) -> &sqlx::PgPool {
+        &self.pool
+    }
+
+    /// Every transaction that changes grants tells the other nodes, which drop their caches.
+    fn grant_notice(&self) -> Option<&'static str> {
+        Some("SELECT pg_notify('tessera_grants', '')")
+    }
+
     /// Listens on [`GRANTS_CHANNEL`]: every node hears every other node's grant changes, and
     /// is told again after each (re-)established `LISTEN` (see [`listener`]). While the
     /// listening connection is down the store is not ready.
-    async fn listen_grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
+    async fn grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
         let listener = listener::listen(&self.pool).await.map_err(map_err)?;
         Ok(Some(listener::follow_reporting(self.pool.clone(), listener, self.listening.clone())))
     }
@@ -133,13 +149,11 @@ impl PostgresStore {
     }
 }
 
-tessera_store::sql_store!(PostgresStore, sqlx::Postgres, Some("SELECT pg_notify('tessera_grants', '')"));
-
 #[cfg(test)]
 mod contract {
     use std::sync::Arc;
 
-    use tessera_store::Store;
+    use tessera_store::Database;
 
     use super::PostgresStore;
 
@@ -148,7 +162,7 @@ mod contract {
         std::env::var("TESSERA_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
     }
 
-    async fn fresh() -> Arc<dyn Store> {
+    async fn fresh() -> Arc<dyn Database> {
         let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
         let store = PostgresStore::connect_in_schema(&url(), Some(&schema))
             .await

@@ -1,11 +1,14 @@
 //! Tessera's SQLite store: the embedded default. One file, WAL journal, foreign keys on;
-//! migrations in `migrations/` run at connect.
+//! the shared migrations ([`tessera_store::sql::MIGRATOR`]) run at connect. The queries are
+//! the shared ones in [`tessera_store::sql`]; this crate opens the pool.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::str::FromStr;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use tessera_store::sql::Backend;
 use tessera_store::{ConnectOptions, StoreError};
 
 /// The SQLite backend.
@@ -38,7 +41,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        sqlx::migrate!("./migrations")
+        tessera_store::sql::MIGRATOR
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
@@ -68,9 +71,21 @@ impl SqliteStore {
     }
 }
 
-impl SqliteStore {
-    /// One SQLite file serves one node: every grant change happens in this process.
-    async fn listen_grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
+/// One SQLite file serves one node: every grant change happens in this process, so there is
+/// nothing to announce or listen to.
+#[async_trait]
+impl Backend for SqliteStore {
+    type Db = sqlx::Sqlite;
+
+    fn pool(&self) -> &sqlx::SqlitePool {
+        &self.pool
+    }
+
+    fn grant_notice(&self) -> Option<&'static str> {
+        None
+    }
+
+    async fn grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
         Ok(None)
     }
 
@@ -80,17 +95,15 @@ impl SqliteStore {
     }
 }
 
-tessera_store::sql_store!(SqliteStore, sqlx::Sqlite, None);
-
 #[cfg(test)]
 mod contract {
     use std::sync::Arc;
 
-    use tessera_store::Store;
+    use tessera_store::Database;
 
     use super::SqliteStore;
 
-    async fn fresh() -> Arc<dyn Store> {
+    async fn fresh() -> Arc<dyn Database> {
         let dir = std::env::temp_dir().join(format!("tessera-contract-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}", dir.join("t.db").display());

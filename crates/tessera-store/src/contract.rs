@@ -24,7 +24,7 @@ use tessera_core::session::Session;
 use tessera_core::time::UnixTime;
 use tessera_core::token::{AccessToken, TokenKind};
 
-use crate::{AuditFilter, Store, StoreError, StoredUser};
+use crate::{AuditFilter, Database, StoreError, StoredUser};
 
 fn corp() -> CorpId {
     CorpId::parse("dingcontract").unwrap()
@@ -130,7 +130,7 @@ fn everything() -> Vec<Change> {
     ]
 }
 
-pub async fn every_entity_round_trips(store: Arc<dyn Store>) {
+pub async fn every_entity_round_trips(store: Arc<dyn Database>) {
     store.commit(&everything(), UnixTime(60)).await.unwrap();
     let scopes = store.scopes().await.unwrap();
     assert_eq!(scopes.len(), 1);
@@ -155,7 +155,7 @@ pub async fn every_entity_round_trips(store: Arc<dyn Store>) {
     assert_eq!(events[0].at, UnixTime(60));
 }
 
-pub async fn missing_rows_read_as_none(store: Arc<dyn Store>) {
+pub async fn missing_rows_read_as_none(store: Arc<dyn Database>) {
     assert_eq!(store.org(&corp()).await.unwrap(), None);
     assert_eq!(store.user(&user().union_id).await.unwrap(), None);
     assert_eq!(store.member(&corp(), &member().user_id).await.unwrap(), None);
@@ -164,7 +164,7 @@ pub async fn missing_rows_read_as_none(store: Arc<dyn Store>) {
     assert!(store.permissions(&app().client_id).await.unwrap().is_empty());
 }
 
-pub async fn a_failing_batch_writes_nothing(store: Arc<dyn Store>) {
+pub async fn a_failing_batch_writes_nothing(store: Arc<dyn Database>) {
     store.commit(&[Change::InsertOrg(org())], UnixTime(1)).await.unwrap();
     let other = Org { corp_id: CorpId::parse("dingother").unwrap(), name: "Other".into(), verified: false };
     // The duplicate org at the end fails the batch; the org, audit event and user before it must not persist.
@@ -187,7 +187,7 @@ pub async fn a_failing_batch_writes_nothing(store: Arc<dyn Store>) {
     verify_chain(&events).unwrap();
 }
 
-pub async fn permissions_are_replaced_not_duplicated(store: Arc<dyn Store>) {
+pub async fn permissions_are_replaced_not_duplicated(store: Arc<dyn Database>) {
     store.commit(&everything(), UnixTime(1)).await.unwrap();
     let approved = PermissionRequest {
         client_id: app().client_id,
@@ -201,7 +201,7 @@ pub async fn permissions_are_replaced_not_duplicated(store: Arc<dyn Store>) {
     assert_eq!(store.permissions(&app().client_id).await.unwrap(), vec![approved]);
 }
 
-pub async fn audit_chain_is_sequential_filterable_and_verifiable(store: Arc<dyn Store>) {
+pub async fn audit_chain_is_sequential_filterable_and_verifiable(store: Arc<dyn Database>) {
     store.commit(&[Change::InsertOrg(org())], UnixTime(1)).await.unwrap();
     for i in 0..5 {
         let corp_id = if i % 2 == 0 { Some(corp()) } else { None };
@@ -225,7 +225,7 @@ pub async fn audit_chain_is_sequential_filterable_and_verifiable(store: Arc<dyn 
     assert!(none.is_empty());
 }
 
-pub async fn concurrent_writers_keep_one_unbroken_chain(store: Arc<dyn Store>) {
+pub async fn concurrent_writers_keep_one_unbroken_chain(store: Arc<dyn Database>) {
     let mut tasks = Vec::new();
     for i in 0..8 {
         let store = store.clone();
@@ -243,7 +243,7 @@ pub async fn concurrent_writers_keep_one_unbroken_chain(store: Arc<dyn Store>) {
     verify_chain(&all).unwrap();
 }
 
-pub async fn departments_and_member_profiles(store: Arc<dyn Store>) {
+pub async fn departments_and_member_profiles(store: Arc<dyn Database>) {
     store.commit(&everything(), UnixTime(1)).await.unwrap();
     let a = store.create_department(&corp(), "Sales", crate::ROOT_DEPARTMENT).await.unwrap();
     let b = store.create_department(&corp(), "EMEA", a).await.unwrap();
@@ -290,7 +290,7 @@ fn family(id: &str) -> Change {
     Change::InsertFamily { family_id: id.into(), client_id: app().client_id, union_id: user().union_id }
 }
 
-pub async fn consents_are_kept_per_user_and_app_and_withdrawn(store: Arc<dyn Store>) {
+pub async fn consents_are_kept_per_user_and_app_and_withdrawn(store: Arc<dyn Database>) {
     store.commit(&everything(), UnixTime(1)).await.unwrap();
     let consent = Consent {
         union_id: user().union_id,
@@ -308,7 +308,7 @@ pub async fn consents_are_kept_per_user_and_app_and_withdrawn(store: Arc<dyn Sto
     assert!(store.consents_of(&user().union_id).await.unwrap().is_empty());
 }
 
-pub async fn an_auth_code_is_claimed_once(store: Arc<dyn Store>) {
+pub async fn an_auth_code_is_claimed_once(store: Arc<dyn Database>) {
     store.commit(&everything(), UnixTime(1)).await.unwrap();
     let code = AuthCode {
         hash: token_hash("ac-1"),
@@ -350,7 +350,7 @@ pub async fn an_auth_code_is_claimed_once(store: Arc<dyn Store>) {
     assert_eq!(store.auth_code(&token_hash("ac-2")).await.unwrap(), None);
 }
 
-pub async fn concurrent_refresh_claims_have_exactly_one_winner(store: Arc<dyn Store>) {
+pub async fn concurrent_refresh_claims_have_exactly_one_winner(store: Arc<dyn Database>) {
     store.commit(&everything(), UnixTime(1)).await.unwrap();
     store.commit(&[family("fam-r"), Change::InsertRefreshToken(refresh("r-1", "fam-r"))], UnixTime(1)).await.unwrap();
     let mut tasks = Vec::new();
@@ -373,7 +373,7 @@ pub async fn concurrent_refresh_claims_have_exactly_one_winner(store: Arc<dyn St
     assert!(!usable);
 }
 
-pub async fn revoking_a_family_kills_its_access_and_refresh_tokens(store: Arc<dyn Store>) {
+pub async fn revoking_a_family_kills_its_access_and_refresh_tokens(store: Arc<dyn Database>) {
     store.commit(&everything(), UnixTime(1)).await.unwrap();
     store
         .commit(
@@ -426,7 +426,7 @@ pub async fn revoking_a_family_kills_its_access_and_refresh_tokens(store: Arc<dy
     assert!(store.token(&token_hash("c-abc")).await.unwrap().unwrap().revoked);
 }
 
-pub async fn sessions_and_documents(store: Arc<dyn Store>) {
+pub async fn sessions_and_documents(store: Arc<dyn Database>) {
     store.commit(&everything(), UnixTime(1)).await.unwrap();
     let session = Session {
         hash: token_hash("sess-1"),
@@ -457,7 +457,7 @@ pub async fn sessions_and_documents(store: Arc<dyn Store>) {
     assert!(matches!(store.commit(&[missing], UnixTime(5)).await.unwrap_err(), StoreError::NotFound(_)));
 }
 
-pub async fn expired_rows_are_purged_and_live_ones_kept(store: Arc<dyn Store>) {
+pub async fn expired_rows_are_purged_and_live_ones_kept(store: Arc<dyn Database>) {
     store.commit(&everything(), UnixTime(1)).await.unwrap();
     let session = |name: &str, exp| Session {
         hash: token_hash(name),
@@ -488,7 +488,7 @@ pub async fn expired_rows_are_purged_and_live_ones_kept(store: Arc<dyn Store>) {
     assert!(store.refresh_token(&token_hash("r-live")).await.unwrap().is_some());
 }
 
-pub async fn revoking_and_uninstalling_keep_who_and_when(store: Arc<dyn Store>) {
+pub async fn revoking_and_uninstalling_keep_who_and_when(store: Arc<dyn Database>) {
     store.commit(&everything(), UnixTime(1)).await.unwrap();
     let by = member().user_id;
     let revoke = Change::RevokeOrgGrant {
@@ -514,7 +514,7 @@ pub async fn revoking_and_uninstalling_keep_who_and_when(store: Arc<dyn Store>) 
     assert_eq!(store.members_of(&corp()).await.unwrap(), vec![member()]);
 }
 
-pub async fn review_queue_and_audit_filters(store: Arc<dyn Store>) {
+pub async fn review_queue_and_audit_filters(store: Arc<dyn Database>) {
     store.commit(&everything(), UnixTime(1)).await.unwrap();
     let pending = PermissionRequest {
         client_id: app().client_id,
@@ -564,7 +564,7 @@ pub async fn review_queue_and_audit_filters(store: Arc<dyn Store>) {
     );
 }
 
-pub async fn suite_tickets_advance_once_per_sequence_number(store: Arc<dyn Store>) {
+pub async fn suite_tickets_advance_once_per_sequence_number(store: Arc<dyn Database>) {
     store.commit(&everything(), UnixTime(1)).await.unwrap();
     let id = app().client_id;
     let fresh = store.suite_ticket(&id).await.unwrap().unwrap();
@@ -598,7 +598,7 @@ pub async fn suite_tickets_advance_once_per_sequence_number(store: Arc<dyn Store
     assert_eq!(store.suite_ticket(&id).await.unwrap().unwrap().callback_url, None);
 }
 
-pub async fn apps_by_owner_rotated_secrets_and_redirect_uris(store: Arc<dyn Store>) {
+pub async fn apps_by_owner_rotated_secrets_and_redirect_uris(store: Arc<dyn Database>) {
     store.commit(&everything(), UnixTime(1)).await.unwrap();
     assert_eq!(store.apps_owned_by(&corp()).await.unwrap(), vec![app()]);
     assert!(store.apps_owned_by(&CorpId::parse("dingnobody").unwrap()).await.unwrap().is_empty());
@@ -653,7 +653,7 @@ pub async fn apps_by_owner_rotated_secrets_and_redirect_uris(store: Arc<dyn Stor
 
 /// A rotation ends the tokens of the old secret (at the overlap's end, or at once without
 /// one) and leaves user tokens alone; new redirect URIs forget every consent to the app.
-pub async fn rotations_end_old_tokens_and_new_redirect_uris_forget_consents(store: Arc<dyn Store>) {
+pub async fn rotations_end_old_tokens_and_new_redirect_uris_forget_consents(store: Arc<dyn Database>) {
     store.commit(&everything(), UnixTime(1)).await.unwrap();
     let consent = Consent {
         union_id: user().union_id,
@@ -696,7 +696,7 @@ pub async fn rotations_end_old_tokens_and_new_redirect_uris_forget_consents(stor
 
 /// Writes one `#[tokio::test]` per contract check; `$make` is an expression that evaluates
 /// to a future yielding a fresh `Arc<dyn Store>`.
-pub async fn device_authorizations_are_decided_once_and_consumed_once(store: Arc<dyn Store>) {
+pub async fn device_authorizations_are_decided_once_and_consumed_once(store: Arc<dyn Database>) {
     use crate::DeviceLookup;
     use tessera_core::device::{DeviceAuthorization, DeviceStatus};
     store.commit(&everything(), UnixTime(1)).await.unwrap();
@@ -792,7 +792,7 @@ pub async fn device_authorizations_are_decided_once_and_consumed_once(store: Arc
 
 /// The purge deletes in batches until done (more rows than one batch), drops token families
 /// left without tokens, refresh tokens or codes, and keeps consents and revoked grants.
-pub async fn purge_deletes_in_batches_and_drops_empty_families(store: Arc<dyn Store>) {
+pub async fn purge_deletes_in_batches_and_drops_empty_families(store: Arc<dyn Database>) {
     store.commit(&everything(), UnixTime(1)).await.unwrap();
     let expired = crate::PURGE_BATCH.unsigned_abs() * 2 + 500;
     let mut changes = vec![family("fam-gone"), family("fam-live"), family("fam-code")];
@@ -857,7 +857,7 @@ pub async fn purge_deletes_in_batches_and_drops_empty_families(store: Arc<dyn St
 }
 
 /// A family's first revocation is logged; revoking it again (replays, racing) is not.
-pub async fn a_family_revocation_is_logged_once(store: Arc<dyn Store>) {
+pub async fn a_family_revocation_is_logged_once(store: Arc<dyn Database>) {
     store.commit(&everything(), UnixTime(1)).await.unwrap();
     store
         .commit(&[family("fam-once"), Change::InsertToken(user_token("u-once", "fam-once"))], UnixTime(1))

@@ -4,8 +4,12 @@
 //! - [`Store`]: reads by key and [`Store::commit`], which applies a list of domain
 //!   [`Change`](tessera_core::change::Change)s in one transaction and chains the audit
 //!   events among them.
+//! - [`SampleData`] (in [`sample_data`]): the sample API's departments, member profiles and
+//!   documents, apart from the authorization server's data.
+//! - [`Database`]: both, as one database holds them; what the server is built on.
 //! - [`StoreError`]: what can go wrong in any backend.
-//! - `sql_store!` (in [`sql`]): the SQL both relational backends share, instantiated once per backend.
+//! - [`sql`]: the SQL both relational backends share, as generic code over the sqlx driver,
+//!   and the one migrations folder; its docs say how to add a store method.
 //! - `contract` (feature `contract`): the suite every backend must pass.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -15,7 +19,6 @@ use tessera_core::audit::{AuditAction, AuditEvent};
 use tessera_core::change::Change;
 use tessera_core::consent::Consent;
 use tessera_core::device::DeviceAuthorization;
-use tessera_core::document::Document;
 use tessera_core::grant::{OrgGrant, RevokedGrant};
 use tessera_core::grant_code::AuthCode;
 use tessera_core::ids::{ClientId, CorpId, UnionId, UserId};
@@ -33,7 +36,10 @@ use tessera_core::token::AccessToken;
 
 #[cfg(feature = "contract")]
 pub mod contract;
+pub mod sample_data;
 pub mod sql;
+
+pub use sample_data::{Department, ROOT_DEPARTMENT, SampleData};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -139,18 +145,6 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
-/// A department of the sample contacts API.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Department {
-    pub corp_id: CorpId,
-    pub dept_id: i64,
-    pub name: String,
-    pub parent_id: i64,
-}
-
-/// The root department every org has.
-pub const ROOT_DEPARTMENT: i64 = 1;
-
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Applies `changes` in one transaction: all or nothing. Audit events among them get the
@@ -187,7 +181,6 @@ pub trait Store: Send + Sync + 'static {
     /// A refresh token and whether it is still usable (unconsumed, family live).
     async fn refresh_token(&self, hash: &TokenHash) -> Result<Option<(RefreshToken, bool)>, StoreError>;
     async fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError>;
-    async fn documents(&self, corp_id: &CorpId) -> Result<Vec<Document>, StoreError>;
 
     /// Deletes what can never be used again: sessions, access and refresh tokens expired
     /// before `now`, and authorization codes that expired before `codes_before` (kept longer
@@ -216,18 +209,6 @@ pub trait Store: Send + Sync + 'static {
     /// where the backend announces grant changes, the listening connection is established.
     async fn ready(&self) -> Result<(), StoreError>;
 
-    /// Creates a department under `parent_id` (which must exist) and returns its id.
-    async fn create_department(&self, corp_id: &CorpId, name: &str, parent_id: i64) -> Result<i64, StoreError>;
-    async fn department(&self, corp_id: &CorpId, dept_id: i64) -> Result<Option<Department>, StoreError>;
-    /// Updates a member's display name and/or title; `false` when there is no such member.
-    async fn update_member_profile(
-        &self,
-        corp_id: &CorpId,
-        user_id: &UserId,
-        name: Option<&str>,
-        title: Option<&str>,
-    ) -> Result<bool, StoreError>;
-
     /// A suite's ticket state; a third-party enterprise app with no ticket yet has `seq` 0.
     /// `None` for an unknown app or one of another kind.
     async fn suite_ticket(&self, client_id: &ClientId) -> Result<Option<SuiteTicket>, StoreError>;
@@ -247,6 +228,13 @@ pub trait Store: Send + Sync + 'static {
     /// Every signing key (published, active or long retired), by algorithm and generation.
     async fn signing_keys(&self) -> Result<Vec<tessera_core::signing_key::StoredSigningKey>, StoreError>;
 }
+
+/// Everything a Tessera database holds: the authorization server's data ([`Store`]) and the
+/// sample API's ([`SampleData`]). Every type with both is one; an `Arc<dyn Database>` turns
+/// into either half with an ordinary coercion.
+pub trait Database: Store + SampleData {}
+
+impl<T: Store + SampleData + ?Sized> Database for T {}
 
 /// How a device authorization is looked up.
 #[derive(Debug, Clone, PartialEq, Eq)]

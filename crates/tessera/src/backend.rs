@@ -4,17 +4,17 @@
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use tessera_store::{ConnectOptions, Store};
+use tessera_store::{ConnectOptions, Database, Store};
 use tessera_store_postgres::PostgresStore;
 use tessera_store_sqlite::SqliteStore;
 
 /// Opens (and migrates) the store at `url`: `sqlite://path`, `sqlite::memory:` or `postgres://…`.
-pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Database>> {
     open_store_with(url, ConnectOptions::default()).await
 }
 
 /// Opens the store at `url` with the pool's options (the acquire timeout).
-pub async fn open_store_with(url: &str, opts: ConnectOptions) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open_store_with(url: &str, opts: ConnectOptions) -> anyhow::Result<Arc<dyn Database>> {
     if url.starts_with("sqlite:") {
         if let Some(path) = url.strip_prefix("sqlite://") {
             let path = std::path::Path::new(path.split('?').next().unwrap_or(path));

@@ -15,7 +15,7 @@ use tessera_http::gateway::Gateway;
 use tessera_http::gateway::rate_limit::RateLimiter;
 use tessera_service::fixtures::FixtureReport;
 use tessera_service::{ServiceConfig, Tessera};
-use tessera_store::Store;
+use tessera_store::Database;
 use tokio::net::TcpListener;
 
 /// Reads and parses a fixture file (unknown keys are errors).
@@ -26,7 +26,7 @@ pub fn read_fixture(path: &Path) -> anyhow::Result<Fixture> {
 
 /// The service on `store`, with `fixture` loaded if given.
 pub async fn service(
-    store: Arc<dyn Store>,
+    store: Arc<dyn Database>,
     clock: Arc<dyn Clock>,
     key: SecretKey,
     config: ServiceConfig,

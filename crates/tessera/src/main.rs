@@ -191,7 +191,7 @@ fn acquire_timeout(s: &str) -> Result<f64, String> {
 }
 
 impl DbArgs {
-    async fn open_store(&self) -> anyhow::Result<Arc<dyn tessera_store::Store>> {
+    async fn open_store(&self) -> anyhow::Result<Arc<dyn tessera_store::Database>> {
         let opts = tessera_store::ConnectOptions {
             acquire_timeout: std::time::Duration::from_secs_f64(self.database_acquire_timeout),
         };

@@ -119,7 +119,7 @@ async fn update_user(
     check_text("title", &req.title)?;
     let user_id = UserId::parse(user_id).map_err(|_| user_not_found())?;
     let updated = tessera
-        .store()
+        .sample_data()
         .update_member_profile(corp, &user_id, req.name.as_deref(), req.title.as_deref())
         .await
         .map_err(store_error)?;
@@ -151,7 +151,7 @@ async fn create_department(
         req.name.ok_or_else(|| DingTalkError::new(StatusCode::BAD_REQUEST, "MissingParameter", "name is required"))?;
     check_text("name", &Some(name.clone()))?;
     let parent = req.parent_id.unwrap_or(ROOT_DEPARTMENT);
-    let dept_id = tessera.store().create_department(corp, &name, parent).await.map_err(store_error)?;
+    let dept_id = tessera.sample_data().create_department(corp, &name, parent).await.map_err(store_error)?;
     Ok(Json(Created { dept_id }))
 }
 
@@ -218,7 +218,7 @@ async fn list_documents(
     Extension(p): Extension<Principal>,
 ) -> Result<Json<DocumentList>, DingTalkError> {
     let (corp, user) = reader(&tessera, &p).await?;
-    let docs = tessera.store().documents(&corp).await.map_err(store_error)?;
+    let docs = tessera.sample_data().documents(&corp).await.map_err(store_error)?;
     Ok(Json(DocumentList {
         documents: docs
             .into_iter()
@@ -245,7 +245,7 @@ async fn get_document(
     let id: i64 = id.parse().map_err(|_| not_found())?;
     let (corp, user) = reader(&tessera, &p).await?;
     let doc = tessera
-        .store()
+        .sample_data()
         .documents(&corp)
         .await
         .map_err(store_error)?

@@ -1,0 +1,60 @@
+//! [`Store::commit`](crate::Store::commit): a batch of changes in one transaction, all or
+//! nothing. Each change is applied by [`changes`](super::changes); audit events among them
+//! extend the hash chain, whose head is written back once; a batch that changes grants
+//! tells the other nodes (the backend's grant notice) inside the same transaction.
+
+use sqlx::query;
+use tessera_core::change::Change;
+use tessera_core::time::UnixTime;
+
+use super::Sql;
+use super::driver::RowsAffected;
+use super::error::map_err;
+use crate::StoreError;
+
+impl<DB> Sql<'_, DB>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<String>: sqlx::Encode<'q, DB>,
+    for<'q> Option<i64>: sqlx::Encode<'q, DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'n> &'n str: sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    DB::QueryResult: RowsAffected,
+{
+    /// Applies `changes` at time `at` in one transaction; `grant_notice` is run in it when
+    /// any change can alter an authorization decision.
+    pub async fn commit(&self, changes: &[Change], at: UnixTime, grant_notice: Option<&str>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let mut head = None;
+        for change in changes {
+            Self::apply(&mut tx, change, &mut head, at).await?;
+        }
+        if let Some(notice) = grant_notice
+            && changes.iter().any(changes_grants)
+        {
+            query(notice).execute(&mut *tx).await.map_err(map_err)?;
+        }
+        if let Some((seq, hash)) = head {
+            query("UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1")
+                .bind(seq)
+                .bind(hash.to_hex())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)
+    }
+}
+
+/// Whether a change can alter an authorization decision (caches on every node must drop it):
+/// [`Change::invalidates`] decides.
+pub fn changes_grants(change: &Change) -> bool {
+    change.invalidates().is_needed()
+}

@@ -1,0 +1,150 @@
+//! Reads of what is handed out: access tokens, authorization codes, refresh tokens, sessions,
+//! device authorizations; and the two claims, which consume a code or a refresh token exactly
+//! once with one conditional `UPDATE … RETURNING`.
+
+use sqlx::query_as;
+use tessera_core::device::DeviceAuthorization;
+use tessera_core::grant_code::AuthCode;
+use tessera_core::refresh::{Claim, RefreshToken};
+use tessera_core::secret::TokenHash;
+use tessera_core::session::Session;
+use tessera_core::time::UnixTime;
+use tessera_core::token::AccessToken;
+
+use super::Sql;
+use super::driver::RowsAffected;
+use super::error::map_err;
+use super::rows::{
+    AccessTokenRow, AuthCodeRow, AuthCodeStateRow, DeviceRow, RefreshTokenRow, RefreshTokenStateRow, SessionRow, maybe,
+};
+use crate::{DeviceLookup, StoreError};
+
+const AUTH_CODE_COLUMNS: &str =
+    "code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose,
+     nonce, auth_time";
+const DEVICE: &str = "SELECT device_hash, user_code_hash, client_id, scopes, status, union_id, corp_id, created_at,
+     expires_at, interval_secs, last_polled_at FROM device_authorizations";
+
+impl<DB> Sql<'_, DB>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<String>: sqlx::Encode<'q, DB>,
+    for<'q> Option<i64>: sqlx::Encode<'q, DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'n> &'n str: sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    DB::QueryResult: RowsAffected,
+{
+    /// An access token; revoked also when its family is.
+    pub async fn token(&self, hash: &TokenHash) -> Result<Option<AccessToken>, StoreError> {
+        let row: Option<AccessTokenRow> = query_as(
+            "SELECT t.token_hash, t.kind, t.client_id, t.corp_id, t.union_id, t.issued_at, t.expires_at,
+                    t.revoked OR f.revoked_at IS NOT NULL AS revoked, t.scopes, t.family_id
+             FROM access_tokens t LEFT JOIN token_families f ON f.family_id = t.family_id
+             WHERE t.token_hash = $1",
+        )
+        .bind(hash.to_hex())
+        .fetch_optional(self.pool)
+        .await
+        .map_err(map_err)?;
+        maybe(row)
+    }
+
+    pub async fn auth_code(&self, hash: &TokenHash) -> Result<Option<(AuthCode, bool)>, StoreError> {
+        let row: Option<AuthCodeStateRow> = query_as(&format!(
+            "SELECT {AUTH_CODE_COLUMNS}, used_at IS NULL AS unused FROM auth_codes WHERE code_hash = $1"
+        ))
+        .bind(hash.to_hex())
+        .fetch_optional(self.pool)
+        .await
+        .map_err(map_err)?;
+        row.map(|r| Ok((r.code.try_into()?, r.unused))).transpose()
+    }
+
+    pub async fn claim_auth_code(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<AuthCode>, StoreError> {
+        let claimed: Option<AuthCodeRow> = query_as(&format!(
+            "UPDATE auth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL RETURNING {AUTH_CODE_COLUMNS}"
+        ))
+        .bind(now.0)
+        .bind(hash.to_hex())
+        .fetch_optional(self.pool)
+        .await
+        .map_err(map_err)?;
+        if let Some(r) = claimed {
+            return Ok(Claim::Claimed(r.try_into()?));
+        }
+        Ok(match self.auth_code(hash).await? {
+            Some((code, _)) => Claim::Replayed(code),
+            None => Claim::Unknown,
+        })
+    }
+
+    pub async fn refresh_token(&self, hash: &TokenHash) -> Result<Option<(RefreshToken, bool)>, StoreError> {
+        let row: Option<RefreshTokenStateRow> = query_as(
+            "SELECT r.token_hash, r.family_id, r.client_id, r.union_id, r.corp_id, r.scopes, r.issued_at, r.expires_at,
+                    r.used_at IS NULL AND f.revoked_at IS NULL AS usable
+             FROM refresh_tokens r JOIN token_families f ON f.family_id = r.family_id
+             WHERE r.token_hash = $1",
+        )
+        .bind(hash.to_hex())
+        .fetch_optional(self.pool)
+        .await
+        .map_err(map_err)?;
+        row.map(|r| Ok((r.token.try_into()?, r.usable))).transpose()
+    }
+
+    pub async fn claim_refresh_token(
+        &self,
+        hash: &TokenHash,
+        now: UnixTime,
+    ) -> Result<Claim<RefreshToken>, StoreError> {
+        let claimed: Option<RefreshTokenRow> = query_as(
+            "UPDATE refresh_tokens SET used_at = $1
+             WHERE token_hash = $2 AND used_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM token_families f
+                               WHERE f.family_id = refresh_tokens.family_id AND f.revoked_at IS NOT NULL)
+             RETURNING token_hash, family_id, client_id, union_id, corp_id, scopes, issued_at, expires_at",
+        )
+        .bind(now.0)
+        .bind(hash.to_hex())
+        .fetch_optional(self.pool)
+        .await
+        .map_err(map_err)?;
+        if let Some(r) = claimed {
+            return Ok(Claim::Claimed(r.try_into()?));
+        }
+        Ok(match self.refresh_token(hash).await? {
+            Some((token, _)) => Claim::Replayed(token),
+            None => Claim::Unknown,
+        })
+    }
+
+    pub async fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError> {
+        let row: Option<SessionRow> =
+            query_as("SELECT session_hash, union_id, created_at, expires_at FROM sessions WHERE session_hash = $1")
+                .bind(hash.to_hex())
+                .fetch_optional(self.pool)
+                .await
+                .map_err(map_err)?;
+        maybe(row)
+    }
+
+    pub async fn device_authorization(&self, by: &DeviceLookup) -> Result<Option<DeviceAuthorization>, StoreError> {
+        let (column, hash) = match by {
+            DeviceLookup::DeviceCode(h) => ("device_hash", h),
+            DeviceLookup::UserCode(h) => ("user_code_hash", h),
+        };
+        let row: Option<DeviceRow> = query_as(&format!("{DEVICE} WHERE {column} = $1"))
+            .bind(hash.to_hex())
+            .fetch_optional(self.pool)
+            .await
+            .map_err(map_err)?;
+        maybe(row)
+    }
+}
