@@ -19,6 +19,9 @@ pub enum DenyReason {
     OrgNotAuthorized,
     /// The user behind a user token has not consented to the scope.
     UserNotConsented,
+    /// The app or corp token was asked for with other scopes, so it does not carry this one
+    /// (the app may hold it: a token asked for without `scope` would pass).
+    TokenScopeNotRequested,
 }
 
 impl DenyReason {
@@ -28,6 +31,7 @@ impl DenyReason {
             DenyReason::AppNotInstalled => "app_not_installed",
             DenyReason::OrgNotAuthorized => "org_not_authorized",
             DenyReason::UserNotConsented => "user_not_consented",
+            DenyReason::TokenScopeNotRequested => "token_scope_not_requested",
         }
     }
 }

@@ -35,7 +35,8 @@ impl From<BytesRejection> for BodyError {
     }
 }
 
-fn is_form(headers: &HeaderMap) -> bool {
+/// Whether the content type says the body is a form (the one form-body detection).
+pub fn is_form(headers: &HeaderMap) -> bool {
     headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

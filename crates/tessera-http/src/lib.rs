@@ -15,13 +15,18 @@
 //! - [`client_addr`]: the client's address for the attempt limits (`X-Forwarded-For` from trusted proxies only).
 //! - [`health`]: `/healthz` and `/readyz` for load balancers.
 //! - [`body`]: reading bodies with a size limit and without trusting the content type.
+//! - [`params`]: the one reader of token-endpoint parameters (form or JSON), for every dialect.
+//! - [`app_token`]: client credentials through the one pipeline for the app-token endpoints.
+//! - [`client_auth`]: the one client-authentication reader (Basic or body credentials).
 //! - [`security_headers`]: `no-store` by default, HSTS and `__Host-` cookies under https.
 //! - [`request_text`]: the text guard of every request target (NUL, control characters, invalid UTF-8, length).
 //! - [`server`]: the router, request logging without secrets, and graceful shutdown.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod app_token;
 pub mod body;
 pub mod client_addr;
+pub mod client_auth;
 pub mod dingtalk;
 pub mod feishu;
 pub mod gateway;
@@ -29,6 +34,7 @@ pub mod health;
 pub mod manage;
 pub mod oauth2;
 pub mod oidc;
+pub mod params;
 pub mod request_text;
 pub mod security_headers;
 pub mod server;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tessera_core::decision::{AppStanding, Decision, MissingScope, UserStanding, decide};
+use tessera_core::decision::{AppStanding, Decision, DenyReason, MissingScope, UserStanding, decide};
 use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId};
 use tessera_core::secret::token_hash;
 use tessera_core::token::{AccessToken, TokenKind};
@@ -73,9 +73,22 @@ impl Tessera {
                 return Err(AccessError::WrongTokenKind { kind: record.kind, accepted: accepted.to_vec() });
             }
         };
-        match decide(required, &catalog, &standing, user.as_ref()) {
-            Decision::Allow => Ok(principal),
-            Decision::Deny { missing, resource_forbidden } => Err(AccessError::Denied { missing, resource_forbidden }),
+        let (mut missing, resource_forbidden) = match decide(required, &catalog, &standing, user.as_ref()) {
+            Decision::Allow => (Vec::new(), false),
+            Decision::Deny { missing, resource_forbidden } => (missing, resource_forbidden),
+        };
+        // An app or corp token asked for with `scope` carries only those scopes.
+        if record.kind != TokenKind::User && !record.scopes.is_empty() {
+            for scope in required {
+                if !record.scopes.contains(scope) && !missing.iter().any(|m| &m.scope == scope) {
+                    missing.push(MissingScope { scope: scope.clone(), reason: DenyReason::TokenScopeNotRequested });
+                }
+            }
+        }
+        if missing.is_empty() && !resource_forbidden {
+            Ok(principal)
+        } else {
+            Err(AccessError::Denied { missing, resource_forbidden })
         }
     }
 

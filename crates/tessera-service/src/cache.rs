@@ -58,7 +58,8 @@ pub struct Handed {
     pub expires_at: UnixTime,
 }
 
-type ReuseKey = (ClientId, CorpId, TokenKind);
+/// (app, org, kind, the scopes the token is limited to: empty for none).
+type ReuseKey = (ClientId, CorpId, TokenKind, Vec<ScopeCode>);
 /// An app's rotated-out secrets and when each stops working.
 pub type PreviousSecrets = Arc<Vec<(SecretHash, UnixTime)>>;
 

@@ -15,7 +15,8 @@ use tessera_store::{DeviceLookup, StoreError};
 
 use crate::Tessera;
 use crate::authorize::{ValidRequest, new_family_id};
-use crate::user_tokens::{GrantError, UserTokenPair};
+use crate::grant_error::GrantError;
+use crate::token_request::UserTokenPair;
 
 /// What the device shows its user.
 #[derive(Debug, Clone)]
@@ -86,27 +87,25 @@ impl Tessera {
             return Err(GrantError::TooManyRequests { retry_after: t.retry_after });
         }
         let Ok(id) = ClientId::parse(client_id) else {
-            return Err(GrantError::InvalidClient);
+            return Err(GrantError::UnknownClient);
         };
-        let app = self.app(&id).await?.ok_or(GrantError::InvalidClient)?;
-        let authenticated = match (secret, app.public_client) {
-            (Some(secret), false) => self.secret_matches(&app, secret).await?,
-            (None, true) => true,
-            (None, false) => rule == DeviceClientAuth::WhenSent,
-            (Some(_), true) => false,
-        };
-        if !authenticated {
-            return Err(GrantError::InvalidClient);
+        let app = self.app(&id).await?.ok_or(GrantError::UnknownClient)?;
+        match (secret, app.public_client) {
+            (Some(secret), false) if self.secret_matches(&app, secret).await? => {}
+            (None, true) => {}
+            (None, false) if rule == DeviceClientAuth::WhenSent => {}
+            (None, false) => return Err(GrantError::SecretMissing),
+            (Some(_), _) => return Err(GrantError::WrongSecret),
         }
         let scopes = match scope {
             Some(s) if !s.trim().is_empty() => {
-                parse_scope_string(s).map_err(|e| GrantError::InvalidScope(e.to_string()))?
+                parse_scope_string(s).map_err(|e| GrantError::ScopeNotRequestable(e.to_string()))?
             }
-            _ => vec![ScopeCode::parse("openid").map_err(|e| GrantError::InvalidScope(e.to_string()))?],
+            _ => vec![ScopeCode::parse("openid").map_err(|e| GrantError::ScopeNotRequestable(e.to_string()))?],
         };
         let catalog = self.catalog().await?;
         let enabled = self.enabled_scopes(&app.client_id).await?;
-        check_requestable(&scopes, &catalog, &enabled).map_err(|e| GrantError::InvalidScope(e.to_string()))?;
+        check_requestable(&scopes, &catalog, &enabled).map_err(|e| GrantError::ScopeNotRequestable(e.to_string()))?;
         let new = device::start(app.client_id.clone(), scopes, now, &mut rand::rng());
         self.inner.store.commit(&[Change::InsertDeviceAuthorization(new.record.clone())], now).await?;
         let uri = self.verification_uri();
@@ -202,14 +201,10 @@ impl Tessera {
         }
     }
 
-    /// `urn:ietf:params:oauth:grant-type:device_code`: the client polls; once the user
-    /// approved, the first poll gets a new token family and the code is spent.
-    pub async fn poll_device(
-        &self,
-        auth: &crate::user_tokens::ClientAuth,
-        device_code: &str,
-    ) -> Result<UserTokenPair, GrantError> {
-        let app = self.authenticate_grant_client(auth).await?;
+    /// `urn:ietf:params:oauth:grant-type:device_code`, for an authenticated app: the client
+    /// polls; once the user approved, the first poll gets a new token family and the code
+    /// is spent.
+    pub(crate) async fn device_grant(&self, app: &App, device_code: &str) -> Result<UserTokenPair, GrantError> {
         let hash = token_hash(device_code);
         let record = match self.inner.store.device_authorization(&DeviceLookup::DeviceCode(hash)).await? {
             Some(d) if d.client_id == app.client_id => d,
@@ -238,7 +233,7 @@ impl Tessera {
             },
         ];
         let pair = self.mint_pair(
-            &app,
+            app,
             &union_id,
             record.corp_id.clone(),
             record.scopes.clone(),
@@ -248,7 +243,7 @@ impl Tessera {
         );
         match self.inner.store.commit(&changes, now).await {
             // The device flow records no sign-in time: its ID token has no auth_time.
-            Ok(()) => self.with_id_token(&app, pair, None, None).await,
+            Ok(()) => self.with_id_token(app, pair, None, None).await,
             // Another poll spent the code first.
             Err(StoreError::Conflict(_)) => Err(DevicePollError::InvalidGrant.into()),
             Err(e) => Err(e.into()),

@@ -16,8 +16,9 @@ use tessera_core::time::UnixTime;
 use tessera_core::token::TokenKind;
 
 use crate::Tessera;
+use crate::grant_error::GrantError;
 use crate::management::{Actor, ManageError};
-use crate::user_tokens::{ClientAuth, GrantError};
+use crate::token_request::ClientAuth;
 
 /// What introspection reports about a token.
 #[derive(Debug, Clone, Default)]
@@ -44,7 +45,7 @@ impl Tessera {
     pub async fn introspect(&self, auth: &ClientAuth, token: &str) -> Result<Introspection, GrantError> {
         let caller = self.authenticate_grant_client(auth).await?;
         if caller.public_client {
-            return Err(GrantError::InvalidClient);
+            return Err(GrantError::SecretMissing);
         }
         let now = self.now();
         let hash = token_hash(token);
@@ -52,6 +53,7 @@ impl Tessera {
             if !t.is_live(now) || !may_see(&caller, &t.client_id) {
                 return Ok(Introspection::default());
             }
+            let scopes = self.effective_scopes(&t).await?;
             return Ok(Introspection {
                 active: true,
                 token_type: Some("Bearer"),
@@ -59,7 +61,7 @@ impl Tessera {
                 client_id: Some(t.client_id),
                 union_id: t.union_id,
                 corp_id: t.corp_id,
-                scopes: t.scopes,
+                scopes,
                 issued_at: Some(t.issued_at),
                 expires_at: Some(t.expires_at),
             });
@@ -82,6 +84,17 @@ impl Tessera {
             });
         }
         Ok(Introspection::default())
+    }
+
+    /// What a live token lets its holder do now: a user token its consented scopes; an app or
+    /// corp token the scopes the app holds in its org (only those it was limited to, if it
+    /// was); a suite token none.
+    async fn effective_scopes(&self, t: &tessera_core::token::AccessToken) -> Result<Vec<ScopeCode>, GrantError> {
+        let (TokenKind::App | TokenKind::Corp, Some(corp_id)) = (t.kind, &t.corp_id) else {
+            return Ok(t.scopes.clone());
+        };
+        let held = self.held_scopes(&t.client_id, corp_id).await?;
+        Ok(if t.scopes.is_empty() { held } else { held.into_iter().filter(|s| t.scopes.contains(s)).collect() })
     }
 
     /// An operator marks an app as a resource server (it may introspect every app's tokens)

@@ -1,6 +1,10 @@
 //! App and corp access tokens by client credentials. While the token last handed out for
-//! the same (app, org, kind) has more than the reuse margin left, it is handed out again;
-//! otherwise a new one is minted and the old one stays valid until it expires.
+//! the same (app, org, kind, scopes) has more than the reuse margin left, it is handed out
+//! again; otherwise a new one is minted and the old one stays valid until it expires.
+//!
+//! A token asked for with `scope` carries exactly those scopes (RFC 6749 §3.3: the answer
+//! names what was granted) and passes no route needing another; one asked for without
+//! carries none of its own and passes whatever the app holds in the org.
 //!
 //! Only the token's hash is stored, so the plaintext needed for reuse lives in memory: after
 //! a restart the first request mints a new token (the old ones keep working until expiry).
@@ -9,36 +13,17 @@ use std::sync::Arc;
 
 use tessera_core::app::{App, AppKind};
 use tessera_core::change::Change;
-use tessera_core::decision::AppStanding;
-use tessera_core::ids::{ClientId, CorpId, ScopeCode};
-use tessera_core::permission::PermissionStatus;
+use tessera_core::ids::{CorpId, ScopeCode};
 use tessera_core::secret::{Secret, token_hash};
 use tessera_core::token::{AccessToken, TokenKind};
 use tessera_store::StoreError;
 
 use crate::Tessera;
 use crate::cache::Handed;
+use crate::grant_error::GrantError;
 use crate::oidc::access_jwt::AppJwt;
+use crate::token_request::{AppTokens, TokenAnswer};
 use tessera_core::oidc::AccessTokenFormat;
-
-/// Why a client could not get a token.
-#[derive(Debug, thiserror::Error)]
-pub enum IssueError {
-    /// Unknown client id or wrong secret (never says which).
-    #[error("invalid client credentials")]
-    InvalidClient,
-    /// The app may not get a token in that org: not installed, unknown org, or the wrong kind of app.
-    #[error("the app is not authorized in org {corp_id}: {reason}")]
-    UnauthorizedClient { corp_id: String, reason: &'static str },
-    /// The request did not name an org and the app has no default one.
-    #[error("an org (corp id) is required for {kind} apps")]
-    OrgRequired { kind: &'static str },
-    /// RFC 8707: the `resource` asked for is not one the app registered.
-    #[error("{0}")]
-    InvalidTarget(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
 
 /// A token handed to a client.
 #[derive(Debug, Clone)]
@@ -51,106 +36,70 @@ pub struct IssuedToken {
 }
 
 impl Tessera {
-    /// The app behind `client_id`, if the secret is right.
-    pub async fn authenticate_client(&self, client_id: &str, secret: &Secret) -> Result<Arc<App>, IssueError> {
-        let Ok(client_id) = ClientId::parse(client_id) else {
-            return Err(IssueError::InvalidClient);
-        };
-        let app = self.app(&client_id).await?.ok_or(IssueError::InvalidClient)?;
-        if self.secret_matches(&app, secret).await? { Ok(app) } else { Err(IssueError::InvalidClient) }
-    }
-
-    /// An app (internal) or corp (third-party enterprise) token for `corp_id`; an internal
-    /// app's own org is used when `corp_id` is `None`.
-    pub async fn issue_app_token(
+    /// `client_credentials` for an authenticated app: an app (internal) or corp
+    /// (third-party enterprise) token for `corp_id`; an internal app's own org is used when
+    /// `corp_id` is `None`. Requested scopes must all be held in the org.
+    pub(crate) async fn client_credentials_grant(
         &self,
-        client_id: &str,
-        secret: &Secret,
+        app: &App,
         corp_id: Option<&str>,
-    ) -> Result<IssuedToken, IssueError> {
-        self.issue_app_token_for(client_id, secret, corp_id, None).await
-    }
-
-    /// [`Tessera::issue_app_token`] for a `resource` (RFC 8707): one the app registered, else
-    /// [`IssueError::InvalidTarget`]; a JWT access token names it in `aud`.
-    pub async fn issue_app_token_for(
-        &self,
-        client_id: &str,
-        secret: &Secret,
-        corp_id: Option<&str>,
-        resource: Option<&str>,
-    ) -> Result<IssuedToken, IssueError> {
-        let app = self.authenticate_client(client_id, secret).await?;
-        if let Some(r) = resource
-            && !self.cached_oidc_client(&app.client_id).await?.resources.iter().any(|x| x == r)
-        {
-            return Err(IssueError::InvalidTarget(
-                "resource is not one of the resources registered for this client".into(),
-            ));
+        scopes: Option<Vec<ScopeCode>>,
+        rule: AppTokens,
+    ) -> Result<TokenAnswer, GrantError> {
+        if rule == AppTokens::InternalOnly && app.kind != AppKind::Internal {
+            return Err(GrantError::NotInternal);
         }
         let (kind, corp) = match app.kind {
             AppKind::Internal => (TokenKind::App, corp_id.unwrap_or(app.owner_corp_id.as_str())),
             AppKind::ThirdPartyEnterprise => {
-                (TokenKind::Corp, corp_id.ok_or(IssueError::OrgRequired { kind: "third_party_enterprise" })?)
+                (TokenKind::Corp, corp_id.ok_or(GrantError::OrgRequired { kind: "third_party_enterprise" })?)
             }
             AppKind::ThirdPartyPersonal => {
-                return Err(IssueError::UnauthorizedClient {
-                    corp_id: corp_id.unwrap_or_default().to_owned(),
-                    reason: "third_party_personal apps get user tokens only",
-                });
+                return Err(GrantError::PersonalApp { corp_id: corp_id.unwrap_or_default().to_owned() });
             }
         };
-        let unauthorized = |reason| IssueError::UnauthorizedClient { corp_id: corp.to_owned(), reason };
-        let corp_id = CorpId::parse(corp).map_err(|_| unauthorized("no such org"))?;
+        let corp_id = CorpId::parse(corp).map_err(|_| GrantError::UnknownOrg { corp_id: corp.to_owned() })?;
         if kind == TokenKind::App && corp_id != app.owner_corp_id {
-            return Err(unauthorized("an internal app is used only in its own org"));
+            return Err(GrantError::ForeignOrg { corp_id: corp.to_owned() });
         }
         if !self.standing(&app.client_id, &corp_id).await?.installed {
-            return Err(unauthorized("the app is not installed in this org"));
+            return Err(GrantError::NotInstalled { corp_id: corp.to_owned() });
         }
-        Ok(self.hand_out_for(&app, corp_id, kind, resource).await?)
+        let limited = match &scopes {
+            Some(asked) => {
+                let missing = self.missing_scopes(app.client_id.as_str(), &corp_id, asked).await?;
+                if !missing.is_empty() {
+                    return Err(GrantError::ScopesNotHeld { corp_id, missing });
+                }
+                let mut set = asked.clone();
+                set.sort();
+                set.dedup();
+                set
+            }
+            None => Vec::new(),
+        };
+        let token = self.hand_out(app, corp_id, kind, limited).await?;
+        Ok(TokenAnswer::App { token, scopes })
     }
 
-    /// An internal app's token in its own org (DingTalk GetAccessToken and `/gettoken`).
-    pub async fn issue_internal_token(&self, client_id: &str, secret: &Secret) -> Result<IssuedToken, IssueError> {
-        let app = self.authenticate_client(client_id, secret).await?;
-        if app.kind != AppKind::Internal {
-            return Err(IssueError::UnauthorizedClient {
-                corp_id: String::new(),
-                reason: "this operation is for internal apps; third-party enterprise apps ask per org with /v1.0/oauth2/{corpId}/token",
-            });
-        }
-        self.issue_app_token(client_id, secret, None).await
-    }
-
-    /// Hands out the live token of (app, org, kind) or mints one. A suite token is keyed by
-    /// the ISV's own org but records no org: it is valid for no org API.
+    /// Hands out the live token of (app, org, kind, scopes) or mints one. A suite token is
+    /// keyed by the ISV's own org but records no org: it is valid for no org API. `scopes`
+    /// (sorted, no duplicates; empty: not limited) are the ones the token is limited to.
     pub(crate) async fn hand_out(
         &self,
         app: &App,
         corp_id: CorpId,
         kind: TokenKind,
-    ) -> Result<IssuedToken, StoreError> {
-        self.hand_out_for(app, corp_id, kind, None).await
-    }
-
-    /// [`Tessera::hand_out`] for a resource (RFC 8707, already checked against the app's
-    /// registered resources): a token for a resource is never a reused one.
-    pub(crate) async fn hand_out_for(
-        &self,
-        app: &App,
-        corp_id: CorpId,
-        kind: TokenKind,
-        resource: Option<&str>,
+        scopes: Vec<ScopeCode>,
     ) -> Result<IssuedToken, StoreError> {
         let now = self.now();
         let policy = self.inner.config.tokens;
-        let key = (app.client_id.clone(), corp_id, kind);
+        let key = (app.client_id.clone(), corp_id, kind, scopes);
         let cache = &self.inner.cache;
         // The token handed out last, if it is still live in the store's eyes (a revocation
         // whose announcement this node missed is seen once the token record is re-read).
         let reusable = match cache.handed.get(&key, now) {
-            Some(h) if resource.is_none() && policy.reusable(h.expires_at, now) => {
+            Some(h) if policy.reusable(h.expires_at, now) => {
                 self.token_record(h.token.expose()).await?.is_some_and(|t| t.is_live(now)).then_some(h)
             }
             _ => None,
@@ -170,7 +119,7 @@ impl Tessera {
             }
             AccessTokenFormat::Jwt => {
                 let expires_at = now.plus_secs(self.inner.config.jwt_access_ttl);
-                let facts = AppJwt { app, client: &client, kind, corp_id: &key.1, resource, now, expires_at };
+                let facts = AppJwt { app, client: &client, kind, corp_id: &key.1, resource: None, now, expires_at };
                 (self.app_access_jwt(&facts).await?, expires_at)
             }
         };
@@ -183,7 +132,7 @@ impl Tessera {
             issued_at: now,
             expires_at,
             revoked: false,
-            scopes: Vec::new(),
+            scopes: key.3.clone(),
             family_id: None,
         };
         let fill = cache.fill();
@@ -192,53 +141,5 @@ impl Tessera {
         let corp_id = key.1.clone();
         cache.handed.insert(fill, key, Handed { token: token.clone(), expires_at }, now);
         Ok(IssuedToken { token, kind, corp_id, expires_in: now.secs_until(expires_at) })
-    }
-
-    pub(crate) async fn app(&self, client_id: &ClientId) -> Result<Option<Arc<App>>, StoreError> {
-        let cache = &self.inner.cache;
-        if let Some(app) = cache.apps.get(client_id, self.now()) {
-            return Ok(Some(app));
-        }
-        let fill = cache.fill();
-        let Some(app) = self.inner.store.app(client_id).await? else {
-            return Ok(None);
-        };
-        let app = Arc::new(app);
-        cache.apps.insert(fill, client_id.clone(), app.clone(), self.now());
-        Ok(Some(app))
-    }
-
-    /// Scopes whose permission request is enabled for the app.
-    pub async fn enabled_scopes(
-        &self,
-        client_id: &ClientId,
-    ) -> Result<std::collections::HashSet<ScopeCode>, StoreError> {
-        Ok(self
-            .inner
-            .store
-            .permissions(client_id)
-            .await?
-            .into_iter()
-            .filter(|p| p.status == PermissionStatus::Enabled)
-            .map(|p| p.scope)
-            .collect())
-    }
-
-    /// What the app holds in the org, cached until a grant changes (or re-read after the
-    /// re-validation period).
-    pub async fn standing(&self, client_id: &ClientId, corp_id: &CorpId) -> Result<Arc<AppStanding>, StoreError> {
-        let key = (client_id.clone(), corp_id.clone());
-        let cache = &self.inner.cache;
-        if let Some(s) = cache.standing.get(&key, self.now()) {
-            return Ok(s);
-        }
-        let fill = cache.fill();
-        let store = &self.inner.store;
-        let enabled = self.enabled_scopes(client_id).await?;
-        let installed = store.installations(client_id).await?.iter().any(|i| &i.corp_id == corp_id);
-        let org_granted = store.org_grants(client_id, corp_id).await?.into_iter().map(|g| g.scope).collect();
-        let standing = Arc::new(AppStanding { enabled, installed, org_granted });
-        cache.standing.insert(fill, key, standing.clone(), self.now());
-        Ok(standing)
     }
 }

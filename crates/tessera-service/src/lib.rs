@@ -4,7 +4,12 @@
 //! Layout:
 //! - [`clock`]: the system clock (the one place that reads the time).
 //! - [`cache`]: what token issuing and checking read instead of the database.
+//! - [`token`]: the one token entry point; the request's types in [`token_request`], its
+//!   refusals (one variant per cause) in [`grant_error`].
 //! - [`issue`]: app and corp tokens by client credentials, with the reuse rule.
+//! - [`code_grant`], [`refresh_grant`]: the authorization-code and refresh-token grants.
+//! - [`lookups`]: apps by id, enabled scopes, an app's standing in an org (cached); people,
+//!   memberships and installations for the HTTP layer.
 //! - [`access`]: checking a token against a route's required scopes (the gateway's question).
 //! - [`fixtures`]: loading a fixture file atomically.
 //! - [`apps`]: registering apps, redirect URIs, secret rotation with an overlap.
@@ -20,7 +25,7 @@
 //! - [`signin`]: password sign-in with rate limits, sessions, CSRF tokens.
 //! - [`throttle`]: keyed attempt limits, reserved before the work they guard and bounded.
 //! - [`authorize`]: the authorization request, consent and codes.
-//! - [`user_tokens`]: code exchange, refresh rotation, revocation.
+//! - [`user_tokens`]: minting user token pairs, revoking families, revocation (RFC 7009).
 //! - [`introspection`]: RFC 7662 for confidential clients; apps marked as resource servers.
 //! - [`device`]: device authorization (RFC 8628): start, verification, polling.
 //! - [`consents`]: what a user authorized, and withdrawing it.
@@ -31,6 +36,7 @@
 //! - [`oidc`]: OpenID Connect: request parameters, ID tokens, UserInfo, app settings.
 //! - [`signing`]: signing keys kept sealed in the store, rotated on a schedule, the JWKS and JWS.
 //! - [`admin_consent`]: the authorization flow an org admin goes through for an app's sensitive scopes.
+//! - `tests`: in-process tests of the service on the demo fixture with the fake clock.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
@@ -49,33 +55,43 @@ pub mod cache;
 pub mod callback_guard;
 pub mod catalog;
 pub mod clock;
+pub mod code_grant;
 pub mod consents;
 pub mod detached;
 pub mod device;
 pub mod explain;
 pub mod fixtures;
+pub mod grant_error;
 pub mod health;
 pub mod introspection;
 pub mod invalidating;
 pub mod issue;
+pub mod lookups;
 pub mod management;
 pub mod oidc;
 pub mod overview;
 pub mod password;
 #[cfg(test)]
 mod recall_cache_tests;
+pub mod refresh_grant;
 pub mod resend_limit;
 pub mod reviewer;
 pub mod signin;
 pub mod signing;
 pub mod store_decorator;
 pub mod suite;
+#[cfg(test)]
+mod tests;
 pub mod throttle;
 pub mod ticket_push;
+pub mod token;
+pub mod token_request;
 pub mod user_tokens;
 
 pub use access::{AccessError, Principal};
-pub use issue::{IssueError, IssuedToken};
+pub use grant_error::GrantError;
+pub use issue::IssuedToken;
+pub use token_request::{ClientAuth, ClientProof, DialectRules, Grant, TokenAnswer, TokenRequest, UserTokenPair};
 
 /// Configuration of the service.
 #[derive(Debug, Clone)]
@@ -88,6 +104,10 @@ pub struct ServiceConfig {
     pub operator_token: Option<tessera_core::secret::Secret>,
     /// Seconds between suite tickets.
     pub suite_ticket_interval: i64,
+    /// Whether the server issues due suite tickets on its own timer (`serve` does). Without
+    /// it, rounds run only when called ([`ticket_push::round_at`]): tests drive them with
+    /// their fake clock.
+    pub suite_ticket_timer: bool,
     /// Bounds and re-validation period of the in-memory caches.
     pub cache: cache::CacheConfig,
     /// Reverse proxies whose `X-Forwarded-For` names the client (empty: the TCP peer is the
@@ -111,6 +131,7 @@ impl Default for ServiceConfig {
             public_url: "http://127.0.0.1:8080".into(),
             operator_token: None,
             suite_ticket_interval: tessera_core::suite::DEFAULT_TICKET_INTERVAL,
+            suite_ticket_timer: true,
             cache: cache::CacheConfig::default(),
             trusted_proxies: Vec::new(),
             allow_private_callbacks: false,

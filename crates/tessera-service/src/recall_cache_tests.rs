@@ -156,7 +156,15 @@ async fn recall(node: &Node) {
 }
 
 async fn app_token(node: &Node) -> Secret {
-    node.service.issue_app_token("dingdemoapp", &Secret::new("demo-secret"), None).await.unwrap().token
+    let request = crate::TokenRequest {
+        client: crate::ClientProof::Credentials(crate::ClientAuth {
+            client_id: "dingdemoapp".into(),
+            secret: Some(Secret::new("demo-secret")),
+        }),
+        grant: crate::Grant::ClientCredentials { corp_id: None, scopes: None },
+        rules: crate::DialectRules::default(),
+    };
+    node.service.token(request).await.unwrap().into_app_token().unwrap().token
 }
 
 async fn gateway(node: &Node, token: &Secret) -> Result<(), AccessError> {

@@ -134,6 +134,9 @@ impl<D: Decorator> Store for Decorated<D> {
     async fn refresh_token(&self, hash: &TokenHash) -> Result<Option<(RefreshToken, bool)>, StoreError> {
         self.0.read(|| self.0.inner().refresh_token(hash)).await
     }
+    async fn refresh_token_used(&self, hash: &TokenHash) -> Result<Option<bool>, StoreError> {
+        self.0.read(|| self.0.inner().refresh_token_used(hash)).await
+    }
     /// Straight through, never repeated: the code's state decides an exchange.
     async fn auth_code(&self, hash: &TokenHash) -> Result<Option<(AuthCode, bool)>, StoreError> {
         self.0.inner().auth_code(hash).await

@@ -146,7 +146,7 @@ impl Tessera {
     ) -> Result<IssuedToken, SuiteError> {
         let app = self.suite(suite_key, Some(secret)).await?;
         self.check_ticket(&app, ticket).await?;
-        Ok(self.hand_out(&app, app.owner_corp_id.clone(), TokenKind::Suite).await?)
+        Ok(self.hand_out(&app, app.owner_corp_id.clone(), TokenKind::Suite, Vec::new()).await?)
     }
 
     /// DingTalk GetCorpAccessToken: a corp token for an org that activated the suite.
@@ -214,7 +214,7 @@ impl Tessera {
         if !self.standing(&app.client_id, &corp_id).await?.installed {
             return Err(not_activated());
         }
-        Ok(self.hand_out(app, corp_id, TokenKind::Corp).await?)
+        Ok(self.hand_out(app, corp_id, TokenKind::Corp, Vec::new()).await?)
     }
 
     /// DingTalk GetAuthInfo: what `auth_corp_id` authorized the suite behind `suite_token` to do.
@@ -285,18 +285,19 @@ impl Tessera {
         Ok(suite::callback_signing_key(&self.inner.key, client_id))
     }
 
-    /// Issues a new ticket to every suite whose ticket is due; returns the suites that got one
-    /// here (another node may have issued some: each sequence number advances once).
-    pub async fn rotate_suite_tickets(&self) -> Result<Vec<SuiteTicket>, StoreError> {
+    /// Issues a new ticket to every suite whose ticket is due at `now`; returns the suites
+    /// that got one here (another node may have issued some: each sequence number advances
+    /// once).
+    pub async fn rotate_suite_tickets(&self, now: UnixTime) -> Result<Vec<SuiteTicket>, StoreError> {
         let interval = self.inner.config.suite_ticket_interval;
         let mut issued = Vec::new();
         for state in self.inner.store.suite_tickets().await? {
-            if !state.due(self.now(), interval) {
+            if !state.due(now, interval) {
                 continue;
             }
             let change = Change::AdvanceSuiteTicket { client_id: state.client_id.clone(), from_seq: state.seq };
             let fill = self.inner.cache.fill();
-            match self.inner.store.commit(&[change], self.now()).await {
+            match self.inner.store.commit(&[change], now).await {
                 Ok(()) => {}
                 Err(StoreError::Conflict(_)) => continue,
                 Err(e) => return Err(e),
@@ -311,9 +312,14 @@ impl Tessera {
 
     /// The body and signature headers of a ticket delivery for `state`'s latest ticket.
     pub fn ticket_delivery(&self, state: &SuiteTicket) -> Option<TicketDelivery> {
+        self.ticket_delivery_at(state, self.now())
+    }
+
+    /// [`Self::ticket_delivery`] stamped with `now`.
+    pub fn ticket_delivery_at(&self, state: &SuiteTicket, now: UnixTime) -> Option<TicketDelivery> {
         let ticket = state.latest(&self.inner.key)?;
         let url = state.callback_url.clone()?;
-        let timestamp = self.now().0;
+        let timestamp = now.0;
         let body = serde_json::json!({
             "EventType": "suite_ticket",
             "SuiteKey": state.client_id.as_str(),

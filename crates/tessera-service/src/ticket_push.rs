@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use tessera_core::suite::retry_delay_secs;
+use tessera_core::time::UnixTime;
 
 use crate::Tessera;
 use crate::callback_guard::{self, CallbackClient};
@@ -80,15 +81,35 @@ pub fn spawn(client: CallbackClient, delivery: TicketDelivery) -> tokio::task::J
     })
 }
 
-/// One round of the ticket schedule: issues every due ticket and pushes each new one to its
-/// suite's callback URL (if it registered one).
+/// One round of the ticket schedule at the service's current time (what `serve` runs on its
+/// timer): issues every due ticket and pushes each new one in the background.
 pub async fn tick(tessera: &Tessera, client: &CallbackClient) -> Result<usize, tessera_store::StoreError> {
-    let issued = tessera.rotate_suite_tickets().await?;
-    let count = issued.len();
-    for state in issued {
-        if let Some(delivery) = tessera.ticket_delivery(&state) {
-            spawn(client.clone(), delivery);
-        }
-    }
-    Ok(count)
+    Ok(round_at(tessera, client, tessera.now()).await?.issued)
+}
+
+/// What one round of the ticket schedule did.
+#[derive(Debug)]
+pub struct Round {
+    /// Tickets issued in this round (by this node).
+    pub issued: usize,
+    /// The pushes of the new tickets to their suites' callbacks (suites without a callback
+    /// poll and have none here); each ends with its [`Outcome`].
+    pub pushes: Vec<tokio::task::JoinHandle<Outcome>>,
+}
+
+/// One round of the ticket schedule as of `now`: issues every ticket due at `now` and pushes
+/// each new one to its suite's callback URL, if it registered one. Tests drive the schedule
+/// with this and their fake clock instead of waiting for the timer of `serve`.
+pub async fn round_at(
+    tessera: &Tessera,
+    client: &CallbackClient,
+    now: UnixTime,
+) -> Result<Round, tessera_store::StoreError> {
+    let issued = tessera.rotate_suite_tickets(now).await?;
+    let pushes = issued
+        .iter()
+        .filter_map(|state| tessera.ticket_delivery_at(state, now))
+        .map(|delivery| spawn(client.clone(), delivery))
+        .collect();
+    Ok(Round { issued: issued.len(), pushes })
 }

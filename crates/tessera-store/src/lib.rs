@@ -2,7 +2,7 @@
 //!
 //! Layout:
 //! - [`Store`]: reads by key and [`Store::commit`], which applies a list of domain
-//!   [`Change`](tessera_core::change::Change)s in one transaction and chains the audit
+//!   [`Change`]s in one transaction and chains the audit
 //!   events among them.
 //! - [`SampleData`] (in [`sample_data`]): the sample API's departments, member profiles and
 //!   documents, apart from the authorization server's data.
@@ -180,6 +180,9 @@ pub trait Store: Send + Sync + 'static {
     async fn claim_refresh_token(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<RefreshToken>, StoreError>;
     /// A refresh token and whether it is still usable (unconsumed, family live).
     async fn refresh_token(&self, hash: &TokenHash) -> Result<Option<(RefreshToken, bool)>, StoreError>;
+    /// Whether a refresh token was consumed (used once), whatever its family's state: tells a
+    /// consumed token from a revoked one. `None` for an unknown token.
+    async fn refresh_token_used(&self, hash: &TokenHash) -> Result<Option<bool>, StoreError>;
     async fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError>;
 
     /// Deletes what can never be used again: sessions, access and refresh tokens expired

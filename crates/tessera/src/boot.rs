@@ -135,7 +135,11 @@ pub async fn run_with(
         }
     });
     let ticketer = tessera.clone();
+    let timer = tessera.config().suite_ticket_timer;
     let tickets = tokio::spawn(async move {
+        if !timer {
+            return;
+        }
         // Due tickets are issued within 5 s (or the interval, if shorter); one node wins each.
         let every = ticketer.config().suite_ticket_interval.clamp(1, 5);
         let mut every = tokio::time::interval(Duration::from_secs(every.unsigned_abs()));

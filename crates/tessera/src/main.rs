@@ -506,6 +506,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         public_url: args.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
         operator_token: operator_token.map(tessera_core::secret::Secret::new),
         suite_ticket_interval: args.suite_ticket_interval,
+        suite_ticket_timer: true,
         cache: tessera_service::cache::CacheConfig {
             capacity: args.cache_capacity,
             revalidate_secs: args.cache_revalidate_seconds,

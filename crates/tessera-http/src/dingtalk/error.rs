@@ -8,7 +8,7 @@ use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 use tessera_core::decision::MissingScope;
 use tessera_service::suite::SuiteError;
-use tessera_service::{AccessError, IssueError};
+use tessera_service::{AccessError, GrantError};
 use tessera_store::StoreError;
 
 use crate::body::BodyError;
@@ -32,7 +32,9 @@ struct AccessDeniedDetail {
 
 #[derive(Debug, Serialize)]
 struct MissingReason {
-    scope: String,
+    /// The scope missing; absent for a reason that is about the resource, not a scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
     reason: &'static str,
 }
 
@@ -42,7 +44,15 @@ pub struct DingTalkError {
     status: StatusCode,
     code: &'static str,
     message: String,
-    denied: Option<Vec<MissingScope>>,
+    denied: Option<Denied>,
+}
+
+/// What a 403 for missing permissions details.
+#[derive(Debug)]
+struct Denied {
+    missing: Vec<MissingScope>,
+    /// The user behind the token may not read the resource.
+    resource_forbidden: bool,
 }
 
 impl DingTalkError {
@@ -85,11 +95,13 @@ pub fn request_id() -> String {
 
 impl IntoResponse for DingTalkError {
     fn into_response(self) -> Response {
-        let accessdenieddetail = self.denied.map(|missing| AccessDeniedDetail {
-            required_scopes: missing.iter().map(|m| m.scope.to_string()).collect(),
-            missing_reasons: missing
+        let accessdenieddetail = self.denied.map(|denied| AccessDeniedDetail {
+            required_scopes: denied.missing.iter().map(|m| m.scope.to_string()).collect(),
+            missing_reasons: denied
+                .missing
                 .iter()
-                .map(|m| MissingReason { scope: m.scope.to_string(), reason: m.reason.as_str() })
+                .map(|m| MissingReason { scope: Some(m.scope.to_string()), reason: m.reason.as_str() })
+                .chain(denied.resource_forbidden.then_some(MissingReason { scope: None, reason: "resource_forbidden" }))
                 .collect(),
         });
         let body = Body { code: self.code, message: self.message, requestid: request_id(), accessdenieddetail };
@@ -141,7 +153,7 @@ impl From<AccessError> for DingTalkError {
                     status: StatusCode::FORBIDDEN,
                     code: "Forbidden.AccessDenied.AccessTokenPermissionDenied",
                     message,
-                    denied: Some(missing),
+                    denied: Some(Denied { missing, resource_forbidden }),
                 }
             }
             AccessError::Store(e) => DingTalkError::store_failed(&e),
@@ -149,34 +161,92 @@ impl From<AccessError> for DingTalkError {
     }
 }
 
-/// The errors of `POST /v1.0/oauth2/{corpId}/token`, as its documentation lists them.
-pub fn get_token_error(e: IssueError) -> DingTalkError {
-    issue_error(e, || DingTalkError::new(StatusCode::BAD_REQUEST, "invalid.client", "invalid.client"))
+/// Which DingTalk token operation answers: they name a failed client authentication
+/// differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenOperation {
+    /// `POST /v1.0/oauth2/{corpId}/token` (snake_case): `invalid.client`.
+    GetToken,
+    /// `POST /v1.0/oauth2/accessToken`, `userAccessToken`: `invalidClientIdOrSecret`.
+    CamelCase,
 }
 
-/// The errors of `POST /v1.0/oauth2/accessToken` and the other camelCase token operations.
-pub fn access_token_error(e: IssueError) -> DingTalkError {
-    issue_error(e, || {
-        DingTalkError::new(
-            StatusCode::BAD_REQUEST,
-            "invalidClientIdOrSecret",
-            "无效的clientId或者clientSecret (invalid client id or secret)",
-        )
-    })
-}
-
-fn issue_error(e: IssueError, invalid_client: impl FnOnce() -> DingTalkError) -> DingTalkError {
+/// The errors of the token operations, as their documentation lists them.
+pub fn grant_error(e: GrantError, op: TokenOperation) -> DingTalkError {
+    let unauthorized = |reason: String| {
+        DingTalkError::new(StatusCode::UNAUTHORIZED, "unauthorized.client", format!("unauthorized.client: {reason}"))
+    };
     match e {
-        IssueError::InvalidClient => invalid_client(),
-        IssueError::UnauthorizedClient { reason, .. } | IssueError::OrgRequired { kind: reason } => DingTalkError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized.client",
-            format!("unauthorized.client: {reason}"),
-        ),
-        IssueError::InvalidTarget(m) => {
-            DingTalkError::new(StatusCode::BAD_REQUEST, "invalidParameter", format!("invalidParameter: {m}"))
+        e if e.is_client_authentication() || matches!(e, GrantError::SecretRequired | GrantError::InvalidAppToken) => {
+            match op {
+                TokenOperation::GetToken => {
+                    DingTalkError::new(StatusCode::BAD_REQUEST, "invalid.client", "invalid.client")
+                }
+                TokenOperation::CamelCase => DingTalkError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalidClientIdOrSecret",
+                    "无效的clientId或者clientSecret (invalid client id or secret)",
+                ),
+            }
         }
-        IssueError::Store(e) => DingTalkError::store_failed(&e),
+        GrantError::OrgRequired { kind } => unauthorized(kind.to_owned()),
+        e if e.unauthorized_in_org().is_some() => unauthorized(e.to_string()),
+        e @ GrantError::TokenOfOtherClient => {
+            DingTalkError::new(StatusCode::UNAUTHORIZED, "unauthorized.client", e.to_string())
+        }
+        // DingTalk's own rate-limit answer (no DingTalk endpoint starts device flows today).
+        e @ GrantError::TooManyRequests { .. } => {
+            DingTalkError::new(StatusCode::FORBIDDEN, "Forbidden.AccessDenied.QpsLimitForApi", e.to_string())
+        }
+        GrantError::Store(e) => DingTalkError::store_failed(&e),
+        e => DingTalkError::new(StatusCode::BAD_REQUEST, "invalid.grant", e.to_string()),
+    }
+}
+
+/// A legacy `oapi` failure: HTTP 200 with `errcode`/`errmsg`.
+#[derive(Debug)]
+pub struct LegacyFailure {
+    pub errcode: i64,
+    pub errmsg: String,
+}
+
+fn legacy(errcode: i64, errmsg: impl Into<String>) -> LegacyFailure {
+    LegacyFailure { errcode, errmsg: errmsg.into() }
+}
+
+fn legacy_server_error(e: &StoreError) -> LegacyFailure {
+    tracing::error!(error = %e, "legacy token call failed");
+    legacy(-1, "系统繁忙 (server error)")
+}
+
+/// The legacy codes of `/gettoken`.
+pub fn legacy_grant_error(e: GrantError) -> LegacyFailure {
+    match e {
+        GrantError::Store(e) => legacy_server_error(&e),
+        e if e.is_client_authentication() || matches!(e, GrantError::SecretRequired) => {
+            legacy(40096, "不合法的appKey或appSecret (invalid appkey or appsecret)")
+        }
+        GrantError::OrgRequired { kind } => legacy(60011, format!("没有调用该接口的权限 (not authorized: {kind})")),
+        e => legacy(60011, format!("没有调用该接口的权限 (not authorized: {e})")),
+    }
+}
+
+/// The legacy codes for a suite error. Missing parameters are 40035 as on `/gettoken`; the
+/// signature errors use the numbers DingTalk documents for its signed `sns` calls.
+pub fn legacy_suite_error(e: SuiteError) -> LegacyFailure {
+    match e {
+        e @ (SuiteError::UnknownSuiteKey | SuiteError::NotASuite { .. }) => {
+            legacy(40096, format!("不合法的suiteKey (invalid suite key: {e})"))
+        }
+        SuiteError::WrongSecret => legacy(40096, "不合法的suiteKey或suiteSecret (invalid suite key or secret)"),
+        e @ SuiteError::Ticket(_) => legacy(40078, format!("不合法的suiteTicket ({e})")),
+        e @ SuiteError::NotActivated { .. } => legacy(60011, format!("没有调用该接口的权限 ({e})")),
+        e @ SuiteError::StaleTimestamp => legacy(853001, format!("timestamp不合法 ({e})")),
+        e @ (SuiteError::BadSignature | SuiteError::SecretNotRecomputable) => {
+            legacy(853003, format!("signature不合法 ({e})"))
+        }
+        e @ SuiteError::InvalidSuiteToken => legacy(40014, format!("不合法的access_token ({e})")),
+        SuiteError::Store(e) => legacy_server_error(&e),
     }
 }
 

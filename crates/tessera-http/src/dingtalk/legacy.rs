@@ -10,9 +10,11 @@ use bytes::Bytes;
 use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use tessera_core::secret::Secret;
-use tessera_service::suite::SuiteError;
-use tessera_service::{IssueError, IssuedToken, Tessera};
+use tessera_service::token_request::AppTokens;
+use tessera_service::{IssuedToken, Tessera};
 
+use super::error::{LegacyFailure, legacy_grant_error, legacy_suite_error};
+use crate::app_token::app_token;
 use crate::body;
 
 #[derive(Deserialize)]
@@ -53,46 +55,14 @@ pub async fn gettoken(
     let (Some(key), Some(secret)) = (q.appkey, q.appsecret) else {
         return fail(40035, "缺少参数 corpid or appkey (missing parameter appkey or appsecret)");
     };
-    match tessera.issue_internal_token(&key, &Secret::new(secret)).await {
-        Ok(t) => Json(LegacyResponse {
-            errcode: 0,
-            errmsg: "ok".into(),
-            access_token: Some(t.token.expose().to_owned()),
-            suite_access_token: None,
-            expires_in: Some(t.expires_in),
-        }),
-        Err(IssueError::InvalidClient) => fail(40096, "不合法的appKey或appSecret (invalid appkey or appsecret)"),
-        Err(IssueError::UnauthorizedClient { reason, .. } | IssueError::OrgRequired { kind: reason }) => {
-            fail(60011, format!("没有调用该接口的权限 (not authorized: {reason})"))
-        }
-        Err(IssueError::InvalidTarget(m)) => fail(40035, format!("不合法的参数 (invalid parameter: {m})")),
-        Err(IssueError::Store(e)) => {
-            tracing::error!(error = %e, "gettoken failed");
-            fail(-1, "系统繁忙 (server error)")
-        }
+    match app_token(&tessera, key, secret, None, AppTokens::InternalOnly).await {
+        Ok(t) => issued(t, false),
+        Err(e) => failed(legacy_grant_error(e)),
     }
 }
 
-/// The legacy codes for a suite error. Missing parameters are 40035 as on `/gettoken`; the
-/// signature errors use the numbers DingTalk documents for its signed `sns` calls.
-fn suite_fail(e: SuiteError) -> Json<LegacyResponse> {
-    match e {
-        e @ (SuiteError::UnknownSuiteKey | SuiteError::NotASuite { .. }) => {
-            fail(40096, format!("不合法的suiteKey (invalid suite key: {e})"))
-        }
-        SuiteError::WrongSecret => fail(40096, "不合法的suiteKey或suiteSecret (invalid suite key or secret)"),
-        e @ SuiteError::Ticket(_) => fail(40078, format!("不合法的suiteTicket ({e})")),
-        e @ SuiteError::NotActivated { .. } => fail(60011, format!("没有调用该接口的权限 ({e})")),
-        e @ SuiteError::StaleTimestamp => fail(853001, format!("timestamp不合法 ({e})")),
-        e @ (SuiteError::BadSignature | SuiteError::SecretNotRecomputable) => {
-            fail(853003, format!("signature不合法 ({e})"))
-        }
-        e @ SuiteError::InvalidSuiteToken => fail(40014, format!("不合法的access_token ({e})")),
-        SuiteError::Store(e) => {
-            tracing::error!(error = %e, "legacy suite call failed");
-            fail(-1, "系统繁忙 (server error)")
-        }
-    }
+fn failed(f: LegacyFailure) -> Json<LegacyResponse> {
+    fail(f.errcode, f.errmsg)
 }
 
 fn issued(t: IssuedToken, suite: bool) -> Json<LegacyResponse> {
@@ -126,7 +96,7 @@ pub async fn get_suite_token(
     };
     match tessera.issue_suite_token(&key, &Secret::new(secret), &ticket).await {
         Ok(t) => issued(t, true),
-        Err(e) => suite_fail(e),
+        Err(e) => failed(legacy_suite_error(e)),
     }
 }
 
@@ -163,6 +133,6 @@ pub async fn get_corp_token(
     };
     match tessera.issue_corp_token_signed(&key, &timestamp, &ticket, &signature, &corp).await {
         Ok(t) => issued(t, false),
-        Err(e) => suite_fail(e),
+        Err(e) => failed(legacy_suite_error(e)),
     }
 }

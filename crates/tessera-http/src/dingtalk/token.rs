@@ -7,10 +7,11 @@ use axum::extract::{Path, State};
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
-use tessera_core::secret::Secret;
 use tessera_service::Tessera;
+use tessera_service::token_request::AppTokens;
 
-use super::error::{DingTalkError, access_token_error, get_token_error};
+use super::error::{DingTalkError, TokenOperation, grant_error};
+use crate::app_token::app_token;
 use crate::body;
 
 #[derive(Deserialize)]
@@ -39,8 +40,9 @@ pub async fn get_token(
     let (Some(client_id), Some(secret)) = (req.client_id, req.client_secret) else {
         return Err(DingTalkError::new(StatusCode::BAD_REQUEST, "invalid.client", "invalid.client"));
     };
-    let issued =
-        tessera.issue_app_token(&client_id, &Secret::new(secret), Some(&corp_id)).await.map_err(get_token_error)?;
+    let issued = app_token(&tessera, client_id, secret, Some(corp_id), AppTokens::AnyOrgApp)
+        .await
+        .map_err(|e| grant_error(e, TokenOperation::GetToken))?;
     Ok(Json(GetTokenResponse { access_token: issued.token.expose().to_owned(), expires_in: issued.expires_in }))
 }
 
@@ -65,8 +67,10 @@ pub async fn get_access_token(
 ) -> Result<Json<GetAccessTokenResponse>, DingTalkError> {
     let req: GetAccessTokenRequest = body::json(&headers, raw)?;
     let (Some(key), Some(secret)) = (req.app_key, req.app_secret) else {
-        return Err(access_token_error(tessera_service::IssueError::InvalidClient));
+        return Err(grant_error(tessera_service::GrantError::SecretMissing, TokenOperation::CamelCase));
     };
-    let issued = tessera.issue_internal_token(&key, &Secret::new(secret)).await.map_err(access_token_error)?;
+    let issued = app_token(&tessera, key, secret, None, AppTokens::InternalOnly)
+        .await
+        .map_err(|e| grant_error(e, TokenOperation::CamelCase))?;
     Ok(Json(GetAccessTokenResponse { access_token: issued.token.expose().to_owned(), expire_in: issued.expires_in }))
 }

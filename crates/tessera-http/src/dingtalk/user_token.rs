@@ -9,10 +9,9 @@ use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use tessera_core::consent::is_protocol_scope;
 use tessera_core::secret::Secret;
-use tessera_service::Tessera;
-use tessera_service::user_tokens::{ClientAuth, GrantError};
+use tessera_service::{ClientAuth, ClientProof, DialectRules, Grant, GrantError, Tessera, TokenRequest};
 
-use super::error::DingTalkError;
+use super::error::{DingTalkError, TokenOperation, grant_error};
 use crate::body;
 
 #[derive(Deserialize)]
@@ -35,46 +34,27 @@ pub struct GetUserTokenResponse {
     corp_id: Option<String>,
 }
 
-fn grant_error(e: GrantError) -> DingTalkError {
-    match e {
-        GrantError::InvalidClient => DingTalkError::new(
-            StatusCode::BAD_REQUEST,
-            "invalidClientIdOrSecret",
-            "无效的clientId或者clientSecret (invalid client id or secret)",
-        ),
-        GrantError::InvalidGrant(m) | GrantError::InvalidScope(m) | GrantError::InvalidRequest(m) => {
-            DingTalkError::new(StatusCode::BAD_REQUEST, "invalid.grant", m)
-        }
-        GrantError::UnauthorizedClient(m) => DingTalkError::new(StatusCode::UNAUTHORIZED, "unauthorized.client", m),
-        GrantError::Refresh(r) => DingTalkError::new(StatusCode::BAD_REQUEST, "invalid.grant", r.to_string()),
-        GrantError::Device(d) => DingTalkError::new(StatusCode::BAD_REQUEST, "invalid.grant", d.to_string()),
-        // DingTalk's own rate-limit answer (no DingTalk endpoint starts device flows today).
-        e @ GrantError::TooManyRequests { .. } => {
-            DingTalkError::new(StatusCode::FORBIDDEN, "Forbidden.AccessDenied.QpsLimitForApi", e.to_string())
-        }
-        GrantError::Store(e) => DingTalkError::store_failed(&e),
-    }
-}
-
 pub async fn get_user_token(
     State(tessera): State<Tessera>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<GetUserTokenResponse>, DingTalkError> {
     let req: GetUserTokenRequest = body::json(&headers, raw)?;
-    let client_id = req.client_id.ok_or_else(|| grant_error(GrantError::InvalidClient))?;
-    let auth = ClientAuth { client_id, secret: req.client_secret.map(Secret::new) };
+    let fail = |e| grant_error(e, TokenOperation::CamelCase);
+    let client_id = req.client_id.ok_or_else(|| fail(GrantError::UnknownClient))?;
+    let client = ClientProof::Credentials(ClientAuth { client_id, secret: req.client_secret.map(Secret::new) });
     let missing =
         |what: &str| DingTalkError::new(StatusCode::BAD_REQUEST, "MissingParameter", format!("{what} is required"));
-    let pair = match req.grant_type.as_deref() {
-        Some("authorization_code") => {
-            let code = req.code.ok_or_else(|| missing("code"))?;
-            tessera.exchange_code(&auth, &code, None, None).await.map_err(grant_error)?
-        }
-        Some("refresh_token") => {
-            let refresh = req.refresh_token.ok_or_else(|| missing("refreshToken"))?;
-            tessera.refresh(&auth, &refresh, None).await.map_err(grant_error)?
-        }
+    let grant = match req.grant_type.as_deref() {
+        Some("authorization_code") => Grant::AuthorizationCode {
+            code: req.code.ok_or_else(|| missing("code"))?,
+            redirect_uri: None,
+            code_verifier: None,
+        },
+        Some("refresh_token") => Grant::RefreshToken {
+            refresh_token: req.refresh_token.ok_or_else(|| missing("refreshToken"))?,
+            scopes: None,
+        },
         _ => {
             return Err(DingTalkError::new(
                 StatusCode::BAD_REQUEST,
@@ -83,6 +63,9 @@ pub async fn get_user_token(
             ));
         }
     };
+    // An admin-consent code gives the approving admin's delegated user token here.
+    let answer = tessera.token(TokenRequest { client, grant, rules: DialectRules::default() }).await.map_err(fail)?;
+    let pair = answer.into_user().ok_or_else(|| fail(GrantError::CodeUnknown))?;
     let wants_corp = pair.scopes.iter().any(|s| is_protocol_scope(s) && s.as_str() == "corpid");
     Ok(Json(GetUserTokenResponse {
         access_token: pair.access_token.expose().to_owned(),

@@ -14,11 +14,11 @@ use tessera_core::decision::{DenyReason, MissingScope};
 use tessera_core::device::DevicePollError;
 use tessera_core::token::TokenKind;
 use tessera_service::suite::SuiteError;
-use tessera_service::user_tokens::{GrantError, RefreshRefused};
-use tessera_service::{AccessError, IssueError};
+use tessera_service::{AccessError, GrantError};
 use tessera_store::StoreError;
 
 use crate::body::BodyError;
+use crate::client_auth::ClientAuthError;
 
 /// The header Feishu's SDKs read the log id from (`get_log_id()` reads exactly this casing).
 pub const LOG_ID_HEADER: &str = "X-Tt-Logid";
@@ -81,6 +81,8 @@ pub enum FeishuCode {
     RefreshInvalid,
     RefreshExpired,
     RefreshUsed,
+    /// 20064: the refresh token was revoked (never used, but its family was).
+    RefreshRevoked,
     TwoClientAuthMethods,
     AuthorizationPending,
     SlowDown,
@@ -120,6 +122,7 @@ impl FeishuCode {
             RefreshExpired => 20037,
             ServerError | Unavailable => 20050,
             RefreshUsed => 20073,
+            RefreshRevoked => 20064,
             TwoClientAuthMethods => 20070,
             AuthorizationPending => 20069,
             SlowDown => 20071,
@@ -134,7 +137,7 @@ impl FeishuCode {
         use FeishuCode::*;
         match self {
             OAuthInvalidClient => "invalid_client",
-            OAuthInvalidGrant | RefreshInvalid | RefreshExpired | RefreshUsed => "invalid_grant",
+            OAuthInvalidGrant | RefreshInvalid | RefreshExpired | RefreshUsed | RefreshRevoked => "invalid_grant",
             OAuthUnsupportedGrantType => "unsupported_grant_type",
             OAuthInvalidScope => "invalid_scope",
             OAuthUnauthorizedClient => "unauthorized_client",
@@ -242,12 +245,6 @@ impl FeishuError {
         }
         tracing::error!(error = %e, "request failed");
         FeishuError::new(StatusCode::INTERNAL_SERVER_ERROR, FeishuCode::ServerError, shape, "server error, retry later")
-    }
-
-    /// The same failure in the other shape (an error mapped for one endpoint reused by another).
-    pub fn in_shape(mut self, shape: Shape) -> Self {
-        self.shape = shape;
-        self
     }
 
     pub fn code(&self) -> FeishuCode {
@@ -366,54 +363,88 @@ impl From<BodyError> for FeishuError {
     }
 }
 
-/// The errors of the `auth/v3` token endpoints (HTTP 200). `known_app` tells an unknown
-/// app id (10003) from a wrong secret (10014).
-pub fn issue_error(e: IssueError, known_app: bool) -> FeishuError {
+/// The errors of the `auth/v3` token endpoints (HTTP 200): an unknown app id is 10003, a
+/// wrong secret 10014.
+pub fn app_token_error(e: GrantError) -> FeishuError {
     match e {
-        IssueError::InvalidClient if known_app => {
+        GrantError::UnknownClient => FeishuError::token(FeishuCode::InvalidParam, "invalid param: app_id is unknown"),
+        e if e.is_client_authentication() || matches!(e, GrantError::SecretRequired) => {
             FeishuError::token(FeishuCode::AppSecretInvalid, "app secret invalid")
         }
-        IssueError::InvalidClient => FeishuError::token(FeishuCode::InvalidParam, "invalid param: app_id is unknown"),
-        IssueError::UnauthorizedClient { reason, .. } | IssueError::OrgRequired { kind: reason } => {
-            FeishuError::token(FeishuCode::AppUnavailable, format!("app unavailable: {reason}"))
+        GrantError::OrgRequired { kind } => {
+            FeishuError::token(FeishuCode::AppUnavailable, format!("app unavailable: {kind}"))
         }
-        IssueError::InvalidTarget(m) => FeishuError::token(FeishuCode::InvalidParam, format!("invalid param: {m}")),
-        IssueError::Store(e) => FeishuError::store_failed(Shape::Envelope, &e),
+        GrantError::Store(e) => FeishuError::store_failed(Shape::Envelope, &e),
+        e => FeishuError::token(FeishuCode::AppUnavailable, format!("app unavailable: {e}")),
     }
 }
 
-/// The errors of the user-token endpoints, in `shape`.
+/// The errors of the token endpoints of OAuth v2/v3 and the legacy `authen/v1`, in `shape`.
 pub fn grant_error(e: GrantError, shape: Shape) -> FeishuError {
-    let (code, msg) = match e {
-        GrantError::InvalidClient => (FeishuCode::OAuthInvalidClient, "client authentication failed".to_owned()),
-        GrantError::InvalidGrant(m) => (FeishuCode::OAuthInvalidGrant, m),
-        GrantError::InvalidScope(m) => (FeishuCode::OAuthInvalidScope, m),
-        GrantError::InvalidRequest(m) => (FeishuCode::OAuthInvalidRequest, m),
-        GrantError::UnauthorizedClient(m) => (FeishuCode::OAuthUnauthorizedClient, m),
-        GrantError::Refresh(r) => (
-            match r {
-                RefreshRefused::Unknown | RefreshRefused::OtherClient => FeishuCode::RefreshInvalid,
-                RefreshRefused::Expired => FeishuCode::RefreshExpired,
-                RefreshRefused::Reused => FeishuCode::RefreshUsed,
-            },
-            r.to_string(),
-        ),
-        GrantError::Device(d) => (
-            match d {
-                DevicePollError::AuthorizationPending => FeishuCode::AuthorizationPending,
-                DevicePollError::SlowDown { .. } => FeishuCode::SlowDown,
-                DevicePollError::AccessDenied => FeishuCode::AccessDenied,
-                DevicePollError::ExpiredToken => FeishuCode::ExpiredToken,
-                DevicePollError::InvalidGrant => FeishuCode::OAuthInvalidGrant,
-            },
-            d.to_string(),
-        ),
-        e @ GrantError::TooManyRequests { .. } => {
-            return FeishuError::new(StatusCode::TOO_MANY_REQUESTS, FeishuCode::SlowDown, shape, e.to_string());
+    use FeishuCode as C;
+    let code = match &e {
+        GrantError::Store(e) => return FeishuError::store_failed(shape, e),
+        GrantError::TooManyRequests { .. } => {
+            return FeishuError::new(StatusCode::TOO_MANY_REQUESTS, C::SlowDown, shape, e.to_string());
         }
-        GrantError::Store(e) => return FeishuError::store_failed(shape, &e),
+        GrantError::InvalidAppToken => {
+            return FeishuError::new(StatusCode::BAD_REQUEST, C::InvalidAppToken, shape, e.to_string());
+        }
+        GrantError::SecretRequired => {
+            return FeishuError::new(StatusCode::BAD_REQUEST, C::OAuthInvalidClient, shape, e.to_string());
+        }
+        e if e.is_client_authentication() => {
+            return FeishuError::new(
+                StatusCode::BAD_REQUEST,
+                C::OAuthInvalidClient,
+                shape,
+                "client authentication failed",
+            );
+        }
+        // client_credentials refused for the app (not internal, not installed…).
+        e if e.unauthorized_in_org().is_some() || matches!(e, GrantError::OrgRequired { .. }) => {
+            return FeishuError::new(
+                StatusCode::BAD_REQUEST,
+                C::OAuthUnauthorizedClient,
+                shape,
+                "the app may not use client_credentials here",
+            );
+        }
+        GrantError::TokenOfOtherClient => C::OAuthUnauthorizedClient,
+        GrantError::ScopesNotHeld { .. } | GrantError::ScopeNotGranted(_) | GrantError::ScopeNotRequestable(_) => {
+            C::OAuthInvalidScope
+        }
+        GrantError::RefreshUnknown | GrantError::RefreshOtherClient => C::RefreshInvalid,
+        GrantError::RefreshExpired => C::RefreshExpired,
+        GrantError::RefreshConsumed => C::RefreshUsed,
+        GrantError::RefreshRevoked => C::RefreshRevoked,
+        GrantError::Device(d) => match d {
+            DevicePollError::AuthorizationPending => C::AuthorizationPending,
+            DevicePollError::SlowDown { .. } => C::SlowDown,
+            DevicePollError::AccessDenied => C::AccessDenied,
+            DevicePollError::ExpiredToken => C::ExpiredToken,
+            DevicePollError::InvalidGrant => C::OAuthInvalidGrant,
+        },
+        _ => C::OAuthInvalidGrant,
     };
-    FeishuError::new(StatusCode::BAD_REQUEST, code, shape, msg)
+    FeishuError::new(StatusCode::BAD_REQUEST, code, shape, e.to_string())
+}
+
+impl From<ClientAuthError> for FeishuError {
+    fn from(e: ClientAuthError) -> Self {
+        let (code, msg) = match e {
+            ClientAuthError::BothMethods => (
+                FeishuCode::TwoClientAuthMethods,
+                "the client authenticated with both HTTP Basic and client_secret; use one".to_owned(),
+            ),
+            ClientAuthError::IdMismatch => (FeishuCode::OAuthInvalidRequest, e.to_string()),
+            ClientAuthError::MalformedBasic => (FeishuCode::OAuthInvalidClient, e.to_string()),
+            ClientAuthError::SecretWithoutId | ClientAuthError::Missing => {
+                (FeishuCode::OAuthInvalidClient, "client_id is required".to_owned())
+            }
+        };
+        FeishuError::oauth(code, msg)
+    }
 }
 
 /// The errors of the store-app (ISV) token endpoints (HTTP 200, like the other `auth/v3` ones).

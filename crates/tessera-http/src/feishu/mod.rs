@@ -14,7 +14,8 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode, header};
 use tessera_service::Tessera;
 
-use crate::body::{self, BodyError};
+use crate::body::BodyError;
+use crate::params::{self, Params};
 
 pub mod error;
 pub mod store_app;
@@ -45,36 +46,7 @@ pub async fn not_found() -> Response {
     (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "404 page not found").into_response()
 }
 
-/// The parameters of a body Feishu's clients send as JSON (with or without a content type)
-/// or as a form: string values only (numbers and booleans as text; objects, arrays and
-/// nulls ignored).
-pub fn params(headers: &HeaderMap, raw: Result<Bytes, BytesRejection>) -> Result<Vec<(String, String)>, BodyError> {
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
-    let bytes = raw?;
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Ok(Vec::new());
-    }
-    if is_form && !bytes.starts_with(b"{") {
-        return body::form_pairs(Ok(bytes));
-    }
-    let value: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&bytes).map_err(|e| BodyError::Json(e.to_string()))?;
-    body::check_json(&bytes)?;
-    Ok(value
-        .into_iter()
-        .filter_map(|(k, v)| match v {
-            serde_json::Value::String(s) => Some((k, s)),
-            serde_json::Value::Number(n) => Some((k, n.to_string())),
-            serde_json::Value::Bool(b) => Some((k, b.to_string())),
-            _ => None,
-        })
-        .collect())
-}
-
-/// The value of parameter `name` (empty values count as absent).
-pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+/// The parameters of a Feishu body (JSON or form; empty values count as absent).
+pub fn params(headers: &HeaderMap, raw: Result<Bytes, BytesRejection>) -> Result<Params, BodyError> {
+    Params::read(headers, raw, params::FEISHU)
 }

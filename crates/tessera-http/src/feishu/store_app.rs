@@ -16,10 +16,12 @@ use tessera_service::resend_limit::RESEND_INTERVAL_SECS;
 use tessera_service::suite::Resend;
 
 use super::error::{FeishuCode, FeishuError, ok, suite_error};
-use super::{param, params};
+use super::params;
+use crate::params::Params;
 
-fn required<'a>(pairs: &'a [(String, String)], name: &str) -> Result<&'a str, FeishuError> {
-    param(pairs, name)
+fn required<'a>(params: &'a Params, name: &str) -> Result<&'a str, FeishuError> {
+    params
+        .get(name)
         .ok_or_else(|| FeishuError::token(FeishuCode::InvalidParam, format!("invalid param: {name} is required")))
 }
 

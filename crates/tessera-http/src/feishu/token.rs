@@ -7,12 +7,12 @@ use axum::response::Response;
 use bytes::Bytes;
 use http::HeaderMap;
 use serde::Serialize;
-use tessera_core::ids::ClientId;
-use tessera_core::secret::Secret;
+use tessera_service::token_request::AppTokens;
 use tessera_service::{IssuedToken, Tessera};
 
-use super::error::{FeishuCode, FeishuError, issue_error, ok};
-use super::{param, params};
+use super::error::{FeishuCode, FeishuError, app_token_error, ok};
+use super::params;
+use crate::app_token::app_token;
 
 #[derive(Serialize)]
 struct TenantToken {
@@ -31,31 +31,22 @@ struct AppToken {
     tenant_access_token: String,
 }
 
-/// Whether `app_id` names an app (tells 10003 from 10014; app ids are not secret).
-async fn known_app(tessera: &Tessera, app_id: &str) -> bool {
-    match ClientId::parse(app_id) {
-        Ok(id) => matches!(tessera.store().app(&id).await, Ok(Some(_))),
-        Err(_) => false,
-    }
-}
-
 /// Issues the internal app's token from `{app_id, app_secret}` (other fields ignored).
 async fn internal_token(
     tessera: &Tessera,
     headers: &HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<IssuedToken, FeishuError> {
-    let pairs = params(headers, raw)?;
-    let Some(app_id) = param(&pairs, "app_id") else {
+    let params = params(headers, raw)?;
+    let Some(app_id) = params.get("app_id") else {
         return Err(FeishuError::token(FeishuCode::InvalidParam, "invalid param: app_id is required"));
     };
-    let Some(secret) = param(&pairs, "app_secret") else {
+    let Some(secret) = params.get("app_secret") else {
         return Err(FeishuError::token(FeishuCode::InvalidParam, "invalid param: app_secret is required"));
     };
-    match tessera.issue_internal_token(app_id, &Secret::new(secret)).await {
-        Ok(t) => Ok(t),
-        Err(e) => Err(issue_error(e, known_app(tessera, app_id).await)),
-    }
+    app_token(tessera, app_id.to_owned(), secret.to_owned(), None, AppTokens::InternalOnly)
+        .await
+        .map_err(app_token_error)
 }
 
 pub async fn tenant_internal(

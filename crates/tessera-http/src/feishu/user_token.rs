@@ -6,27 +6,20 @@
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::response::Response;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, header};
 use serde::Serialize;
 use serde_json::json;
-use tessera_core::consent::parse_scope_string;
-use tessera_core::ids::ScopeCode;
-use tessera_core::secret::Secret;
-use tessera_service::Tessera;
 use tessera_service::device::DeviceClientAuth;
-use tessera_service::user_tokens::{ClientAuth, UserTokenPair};
+use tessera_service::token_request::{AppTokens, Pkce, scope_text};
+use tessera_service::{ClientAuth, ClientProof, DialectRules, Grant, GrantError, Tessera, TokenRequest, UserTokenPair};
 
 use super::error::{FeishuCode, FeishuError, Shape, grant_error, ok};
-use super::{param, params};
+use super::params;
 use crate::client_addr::ClientAddr;
+use crate::client_auth::{self, ClientAuthError, FEISHU_NAMES};
 use crate::gateway::access_token;
-
-fn scope_text(scopes: &[ScopeCode]) -> String {
-    scopes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" ")
-}
+use crate::params::Params;
 
 #[derive(Serialize)]
 struct V1Data {
@@ -49,46 +42,47 @@ fn v1_data(tessera: &Tessera, pair: &UserTokenPair) -> V1Data {
     }
 }
 
-/// The app behind the `Authorization: Bearer <app_access_token>` of the v1 endpoints.
-async fn bearer_app(
-    tessera: &Tessera,
-    headers: &HeaderMap,
-) -> Result<std::sync::Arc<tessera_core::app::App>, FeishuError> {
-    let token = access_token(headers).ok_or_else(FeishuError::missing_token)?;
-    tessera
-        .app_for_token(token)
-        .await
-        .map_err(|_| FeishuError::api(FeishuCode::InvalidAppToken, "invalid app_access_token"))
-}
-
+/// The legacy v1 token endpoints: the app authenticates with `Authorization: Bearer
+/// <app_access_token>`; `refresh` picks the refresh endpoint's grant.
 async fn v1_pair(
     tessera: &Tessera,
     headers: &HeaderMap,
     raw: Result<Bytes, BytesRejection>,
     refresh: bool,
 ) -> Result<UserTokenPair, FeishuError> {
-    let app = bearer_app(tessera, headers).await?;
-    let pairs =
+    let app_token = access_token(headers).ok_or_else(FeishuError::missing_token)?;
+    let params =
         params(headers, raw).map_err(|e| FeishuError::api(FeishuCode::InvalidParam, format!("invalid param: {e}")))?;
-    let grant = param(&pairs, "grant_type");
+    let grant_type = params.get("grant_type");
     let missing = |name: &str| FeishuError::api(FeishuCode::InvalidParam, format!("invalid param: {name} is required"));
-    let result = if refresh {
-        if grant != Some("refresh_token") {
+    let grant = if refresh {
+        if grant_type != Some("refresh_token") {
             return Err(FeishuError::api(FeishuCode::InvalidParam, "invalid param: grant_type must be refresh_token"));
         }
-        let token = param(&pairs, "refresh_token").ok_or_else(|| missing("refresh_token"))?;
-        tessera.refresh_as(&app, token, None).await
+        let refresh_token = params.get("refresh_token").ok_or_else(|| missing("refresh_token"))?.to_owned();
+        Grant::RefreshToken { refresh_token, scopes: None }
     } else {
-        if grant != Some("authorization_code") {
+        if grant_type != Some("authorization_code") {
             return Err(FeishuError::api(
                 FeishuCode::InvalidParam,
                 "invalid param: grant_type must be authorization_code",
             ));
         }
-        let code = param(&pairs, "code").ok_or_else(|| missing("code"))?;
-        tessera.exchange_code_as(&app, code, None, param(&pairs, "code_verifier")).await
+        let code = params.get("code").ok_or_else(|| missing("code"))?.to_owned();
+        Grant::AuthorizationCode {
+            code,
+            redirect_uri: None,
+            code_verifier: params.get("code_verifier").map(str::to_owned),
+        }
     };
-    result.map_err(|e| grant_error(e, Shape::Envelope))
+    let client = ClientProof::AppToken(app_token.to_owned());
+    user_pair(tessera, TokenRequest { client, grant, rules: DialectRules::default() }, Shape::Envelope).await
+}
+
+/// Runs a request that can only give a user token.
+async fn user_pair(tessera: &Tessera, request: TokenRequest, shape: Shape) -> Result<UserTokenPair, FeishuError> {
+    let answer = tessera.token(request).await.map_err(|e| grant_error(e, shape))?;
+    answer.into_user().ok_or_else(|| grant_error(GrantError::CodeUnknown, shape))
 }
 
 /// `POST /open-apis/authen/v1/oidc/access_token`.
@@ -114,12 +108,10 @@ pub async fn v1_refresh(
 /// The oldest `authen/v1/access_token` answers the user's fields next to the tokens.
 async fn with_user(tessera: &Tessera, pair: &UserTokenPair) -> Result<serde_json::Value, FeishuError> {
     let mut data = serde_json::to_value(v1_data(tessera, pair)).unwrap_or_default();
-    let store = tessera.store();
-    let user = store.user(&pair.union_id).await.map_err(|e| grant_error(e.into(), Shape::Envelope))?;
+    let failed = |e: tessera_store::StoreError| FeishuError::store_failed(Shape::Envelope, &e);
+    let user = tessera.user(&pair.union_id).await.map_err(failed)?;
     let member = match &pair.corp_id {
-        Some(c) => {
-            store.member_by_union(c, &pair.union_id).await.map_err(|e| grant_error(e.into(), Shape::Envelope))?
-        }
+        Some(c) => tessera.member_by_union(c, &pair.union_id).await.map_err(failed)?,
         None => None,
     };
     if let Some(obj) = data.as_object_mut() {
@@ -158,35 +150,10 @@ fn oauth_err(code: FeishuCode, msg: impl Into<String>) -> FeishuError {
     FeishuError::oauth(code, msg)
 }
 
-/// Client credentials from the body (`client_id`/`client_secret`) or HTTP Basic; both at
-/// once is 20070.
-pub fn client_auth(headers: &HeaderMap, pairs: &[(String, String)]) -> Result<ClientAuth, FeishuError> {
-    let basic = match headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        Some(v) if v.len() > 6 && v[..6].eq_ignore_ascii_case("basic ") => {
-            let bad = || oauth_err(FeishuCode::OAuthInvalidClient, "malformed Basic authorization header");
-            let decoded = STANDARD.decode(v[6..].trim()).map_err(|_| bad())?;
-            let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
-            let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
-            Some((id.to_owned(), secret.to_owned()))
-        }
-        _ => None,
-    };
-    let posted_id = param(pairs, "client_id").or_else(|| param(pairs, "app_id"));
-    let posted_secret = param(pairs, "client_secret").or_else(|| param(pairs, "app_secret"));
-    match (basic, posted_secret) {
-        (Some(_), Some(_)) => Err(oauth_err(
-            FeishuCode::TwoClientAuthMethods,
-            "the client authenticated with both HTTP Basic and client_secret; use one",
-        )),
-        (Some((id, _)), None) if posted_id.is_some_and(|p| p != id) => {
-            Err(oauth_err(FeishuCode::OAuthInvalidRequest, "client_id does not match the authenticated client"))
-        }
-        (Some((id, secret)), None) => Ok(ClientAuth { client_id: id, secret: Some(Secret::new(secret)) }),
-        (None, secret) => match posted_id {
-            Some(id) => Ok(ClientAuth { client_id: id.to_owned(), secret: secret.map(Secret::new) }),
-            None => Err(oauth_err(FeishuCode::OAuthInvalidClient, "client_id is required")),
-        },
-    }
+/// Client credentials from the body (`client_id`/`client_secret`, or `app_id`/`app_secret`)
+/// or HTTP Basic; both at once is 20070.
+fn client_auth(headers: &HeaderMap, params: &Params) -> Result<ClientAuth, FeishuError> {
+    Ok(client_auth::read(headers, params, FEISHU_NAMES)?)
 }
 
 #[derive(Serialize)]
@@ -224,7 +191,7 @@ pub async fn oauth_token(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, FeishuError> {
-    token_endpoint(tessera, headers, raw, false).await
+    token_endpoint(tessera, headers, raw, Pkce::Lenient).await
 }
 
 /// `POST /oauth/v3/token`: as v2, with the stricter PKCE rule.
@@ -233,71 +200,63 @@ pub async fn oauth_v3_token(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, FeishuError> {
-    token_endpoint(tessera, headers, raw, true).await
+    token_endpoint(tessera, headers, raw, Pkce::Strict).await
+}
+
+/// The wire request of OAuth v2/v3 as one typed grant.
+fn grant(params: &Params) -> Result<Grant, FeishuError> {
+    let required = |name: &str| {
+        params
+            .get(name)
+            .map(str::to_owned)
+            .ok_or_else(|| oauth_err(FeishuCode::OAuthInvalidRequest, format!("{name} is required")))
+    };
+    let opt = |name: &str| params.get(name).map(str::to_owned);
+    Ok(match params.get("grant_type") {
+        Some("authorization_code") => Grant::AuthorizationCode {
+            code: required("code")?,
+            redirect_uri: opt("redirect_uri"),
+            code_verifier: opt("code_verifier"),
+        },
+        Some("refresh_token") => {
+            let refresh_token = required("refresh_token")?;
+            let scopes = params.scopes().map_err(|e| oauth_err(FeishuCode::OAuthInvalidScope, e.to_string()))?;
+            Grant::RefreshToken { refresh_token, scopes }
+        }
+        Some(crate::oauth2::token::DEVICE_CODE_GRANT) => Grant::DeviceCode { device_code: required("device_code")? },
+        Some("client_credentials") => Grant::ClientCredentials { corp_id: None, scopes: None },
+        Some(other) => {
+            return Err(oauth_err(
+                FeishuCode::OAuthUnsupportedGrantType,
+                format!("grant_type {other:?} is not supported"),
+            ));
+        }
+        None => return Err(oauth_err(FeishuCode::OAuthInvalidRequest, "grant_type is required")),
+    })
 }
 
 async fn token_endpoint(
     tessera: Tessera,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
-    strict_pkce: bool,
+    pkce: Pkce,
 ) -> Result<Response, FeishuError> {
-    let pairs = params(&headers, raw).map_err(|e| oauth_err(FeishuCode::OAuthInvalidRequest, e.to_string()))?;
-    let auth = client_auth(&headers, &pairs)?;
-    let required = |name: &str| {
-        param(&pairs, name).ok_or_else(|| oauth_err(FeishuCode::OAuthInvalidRequest, format!("{name} is required")))
-    };
-    let shape = Shape::OAuth;
-    match param(&pairs, "grant_type") {
-        Some("authorization_code") => {
-            let code = required("code")?;
-            let (redirect_uri, verifier) = (param(&pairs, "redirect_uri"), param(&pairs, "code_verifier"));
-            let pair = if strict_pkce {
-                tessera.exchange_code_strict_pkce(&auth, code, redirect_uri, verifier).await
-            } else {
-                tessera.exchange_code(&auth, code, redirect_uri, verifier).await
-            }
-            .map_err(|e| grant_error(e, shape))?;
-            Ok(oauth_pair(&tessera, pair))
-        }
-        Some("refresh_token") => {
-            let token = required("refresh_token")?;
-            let scope = param(&pairs, "scope")
-                .map(|s| parse_scope_string(s).map_err(|e| oauth_err(FeishuCode::OAuthInvalidScope, e.to_string())))
-                .transpose()?;
-            let pair = tessera.refresh(&auth, token, scope).await.map_err(|e| grant_error(e, shape))?;
-            Ok(oauth_pair(&tessera, pair))
-        }
-        Some(crate::oauth2::token::DEVICE_CODE_GRANT) => {
-            let device_code = required("device_code")?;
-            let pair = tessera.poll_device(&auth, device_code).await.map_err(|e| grant_error(e, shape))?;
-            Ok(oauth_pair(&tessera, pair))
-        }
-        Some("client_credentials") => {
-            let Some(secret) = auth.secret else {
-                return Err(oauth_err(FeishuCode::OAuthInvalidClient, "client_credentials needs the client secret"));
-            };
-            let issued = tessera.issue_internal_token(&auth.client_id, &secret).await.map_err(|e| {
-                let e = super::error::issue_error(e, true);
-                match e.code() {
-                    FeishuCode::AppSecretInvalid => {
-                        oauth_err(FeishuCode::OAuthInvalidClient, "client authentication failed")
-                    }
-                    FeishuCode::ServerError | FeishuCode::Unavailable => e.in_shape(Shape::OAuth),
-                    _ => oauth_err(FeishuCode::OAuthUnauthorizedClient, "the app may not use client_credentials here"),
-                }
-            })?;
+    let params = params(&headers, raw).map_err(|e| oauth_err(FeishuCode::OAuthInvalidRequest, e.to_string()))?;
+    let client = ClientProof::Credentials(client_auth(&headers, &params)?);
+    let grant = grant(&params)?;
+    let rules = DialectRules { pkce, app_tokens: AppTokens::InternalOnly, ..DialectRules::default() };
+    let answer =
+        tessera.token(TokenRequest { client, grant, rules }).await.map_err(|e| grant_error(e, Shape::OAuth))?;
+    match answer {
+        tessera_service::TokenAnswer::User(pair) => Ok(oauth_pair(&tessera, pair)),
+        tessera_service::TokenAnswer::App { token, .. } | tessera_service::TokenAnswer::Org { token, .. } => {
             Ok(ok(json!({
                 "code": 0,
-                "access_token": issued.token.expose(),
-                "expires_in": issued.expires_in,
+                "access_token": token.token.expose(),
+                "expires_in": token.expires_in,
                 "token_type": "Bearer",
             })))
         }
-        Some(other) => {
-            Err(oauth_err(FeishuCode::OAuthUnsupportedGrantType, format!("grant_type {other:?} is not supported")))
-        }
-        None => Err(oauth_err(FeishuCode::OAuthInvalidRequest, "grant_type is required")),
     }
 }
 
@@ -307,10 +266,9 @@ pub async fn revoke(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, FeishuError> {
-    let pairs = params(&headers, raw).map_err(|e| oauth_err(FeishuCode::OAuthInvalidRequest, e.to_string()))?;
-    let auth = client_auth(&headers, &pairs)?;
-    let token =
-        param(&pairs, "token").ok_or_else(|| oauth_err(FeishuCode::OAuthInvalidRequest, "token is required"))?;
+    let params = params(&headers, raw).map_err(|e| oauth_err(FeishuCode::OAuthInvalidRequest, e.to_string()))?;
+    let auth = client_auth(&headers, &params)?;
+    let token = params.get("token").ok_or_else(|| oauth_err(FeishuCode::OAuthInvalidRequest, "token is required"))?;
     tessera.revoke(&auth, token).await.map_err(|e| grant_error(e, Shape::OAuth))?;
     let mut res = ok(json!({}));
     *res.status_mut() = StatusCode::OK;
@@ -347,18 +305,14 @@ async fn start_device(
     raw: Result<Bytes, BytesRejection>,
     rule: DeviceClientAuth,
 ) -> Result<Response, FeishuError> {
-    let pairs = params(headers, raw).map_err(|e| oauth_err(FeishuCode::OAuthInvalidRequest, e.to_string()))?;
+    let params = params(headers, raw).map_err(|e| oauth_err(FeishuCode::OAuthInvalidRequest, e.to_string()))?;
     // larksuite/cli sends the secret both in Basic and in the form: accept that here.
-    let auth = match client_auth(headers, &pairs) {
-        Err(e) if e.code() == FeishuCode::TwoClientAuthMethods => {
-            let stripped: Vec<(String, String)> =
-                pairs.iter().filter(|(k, _)| k != "client_secret" && k != "app_secret").cloned().collect();
-            client_auth(headers, &stripped)?
-        }
+    let auth = match client_auth::read(headers, &params, FEISHU_NAMES) {
+        Err(ClientAuthError::BothMethods) => client_auth(headers, &params.without(FEISHU_NAMES.secret))?,
         other => other?,
     };
     let started = tessera
-        .start_device(&auth.client_id, auth.secret.as_ref(), param(&pairs, "scope"), client.as_str(), rule)
+        .start_device(&auth.client_id, auth.secret.as_ref(), params.get("scope"), client.as_str(), rule)
         .await
         .map_err(|e| grant_error(e, Shape::OAuth))?;
     let mut res = ok(crate::oauth2::device::DeviceResponse::from(started));

@@ -300,7 +300,7 @@ async fn identity_headers(
     p: &Principal,
 ) -> Result<HeaderMap, tessera_store::StoreError> {
     let user_id = match (&p.corp_id, &p.union_id) {
-        (Some(corp), Some(union)) => tessera.store().member_by_union(corp, union).await?.map(|m| m.user_id.to_string()),
+        (Some(corp), Some(union)) => tessera.member_by_union(corp, union).await?.map(|m| m.user_id.to_string()),
         _ => None,
     };
     let scopes: Vec<&str> = route.scopes.iter().map(|s| s.as_str()).collect();

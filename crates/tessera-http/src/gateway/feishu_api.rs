@@ -46,7 +46,7 @@ fn query_param(query: &Option<String>, name: &str) -> Option<String> {
 
 /// The member named by `id` of `id_type` (`open_id` and `union_id`: the union id; `user_id`).
 async fn find_member(tessera: &Tessera, corp: &CorpId, id: &str, id_type: &str) -> Result<Member, FeishuError> {
-    let store = tessera.store();
+    let store = &tessera;
     let found = match id_type {
         "open_id" | "union_id" => match UnionId::parse(id) {
             Ok(u) => store.member_by_union(corp, &u).await.map_err(store_error)?,
@@ -140,9 +140,9 @@ async fn user_info(
 ) -> Result<Response, FeishuError> {
     let gone = || FeishuError::api(FeishuCode::InvalidUserToken, "the token's user no longer exists");
     let union = p.union_id.clone().ok_or_else(gone)?;
-    let user = tessera.store().user(&union).await.map_err(store_error)?.ok_or_else(gone)?;
+    let user = tessera.user(&union).await.map_err(store_error)?.ok_or_else(gone)?;
     let member = match &p.corp_id {
-        Some(corp) => tessera.store().member_by_union(corp, &union).await.map_err(store_error)?,
+        Some(corp) => tessera.member_by_union(corp, &union).await.map_err(store_error)?,
         None => None,
     };
     Ok(ok(json!({"code": 0, "msg": "success", "data": {

@@ -64,7 +64,7 @@ async fn get_user(
 ) -> Result<Json<UserView>, DingTalkError> {
     let corp = org_of(&p)?;
     // The path names a member by user id or, as the official SDK's GetUser does, by union id.
-    let store = tessera.store();
+    let store = &tessera;
     let mut found = match UserId::parse(user_id.clone()) {
         Ok(id) => store.member(corp, &id).await.map_err(store_error)?,
         Err(_) => None,
@@ -160,7 +160,7 @@ async fn me_member(tessera: &Tessera, p: &Principal) -> Result<Option<tessera_co
     let (Some(corp), Some(union)) = (&p.corp_id, &p.union_id) else {
         return Ok(None);
     };
-    tessera.store().member_by_union(corp, union).await.map_err(store_error)
+    tessera.member_by_union(corp, union).await.map_err(store_error)
 }
 
 #[derive(Serialize)]
@@ -179,7 +179,7 @@ async fn me_handler(
     Extension(p): Extension<Principal>,
 ) -> Result<Json<MeView>, DingTalkError> {
     let union = p.union_id.clone().ok_or_else(user_not_found)?;
-    let user = tessera.store().user(&union).await.map_err(store_error)?.ok_or_else(user_not_found)?;
+    let user = tessera.user(&union).await.map_err(store_error)?.ok_or_else(user_not_found)?;
     let member = me_member(&tessera, &p).await?;
     Ok(Json(MeView {
         union_id: union.into(),

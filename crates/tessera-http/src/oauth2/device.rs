@@ -12,10 +12,10 @@ use serde::Serialize;
 use tessera_service::Tessera;
 use tessera_service::device::{DeviceClientAuth, DeviceStart};
 
-use super::client_auth::{client_auth, param};
 use super::error::OAuthError;
-use crate::body;
 use crate::client_addr::ClientAddr;
+use crate::client_auth::{self, OAUTH2_NAMES};
+use crate::params::{self, Params};
 
 /// The answer of RFC 8628 §3.2 (Feishu's device endpoints answer the same keys).
 #[derive(Serialize)]
@@ -47,13 +47,13 @@ pub async fn device_authorization(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OAuthError> {
-    let pairs = body::form_pairs(raw)?;
-    let auth = client_auth(&headers, &pairs)?;
+    let params = Params::read(&headers, raw, params::OAUTH2)?;
+    let auth = client_auth::read(&headers, &params, OAUTH2_NAMES)?;
     let started = tessera
         .start_device(
             &auth.client_id,
             auth.secret.as_ref(),
-            param(&pairs, "scope"),
+            params.get("scope"),
             client.as_str(),
             DeviceClientAuth::Required,
         )

@@ -6,11 +6,11 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 use tessera_core::device::DevicePollError;
-use tessera_service::IssueError;
-use tessera_service::user_tokens::GrantError;
+use tessera_service::GrantError;
 use tessera_store::StoreError;
 
 use crate::body::BodyError;
+use crate::client_auth::ClientAuthError;
 
 /// The error codes of RFC 6749 §5.2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -30,8 +30,6 @@ pub enum OAuthErrorCode {
     SlowDown,
     AccessDenied,
     ExpiredToken,
-    /// RFC 8707 §2: the `resource` is not one the client may ask for.
-    InvalidTarget,
 }
 
 #[derive(Debug, Serialize)]
@@ -98,47 +96,56 @@ impl From<BodyError> for OAuthError {
     }
 }
 
-impl From<IssueError> for OAuthError {
-    fn from(e: IssueError) -> Self {
+impl From<ClientAuthError> for OAuthError {
+    fn from(e: ClientAuthError) -> Self {
         match e {
-            IssueError::InvalidClient => OAuthError::new(OAuthErrorCode::InvalidClient, "client authentication failed"),
-            IssueError::UnauthorizedClient { corp_id, reason } => OAuthError::new(
-                OAuthErrorCode::UnauthorizedClient,
-                format!("the client may not use this grant in org {corp_id:?}: {reason}"),
-            ),
-            IssueError::OrgRequired { kind } => {
-                OAuthError::invalid_request(format!("corp_id is required for {kind} apps"))
+            ClientAuthError::MalformedBasic | ClientAuthError::Missing => {
+                OAuthError::new(OAuthErrorCode::InvalidClient, e.to_string())
             }
-            IssueError::InvalidTarget(m) => OAuthError::new(OAuthErrorCode::InvalidTarget, m),
-            IssueError::Store(e) => OAuthError::store_failed(&e),
+            ClientAuthError::BothMethods | ClientAuthError::IdMismatch | ClientAuthError::SecretWithoutId => {
+                OAuthError::invalid_request(e.to_string())
+            }
         }
     }
 }
 
 impl From<GrantError> for OAuthError {
     fn from(e: GrantError) -> Self {
-        match e {
-            GrantError::InvalidClient => OAuthError::new(OAuthErrorCode::InvalidClient, "client authentication failed"),
-            GrantError::InvalidGrant(m) => OAuthError::new(OAuthErrorCode::InvalidGrant, m),
-            GrantError::InvalidScope(m) => OAuthError::new(OAuthErrorCode::InvalidScope, m),
-            GrantError::InvalidRequest(m) => OAuthError::invalid_request(m),
-            GrantError::UnauthorizedClient(m) => OAuthError::new(OAuthErrorCode::UnauthorizedClient, m),
-            GrantError::Refresh(r) => OAuthError::new(OAuthErrorCode::InvalidGrant, r.to_string()),
-            GrantError::Device(d) => {
-                let code = match d {
-                    DevicePollError::AuthorizationPending => OAuthErrorCode::AuthorizationPending,
-                    DevicePollError::SlowDown { .. } => OAuthErrorCode::SlowDown,
-                    DevicePollError::AccessDenied => OAuthErrorCode::AccessDenied,
-                    DevicePollError::ExpiredToken => OAuthErrorCode::ExpiredToken,
-                    DevicePollError::InvalidGrant => OAuthErrorCode::InvalidGrant,
-                };
-                OAuthError::new(code, d.to_string())
-            }
-            e @ GrantError::TooManyRequests { retry_after } => OAuthError {
-                retry_after: Some(retry_after.max(1)),
-                ..OAuthError::new(OAuthErrorCode::SlowDown, e.to_string())
-            },
-            GrantError::Store(e) => OAuthError::store_failed(&e),
+        use OAuthErrorCode as C;
+        if e.is_client_authentication() {
+            return OAuthError::new(C::InvalidClient, "client authentication failed");
         }
+        if let Some((corp_id, reason)) = e.unauthorized_in_org() {
+            return OAuthError::new(
+                C::UnauthorizedClient,
+                format!("the client may not use this grant in org {corp_id:?}: {reason}"),
+            );
+        }
+        let code = match &e {
+            GrantError::SecretRequired | GrantError::InvalidAppToken => C::InvalidClient,
+            GrantError::OrgRequired { kind } => {
+                return OAuthError::invalid_request(format!("corp_id is required for {kind} apps"));
+            }
+            GrantError::ScopesNotHeld { .. } | GrantError::ScopeNotGranted(_) | GrantError::ScopeNotRequestable(_) => {
+                C::InvalidScope
+            }
+            GrantError::TokenOfOtherClient => C::UnauthorizedClient,
+            GrantError::Device(d) => match d {
+                DevicePollError::AuthorizationPending => C::AuthorizationPending,
+                DevicePollError::SlowDown { .. } => C::SlowDown,
+                DevicePollError::AccessDenied => C::AccessDenied,
+                DevicePollError::ExpiredToken => C::ExpiredToken,
+                DevicePollError::InvalidGrant => C::InvalidGrant,
+            },
+            GrantError::TooManyRequests { retry_after } => {
+                return OAuthError {
+                    retry_after: Some((*retry_after).max(1)),
+                    ..OAuthError::new(C::SlowDown, e.to_string())
+                };
+            }
+            GrantError::Store(e) => return OAuthError::store_failed(e),
+            _ => C::InvalidGrant,
+        };
+        OAuthError::new(code, e.to_string())
     }
 }

@@ -6,7 +6,6 @@ use axum::Router;
 use axum::routing::{get, post};
 use tessera_service::Tessera;
 
-pub mod client_auth;
 pub mod device;
 pub mod discovery;
 pub mod error;

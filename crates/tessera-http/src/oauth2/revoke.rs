@@ -9,19 +9,20 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Serialize;
 use tessera_service::Tessera;
+use tessera_service::token_request::scope_text;
 
-use super::client_auth::{client_auth, param};
 use super::error::OAuthError;
-use crate::body;
+use crate::client_auth::{self, OAUTH2_NAMES};
+use crate::params::{self, Params};
 
 pub async fn revoke(
     State(tessera): State<Tessera>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OAuthError> {
-    let pairs = body::form_pairs(raw)?;
-    let auth = client_auth(&headers, &pairs)?;
-    let token = param(&pairs, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    let params = Params::read(&headers, raw, params::OAUTH2)?;
+    let auth = client_auth::read(&headers, &params, OAUTH2_NAMES)?;
+    let token = params.get("token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     tessera.revoke(&auth, token).await?;
     let mut res = StatusCode::OK.into_response();
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -56,14 +57,14 @@ pub async fn introspect(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OAuthError> {
-    let pairs = body::form_pairs(raw)?;
-    let auth = client_auth(&headers, &pairs)?;
-    let token = param(&pairs, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    let params = Params::read(&headers, raw, params::OAUTH2)?;
+    let auth = client_auth::read(&headers, &params, OAUTH2_NAMES)?;
+    let token = params.get("token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     let i = tessera.introspect(&auth, token).await?;
     let body = if i.active {
         IntrospectionResponse {
             active: true,
-            scope: Some(i.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
+            scope: Some(scope_text(&i.scopes)),
             client_id: i.client_id.map(String::from),
             token_type: i.token_type,
             exp: i.expires_at.map(|t| t.0),

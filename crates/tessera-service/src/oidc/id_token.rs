@@ -9,8 +9,9 @@ use tessera_core::time::UnixTime;
 use tessera_store::StoreError;
 
 use crate::Tessera;
+use crate::grant_error::GrantError;
 use crate::signing::{SigningError, jws};
-use crate::user_tokens::GrantError;
+use crate::token_request::UserTokenPair;
 
 /// What an ID token says, from the grant that issued the tokens.
 #[derive(Debug, Clone, Copy)]
@@ -68,6 +69,28 @@ impl Tessera {
         }
         let token = self.sign_jwt(client.id_token_alg, "JWT", &claims).await.map_err(grant_error)?;
         Ok(Some(token))
+    }
+
+    /// `pair` with its ID token: the one place where the token pipeline's user grants (code
+    /// and device) attach one.
+    pub(crate) async fn with_id_token(
+        &self,
+        app: &App,
+        mut pair: UserTokenPair,
+        nonce: Option<&str>,
+        auth_time: Option<UnixTime>,
+    ) -> Result<UserTokenPair, GrantError> {
+        pair.id_token = self
+            .id_token_for(IdTokenFacts {
+                app,
+                union_id: &pair.union_id,
+                scopes: &pair.scopes,
+                nonce,
+                auth_time,
+                access_token: Some(pair.access_token.expose()),
+            })
+            .await?;
+        Ok(pair)
     }
 
     /// The profile, email and phone claims `scopes` allow about a user.

@@ -4,7 +4,6 @@
 
 use sqlx::{Transaction, query};
 use tessera_core::change::Change;
-use tessera_core::device::DeviceStatus;
 use tessera_core::secret::SecretHash;
 use tessera_core::time::UnixTime;
 
@@ -43,22 +42,22 @@ where
         match change {
             Change::PutScope(s) => {
                 query(
-                        "INSERT INTO scopes (code, description, tier, eligible_role, open_for_requests, requires_verified_org, identity)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)
-                         ON CONFLICT (code) DO UPDATE SET description = excluded.description, tier = excluded.tier,
-                           eligible_role = excluded.eligible_role, open_for_requests = excluded.open_for_requests,
-                           requires_verified_org = excluded.requires_verified_org, identity = excluded.identity",
-                    )
-                    .bind(s.code.as_str())
-                    .bind(&s.description)
-                    .bind(s.tier.as_str())
-                    .bind(s.eligible_role.as_ref().map(|r| r.as_str()))
-                    .bind(s.open_for_requests)
-                    .bind(s.requires_verified_org)
-                    .bind(s.identity.as_str())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
+                    "INSERT INTO scopes (code, description, tier, eligible_role, open_for_requests, requires_verified_org, identity)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (code) DO UPDATE SET description = excluded.description, tier = excluded.tier,
+                       eligible_role = excluded.eligible_role, open_for_requests = excluded.open_for_requests,
+                       requires_verified_org = excluded.requires_verified_org, identity = excluded.identity",
+                )
+                .bind(s.code.as_str())
+                .bind(&s.description)
+                .bind(s.tier.as_str())
+                .bind(s.eligible_role.as_ref().map(|r| r.as_str()))
+                .bind(s.open_for_requests)
+                .bind(s.requires_verified_org)
+                .bind(s.identity.as_str())
+                .execute(&mut **tx)
+                .await
+                .map_err(map_err)?;
             }
             Change::InsertOrg(o) => {
                 query("INSERT INTO orgs (corp_id, name, verified) VALUES ($1, $2, $3)")
@@ -80,51 +79,51 @@ where
             }
             Change::InsertMember(m) => {
                 query(
-                        "INSERT INTO members (corp_id, user_id, union_id, name, title, roles) VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(m.corp_id.as_str())
-                    .bind(m.user_id.as_str())
-                    .bind(m.union_id.as_str())
-                    .bind(&m.name)
-                    .bind(&m.title)
-                    .bind(roles_json(&m.roles)?)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
+                    "INSERT INTO members (corp_id, user_id, union_id, name, title, roles) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(m.corp_id.as_str())
+                .bind(m.user_id.as_str())
+                .bind(m.union_id.as_str())
+                .bind(&m.name)
+                .bind(&m.title)
+                .bind(roles_json(&m.roles)?)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_err)?;
             }
             Change::InsertApp(a) => {
                 query(
-                        "INSERT INTO apps (client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    )
-                    .bind(a.client_id.as_str())
-                    .bind(&a.name)
-                    .bind(a.kind.as_str())
-                    .bind(a.owner_corp_id.as_str())
-                    .bind(a.secret_hash.to_hex())
-                    .bind(uris_json(&a.redirect_uris)?)
-                    .bind(a.public_client)
-                    .bind(a.resource_server)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
+                    "INSERT INTO apps (client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(a.client_id.as_str())
+                .bind(&a.name)
+                .bind(a.kind.as_str())
+                .bind(a.owner_corp_id.as_str())
+                .bind(a.secret_hash.to_hex())
+                .bind(uris_json(&a.redirect_uris)?)
+                .bind(a.public_client)
+                .bind(a.resource_server)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_err)?;
             }
             Change::PutPermission(p) => {
                 query(
-                        "INSERT INTO permission_requests (client_id, scope, status, description, reason, updated_at)
-                         VALUES ($1, $2, $3, $4, $5, $6)
-                         ON CONFLICT (client_id, scope) DO UPDATE SET status = excluded.status,
-                           description = excluded.description, reason = excluded.reason, updated_at = excluded.updated_at",
-                    )
-                    .bind(p.client_id.as_str())
-                    .bind(p.scope.as_str())
-                    .bind(p.status.as_str())
-                    .bind(&p.description)
-                    .bind(p.reason.as_deref())
-                    .bind(p.updated_at.0)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
+                    "INSERT INTO permission_requests (client_id, scope, status, description, reason, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (client_id, scope) DO UPDATE SET status = excluded.status,
+                       description = excluded.description, reason = excluded.reason, updated_at = excluded.updated_at",
+                )
+                .bind(p.client_id.as_str())
+                .bind(p.scope.as_str())
+                .bind(p.status.as_str())
+                .bind(&p.description)
+                .bind(p.reason.as_deref())
+                .bind(p.updated_at.0)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_err)?;
             }
             Change::InsertInstallation(i) => {
                 query("INSERT INTO installations (client_id, corp_id, installed_at) VALUES ($1, $2, $3)")
@@ -137,103 +136,55 @@ where
             }
             Change::InsertOrgGrant(g) => {
                 query(
-                        "INSERT INTO org_grants (client_id, corp_id, scope, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(g.client_id.as_str())
-                    .bind(g.corp_id.as_str())
-                    .bind(g.scope.as_str())
-                    .bind(g.granted_by.as_str())
-                    .bind(g.granted_at.0)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
+                    "INSERT INTO org_grants (client_id, corp_id, scope, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(g.client_id.as_str())
+                .bind(g.corp_id.as_str())
+                .bind(g.scope.as_str())
+                .bind(g.granted_by.as_str())
+                .bind(g.granted_at.0)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_err)?;
             }
             Change::RevokeOrgGrant { client_id, corp_id, scope, by } => {
-                let moved = query(
-                        "INSERT INTO revoked_grants (client_id, corp_id, scope, granted_by, granted_at, revoked_by, revoked_at)
-                         SELECT client_id, corp_id, scope, granted_by, granted_at, $1, $2 FROM org_grants
-                         WHERE client_id = $3 AND corp_id = $4 AND scope = $5",
-                    )
-                    .bind(by.as_str())
-                    .bind(at.0)
-                    .bind(client_id.as_str())
-                    .bind(corp_id.as_str())
-                    .bind(scope.as_str())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
-                if moved.rows_affected() == 0 {
-                    return Err(StoreError::NotFound(format!("grant of {scope} to {client_id} in {corp_id}")));
-                }
-                query("DELETE FROM org_grants WHERE client_id = $1 AND corp_id = $2 AND scope = $3")
-                    .bind(client_id.as_str())
-                    .bind(corp_id.as_str())
-                    .bind(scope.as_str())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
+                Self::revoke_org_grant(tx, client_id, corp_id, scope, by, at).await?
             }
             Change::DeleteInstallation { client_id, corp_id, by } => {
-                query(
-                        "INSERT INTO revoked_grants (client_id, corp_id, scope, granted_by, granted_at, revoked_by, revoked_at)
-                         SELECT client_id, corp_id, scope, granted_by, granted_at, $1, $2 FROM org_grants
-                         WHERE client_id = $3 AND corp_id = $4",
-                    )
-                    .bind(by.as_str())
-                    .bind(at.0)
-                    .bind(client_id.as_str())
-                    .bind(corp_id.as_str())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
-                query("DELETE FROM org_grants WHERE client_id = $1 AND corp_id = $2")
-                    .bind(client_id.as_str())
-                    .bind(corp_id.as_str())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
-                let gone = query("DELETE FROM installations WHERE client_id = $1 AND corp_id = $2")
-                    .bind(client_id.as_str())
-                    .bind(corp_id.as_str())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
-                if gone.rows_affected() == 0 {
-                    return Err(StoreError::NotFound(format!("installation of {client_id} in {corp_id}")));
-                }
+                Self::delete_installation(tx, client_id, corp_id, by, at).await?
             }
             Change::InsertToken(t) => {
                 query(
-                        "INSERT INTO access_tokens (token_hash, kind, client_id, corp_id, union_id, issued_at, expires_at, revoked, scopes, family_id)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                    )
-                    .bind(t.hash.to_hex())
-                    .bind(t.kind.as_str())
-                    .bind(t.client_id.as_str())
-                    .bind(t.corp_id.as_ref().map(|c| c.as_str()))
-                    .bind(t.union_id.as_ref().map(|u| u.as_str()))
-                    .bind(t.issued_at.0)
-                    .bind(t.expires_at.0)
-                    .bind(t.revoked)
-                    .bind(scopes_text(&t.scopes))
-                    .bind(t.family_id.as_deref())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
+                    "INSERT INTO access_tokens (token_hash, kind, client_id, corp_id, union_id, issued_at, expires_at, revoked, scopes, family_id)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(t.hash.to_hex())
+                .bind(t.kind.as_str())
+                .bind(t.client_id.as_str())
+                .bind(t.corp_id.as_ref().map(|c| c.as_str()))
+                .bind(t.union_id.as_ref().map(|u| u.as_str()))
+                .bind(t.issued_at.0)
+                .bind(t.expires_at.0)
+                .bind(t.revoked)
+                .bind(scopes_text(&t.scopes))
+                .bind(t.family_id.as_deref())
+                .execute(&mut **tx)
+                .await
+                .map_err(map_err)?;
             }
             Change::PutConsent(c) => {
                 let scopes: Vec<_> = c.scopes.iter().cloned().collect();
                 query(
-                        "INSERT INTO consents (union_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4)
-                         ON CONFLICT (union_id, client_id) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at",
-                    )
-                    .bind(c.union_id.as_str())
-                    .bind(c.client_id.as_str())
-                    .bind(scopes_text(&scopes))
-                    .bind(c.granted_at.0)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
+                    "INSERT INTO consents (union_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (union_id, client_id) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at",
+                )
+                .bind(c.union_id.as_str())
+                .bind(c.client_id.as_str())
+                .bind(scopes_text(&scopes))
+                .bind(c.granted_at.0)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_err)?;
             }
             Change::DeleteConsent { union_id, client_id } => {
                 query("DELETE FROM consents WHERE union_id = $1 AND client_id = $2")
@@ -245,24 +196,24 @@ where
             }
             Change::InsertAuthCode(c) => {
                 query(
-                        "INSERT INTO auth_codes (code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose, nonce, auth_time)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                    )
-                    .bind(c.hash.to_hex())
-                    .bind(c.client_id.as_str())
-                    .bind(c.union_id.as_str())
-                    .bind(c.corp_id.as_ref().map(|c| c.as_str()))
-                    .bind(&c.redirect_uri)
-                    .bind(scopes_text(&c.scopes))
-                    .bind(c.code_challenge.as_deref())
-                    .bind(c.expires_at.0)
-                    .bind(&c.family_id)
-                    .bind(c.purpose.as_str())
-                    .bind(c.nonce.as_deref())
-                    .bind(c.auth_time.map(|t| t.0))
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
+                    "INSERT INTO auth_codes (code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose, nonce, auth_time)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(c.hash.to_hex())
+                .bind(c.client_id.as_str())
+                .bind(c.union_id.as_str())
+                .bind(c.corp_id.as_ref().map(|c| c.as_str()))
+                .bind(&c.redirect_uri)
+                .bind(scopes_text(&c.scopes))
+                .bind(c.code_challenge.as_deref())
+                .bind(c.expires_at.0)
+                .bind(&c.family_id)
+                .bind(c.purpose.as_str())
+                .bind(c.nonce.as_deref())
+                .bind(c.auth_time.map(|t| t.0))
+                .execute(&mut **tx)
+                .await
+                .map_err(map_err)?;
             }
             Change::InsertFamily { family_id, client_id, union_id } => {
                 query(
@@ -278,20 +229,20 @@ where
             }
             Change::InsertRefreshToken(r) => {
                 query(
-                        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, union_id, corp_id, scopes, issued_at, expires_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    )
-                    .bind(r.hash.to_hex())
-                    .bind(&r.family_id)
-                    .bind(r.client_id.as_str())
-                    .bind(r.union_id.as_str())
-                    .bind(r.corp_id.as_ref().map(|c| c.as_str()))
-                    .bind(scopes_text(&r.scopes))
-                    .bind(r.issued_at.0)
-                    .bind(r.expires_at.0)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
+                    "INSERT INTO refresh_tokens (token_hash, family_id, client_id, union_id, corp_id, scopes, issued_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(r.hash.to_hex())
+                .bind(&r.family_id)
+                .bind(r.client_id.as_str())
+                .bind(r.union_id.as_str())
+                .bind(r.corp_id.as_ref().map(|c| c.as_str()))
+                .bind(scopes_text(&r.scopes))
+                .bind(r.issued_at.0)
+                .bind(r.expires_at.0)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_err)?;
             }
             Change::RevokeFamily { family_id } => {
                 query("UPDATE token_families SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
@@ -302,22 +253,7 @@ where
                     .map_err(map_err)?;
             }
             Change::RevokeUserTokens { union_id, client_id } => {
-                query(
-                        "UPDATE token_families SET revoked_at = $1 WHERE union_id = $2 AND client_id = $3 AND revoked_at IS NULL",
-                    )
-                    .bind(at.0)
-                    .bind(union_id.as_str())
-                    .bind(client_id.as_str())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
-                // Codes not yet exchanged die too: they would start new families.
-                query("DELETE FROM auth_codes WHERE union_id = $1 AND client_id = $2 AND used_at IS NULL")
-                    .bind(union_id.as_str())
-                    .bind(client_id.as_str())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
+                Self::revoke_user_tokens(tx, union_id, client_id, at).await?
             }
             Change::RevokeToken { hash } => {
                 query("UPDATE access_tokens SET revoked = $1 WHERE token_hash = $2")
@@ -369,196 +305,30 @@ where
                 }
             }
             Change::RotateSecret { client_id, secret_hash, previous_valid_until } => {
-                if previous_valid_until.0 > at.0 {
-                    query(
-                        "INSERT INTO previous_secrets (client_id, secret_hash, valid_until)
-                             SELECT client_id, secret_hash, $2 FROM apps WHERE client_id = $1",
-                    )
-                    .bind(client_id.as_str())
-                    .bind(previous_valid_until.0)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
-                    // Tokens handed out under the old secret end with its overlap.
-                    query(
-                        "UPDATE access_tokens SET expires_at = $2
-                             WHERE client_id = $1 AND kind <> 'user' AND expires_at > $2",
-                    )
-                    .bind(client_id.as_str())
-                    .bind(previous_valid_until.0)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
-                } else {
-                    // No overlap: every secret the app had stops working now, and so does
-                    // every app, corp and suite token handed out under them.
-                    query("DELETE FROM previous_secrets WHERE client_id = $1")
-                        .bind(client_id.as_str())
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(map_err)?;
-                    query(
-                        "UPDATE access_tokens SET revoked = $2
-                             WHERE client_id = $1 AND kind <> 'user' AND revoked = $3",
-                    )
-                    .bind(client_id.as_str())
-                    .bind(true)
-                    .bind(false)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
-                }
-                let done = query("UPDATE apps SET secret_hash = $1 WHERE client_id = $2")
-                    .bind(secret_hash.to_hex())
-                    .bind(client_id.as_str())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound(format!("app {client_id}")));
-                }
+                Self::rotate_secret(tx, client_id, secret_hash, previous_valid_until, at).await?
             }
             Change::SetResourceServer { client_id, resource_server } => {
-                let done = query("UPDATE apps SET resource_server = $1 WHERE client_id = $2")
-                    .bind(*resource_server)
-                    .bind(client_id.as_str())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound(format!("app {client_id}")));
-                }
+                Self::set_resource_server(tx, client_id, resource_server).await?
             }
             Change::SetRedirectUris { client_id, redirect_uris } => {
-                let done = query("UPDATE apps SET redirect_uris = $1 WHERE client_id = $2")
-                    .bind(uris_json(redirect_uris)?)
-                    .bind(client_id.as_str())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound(format!("app {client_id}")));
-                }
-                // Users consented to the app as it sent them back to the old URIs: ask again.
-                query("DELETE FROM consents WHERE client_id = $1")
-                    .bind(client_id.as_str())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
+                Self::set_redirect_uris(tx, client_id, redirect_uris).await?
             }
             Change::RevokeFamilyOnce { family_id, audit } => {
-                let first =
-                    query("UPDATE token_families SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
-                        .bind(at.0)
-                        .bind(family_id)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(map_err)?
-                        .rows_affected()
-                        > 0;
-                if first {
-                    Self::append_audit(tx, audit, head, at).await?;
-                } else {
-                    query("UPDATE token_families SET reuse_attempts = reuse_attempts + 1 WHERE family_id = $1")
-                        .bind(family_id)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(map_err)?;
-                }
+                Self::revoke_family_once(tx, family_id, audit, head, at).await?
             }
             Change::Audit(draft) => Self::append_audit(tx, draft, head, at).await?,
             Change::AdvanceSuiteTicket { client_id, from_seq } => {
-                query("INSERT INTO suite_tickets (client_id) VALUES ($1) ON CONFLICT (client_id) DO NOTHING")
-                    .bind(client_id.as_str())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
-                let done =
-                    query("UPDATE suite_tickets SET seq = seq + 1, issued_at = $1 WHERE client_id = $2 AND seq = $3")
-                        .bind(at.0)
-                        .bind(client_id.as_str())
-                        .bind(*from_seq)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(map_err)?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::Conflict(format!(
-                        "suite ticket of {client_id} is no longer number {from_seq}"
-                    )));
-                }
+                Self::advance_suite_ticket(tx, client_id, from_seq, at).await?
             }
-            Change::SetTicketCallback { client_id, url } => {
-                query(
-                    "INSERT INTO suite_tickets (client_id, callback_url) VALUES ($1, $2)
-                         ON CONFLICT (client_id) DO UPDATE SET callback_url = excluded.callback_url",
-                )
-                .bind(client_id.as_str())
-                .bind(url.as_deref())
-                .execute(&mut **tx)
-                .await
-                .map_err(map_err)?;
-            }
-            Change::InsertDeviceAuthorization(d) => {
-                query(
-                        "INSERT INTO device_authorizations (device_hash, user_code_hash, client_id, scopes, status, union_id,
-                           corp_id, created_at, expires_at, interval_secs, last_polled_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                    )
-                    .bind(d.device_hash.to_hex())
-                    .bind(d.user_code_hash.to_hex())
-                    .bind(d.client_id.as_str())
-                    .bind(scopes_text(&d.scopes))
-                    .bind(d.status.as_str())
-                    .bind(d.union_id.as_ref().map(|u| u.as_str()))
-                    .bind(d.corp_id.as_ref().map(|c| c.as_str()))
-                    .bind(d.created_at.0)
-                    .bind(d.expires_at.0)
-                    .bind(d.interval)
-                    .bind(d.last_polled_at.map(|t| t.0))
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
-            }
+            Change::SetTicketCallback { client_id, url } => Self::set_ticket_callback(tx, client_id, url).await?,
+            Change::InsertDeviceAuthorization(d) => Self::insert_device_authorization(tx, d).await?,
             Change::DevicePolled { device_hash, polled_at, interval } => {
-                query(
-                    "UPDATE device_authorizations SET last_polled_at = $1, interval_secs = $2 WHERE device_hash = $3",
-                )
-                .bind(polled_at.0)
-                .bind(*interval)
-                .bind(device_hash.to_hex())
-                .execute(&mut **tx)
-                .await
-                .map_err(map_err)?;
+                Self::device_polled(tx, device_hash, polled_at, interval).await?
             }
             Change::DecideDevice { device_hash, approved, union_id, corp_id } => {
-                let status = if *approved { DeviceStatus::Approved } else { DeviceStatus::Denied };
-                let done = query(
-                    "UPDATE device_authorizations SET status = $1, union_id = $2, corp_id = $3
-                         WHERE device_hash = $4 AND status = 'pending'",
-                )
-                .bind(status.as_str())
-                .bind(union_id.as_str())
-                .bind(corp_id.as_ref().map(|c| c.as_str()))
-                .bind(device_hash.to_hex())
-                .execute(&mut **tx)
-                .await
-                .map_err(map_err)?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::Conflict("the device authorization is not pending".into()));
-                }
+                Self::decide_device(tx, device_hash, approved, union_id, corp_id).await?
             }
-            Change::ConsumeDevice { device_hash } => {
-                let done = query(
-                        "UPDATE device_authorizations SET status = 'consumed' WHERE device_hash = $1 AND status = 'approved'",
-                    )
-                    .bind(device_hash.to_hex())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err)?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::Conflict("the device authorization is not approved".into()));
-                }
-            }
+            Change::ConsumeDevice { device_hash } => Self::consume_device(tx, device_hash).await?,
             // Written by `apply_oidc` above.
             Change::InsertSigningKey(_)
             | Change::ActivateSigningKey { .. }

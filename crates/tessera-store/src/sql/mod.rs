@@ -8,12 +8,13 @@
 //! Layout:
 //! - [`driver`]: [`Sql`], a backend's pool seen by the shared code, and the one list of what
 //!   the shared code needs from a sqlx driver (repeated on each `impl` block, see there).
-//! - [`error`]: sqlx errors mapped to [`StoreError`](crate::StoreError).
+//! - [`error`]: sqlx errors mapped to [`StoreError`].
 //! - [`columns`]: single column values as stored (ids, hashes, scope lists, JSON arrays).
 //! - [`rows`]: one `FromRow` struct per kind of row read, and its conversion to the domain.
 //! - [`directory`], [`tokens`], [`sample`]: the reads, grouped by what they read.
-//! - [`commit`]: one transaction for a batch of changes; [`changes`] applies each change and
-//!   [`audit_chain`] appends audit events to the hash chain.
+//! - [`commit`]: one transaction for a batch of changes; [`changes`] applies each change (the
+//!   longer ones in [`grants`], [`app_changes`], [`device_changes`]) and [`audit_chain`]
+//!   appends audit events to the hash chain.
 //! - [`oidc`]: signing keys, apps' OpenID Connect settings, users' profile claims.
 //! - [`purge`]: deleting expired rows in bounded batches.
 //! - [`store`]: `Store` and `SampleData` for every [`Backend`], one line per method.
@@ -25,7 +26,10 @@
 //!    [`Change`](tessera_core::change::Change) variant and its arm in [`changes`].
 //! 3. Forward it in [`store`] (one line), and in the service's decorators
 //!    (`tessera-service`: `detached.rs`, `invalidating.rs`; the compiler lists them).
-//! 4. Add a check to the contract suite (`contract/`), which runs on every backend.
+//! 4. Add a check to the contract suite (`contract/`, by topic), which runs on every backend.
+//!
+//! A new table or column is a new file in `migrations/` (portable SQL: `BIGINT` Unix seconds,
+//! `TEXT`, nothing backend-specific); never edit a shipped one (a test pins their checksums).
 //!
 //! # Migrations
 //! [`MIGRATOR`] runs the one `migrations/` folder of this crate, used by both backends while
@@ -37,13 +41,16 @@
 
 use async_trait::async_trait;
 
+pub mod app_changes;
 pub mod audit_chain;
 pub mod changes;
 pub mod columns;
 pub mod commit;
+pub mod device_changes;
 pub mod directory;
 pub mod driver;
 pub mod error;
+pub mod grants;
 pub mod oidc;
 pub mod purge;
 pub mod rows;
@@ -83,3 +90,6 @@ pub trait Backend: Send + Sync + 'static {
     /// the pool is checked separately.
     fn listening_ready(&self) -> Result<(), StoreError>;
 }
+
+#[cfg(test)]
+mod migration_checksums;

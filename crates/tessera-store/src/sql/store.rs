@@ -107,6 +107,9 @@ where
     async fn refresh_token(&self, hash: &TokenHash) -> Result<Option<(RefreshToken, bool)>, StoreError> {
         sql(self).refresh_token(hash).await
     }
+    async fn refresh_token_used(&self, hash: &TokenHash) -> Result<Option<bool>, StoreError> {
+        sql(self).refresh_token_used(hash).await
+    }
     async fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError> {
         sql(self).session(hash).await
     }

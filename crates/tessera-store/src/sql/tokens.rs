@@ -99,6 +99,17 @@ where
         row.map(|r| Ok((r.token.try_into()?, r.usable))).transpose()
     }
 
+    /// Whether a refresh token was consumed, whatever its family's state (`None`: unknown).
+    pub async fn refresh_token_used(&self, hash: &TokenHash) -> Result<Option<bool>, StoreError> {
+        let row: Option<(bool,)> =
+            query_as("SELECT used_at IS NOT NULL AS used FROM refresh_tokens WHERE token_hash = $1")
+                .bind(hash.to_hex())
+                .fetch_optional(self.pool)
+                .await
+                .map_err(map_err)?;
+        Ok(row.map(|(used,)| used))
+    }
+
     pub async fn claim_refresh_token(
         &self,
         hash: &TokenHash,

@@ -6,8 +6,6 @@ use serde_json::json;
 
 use crate::browser::{Browser, Page, urlencode};
 use crate::helpers::*;
-use crate::lifecycle::{api, session};
-use crate::suites::suite_ticket;
 
 const CALLBACK: &str = "http://127.0.0.1:8902/callback";
 const SUITE: (&str, &str) = ("suitedemo", "suite-secret");

@@ -58,7 +58,7 @@ async fn an_existing_sqlite_database_is_verified_and_named() {
 }
 
 #[tokio::test]
-async fn a_missing_postgres_database_is_refused_without_showing_the_password() {
+async fn a_missing_database_is_refused_without_showing_the_password_postgres() {
     let base = postgres_url();
     let (base, _) = base.rsplit_once('/').unwrap();
     // Trust authentication ignores the password; it must still never be printed.
@@ -75,7 +75,7 @@ async fn a_missing_postgres_database_is_refused_without_showing_the_password() {
 }
 
 #[tokio::test]
-async fn a_postgres_database_without_tessera_tables_is_refused_and_left_alone() {
+async fn a_database_without_tessera_tables_is_refused_and_left_alone_postgres() {
     let setup = Setup::postgres().await;
     let out = verify(&setup.database_url, &setup.data_dir).await;
     let (stdout, stderr) = text(&out);

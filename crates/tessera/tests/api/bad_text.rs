@@ -8,7 +8,6 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::lifecycle::{api, session};
 
 const NUL: &str = "CEO\u{0}";
 

@@ -6,7 +6,6 @@ use serde_json::{Value, json};
 
 use crate::browser::*;
 use crate::helpers::*;
-use crate::lifecycle::{api, session};
 
 /// A browser signed in as `account` (password `<name>-password`).
 async fn person(app: &TestApp, account: &str) -> Browser {

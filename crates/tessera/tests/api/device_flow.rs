@@ -29,10 +29,6 @@ async fn poll(app: &TestApp, device_code: &str) -> Reply {
     app.oauth_token(&[("grant_type", GRANT), ("device_code", device_code)], Some((FEISHU_APP, FEISHU_SECRET))).await
 }
 
-fn advance(app: &TestApp, secs: i64) {
-    app.setup.clock.as_ref().unwrap().advance(secs);
-}
-
 /// Signs in on the verification page from `verification_uri_complete` and decides.
 pub async fn decide(app: &TestApp, complete: &str, account: &str, password: &str, decision: &str) -> String {
     let browser = Browser::new(app);
@@ -59,7 +55,7 @@ async fn a_device_gets_tokens_once_the_user_approves_and_never_twice() {
 }
 
 #[tokio::test]
-async fn the_device_flow_on_postgresql() {
+async fn the_device_flow_works_on_postgres() {
     let app = spawn_with(Setup::postgres().await.with_fake_clock(1_700_000_000)).await;
     approve_and_poll(&app).await;
 }
@@ -80,11 +76,11 @@ async fn approve_and_poll(app: &TestApp) {
 
     // Pending, then too fast.
     assert_oauth_error(&poll(app, &device_code).await, 400, "authorization_pending");
-    advance(app, 2);
+    app.advance(2);
     let fast = poll(app, &device_code).await;
     assert_oauth_error(&fast, 400, "slow_down");
     assert!(fast.str("error_description").contains("10 seconds"), "{}", fast.text);
-    advance(app, 10);
+    app.advance(10);
     assert_oauth_error(&poll(app, &device_code).await, 400, "authorization_pending");
 
     // The authorization card: the QR code of verification_uri_complete, and the code.
@@ -103,7 +99,7 @@ async fn approve_and_poll(app: &TestApp) {
     let done = decide(app, &complete, "alice-union", "alice-password", "approve").await;
     assert!(done.contains("Demo Feishu bot can now act for you"), "{done}");
 
-    advance(app, 10);
+    app.advance(10);
     let t = poll(app, &device_code).await;
     assert_eq!(t.status, 200, "{}", t.text);
     let uat = t.str("access_token").to_owned();
@@ -116,7 +112,7 @@ async fn approve_and_poll(app: &TestApp) {
     assert_eq!(me.body["data"]["open_id"], "alice-union");
 
     // Spent: the same code gets nothing again, and the card is gone.
-    advance(app, 10);
+    app.advance(10);
     assert_oauth_error(&poll(app, &device_code).await, 400, "invalid_grant");
     let card = app.send(app.http.get(app.url(&format!("/device/card?user_code={user_code}")))).await;
     assert_eq!(card.status, 404);
@@ -168,7 +164,7 @@ async fn denial_expiry_wrong_codes_and_other_clients() {
 
     // Expiry: after 600 s the code is dead for polling and for the page.
     let s = start(&app, "doc:readonly").await;
-    advance(&app, 600);
+    app.advance(600);
     assert_oauth_error(&poll(&app, s.str("device_code")).await, 400, "expired_token");
     let late = browser.get(&format!("/device?user_code={}", s.str("user_code"))).await;
     assert_eq!(late.status, 400);
@@ -228,7 +224,7 @@ async fn feishu_device_endpoints_and_polling_in_feishu_format() {
     assert_feishu_oauth_error(&poll_json().await, 20071, "slow_down");
     let complete = j.str("verification_uri_complete").replace(&app.setup.config.public_url, "");
     decide(&app, &complete, "alice-union", "alice-password", "approve").await;
-    advance(&app, 10);
+    app.advance(10);
     let t = poll_json().await;
     assert_eq!(t.status, 200, "{}", t.text);
     assert_eq!(t.body["code"], 0);
@@ -245,7 +241,7 @@ async fn feishu_device_endpoints_and_polling_in_feishu_format() {
         .await;
     assert_eq!(sent.status, 200, "{}", sent.text);
     assert_eq!(sent.body["data"]["sender"]["id"], "alice-union");
-    advance(&app, 10);
+    app.advance(10);
     assert_feishu_oauth_error(&poll_json().await, 20003, "invalid_grant");
 
     // Discovery names the endpoint and the grant.

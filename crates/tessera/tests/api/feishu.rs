@@ -375,7 +375,7 @@ async fn legacy_v1_endpoints_take_the_app_access_token_and_wrap_data() {
 #[tokio::test]
 async fn store_apps_get_app_and_tenant_tokens_with_their_ticket() {
     let app = spawn_app().await;
-    let ticket = crate::suites::suite_ticket(&app, "suitedemo", "suite-secret").await;
+    let ticket = suite_ticket(&app, "suitedemo", "suite-secret").await;
     let a3 = "/open-apis/auth/v3/app_access_token";
     let r = post_raw(
         &app,
@@ -459,8 +459,8 @@ async fn app_ticket_resend_pushes_the_current_ticket_to_the_apps_callback() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/events", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let carol = crate::lifecycle::session(&app, "carol-union").await;
-    let set = crate::lifecycle::api(
+    let carol = session(&app, "carol-union").await;
+    let set = api(
         &app,
         Some(&carol),
         reqwest::Method::PUT,
@@ -469,7 +469,7 @@ async fn app_ticket_resend_pushes_the_current_ticket_to_the_apps_callback() {
     )
     .await;
     assert_eq!(set.status, 200, "{}", set.text);
-    let ticket = crate::suites::suite_ticket(&app, "suitedemo", "suite-secret").await;
+    let ticket = suite_ticket(&app, "suitedemo", "suite-secret").await;
     let before = seen.lock().unwrap().len();
     let ok =
         post_raw(&app, "/open-apis/auth/v3/app_ticket/resend", r#"{"app_id":"suitedemo","app_secret":"suite-secret"}"#)
@@ -501,4 +501,52 @@ async fn v3_refuses_a_code_verifier_without_a_prior_challenge_and_v2_does_not() 
     let code = feishu_code(&app, "alice-union", "alice-password", "doc:readonly").await;
     let r = v2_token(&app, creds(&code)).await;
     assert_eq!(r.status, 200, "{}", r.text);
+}
+
+/// A v2 exchange of a fresh code of `account` with `offline_access`: its refresh token.
+async fn offline_refresh_token(app: &TestApp, account: &str, password: &str) -> String {
+    let code = feishu_code(app, account, password, "doc:readonly offline_access").await;
+    let r = v2_token(
+        app,
+        json!({"grant_type": "authorization_code", "code": code, "redirect_uri": FEISHU_REDIRECT,
+               "client_id": FEISHU_APP, "client_secret": FEISHU_SECRET}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.str("refresh_token").to_owned()
+}
+
+async fn v3_refresh(app: &TestApp, token: &str) -> Reply {
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", token),
+        ("client_id", FEISHU_APP),
+        ("client_secret", FEISHU_SECRET),
+    ];
+    v3_form(app, &form).await
+}
+
+#[tokio::test]
+async fn a_revoked_refresh_token_is_20064_and_a_consumed_one_20073() {
+    let app = spawn_app().await;
+    // Revoked by the client (never used): 20064.
+    let revoked = offline_refresh_token(&app, "alice-union", "alice-password").await;
+    let rv = app
+        .send(app.http.post(app.url("/oauth/v1/revoke")).form(&[
+            ("client_id", FEISHU_APP),
+            ("client_secret", FEISHU_SECRET),
+            ("token", &revoked),
+            ("token_type_hint", "refresh_token"),
+        ]))
+        .await;
+    assert_eq!(rv.status, 200, "{}", rv.text);
+    assert_feishu_oauth_error(&v3_refresh(&app, &revoked).await, 20064, "invalid_grant");
+    // Consumed (used once, then presented again): 20073, also once its family is revoked.
+    let used = offline_refresh_token(&app, "bob-union", "bob-password").await;
+    let first = v3_refresh(&app, &used).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_feishu_oauth_error(&v3_refresh(&app, &used).await, 20073, "invalid_grant");
+    assert_feishu_oauth_error(&v3_refresh(&app, &used).await, 20073, "invalid_grant");
+    // The rotated successor, never used, died with its family: revoked.
+    assert_feishu_oauth_error(&v3_refresh(&app, first.str("refresh_token")).await, 20064, "invalid_grant");
 }

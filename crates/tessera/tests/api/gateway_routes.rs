@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use crate::gateway_upstream::*;
 use crate::helpers::*;
-use crate::lifecycle::api;
 
 fn write_routes(text: &str) -> PathBuf {
     let path = temp_dir().join("routes.toml");
@@ -50,7 +49,7 @@ async fn the_operator_reloads_the_table_and_a_bad_file_keeps_the_one_in_force() 
 
     // Only operators reload.
     assert_eq!(reload(&app, None).await.status, 401);
-    let alice = crate::lifecycle::session(&app, "alice-union").await;
+    let alice = session(&app, "alice-union").await;
     assert_eq!(reload(&app, Some(&alice)).await.status, 403);
 
     // A bad file: 422 naming file, line and reason; the old table still serves.
@@ -131,7 +130,7 @@ async fn explain_answers_for_every_route_of_the_table() {
 
 /// The proxy's identity headers on PostgreSQL: a user's member id comes from the store.
 #[tokio::test]
-async fn an_allowed_call_is_proxied_on_postgres_too() {
+async fn an_allowed_call_is_proxied_on_postgres() {
     let upstream = start_upstream().await;
     let routes = routes_file(&upstream.base).await;
     let app = spawn_with(Setup::postgres().await.with_routes(routes)).await;

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use tessera_core::time::{Clock, FakeClock};
 use tessera_service::ServiceConfig;
 use tessera_service::clock::SystemClock;
+use tessera_service::ticket_push;
 
 pub const DEMO_CORP: &str = "dingdemo";
 pub const OTHER_CORP: &str = "dingother";
@@ -26,19 +27,46 @@ pub fn temp_dir() -> PathBuf {
     dir
 }
 
+/// Whether a test of this name belongs to the interop tier (README, "Test tiers"): it lives
+/// under `interop::` or its name ends in `_postgres`.
+pub fn in_interop_tier(test: &str) -> bool {
+    test.starts_with("interop::") || test.ends_with("_postgres")
+}
+
+/// Refuses to go on unless the running test is in the interop tier, so that a test needing
+/// `what` cannot land in the fast tier by accident. The test harness names each test's
+/// thread after the test.
+pub fn interop_only(what: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or_default();
+    assert!(
+        in_interop_tier(test),
+        "{test} needs {what}, so it belongs to the interop tier: move it under tests/api/interop/ \
+         or, for the PostgreSQL twin of a SQLite test, end its name in _postgres (README, \"Test tiers\")"
+    );
+}
+
 pub fn postgres_url() -> String {
+    interop_only("PostgreSQL");
     std::env::var("TESSERA_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 pub fn redis_url() -> String {
+    interop_only("Redis");
     std::env::var("TESSERA_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
 /// The operator token of test servers.
 pub const OPERATOR: &str = "operator-token-for-tests";
 
+/// The test servers' configuration: the operator token, and suite tickets issued when the
+/// test runs a round ([`TestApp::ticket_round`]), not on a real timer.
 fn config() -> ServiceConfig {
-    ServiceConfig { operator_token: Some(tessera_core::secret::Secret::new(OPERATOR)), ..ServiceConfig::default() }
+    ServiceConfig {
+        operator_token: Some(tessera_core::secret::Secret::new(OPERATOR)),
+        suite_ticket_timer: false,
+        ..ServiceConfig::default()
+    }
 }
 
 /// Where the server keeps its state.
@@ -119,6 +147,8 @@ pub struct TestApp {
     pub setup: Setup,
     /// Secrets the fixture generated (suites without a `client_secret`), by client id.
     pub generated_secrets: std::collections::HashMap<String, String>,
+    /// The service behind the server (`None` for a server in another process).
+    service: Option<tessera_service::Tessera>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -148,10 +178,23 @@ pub async fn spawn_with(setup: Setup) -> TestApp {
     let limiter =
         tessera::boot::rate_limiter(redis.as_deref(), setup.redis_prefix.as_deref().unwrap_or_default()).await.unwrap();
     let gateway = tessera::boot::gateway_with(&tessera, Some(&setup.routes), limiter).await.unwrap();
+    let service = tessera.clone();
+    if !setup.config.suite_ticket_timer {
+        // `serve` issues the first tickets as it starts; so does the test server.
+        ticket_push::round_at(&service, service.callback_client(), service.now()).await.unwrap();
+    }
     let server = tokio::spawn(tessera::boot::run_with(listener, tessera, gateway, setup.limits.clone(), async {
         let _ = rx.await;
     }));
-    TestApp { base, http: reqwest::Client::new(), setup, generated_secrets, shutdown: Some(tx), server: Some(server) }
+    TestApp {
+        base,
+        http: reqwest::Client::new(),
+        setup,
+        generated_secrets,
+        service: Some(service),
+        shutdown: Some(tx),
+        server: Some(server),
+    }
 }
 
 pub struct Reply {
@@ -187,9 +230,27 @@ impl TestApp {
             http: reqwest::Client::new(),
             setup,
             generated_secrets: Default::default(),
+            service: None,
             shutdown: None,
             server: None,
         }
+    }
+
+    /// Runs one round of the suite-ticket schedule at the server's (fake) time, as `serve`
+    /// does on its timer, and waits for the round's pushes to end; returns how each ended.
+    pub async fn ticket_round(&self) -> Vec<ticket_push::Outcome> {
+        let service = self.service.as_ref().expect("ticket rounds run on an in-process server");
+        let round = ticket_push::round_at(service, service.callback_client(), service.now()).await.unwrap();
+        let mut outcomes = Vec::new();
+        for push in round.pushes {
+            outcomes.push(push.await.unwrap());
+        }
+        outcomes
+    }
+
+    /// Moves the test server's fake clock on by `secs`.
+    pub fn advance(&self, secs: i64) {
+        self.setup.clock.as_ref().expect("the server runs on a fake clock").advance(secs);
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -308,4 +369,61 @@ pub async fn service_over(app: &TestApp) -> tessera_service::Tessera {
     let key = tessera::key::load_or_create(&app.setup.data_dir).unwrap();
     let clock = Arc::new(SystemClock);
     tessera::boot::service(store, clock, key, Default::default(), None).await.unwrap().0
+}
+
+/// A free TCP port on 127.0.0.1 (nothing listens on it once this returns).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Calls the management API as `who` (`None`: unauthenticated).
+pub async fn api(app: &TestApp, who: Option<&str>, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
+    let mut req = app.http.request(method, app.url(path));
+    if let Some(token) = who {
+        req = req.bearer_auth(token);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    app.send(req).await
+}
+
+/// A session for `account` (password `<name>-password`).
+pub async fn session(app: &TestApp, account: &str) -> String {
+    let password = format!("{}-password", account.trim_end_matches("-union"));
+    let r = api(
+        app,
+        None,
+        reqwest::Method::POST,
+        "/api/v1/sessions",
+        Some(json!({"account": account, "password": password})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.str("session").to_owned()
+}
+
+pub async fn request(app: &TestApp, who: &str, client: &str, scope: &str, description: &str) -> Reply {
+    let body = json!({"scope": scope, "description": description});
+    api(app, Some(who), reqwest::Method::POST, &format!("/api/v1/apps/{client}/permissions"), Some(body)).await
+}
+
+pub async fn review(app: &TestApp, client: &str, scope: &str, decision: &str, reason: Option<&str>) -> Reply {
+    let body = json!({"decision": decision, "reason": reason});
+    api(app, Some(OPERATOR), reqwest::Method::POST, &format!("/api/v1/reviews/{client}/{scope}"), Some(body)).await
+}
+
+pub async fn grant(app: &TestApp, who: &str, corp: &str, client: &str, scope: &str, authorize: bool) -> Reply {
+    let method = if authorize { reqwest::Method::PUT } else { reqwest::Method::DELETE };
+    api(app, Some(who), method, &format!("/api/v1/orgs/{corp}/installations/{client}/grants/{scope}"), None).await
+}
+
+/// The suite's current ticket, as a suite that polls reads it (the test server issues the
+/// first tickets as it starts; [`TestApp::ticket_round`] issues the next ones).
+pub async fn suite_ticket(app: &TestApp, key: &str, secret: &str) -> String {
+    let r = app
+        .send(app.http.post(app.url("/v1.0/oauth2/suiteTicket")).json(&json!({"suiteKey": key, "suiteSecret": secret})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.str("suiteTicket").to_owned()
 }

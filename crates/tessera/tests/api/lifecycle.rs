@@ -6,48 +6,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-/// Calls the management API as `who` (`None`: unauthenticated).
-pub async fn api(app: &TestApp, who: Option<&str>, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
-    let mut req = app.http.request(method, app.url(path));
-    if let Some(token) = who {
-        req = req.bearer_auth(token);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    app.send(req).await
-}
-
-/// A session for `account` (password `<name>-password`).
-pub async fn session(app: &TestApp, account: &str) -> String {
-    let password = format!("{}-password", account.trim_end_matches("-union"));
-    let r = api(
-        app,
-        None,
-        reqwest::Method::POST,
-        "/api/v1/sessions",
-        Some(json!({"account": account, "password": password})),
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.str("session").to_owned()
-}
-
-pub async fn request(app: &TestApp, who: &str, client: &str, scope: &str, description: &str) -> Reply {
-    let body = json!({"scope": scope, "description": description});
-    api(app, Some(who), reqwest::Method::POST, &format!("/api/v1/apps/{client}/permissions"), Some(body)).await
-}
-
-pub async fn review(app: &TestApp, client: &str, scope: &str, decision: &str, reason: Option<&str>) -> Reply {
-    let body = json!({"decision": decision, "reason": reason});
-    api(app, Some(OPERATOR), reqwest::Method::POST, &format!("/api/v1/reviews/{client}/{scope}"), Some(body)).await
-}
-
-pub async fn grant(app: &TestApp, who: &str, corp: &str, client: &str, scope: &str, authorize: bool) -> Reply {
-    let method = if authorize { reqwest::Method::PUT } else { reqwest::Method::DELETE };
-    api(app, Some(who), method, &format!("/api/v1/orgs/{corp}/installations/{client}/grants/{scope}"), None).await
-}
-
 fn status_of(list: &Reply, scope: &str) -> Value {
     list.body.as_array().unwrap().iter().find(|p| p["scope"] == scope).cloned().unwrap_or(Value::Null)
 }

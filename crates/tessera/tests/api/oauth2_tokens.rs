@@ -1,5 +1,7 @@
 //! RFC 6749 client credentials on `/oauth2/token`.
 
+use serde_json::json;
+
 use crate::helpers::*;
 
 const GRANT: (&str, &str) = ("grant_type", "client_credentials");
@@ -89,4 +91,51 @@ async fn a_requested_scope_must_be_held() {
     assert_oauth_error(&bad, 400, "invalid_scope");
     assert!(bad.str("error_description").contains("qyapi_manage_addresslist (app_scope_not_enabled)"), "{}", bad.text);
     assert!(!bad.str("error_description").contains("qyapi_get_member"), "{}", bad.text);
+}
+
+async fn introspect(app: &TestApp, token: &str) -> Reply {
+    app.send(
+        app.http
+            .post(app.url("/oauth2/introspect"))
+            .basic_auth("dingdemoapp", Some("demo-secret"))
+            .form(&[("token", token)]),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_client_credentials_scope_limits_the_token_and_introspection_names_its_scopes() {
+    let app = spawn_app().await;
+    let creds = Some(("dingdemoapp", "demo-secret"));
+    let limited = app.oauth_token(&[GRANT, ("scope", "qyapi_base")], creds).await;
+    assert_eq!(limited.status, 200, "{}", limited.text);
+    assert_eq!(limited.str("scope"), "qyapi_base");
+    let limited = limited.str("access_token").to_owned();
+    // The app holds qyapi_get_member, but this token was not asked for it.
+    let refused = app.get_user(&limited, "alice").await;
+    assert_dingtalk_error(&refused, 403, "Forbidden.AccessDenied.AccessTokenPermissionDenied");
+    assert_eq!(
+        refused.body["accessdenieddetail"]["missingReasons"],
+        json!([{"scope": "qyapi_get_member", "reason": "token_scope_not_requested"}]),
+        "{}",
+        refused.text
+    );
+    assert_eq!(introspect(&app, &limited).await.str("scope"), "qyapi_base");
+
+    // Asked for what the call needs: it passes; reuse keys on the scope set.
+    let member = app.oauth_token(&[GRANT, ("scope", "qyapi_get_member")], creds).await;
+    let member = member.str("access_token").to_owned();
+    assert_ne!(member, limited);
+    assert_eq!(app.get_user(&member, "alice").await.status, 200);
+    let again = app.oauth_token(&[GRANT, ("scope", "qyapi_get_member")], creds).await;
+    assert_eq!(again.str("access_token"), member);
+
+    // Without scope: everything the app holds in its org, and introspection says what that is.
+    let full = app.oauth_token(&[GRANT], creds).await;
+    assert!(full.body.get("scope").is_none(), "{}", full.text);
+    let full = full.str("access_token").to_owned();
+    assert_eq!(app.get_user(&full, "alice").await.status, 200);
+    let seen = introspect(&app, &full).await;
+    let scopes: Vec<&str> = seen.str("scope").split(' ').collect();
+    assert!(scopes.contains(&"qyapi_get_member") && scopes.contains(&"qyapi_manage_addresslist"), "{}", seen.text);
 }

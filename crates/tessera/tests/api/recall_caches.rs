@@ -7,7 +7,6 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::helpers::*;
-use crate::lifecycle::{grant, session};
 
 const CLIENT: &str = "dingdemoapp";
 const SECRET: &str = "demo-secret";

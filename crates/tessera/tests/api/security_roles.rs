@@ -11,8 +11,7 @@ use serde_json::{Value, json};
 
 use crate::browser::*;
 use crate::helpers::*;
-use crate::lifecycle::{api, session};
-use crate::multinode::{handle, start_node};
+use crate::interop::multinode::{handle, start_node};
 
 const CALLBACK: &str = "http://127.0.0.1:8900/callback";
 const ATTACKER: &str = "http://attacker.example/cb";
@@ -229,7 +228,7 @@ async fn with_an_overlap_old_tokens_end_with_it_and_the_new_secret_gets_a_new_to
 }
 
 #[tokio::test]
-async fn a_rotation_on_one_node_ends_the_old_token_and_its_reuse_on_the_other() {
+async fn a_rotation_on_one_node_ends_the_old_token_and_its_reuse_on_the_other_postgres() {
     let setup = Setup::postgres().await;
     let a = start_node(&setup).await;
     let b = start_node(&setup).await;

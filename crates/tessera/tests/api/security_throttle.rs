@@ -209,10 +209,6 @@ async fn wrong_operator_tokens_on_the_api_are_limited_per_address() {
     assert_eq!(reviews(&app, OPERATOR, Some("198.51.100.2")).await.status, 200);
 }
 
-fn advance(app: &TestApp, secs: i64) {
-    app.setup.clock.as_ref().unwrap().advance(secs);
-}
-
 async fn start_oauth2(app: &TestApp, forwarded_for: &str) -> Reply {
     app.send(
         app.http
@@ -269,7 +265,7 @@ async fn device_authorizations_are_limited_per_address_across_dialects() {
     }
     // Another address starts; the limited one again once the window has passed.
     assert_eq!(start_oauth2(&app, "198.51.100.20").await.status, 200);
-    advance(&app, DEVICE_START_WINDOW);
+    app.advance(DEVICE_START_WINDOW);
     assert_eq!(start_oauth2(&app, client).await.status, 200);
 }
 
@@ -388,7 +384,7 @@ async fn random_user_code_lookups_get_429(setup: Setup, lookups: usize) {
     assert!(card.text.contains("Demo Feishu bot"), "{}", card.text);
     // Once the window has passed, the browser's address looks up again (a new request: the
     // first one expired with the window).
-    advance(&app, USER_CODE_WINDOW);
+    app.advance(USER_CODE_WINDOW);
     let fresh = start_oauth2(&app, "198.51.100.30").await;
     let page = browser.get(&format!("/device?user_code={}", fresh.str("user_code"))).await;
     assert_eq!(page.status, 200, "{}", page.html);

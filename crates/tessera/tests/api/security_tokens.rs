@@ -216,7 +216,7 @@ async fn refresh_checks_come_before_the_claim(app: &TestApp) {
 }
 
 #[tokio::test]
-async fn concurrent_exchanges_of_one_code_issue_tokens_once() {
+async fn concurrent_exchanges_of_one_code_issue_tokens_once_postgres() {
     let app = spawn_with(Setup::postgres().await).await;
     let code = demo_code(&app, "openid", true).await;
     let form: Vec<(String, String)> =
@@ -353,7 +353,7 @@ async fn an_operator_marks_a_resource_server_which_then_sees_every_apps_tokens()
         }
     };
     // Only operators: not the app's own org admin.
-    let alice = crate::lifecycle::session(&app, "alice-union").await;
+    let alice = session(&app, "alice-union").await;
     let refused = api(&alice, true).await;
     assert_eq!(refused.status, 403, "{}", refused.text);
     assert_eq!(introspect(&app, ("dingreadonly", "readonly-secret"), &access).await.body, json!({"active": false}));

@@ -3,36 +3,17 @@
 //! kinds of token, and personal apps.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use tessera_service::ticket_push;
+
 use crate::helpers::*;
-use crate::lifecycle::{api, grant, session};
 
 const SUITE: (&str, &str) = ("suitedemo", "suite-secret");
-
-pub async fn suite_ticket(app: &TestApp, key: &str, secret: &str) -> String {
-    // The ticket schedule runs right after start; give it a moment on a loaded machine.
-    for _ in 0..50 {
-        let r = app
-            .send(
-                app.http
-                    .post(app.url("/v1.0/oauth2/suiteTicket"))
-                    .json(&json!({"suiteKey": key, "suiteSecret": secret})),
-            )
-            .await;
-        if r.status == 200 {
-            return r.str("suiteTicket").to_owned();
-        }
-        assert_eq!(r.str("code"), "invalidSuiteTicket", "{}", r.text);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no suite ticket was issued");
-}
 
 async fn post(app: &TestApp, path: &str, body: Value) -> Reply {
     app.send(app.http.post(app.url(path)).json(&body)).await
@@ -115,25 +96,20 @@ async fn the_latest_and_the_previous_ticket_work_and_older_ones_are_stale() {
     let clock = setup.clock.clone().unwrap();
     let app = spawn_with(setup).await;
     let first = suite_ticket(&app, SUITE.0, SUITE.1).await;
-    let next_ticket = |previous: String| {
-        let app = &app;
-        async move {
-            for _ in 0..50 {
-                let now = suite_ticket(app, SUITE.0, SUITE.1).await;
-                if now != previous {
-                    return now;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            panic!("the ticket did not rotate");
-        }
-    };
-    clock.advance(2);
-    let second = next_ticket(first.clone()).await;
+    // Not due yet: a round issues nothing.
+    clock.advance(1);
+    app.ticket_round().await;
+    assert_eq!(suite_ticket(&app, SUITE.0, SUITE.1).await, first);
+    clock.advance(1);
+    app.ticket_round().await;
+    let second = suite_ticket(&app, SUITE.0, SUITE.1).await;
+    assert_ne!(second, first);
     assert_eq!(suite_token(&app, SUITE, &first).await.status, 200, "the previous ticket is accepted");
     assert_eq!(suite_token(&app, SUITE, &second).await.status, 200);
     clock.advance(2);
-    let third = next_ticket(second.clone()).await;
+    app.ticket_round().await;
+    let third = suite_ticket(&app, SUITE.0, SUITE.1).await;
+    assert_ne!(third, second);
     let stale = suite_token(&app, SUITE, &first).await;
     assert_dingtalk_error(&stale, 400, "invalidSuiteTicket");
     assert!(stale.str("message").contains("stale or forged"), "{}", stale.text);
@@ -188,14 +164,9 @@ async fn tickets_are_pushed_signed_to_the_registered_callback_and_retried() {
 
     // The next ticket goes to the callback; the first attempt is refused, the retry lands.
     clock.advance(2);
-    let mut delivered = None;
-    for _ in 0..100 {
-        if let Some(ok) = seen.lock().unwrap().get(1).cloned() {
-            delivered = Some(ok);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let outcomes = app.ticket_round().await;
+    assert_eq!(outcomes, [ticket_push::Outcome::Delivered { attempt: 2 }]);
+    let delivered = seen.lock().unwrap().get(1).cloned();
     let (headers, body) = delivered.expect("the ticket was pushed again after a refusal");
     let first = seen.lock().unwrap()[0].1.clone();
     let push: Value = serde_json::from_str(&body).unwrap();
@@ -374,38 +345,4 @@ async fn a_personal_app_gets_user_tokens_only() {
     let me = crate::browser::get_with(&app, r.str("accessToken"), "/v1.0/contact/users/me").await;
     assert_eq!(me.status, 200, "{}", me.text);
     assert_eq!(me.body["unionId"], "bob-union");
-}
-
-#[tokio::test]
-async fn the_official_sdk_gets_suite_and_corp_tokens_and_auth_info() {
-    let python = crate::dingtalk_sdk::sdk_python().await;
-    let app = spawn_app().await;
-    let ticket = suite_ticket(&app, SUITE.0, SUITE.1).await;
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/dingtalk_suite.py");
-    let endpoint = app.base.trim_start_matches("http://").to_owned();
-    let out = tokio::process::Command::new(&python)
-        .arg(&script)
-        .args([endpoint.as_str(), SUITE.0, SUITE.1, ticket.as_str()])
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "SDK script failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let r: Value = serde_json::from_str(stdout.trim()).unwrap();
-    assert_eq!(r["suite_token"]["status"], 200, "{r}");
-    assert!(r["suite_token"]["body"]["accessToken"].as_str().unwrap().starts_with("s-"));
-    assert_eq!(r["suite_token"]["body"]["expireIn"], 7200);
-    assert_eq!(r["corp_token"]["status"], 200, "{r}");
-    let corp = r["corp_token"]["body"]["accessToken"].as_str().unwrap();
-    assert!(corp.starts_with("c-"));
-    assert_eq!(create_department(&app, corp).await.status, 200, "the SDK's corp token works in Other Corp");
-    assert_eq!(r["get_token"]["status"], 200, "{r}");
-    assert!(r["get_token"]["body"]["access_token"].as_str().unwrap().starts_with("c-"));
-    assert_eq!(r["auth_info"]["status"], 200, "{r}");
-    assert_eq!(r["auth_info"]["body"]["authCorpInfo"]["corpName"], "Other Corp");
-    assert_eq!(r["auth_info"]["body"]["authAppInfo"]["agentList"][0]["adminList"], json!(["carol"]));
-    assert_eq!(r["forged_ticket"]["code"], "invalidSuiteTicket", "{r}");
-    assert_eq!(r["forged_ticket"]["statusCode"], 400);
-    assert_eq!(r["bad_suite_key"]["code"], "invalidSuiteKey", "{r}");
-    assert_eq!(r["not_activated"]["code"], "unauthorized.client", "{r}");
 }

@@ -495,3 +495,14 @@ async fn user_token_lifetimes_are_configurable() {
     let r = exchange(&app, &done.location_param("code").unwrap(), Some(VERIFIER)).await;
     assert_eq!(r.body["expires_in"], 600, "{}", r.text);
 }
+
+#[tokio::test]
+async fn a_resource_the_user_may_not_read_names_the_reason_in_missing_reasons() {
+    let app = spawn_app().await;
+    let (access, _) = alice_tokens(&app, "openid Contact.User.Read doc:readonly").await;
+    let third = get_with(&app, &access, "/v1.0/doc/documents/3").await;
+    assert_dingtalk_error(&third, 403, "Forbidden.AccessDenied.AccessTokenPermissionDenied");
+    let detail = &third.body["accessdenieddetail"];
+    assert_eq!(detail["requiredScopes"], serde_json::json!([]), "{}", third.text);
+    assert_eq!(detail["missingReasons"], serde_json::json!([{"reason": "resource_forbidden"}]), "{}", third.text);
+}

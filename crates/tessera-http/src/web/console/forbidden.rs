@@ -99,7 +99,7 @@ async fn form_page(
         Ok(a) => a,
         Err(e) => return failed(Some(v), e),
     };
-    let mut orgs: Vec<CorpId> = match t.store().installations(client_id).await {
+    let mut orgs: Vec<CorpId> = match t.installations(client_id).await {
         Ok(i) => i.into_iter().map(|i| i.corp_id).collect(),
         Err(e) => return failed(Some(v), e.into()),
     };

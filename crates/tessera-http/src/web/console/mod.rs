@@ -126,7 +126,7 @@ pub async fn viewer(t: &Tessera, headers: &HeaderMap) -> Result<Option<Viewer>, 
     if let Some(cookie) = cookies::get(headers, cookies::SESSION) {
         match t.session(&cookie).await {
             Ok(Some(s)) => {
-                let name = match t.store().user(&s.union_id).await {
+                let name = match t.user(&s.union_id).await {
                     Ok(u) => u.map(|u| u.user.name).unwrap_or_else(|| s.union_id.to_string()),
                     Err(e) => return Err(store_failed(e)),
                 };

@@ -17,7 +17,7 @@ const OAUTH_CLIENT: &[&str] = &["authlib==1.9.9", "requests==2.34.2"];
 const DINGTALK_SDK: &[&str] = &["alibabacloud-dingtalk==2.2.65"];
 
 async fn venv_python(name: &str, packages: &[&str]) -> PathBuf {
-    crate::install::python_venv(name, packages).await
+    crate::interop::install::python_venv(name, packages).await
 }
 
 /// Runs `tests/sdk/{script}` with the server's `host:port` and returns the JSON it prints.

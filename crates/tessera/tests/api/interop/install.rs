@@ -54,6 +54,7 @@ async fn dpkg_missing(packages: &[&str]) -> Vec<String> {
 /// Debian packages, installed if missing. The lock is machine-wide (apt's own lock is too:
 /// checkouts side by side must not race it either), and apt waits for a lock held elsewhere.
 pub async fn debian_packages(packages: &[&str]) {
+    crate::helpers::interop_only("an installed tool");
     if dpkg_missing(packages).await.is_empty() {
         return;
     }
@@ -93,6 +94,7 @@ where
 
 /// The Python of the virtualenv `name` (under the target directory) with `packages` installed.
 pub async fn python_venv(name: &str, packages: &[&str]) -> PathBuf {
+    crate::helpers::interop_only("an installed tool");
     let pins = packages.join(" ");
     let dir = once(name, &pins, |dir| async move {
         let venv = dir.to_str().unwrap().to_owned();
@@ -107,6 +109,7 @@ pub async fn python_venv(name: &str, packages: &[&str]) -> PathBuf {
 
 /// The `node_modules` of the npm project `name` (under the target directory) with `packages`.
 pub async fn npm_packages(name: &str, packages: &[&str]) -> PathBuf {
+    crate::helpers::interop_only("an installed tool");
     let pins = packages.join(" ");
     let dir = once(name, &pins, |dir| async move {
         std::fs::write(dir.join("package.json"), format!(r#"{{"name":"{name}","private":true}}"#)).unwrap();

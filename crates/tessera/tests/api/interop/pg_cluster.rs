@@ -9,6 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use crate::helpers::free_port;
+
 pub struct PgCluster {
     bin: PathBuf,
     dir: PathBuf,
@@ -46,10 +48,6 @@ fn is_root() -> bool {
 }
 
 /// A port nothing listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 impl PgCluster {
     /// Creates and starts a fresh cluster.
     pub async fn start() -> PgCluster {

@@ -5,7 +5,7 @@
 
 use crate::browser::*;
 use crate::helpers::*;
-use crate::oidc_support::*;
+use crate::interop::oidc_support::*;
 
 async fn oidc_app() -> TestApp {
     spawn_with(with_oidc_fixture(Setup::sqlite())).await

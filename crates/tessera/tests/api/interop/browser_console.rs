@@ -7,8 +7,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::browser_flow::setup;
 use crate::helpers::*;
+use crate::interop::browser_flow::setup;
 
 fn text<'a>(r: &'a Value, key: &str) -> &'a str {
     r[key].as_str().unwrap_or_else(|| panic!("no {key} in {r}"))

@@ -13,11 +13,11 @@ const PYTHON_SDK: &str = "lark-oapi==1.7.5";
 const NODE_SDK: &str = "@larksuiteoapi/node-sdk@1.74.0";
 
 pub async fn lark_python() -> PathBuf {
-    crate::install::python_venv("lark-sdk-venv", &[PYTHON_SDK]).await
+    crate::interop::install::python_venv("lark-sdk-venv", &[PYTHON_SDK]).await
 }
 
 async fn lark_node_modules() -> PathBuf {
-    crate::install::npm_packages("lark-node", &[NODE_SDK]).await
+    crate::interop::install::npm_packages("lark-node", &[NODE_SDK]).await
 }
 
 fn script(name: &str) -> PathBuf {
@@ -138,7 +138,7 @@ async fn the_python_sdks_device_flow_client_gets_and_refreshes_a_user_token() {
 async fn the_python_sdk_as_a_store_app_uses_the_ticket_and_tenant_key() {
     let python = lark_python().await;
     let app = spawn_app().await;
-    let ticket = crate::suites::suite_ticket(&app, "suitedemo", "suite-secret").await;
+    let ticket = suite_ticket(&app, "suitedemo", "suite-secret").await;
     let out = tokio::process::Command::new(&python)
         .arg(script("lark_isv.py"))
         .arg(&app.base)

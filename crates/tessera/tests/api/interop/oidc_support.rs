@@ -140,7 +140,7 @@ pub async fn jwks(app: &TestApp) -> Value {
 
 /// Verifies `jwt` with jwcrypto against `jwks` allowing only `alg`: its claims, or the error.
 pub async fn verify(jwks: &Value, jwt: &str, alg: &str) -> Result<Value, String> {
-    let python = crate::install::python_venv("jwcrypto", &["jwcrypto==1.5.6"]).await;
+    let python = crate::interop::install::python_venv("jwcrypto", &["jwcrypto==1.5.6"]).await;
     let script = r#"
 import json, sys
 from jwcrypto import jwk, jwt

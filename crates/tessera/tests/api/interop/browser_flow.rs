@@ -14,8 +14,8 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
 /// Chromium and a CJK font from Debian, playwright-core from npm, installed once.
 pub async fn setup() -> PathBuf {
-    crate::install::debian_packages(&["chromium", "fonts-noto-cjk"]).await;
-    crate::install::npm_packages("browser-node", &[PLAYWRIGHT]).await
+    crate::interop::install::debian_packages(&["chromium", "fonts-noto-cjk"]).await;
+    crate::interop::install::npm_packages("browser-node", &[PLAYWRIGHT]).await
 }
 
 #[tokio::test]

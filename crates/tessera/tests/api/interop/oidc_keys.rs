@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::browser::*;
 use crate::helpers::*;
-use crate::oidc_support::*;
+use crate::interop::oidc_support::*;
 
 const DAY: i64 = 86_400;
 

@@ -73,7 +73,7 @@ def map_body(context, body):
 
 /// Runs schemathesis over every operation with `token` as the Bearer token.
 async fn schemathesis(app: &TestApp, token: &str, who: &str) {
-    let python = crate::install::python_venv("schemathesis-venv", PACKAGES).await;
+    let python = crate::interop::install::python_venv("schemathesis-venv", PACKAGES).await;
     let cli = python.parent().unwrap().join("schemathesis");
     let hooks = temp_dir();
     std::fs::write(hooks.join("tessera_ids.py"), HOOKS).unwrap();

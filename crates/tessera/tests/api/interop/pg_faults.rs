@@ -10,9 +10,8 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use crate::helpers::*;
-use crate::lifecycle::{api, grant, session};
-use crate::multinode::{Node, serve_node};
-use crate::pg_cluster::{PgCluster, free_port};
+use crate::interop::multinode::{Node, serve_node};
+use crate::interop::pg_cluster::PgCluster;
 
 /// The longest a node may keep a stale decision when a notification was missed (the
 /// re-validation period, default 5 s).
@@ -354,18 +353,6 @@ async fn serve_with_an_unreachable_postgresql_fails_at_once_naming_it() {
     assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
     assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
     assert!(stderr.contains("connection refused"), "{stderr}");
-}
-
-#[tokio::test]
-async fn healthz_and_readyz_answer_without_credentials_on_sqlite() {
-    let app = spawn_app().await;
-    for path in ["/healthz", "/readyz"] {
-        let r = app.send(app.http.get(app.url(path))).await;
-        assert_eq!(r.status, 200, "{path}: {}", r.text);
-        assert!(r.text.len() < 40, "{}", r.text);
-        assert_eq!(r.header("cache-control"), Some("no-store"));
-    }
-    assert_eq!(app.send(app.http.get(app.url("/readyz"))).await.str("status"), "ready");
 }
 
 #[tokio::test]

@@ -8,7 +8,6 @@ use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::helpers::*;
-use crate::lifecycle::{grant, session};
 
 /// A `tessera` server process and its address.
 pub struct Node {

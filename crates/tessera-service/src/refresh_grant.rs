@@ -1,0 +1,73 @@
+//! The `refresh_token` grant: single use (rotation); a consumed token presented again
+//! revokes its whole family. Every check comes before the claim: another client's token, an
+//! expired one or a scope outside the grant is refused and the token stays usable by its owner.
+
+use tessera_core::app::App;
+use tessera_core::ids::ScopeCode;
+use tessera_core::refresh::{Claim, RefreshToken};
+use tessera_core::secret::token_hash;
+
+use crate::Tessera;
+use crate::grant_error::GrantError;
+use crate::token_request::UserTokenPair;
+
+impl Tessera {
+    pub(crate) async fn refresh_grant(
+        &self,
+        app: &App,
+        refresh_token: &str,
+        scope: Option<Vec<ScopeCode>>,
+    ) -> Result<UserTokenPair, GrantError> {
+        let hash = token_hash(refresh_token);
+        let now = self.now();
+        let (found, usable) = self.inner.store.refresh_token(&hash).await?.ok_or(GrantError::RefreshUnknown)?;
+        if found.client_id != app.client_id {
+            return Err(GrantError::RefreshOtherClient);
+        }
+        if !usable {
+            return Err(self.refresh_reused(&found).await);
+        }
+        if now >= found.expires_at {
+            return Err(GrantError::RefreshExpired);
+        }
+        let scopes = match scope {
+            None => found.scopes.clone(),
+            Some(asked) => {
+                let extra: Vec<ScopeCode> = asked.iter().filter(|s| !found.scopes.contains(s)).cloned().collect();
+                if !extra.is_empty() {
+                    return Err(GrantError::ScopeNotGranted(extra));
+                }
+                asked
+            }
+        };
+        let old = match self.inner.store.claim_refresh_token(&hash, now).await? {
+            Claim::Claimed(r) => r,
+            // Lost a race with another refresh of the same token: a reuse.
+            Claim::Replayed(r) => return Err(self.refresh_reused(&r).await),
+            Claim::Unknown => return Err(GrantError::RefreshUnknown),
+        };
+        let mut changes = Vec::new();
+        let pair = self.mint_pair(app, &old.union_id, old.corp_id, scopes, &old.family_id, now, &mut changes);
+        self.inner.store.commit(&changes, now).await?;
+        Ok(pair)
+    }
+
+    /// The owner presented a refresh token that cannot be used: its family is revoked (once;
+    /// later presentations are counted). One consumed before means it leaked
+    /// (`RefreshConsumed`); one never used belongs to a family revoked already
+    /// (`RefreshRevoked`).
+    async fn refresh_reused(&self, r: &RefreshToken) -> GrantError {
+        let used = match self.inner.store.refresh_token_used(&r.hash).await {
+            Ok(used) => used.unwrap_or(true),
+            Err(e) => return e.into(),
+        };
+        match self
+            .revoke_family(&r.family_id, &r.client_id, &r.union_id, r.corp_id.as_ref(), "refresh token reused")
+            .await
+        {
+            Ok(()) if used => GrantError::RefreshConsumed,
+            Ok(()) => GrantError::RefreshRevoked,
+            Err(e) => e.into(),
+        }
+    }
+}

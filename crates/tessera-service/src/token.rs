@@ -1,0 +1,65 @@
+//! The one token entry point: [`Tessera::token`] authenticates the client once and hands
+//! the grant to its function (client credentials in [`crate::issue`], codes in
+//! [`crate::code_grant`], refresh in [`crate::refresh_grant`], device codes in
+//! [`crate::device`]). To add a grant: a variant of [`Grant`], its causes in
+//! [`GrantError`], one function, one arm here, and each dialect's parser and `error.rs`.
+
+use std::sync::Arc;
+
+use tessera_core::app::App;
+use tessera_core::ids::ClientId;
+
+use crate::Tessera;
+use crate::grant_error::GrantError;
+use crate::token_request::{ClientAuth, ClientProof, Grant, TokenAnswer, TokenRequest};
+
+impl Tessera {
+    /// Answers one token request: every check before anything is consumed or minted.
+    pub async fn token(&self, req: TokenRequest) -> Result<TokenAnswer, GrantError> {
+        let TokenRequest { client, grant, rules } = req;
+        if let (Grant::ClientCredentials { .. }, ClientProof::Credentials(ClientAuth { secret: None, .. })) =
+            (&grant, &client)
+        {
+            return Err(GrantError::SecretRequired);
+        }
+        let app = self.authenticate_token_client(&client).await?;
+        match grant {
+            Grant::ClientCredentials { corp_id, scopes } => {
+                self.client_credentials_grant(&app, corp_id.as_deref(), scopes, rules.app_tokens).await
+            }
+            Grant::AuthorizationCode { code, redirect_uri, code_verifier } => {
+                self.code_grant(&app, &code, redirect_uri.as_deref(), code_verifier.as_deref(), rules).await
+            }
+            Grant::RefreshToken { refresh_token, scopes } => {
+                Ok(TokenAnswer::User(self.refresh_grant(&app, &refresh_token, scopes).await?))
+            }
+            Grant::DeviceCode { device_code } => Ok(TokenAnswer::User(self.device_grant(&app, &device_code).await?)),
+        }
+    }
+
+    async fn authenticate_token_client(&self, proof: &ClientProof) -> Result<Arc<App>, GrantError> {
+        match proof {
+            ClientProof::Credentials(auth) => self.authenticate_grant_client(auth).await,
+            ClientProof::AppToken(token) => match self.app_for_token(token).await {
+                Ok(app) => Ok(app),
+                Err(crate::AccessError::Store(e)) => Err(e.into()),
+                Err(_) => Err(GrantError::InvalidAppToken),
+            },
+        }
+    }
+
+    /// The app behind a client authentication: confidential clients need their secret;
+    /// public clients send none.
+    pub async fn authenticate_grant_client(&self, auth: &ClientAuth) -> Result<Arc<App>, GrantError> {
+        let Ok(client_id) = ClientId::parse(auth.client_id.as_str()) else {
+            return Err(GrantError::UnknownClient);
+        };
+        let app = self.app(&client_id).await?.ok_or(GrantError::UnknownClient)?;
+        match (&auth.secret, app.public_client) {
+            (None, true) => Ok(app),
+            (None, false) => Err(GrantError::SecretMissing),
+            (Some(secret), false) if self.secret_matches(&app, secret).await? => Ok(app),
+            (Some(_), _) => Err(GrantError::WrongSecret),
+        }
+    }
+}
