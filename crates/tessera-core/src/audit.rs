@@ -36,6 +36,8 @@ pub enum AuditAction {
     ResourceServerChanged,
     /// An app's gateway rate limits set or cleared.
     RateLimitsChanged,
+    /// A signing key started signing ahead of its schedule (`tessera keys rotate`).
+    SigningKeyRotated,
 }
 
 impl AuditAction {
@@ -61,6 +63,7 @@ impl AuditAction {
         AuditAction::TicketCallbackChanged,
         AuditAction::ResourceServerChanged,
         AuditAction::RateLimitsChanged,
+        AuditAction::SigningKeyRotated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +89,7 @@ impl AuditAction {
             AuditAction::TicketCallbackChanged => "ticket_callback_changed",
             AuditAction::ResourceServerChanged => "resource_server_changed",
             AuditAction::RateLimitsChanged => "rate_limits_changed",
+            AuditAction::SigningKeyRotated => "signing_key_rotated",
         }
     }
 

@@ -17,11 +17,27 @@ use crate::refresh::RefreshToken;
 use crate::scope::Scope;
 use crate::secret::{SecretHash, TokenHash};
 use crate::session::Session;
+use crate::signing_key::StoredSigningKey;
 use crate::time::UnixTime;
 use crate::token::AccessToken;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
+    /// Adds a signing key (a unique generation per algorithm: two nodes planning the same
+    /// key collide, and the later commit fails with a conflict).
+    InsertSigningKey(StoredSigningKey),
+    /// Creates or replaces an app's OpenID Connect settings.
+    PutOidcClient(crate::oidc::OidcClient),
+    /// Creates or replaces a user's profile claims.
+    PutUserProfile {
+        union_id: UnionId,
+        profile: crate::oidc::UserProfile,
+    },
+    /// Makes a published key sign from `at` (a manual rotation).
+    ActivateSigningKey {
+        kid: String,
+        at: UnixTime,
+    },
     /// Adds a scope to the catalogue or replaces its definition.
     PutScope(Scope),
     InsertOrg(Org),
@@ -199,7 +215,8 @@ impl Change {
             | Change::RevokeOrgGrant { .. }
             | Change::SetRedirectUris { .. }
             | Change::SetResourceServer { .. }
-            | Change::SetRateLimits { .. } => Invalidation::Grants,
+            | Change::SetRateLimits { .. }
+            | Change::PutOidcClient(_) => Invalidation::Grants,
             // Revoked user tokens may sit in a node's token cache.
             Change::RevokeFamily { .. } | Change::RevokeFamilyOnce { .. } | Change::RevokeUserTokens { .. } => {
                 Invalidation::UserTokens
@@ -226,7 +243,10 @@ impl Change {
             | Change::InsertDeviceAuthorization(_)
             | Change::DevicePolled { .. }
             | Change::DecideDevice { .. }
-            | Change::ConsumeDevice { .. } => Invalidation::Nothing,
+            | Change::ConsumeDevice { .. }
+            | Change::InsertSigningKey(_)
+            | Change::PutUserProfile { .. }
+            | Change::ActivateSigningKey { .. } => Invalidation::Nothing,
         }
     }
 }

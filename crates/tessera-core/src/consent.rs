@@ -16,6 +16,14 @@ pub fn is_protocol_scope(code: &ScopeCode) -> bool {
     PROTOCOL_SCOPES.contains(&code.as_str())
 }
 
+/// OpenID Connect's claim scopes (OIDC Core §5.4): any app may ask a user for them, outside
+/// the catalogue; unlike protocol scopes they are consented to and remembered one by one.
+pub const CLAIM_SCOPES: [&str; 3] = ["profile", "email", "phone"];
+
+pub fn is_claim_scope(code: &ScopeCode) -> bool {
+    CLAIM_SCOPES.contains(&code.as_str())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Consent {
     pub union_id: UnionId,
@@ -58,7 +66,7 @@ pub fn check_requestable(
 ) -> Result<(), DomainError> {
     let refused: Vec<String> = requested
         .iter()
-        .filter(|code| !is_protocol_scope(code))
+        .filter(|code| !is_protocol_scope(code) && !is_claim_scope(code))
         .filter(|code| match catalog.get(*code) {
             None => true,
             Some(s) => s.identity == ScopeIdentity::App || (s.tier != ScopeTier::Basic && !enabled.contains(*code)),

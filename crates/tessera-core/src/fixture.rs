@@ -31,6 +31,7 @@ use crate::time::UnixTime;
 pub const MAX_TEXT_LEN: usize = 1000;
 
 mod format;
+mod oidc_settings;
 pub use format::*;
 
 /// A user as stored, with whether the fixture's password matches the stored hash
@@ -54,6 +55,10 @@ pub struct Existing {
     pub installations: HashSet<(ClientId, CorpId)>,
     pub grants: HashSet<(ClientId, CorpId, ScopeCode)>,
     pub documents: HashMap<(CorpId, i64), Document>,
+    /// OpenID Connect settings of the fixture's apps that have any.
+    pub oidc_clients: HashMap<ClientId, crate::oidc::OidcClient>,
+    /// Profile claims of the fixture's users that have any.
+    pub profiles: HashMap<UnionId, crate::oidc::UserProfile>,
 }
 
 /// The changes a fixture still needs, and the client secrets generated for new apps
@@ -125,6 +130,7 @@ pub fn plan(
     let orgs = plan_orgs(fixture, existing, &mut out)?;
     let members = plan_users(fixture, existing, &orgs, ctx, &mut out)?;
     let apps = plan_apps(fixture, existing, &orgs, &catalog, ctx, rng, &mut out)?;
+    oidc_settings::plan_oidc(fixture, existing, &mut out)?;
     plan_installations(fixture, existing, &apps, &orgs, &members, &catalog, ctx, &mut out)?;
     plan_documents(fixture, existing, &members, &mut out)?;
     Ok(out)

@@ -22,6 +22,10 @@ pub struct AuthCode {
     /// The token family the exchange starts; a replayed code revokes it.
     pub family_id: String,
     pub purpose: CodePurpose,
+    /// OpenID Connect: the request's `nonce`, echoed in the ID token.
+    pub nonce: Option<String>,
+    /// OpenID Connect: when the user signed in (the session's start), the ID token's `auth_time`.
+    pub auth_time: Option<UnixTime>,
 }
 
 /// What a code was issued for.
@@ -115,6 +119,8 @@ mod tests {
             expires_at: UnixTime(CODE_TTL),
             family_id: "f".into(),
             purpose: CodePurpose::User,
+            nonce: None,
+            auth_time: None,
         }
     }
 

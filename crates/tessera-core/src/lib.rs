@@ -11,6 +11,8 @@
 //! - [`decision`]: the one pure function that says whether a token may call a route.
 //! - [`consent`], [`grant_code`], [`pkce`], [`refresh`], [`session`]: user identity: consent,
 //!   authorization codes, PKCE, refresh-token families, sign-in sessions.
+//! - [`oidc`]: OpenID Connect settings of apps, profile claims of users, subjects.
+//! - [`signing_key`]: signing keys of JWTs and their rotation schedule.
 //! - [`callback_address`]: which addresses an outbound callback may reach (public unicast only).
 //! - [`suite`]: third-party enterprise apps as ISV suites: tickets, derived secrets, legacy signatures.
 //! - [`device`]: device authorization (RFC 8628): codes, states, polling interval, expiry.
@@ -40,6 +42,7 @@ pub mod ids;
 pub mod installation;
 pub mod lifecycle;
 pub mod member;
+pub mod oidc;
 pub mod org;
 pub mod permission;
 pub mod pkce;
@@ -48,6 +51,7 @@ pub mod registration;
 pub mod scope;
 pub mod secret;
 pub mod session;
+pub mod signing_key;
 pub mod suite;
 pub mod text;
 pub mod time;

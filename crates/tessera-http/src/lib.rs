@@ -6,6 +6,7 @@
 //! - [`feishu`]: Feishu/Lark `/open-apis/auth/v3/*`, `authen/v1|v2`, `/oauth/v3/token`, `/oauth/v1/revoke`,
 //!   `{code, msg}` errors with `X-Tt-Logid`.
 //! - [`oauth2`]: RFC 6749 `/oauth2/token` (client credentials), `error`/`error_description` errors.
+//! - [`oidc`]: OpenID Connect discovery and UserInfo.
 //! - [`gateway`]: the [`gateway::RequireScopesLayer`] tower layer that answers 403 with the
 //!   missing scopes, and the sample contacts Open API behind it.
 //! - [`manage`]: the management API (`/api/v1`): requests, review, activation, grants, audit, explain.
@@ -35,6 +36,7 @@ pub mod gateway;
 pub mod health;
 pub mod manage;
 pub mod oauth2;
+pub mod oidc;
 pub mod params;
 pub mod request_text;
 pub mod security_headers;

@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 use tower::Service;
 
 use crate::body::MAX_BODY;
-use crate::{dingtalk, feishu, framing, gateway, health, manage, oauth2, request_text, security_headers, web};
+use crate::{dingtalk, feishu, framing, gateway, health, manage, oauth2, oidc, request_text, security_headers, web};
 
 /// Every route of the server, with a gateway without routes.
 pub fn router(tessera: Tessera) -> Router {
@@ -31,6 +31,7 @@ pub fn router(tessera: Tessera) -> Router {
 pub fn router_with(tessera: Tessera, gateway: gateway::Gateway) -> Router {
     Router::new()
         .merge(oauth2::routes())
+        .merge(oidc::routes())
         .merge(dingtalk::routes())
         .merge(feishu::routes())
         .merge(web::routes())

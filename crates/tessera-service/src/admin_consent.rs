@@ -256,6 +256,8 @@ impl Tessera {
             expires_at: now.plus_secs(CODE_TTL),
             family_id: crate::authorize::new_family_id(),
             purpose: CodePurpose::AdminConsent,
+            nonce: None,
+            auth_time: None,
         }));
         changes.push(Change::Audit(AuditDraft {
             corp_id: Some(req.org.corp_id.clone()),

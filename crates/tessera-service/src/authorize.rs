@@ -16,6 +16,7 @@ use tessera_core::pkce;
 use tessera_core::refresh::CODE_PREFIX;
 use tessera_core::scope::Scope;
 use tessera_core::secret::{Secret, token_hash};
+use tessera_core::session::Session;
 use tessera_store::StoreError;
 
 use crate::Tessera;
@@ -32,6 +33,8 @@ pub struct AuthorizationRequest {
     pub code_challenge_method: Option<String>,
     /// The org the user acts in (DingTalk `corpId`), if the app asks for one.
     pub corp_id: Option<String>,
+    /// The OpenID Connect parameters.
+    pub oidc: crate::oidc::request::OidcParams,
 }
 
 /// A request that passed validation.
@@ -43,6 +46,7 @@ pub struct ValidRequest {
     pub state: Option<String>,
     pub code_challenge: Option<String>,
     pub corp_hint: Option<CorpId>,
+    pub oidc: crate::oidc::OidcRequest,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +108,8 @@ impl Tessera {
                 ));
             }
         }
+        let oidc =
+            self.check_oidc(&app, &req.oidc).await.map_err(|e| redirect_error(&parts, e.error, e.description))?;
         let scopes = match req.scope.as_deref() {
             None => vec![ScopeCode::parse("openid").map_err(|e| AuthorizeError::Page(e.to_string()))?],
             Some(s) => parse_scope_string(s).map_err(|e| redirect_error(&parts, "invalid_scope", e.to_string()))?,
@@ -132,7 +138,7 @@ impl Tessera {
                 Some(CorpId::parse(c).map_err(|_| redirect_error(&parts, "invalid_request", "corpId is malformed"))?)
             }
         };
-        Ok(ValidRequest { app, redirect_uri, scopes, state: req.state.clone(), code_challenge, corp_hint })
+        Ok(ValidRequest { app, redirect_uri, scopes, state: req.state.clone(), code_challenge, corp_hint, oidc })
     }
 
     /// The scopes of `req` that `union_id` has not consented to yet (empty: no prompt needed).
@@ -153,8 +159,9 @@ impl Tessera {
         Ok(consent.is_none() || !not_yet_consented(&req.scopes, consent.as_ref()).is_empty())
     }
 
-    /// The user agreed: remember the consent and issue a code. Returns the code.
-    pub async fn approve(&self, union_id: &UnionId, req: &ValidRequest) -> Result<Secret, AuthorizeError> {
+    /// The user of `session` agreed: remember the consent and issue a code. Returns the code.
+    pub async fn approve(&self, session: &Session, req: &ValidRequest) -> Result<Secret, AuthorizeError> {
+        let union_id = &session.union_id;
         let parts = ValidRequestParts { redirect_uri: req.redirect_uri.clone(), state: req.state.clone() };
         let corp_id =
             self.user_org(union_id, req).await?.map_err(|why| redirect_error(&parts, "access_denied", why))?;
@@ -173,6 +180,8 @@ impl Tessera {
             expires_at: now.plus_secs(CODE_TTL),
             family_id: new_family_id(),
             purpose: CodePurpose::User,
+            nonce: req.oidc.nonce.clone(),
+            auth_time: Some(session.created_at),
         }));
         self.inner.store.commit(&changes, now).await?;
         Ok(code)

@@ -188,6 +188,8 @@ pub struct Caches {
     /// purged), refused without a store read for at most [`MISSING_SECS`]; a token this node
     /// mints is dropped from here when its commit returns (see `crate::invalidating`).
     pub missing: Cache<TokenHash, ()>,
+    /// Apps' OpenID Connect settings (the access token format is read on every issue).
+    pub oidc_clients: Cache<ClientId, Arc<tessera_core::oidc::OidcClient>>,
 }
 
 /// The longest a presented token the store did not have is refused from memory.
@@ -223,6 +225,7 @@ impl Caches {
             previous_secrets: Cache::new(&generation, cap, age),
             tickets: Cache::new(&generation, cap, ticket_age),
             missing: Cache::new(&generation, cap, Some(config.revalidate_secs.clamp(0, MISSING_SECS))),
+            oidc_clients: Cache::new(&generation, cap, age),
             generation,
         }
     }
@@ -265,6 +268,7 @@ impl Caches {
         self.standing.clear();
         self.previous_secrets.clear();
         self.catalog.clear();
+        self.oidc_clients.clear();
         if what == Invalidation::Everything {
             self.handed.clear();
             self.tickets.clear();
@@ -289,6 +293,7 @@ impl Caches {
         self.catalog.prune(now, |_| true);
         self.tickets.prune(now, |_| true);
         self.missing.prune(now, |_| true);
+        self.oidc_clients.prune(now, |_| true);
         self.tokens.prune(now, |t| t.is_live(now));
         self.handed.prune(now, |h| h.expires_at > now);
     }

@@ -40,7 +40,9 @@ impl Tessera {
             return self.org_token_from(app, code).await;
         }
         let code = self.take_code(&code).await?;
-        Ok(TokenAnswer::User(self.user_pair_from(app, code).await?))
+        let (nonce, auth_time) = (code.nonce.clone(), code.auth_time);
+        let pair = self.user_pair_from(app, code).await?;
+        Ok(TokenAnswer::User(self.with_id_token(app, pair, nonce.as_deref(), auth_time).await?))
     }
 
     /// An admin-consent code exchanged for the app's token in the org that authorized it (a

@@ -157,6 +157,7 @@ impl Tessera {
             state: None,
             code_challenge: None,
             corp_hint: None,
+            oidc: Default::default(),
         }
     }
 
@@ -241,9 +242,10 @@ impl Tessera {
             &mut changes,
         );
         match self.inner.store.commit(&changes, now).await {
+            // The device flow records no sign-in time: its ID token has no auth_time.
             Ok(()) => {
                 self.inner.stats.issued(crate::stats::Grant::DeviceCode, tessera_core::token::TokenKind::User);
-                Ok(pair)
+                self.with_id_token(app, pair, None, None).await
             }
             // Another poll spent the code first.
             Err(StoreError::Conflict(_)) => Err(DevicePollError::InvalidGrant.into()),

@@ -79,6 +79,9 @@ impl Tessera {
                 };
                 ex.users.insert(u.union_id.clone(), ExistingUser { user: stored.user, has_password, password_matches });
             }
+            if let Some(p) = store.user_profile(&u.union_id).await? {
+                ex.profiles.insert(u.union_id.clone(), p);
+            }
         }
         for (corp, user) in members {
             if let Some(m) = store.member(&corp, &user).await? {
@@ -92,6 +95,9 @@ impl Tessera {
                 continue;
             };
             ex.enabled.insert(id.clone(), self.enabled_scopes(&id).await?);
+            if let Some(c) = store.oidc_client(&id).await? {
+                ex.oidc_clients.insert(id.clone(), c);
+            }
             for inst in store.installations(&id).await? {
                 for g in store.org_grants(&id, &inst.corp_id).await? {
                     ex.grants.insert((id.clone(), inst.corp_id.clone(), g.scope));

@@ -22,7 +22,9 @@ use crate::Tessera;
 use crate::cache::Handed;
 use crate::grant_error::GrantError;
 use crate::stats::Grant;
+use crate::oidc::access_jwt::AppJwt;
 use crate::token_request::{AppTokens, TokenAnswer};
+use tessera_core::oidc::AccessTokenFormat;
 
 /// A token handed to a client.
 #[derive(Debug, Clone)]
@@ -113,8 +115,17 @@ impl Tessera {
                 expires_in: now.secs_until(h.expires_at),
             });
         }
-        let token = Secret::generate(kind.prefix(), &mut rand::rng());
-        let expires_at = policy.app_token_expiry(now);
+        let client = self.cached_oidc_client(&app.client_id).await?;
+        let (token, expires_at) = match client.access_token_format {
+            AccessTokenFormat::Opaque => {
+                (Secret::generate(kind.prefix(), &mut rand::rng()), policy.app_token_expiry(now))
+            }
+            AccessTokenFormat::Jwt => {
+                let expires_at = now.plus_secs(self.inner.config.jwt_access_ttl);
+                let facts = AppJwt { app, client: &client, kind, corp_id: &key.1, resource: None, now, expires_at };
+                (self.app_access_jwt(&facts).await?, expires_at)
+            }
+        };
         let record = AccessToken {
             hash: token_hash(token.expose()),
             kind,

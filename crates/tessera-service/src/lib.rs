@@ -34,6 +34,8 @@
 //! - [`callback_guard`]: outbound callbacks reach public addresses only, no redirects.
 //! - [`resend_limit`]: ticket resends on demand, at most one per app every 10 s.
 //! - [`ticket_push`]: pushing suite tickets to the suites' callback URLs, with retries.
+//! - [`oidc`]: OpenID Connect: request parameters, ID tokens, UserInfo, app settings.
+//! - [`signing`]: signing keys kept sealed in the store, rotated on a schedule, the JWKS and JWS.
 //! - [`admin_consent`]: the authorization flow an org admin goes through for an app's sensitive scopes.
 //! - `tests`: in-process tests of the service on the demo fixture with the fake clock.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -70,6 +72,7 @@ pub mod invalidating;
 pub mod issue;
 pub mod lookups;
 pub mod management;
+pub mod oidc;
 pub mod overview;
 pub mod password;
 pub mod rate_limits;
@@ -80,6 +83,7 @@ pub mod resend_limit;
 pub mod reviewer;
 pub mod signin;
 pub mod stats;
+pub mod signing;
 pub mod store_decorator;
 pub mod suite;
 #[cfg(test)]
@@ -121,6 +125,12 @@ pub struct ServiceConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Lets callbacks reach loopback and private addresses (local development only).
     pub allow_private_callbacks: bool,
+    /// Seconds a signing key signs before its successor takes over.
+    pub signing_key_rotation: i64,
+    /// Lifetime of ID tokens, in seconds.
+    pub id_token_ttl: i64,
+    /// Lifetime of JWT access tokens (RFC 9068), in seconds.
+    pub jwt_access_ttl: i64,
 }
 
 impl Default for ServiceConfig {
@@ -135,6 +145,9 @@ impl Default for ServiceConfig {
             cache: cache::CacheConfig::default(),
             trusted_proxies: Vec::new(),
             allow_private_callbacks: false,
+            signing_key_rotation: tessera_core::signing_key::DEFAULT_ROTATION,
+            id_token_ttl: signing::DEFAULT_ID_TOKEN_TTL,
+            jwt_access_ttl: signing::DEFAULT_JWT_ACCESS_TTL,
         }
     }
 }
@@ -157,6 +170,7 @@ struct Inner {
     callbacks: callback_guard::CallbackClient,
     resends: resend_limit::ResendLog,
     stats: stats::Stats,
+    keyring: signing::Keyring,
 }
 
 impl Tessera {
@@ -192,6 +206,7 @@ impl Tessera {
                 callbacks,
                 resends: resend_limit::ResendLog::default(),
                 stats: stats::Stats::default(),
+                keyring: signing::Keyring::default(),
             }),
         }
     }

@@ -180,4 +180,13 @@ impl<D: Decorator> Store for Decorated<D> {
     async fn device_authorization(&self, by: &DeviceLookup) -> Result<Option<DeviceAuthorization>, StoreError> {
         self.0.read(|| self.0.inner().device_authorization(by)).await
     }
+    async fn oidc_client(&self, client_id: &ClientId) -> Result<Option<tessera_core::oidc::OidcClient>, StoreError> {
+        self.0.read(|| self.0.inner().oidc_client(client_id)).await
+    }
+    async fn user_profile(&self, union_id: &UnionId) -> Result<Option<tessera_core::oidc::UserProfile>, StoreError> {
+        self.0.read(|| self.0.inner().user_profile(union_id)).await
+    }
+    async fn signing_keys(&self) -> Result<Vec<tessera_core::signing_key::StoredSigningKey>, StoreError> {
+        self.0.read(|| self.0.inner().signing_keys()).await
+    }
 }

@@ -94,6 +94,8 @@ pub struct UserTokenPair {
     pub scopes: Vec<ScopeCode>,
     pub corp_id: Option<CorpId>,
     pub union_id: UnionId,
+    /// The OpenID Connect ID token, when the grant asked for `openid` (code and device flows).
+    pub id_token: Option<String>,
 }
 
 /// What a token request was answered with.

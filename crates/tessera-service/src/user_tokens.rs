@@ -65,6 +65,7 @@ impl Tessera {
             scopes,
             corp_id,
             union_id: union_id.clone(),
+            id_token: None,
         }
     }
 

@@ -237,6 +237,12 @@ pub trait Store: Send + Sync + 'static {
     async fn previous_secrets(&self, client_id: &ClientId) -> Result<Vec<(SecretHash, UnixTime)>, StoreError>;
     /// A device authorization by the hash of its device code or of its (normalized) user code.
     async fn device_authorization(&self, by: &DeviceLookup) -> Result<Option<DeviceAuthorization>, StoreError>;
+    /// An app's OpenID Connect settings (`None`: it chose nothing).
+    async fn oidc_client(&self, client_id: &ClientId) -> Result<Option<tessera_core::oidc::OidcClient>, StoreError>;
+    /// A user's profile claims (`None`: none known).
+    async fn user_profile(&self, union_id: &UnionId) -> Result<Option<tessera_core::oidc::UserProfile>, StoreError>;
+    /// Every signing key (published, active or long retired), by algorithm and generation.
+    async fn signing_keys(&self) -> Result<Vec<tessera_core::signing_key::StoredSigningKey>, StoreError>;
 }
 
 /// Everything a Tessera database holds: the authorization server's data ([`Store`]) and the

@@ -33,6 +33,7 @@ pub async fn service(
     fixture: Option<&Fixture>,
 ) -> anyhow::Result<(Tessera, Option<FixtureReport>)> {
     let tessera = Tessera::new(store, clock, key, config);
+    tessera.maintain_keys().await.context("preparing the signing keys")?;
     let report = match fixture {
         Some(f) => Some(tessera.load_fixture(f).await.context("loading the fixture")?),
         None => None,
@@ -113,6 +114,9 @@ pub async fn run_with(
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
             every.tick().await;
+            if let Err(e) = pruner.maintain_keys().await {
+                tracing::warn!(error = %e, "checking the signing keys' schedule failed; trying again in a minute");
+            }
             match pruner.prune().await {
                 Ok(p) if p.total() == 0 => {}
                 Ok(p) => tracing::info!(

@@ -12,3 +12,4 @@ pub mod db_args;
 pub mod key;
 pub mod output;
 pub mod serve;
+pub mod keys;

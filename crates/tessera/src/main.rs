@@ -8,7 +8,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use tessera::db_args::DbArgs;
 use tessera::output::Format;
 use tessera::serve::{ServeArgs, print_report, serve};
-use tessera::{account, backend, boot, client, key};
+use tessera::{account, backend, boot, client, key, keys};
 use tessera_core::ids::{Role, ScopeCode};
 use tessera_core::scope::{Scope, ScopeIdentity, ScopeTier};
 use tessera_service::clock::SystemClock;
@@ -40,6 +40,15 @@ enum Command {
     /// List or add permission scopes in the catalogue.
     #[command(subcommand)]
     Scopes(ScopesCommand),
+    /// The signing keys of ID tokens, JWT access tokens and assertions: list, rotate now.
+    Keys {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        signing: keys::SigningArgs,
+        #[command(subcommand)]
+        cmd: keys::KeysCommand,
+    },
     /// Add users (people who sign in) and their memberships.
     #[command(subcommand)]
     Users(UsersCommand),
@@ -308,6 +317,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Scopes(cmd) => scopes(cmd, fmt).await,
+        Command::Keys { db, signing, cmd } => keys::run(&open_with(&db, &signing).await?, cmd).await,
         Command::Backup { db, file } => {
             backend::backup(&db.url(), &file).await?;
             println!("backup written to {}", file.display());
@@ -403,6 +413,13 @@ async fn open(db: &DbArgs) -> anyhow::Result<Tessera> {
     let store = db.open_store().await?;
     let key = key::load_or_create(&db.data_dir)?;
     Ok(Tessera::new(store, Arc::new(SystemClock), key, ServiceConfig::default()))
+}
+
+async fn open_with(db: &DbArgs, signing: &keys::SigningArgs) -> anyhow::Result<Tessera> {
+    let (store, key) = (db.open_store().await?, key::load_or_create(&db.data_dir)?);
+    let mut config = ServiceConfig::default();
+    signing.apply(&mut config);
+    Ok(Tessera::new(store, Arc::new(SystemClock), key, config))
 }
 
 async fn scopes(cmd: ScopesCommand, fmt: Format) -> anyhow::Result<()> {

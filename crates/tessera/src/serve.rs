@@ -84,6 +84,8 @@ pub struct ServeArgs {
     /// the client for the sign-in and device-flow limits. Without it the header is ignored.
     #[arg(long, env = "TESSERA_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    #[command(flatten)]
+    pub signing: crate::keys::SigningArgs,
 }
 
 /// HOST:PORT where HOST is an IP address (IPv6 in brackets) or a name resolved when binding.
@@ -155,7 +157,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
-    let config = ServiceConfig {
+    let mut config = ServiceConfig {
         tokens: TokenPolicy { app_token_ttl: args.token_ttl, reuse_margin: args.reuse_margin },
         user_tokens: UserTokenPolicy { access_ttl: args.user_token_ttl, refresh_ttl: args.refresh_token_ttl },
         public_url: args.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
@@ -168,7 +170,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         trusted_proxies: args.trusted_proxies.clone(),
         allow_private_callbacks: args.allow_private_callbacks,
+        ..ServiceConfig::default()
     };
+    args.signing.apply(&mut config);
     let (tessera, report) = boot::service(store, Arc::new(SystemClock), key, config, fixture.as_ref()).await?;
     if let Some(report) = &report {
         print_report(report);

@@ -15,16 +15,13 @@ use serde_json::json;
 use tessera_service::{Principal, Tessera};
 use tower::ServiceExt;
 
-use super::assertion::{ASSERTION_HEADER, ASSERTION_TTL, AssertionSigner, DerivedEd25519};
+use super::assertion::{ASSERTION_HEADER, ASSERTION_TTL};
 use super::metrics::{Metrics, Outcome};
 use super::proxy::{self, UpstreamClient};
 use super::rate_limit::RateLimiter;
 use super::refusal::{self, GatewayError, gateway_error};
 use super::table::{self, Route, RouteFileError, RouteTable, Target, Upstream};
 use super::{Dialect, access_token};
-
-/// The purpose name the assertion key is derived under.
-const ASSERTION_KEY_PURPOSE: &str = "tessera gateway assertion signing key v1";
 
 /// A loaded table with one pooled client per HTTP upstream.
 struct Loaded {
@@ -37,7 +34,6 @@ struct Inner {
     /// The file `reload` reads again (none: the table cannot be reloaded).
     source: Option<PathBuf>,
     builtin: axum::Router,
-    signer: Arc<dyn AssertionSigner>,
     limiter: RateLimiter,
     metrics: Metrics,
     /// The service whose counters the metrics listener reports too.
@@ -102,7 +98,6 @@ impl Gateway {
                 loaded: RwLock::new(Arc::new(Loaded { table: Arc::new(table), clients })),
                 source,
                 builtin,
-                signer: DerivedEd25519::shared(tessera.derive_key(ASSERTION_KEY_PURPOSE)),
                 limiter,
                 metrics: Metrics::default(),
                 tessera: tessera.clone(),
@@ -129,10 +124,6 @@ impl Gateway {
 
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
-    }
-
-    pub fn signer(&self) -> &Arc<dyn AssertionSigner> {
-        &self.inner.signer
     }
 
     /// Reads the route file again; a file that fails keeps the current table. Answers the
@@ -262,7 +253,7 @@ async fn decide_uncounted(
     if let Some(limited) = over_limit(tessera, gateway, &table, &route, &principal).await {
         return (Decision::Refused(gateway_error(route.dialect, limited)), Some(route), Outcome::RateLimited);
     }
-    let identity = match identity_headers(tessera, gateway, &route, &principal).await {
+    let identity = match identity_headers(tessera, &route, &principal).await {
         Ok(h) => h,
         Err(e) => {
             tracing::error!(error = %e, "reading the caller's membership failed");
@@ -317,7 +308,6 @@ fn method_not_allowed(dialect: Dialect) -> Response {
 /// signed assertion of the same facts.
 async fn identity_headers(
     tessera: &Tessera,
-    gateway: &Gateway,
     route: &Route,
     p: &Principal,
 ) -> Result<HeaderMap, tessera_store::StoreError> {
@@ -359,7 +349,7 @@ async fn identity_headers(
         "token_kind": p.kind.as_str(),
         "scope": scopes,
     });
-    put(ASSERTION_HEADER, &gateway.signer().sign(&claims));
+    put(ASSERTION_HEADER, &super::assertion::sign(tessera, &claims).await?);
     Ok(h)
 }
 
@@ -422,7 +412,11 @@ pub fn metrics_router(gateway: Gateway) -> axum::Router {
     axum::Router::new().route("/metrics", axum::routing::get(metrics)).layer(Extension(gateway))
 }
 
-/// `GET /.well-known/jwks.json`: the keys that verify the gateway's assertions.
-pub async fn jwks(Extension(gateway): Extension<Gateway>) -> Response {
-    axum::Json(gateway.signer().jwks()).into_response()
+/// `GET /.well-known/jwks.json`: the keys that verify what Tessera signs (ID tokens, JWT
+/// access tokens, logout tokens, the gateway's assertions): next, active and retired ones.
+pub async fn jwks(State(tessera): State<Tessera>) -> Response {
+    let mut res = axum::Json(tessera.current_jwks().await).into_response();
+    // Relying parties may cache the set briefly; a new key is published a period before it signs.
+    res.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    res
 }

@@ -6,15 +6,22 @@ use serde_json::{Value, json};
 use tessera_service::Tessera;
 
 pub async fn metadata(State(tessera): State<Tessera>) -> Json<Value> {
-    let issuer = tessera.config().public_url.trim_end_matches('/').to_owned();
+    Json(document(&tessera).await)
+}
+
+/// The RFC 8414 document; OpenID Connect discovery extends this same one, so the two never
+/// disagree on endpoints, grants or methods.
+pub async fn document(tessera: &Tessera) -> Value {
+    let issuer = tessera.issuer();
     let mut scopes: Vec<String> = match tessera.catalog().await {
         Ok(c) => c.keys().map(|k| k.to_string()).collect(),
         Err(_) => Vec::new(),
     };
     scopes.extend(tessera_core::consent::PROTOCOL_SCOPES.iter().map(|s| (*s).to_owned()));
     scopes.sort();
-    Json(json!({
+    json!({
         "issuer": issuer,
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
         "token_endpoint": format!("{issuer}/oauth2/token"),
         "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
@@ -28,5 +35,5 @@ pub async fn metadata(State(tessera): State<Tessera>) -> Json<Value> {
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": scopes,
-    }))
+    })
 }

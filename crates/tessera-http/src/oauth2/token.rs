@@ -37,6 +37,8 @@ struct TokenResponse {
     refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
 }
 
 fn no_store(body: TokenResponse) -> Response {
@@ -84,6 +86,10 @@ pub async fn token(
     let client = ClientProof::Credentials(client_auth::read(&headers, &params, OAUTH2_NAMES)?);
     let grant = grant(&params)?;
     let answer = tessera.token(TokenRequest { client, grant, rules: RULES }).await?;
+    let id_token = match &answer {
+        TokenAnswer::User(pair) => pair.id_token.clone(),
+        _ => None,
+    };
     let (access_token, expires_in, refresh_token, scope) = match answer {
         TokenAnswer::User(pair) => (
             pair.access_token.expose().to_owned(),
@@ -98,5 +104,5 @@ pub async fn token(
             (token.token.expose().to_owned(), token.expires_in, None, Some(scope_text(&scopes)))
         }
     };
-    Ok(no_store(TokenResponse { access_token, token_type: "Bearer", expires_in, refresh_token, scope }))
+    Ok(no_store(TokenResponse { access_token, token_type: "Bearer", expires_in, refresh_token, scope, id_token }))
 }

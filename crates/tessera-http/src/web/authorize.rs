@@ -11,6 +11,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use tessera_service::Tessera;
 use tessera_service::authorize::{AuthorizationRequest, AuthorizeError, ValidRequest};
+use tessera_service::oidc::request::{OidcParams, SessionCheck};
 
 use super::html::{error_page, page};
 use super::signed_form;
@@ -84,7 +85,32 @@ fn params(pairs: &[(String, String)]) -> Result<AuthorizationRequest, String> {
         code_challenge: get("code_challenge"),
         code_challenge_method: get("code_challenge_method"),
         corp_id: get("corpId").or_else(|| get("corp_id")),
+        // ui_locales and claims_locales are accepted and ignored (the pages have one language).
+        oidc: OidcParams {
+            nonce: get("nonce"),
+            prompt: get("prompt"),
+            max_age: get("max_age"),
+            id_token_hint: get("id_token_hint"),
+            login_hint: get("login_hint"),
+            request: get("request"),
+            request_uri: get("request_uri"),
+        },
     })
+}
+
+/// The request's query again, with `login` taken out of `prompt` (a `prompt` left empty goes).
+fn without_prompt_login(pairs: &[(String, String)]) -> String {
+    let kept: Vec<(String, String)> = pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            if k != "prompt" {
+                return Some((k.clone(), v.clone()));
+            }
+            let rest: Vec<&str> = v.split(' ').filter(|p| !p.is_empty() && *p != "login").collect();
+            (!rest.is_empty()).then(|| (k.clone(), rest.join(" ")))
+        })
+        .collect();
+    serde_urlencoded::to_string(kept).unwrap_or_default()
 }
 
 /// `redirect_uri` with `params` appended to its query.
@@ -161,15 +187,33 @@ async fn start(tessera: Tessera, headers: HeaderMap, query: Option<String>, dial
         Ok(v) => v,
         Err(e) => return authorize_error(e),
     };
-    let (cookie, session) = match signed_form::signed_in(&tessera, &headers).await {
-        Ok(Some(signed)) => signed,
-        Ok(None) => {
-            let next = format!("{}?{raw}", dialect.path());
-            return found(&with_query("/login", &[("next", &next)]));
-        }
+    let signed_in = match signed_form::signed_in(&tessera, &headers).await {
+        Ok(s) => s,
         Err(page) => return page,
     };
-    let force = pairs.iter().any(|(k, v)| k == "prompt" && v.split(' ').any(|p| p == "consent"));
+    match tessera.session_check(&valid, signed_in.as_ref().map(|(_, s)| s)).await {
+        Ok(SessionCheck::Proceed) => {}
+        Ok(SessionCheck::LoginRequired) => {
+            return error_redirect(
+                &valid.redirect_uri,
+                valid.state.as_deref(),
+                "login_required",
+                "prompt=none was asked but the user must sign in",
+            );
+        }
+        Ok(SessionCheck::SignIn) => {
+            // After the sign-in the request starts again without `prompt=login` (else it
+            // would ask again forever); max_age and the hint are met by the fresh session.
+            let query = if valid.oidc.prompt.login { without_prompt_login(&pairs) } else { raw.clone() };
+            let next = format!("{}?{query}", dialect.path());
+            return found(&with_query("/login", &[("next", &next)]));
+        }
+        Err(e) => return authorize_error(e.into()),
+    }
+    let Some((cookie, session)) = signed_in else {
+        return authorize_error(AuthorizeError::Page("no session".into()));
+    };
+    let force = valid.oidc.prompt.consent;
     let (prompt, ask) = match tokio::try_join!(
         tessera.consent_prompt(&session.union_id, &valid),
         tessera.needs_consent(&session.union_id, &valid)
@@ -177,8 +221,16 @@ async fn start(tessera: Tessera, headers: HeaderMap, query: Option<String>, dial
         Ok(p) => p,
         Err(e) => return authorize_error(e.into()),
     };
+    if (ask || force) && valid.oidc.prompt.none {
+        return error_redirect(
+            &valid.redirect_uri,
+            valid.state.as_deref(),
+            "consent_required",
+            "prompt=none was asked but the user must consent first",
+        );
+    }
     if !ask && !force {
-        return match tessera.approve(&session.union_id, &valid).await {
+        return match tessera.approve(&session, &valid).await {
             Ok(code) => code_redirect(&valid, code.expose(), dialect),
             Err(e) => authorize_error(e),
         };
@@ -220,6 +272,9 @@ fn protocol_line(code: &str) -> Option<&'static str> {
         "openid" => Some("Know who you are: your name and account id"),
         "corpid" => Some("Know which organization you use it in"),
         "offline_access" => Some("Keep access while you are not using it (a refresh token)"),
+        "profile" => Some("See your profile: name, nickname and picture"),
+        "email" => Some("See your email address"),
+        "phone" => Some("See your phone number"),
         _ => None,
     }
 }
@@ -256,7 +311,7 @@ pub async fn decide(
         Err(e) => return authorize_error(e),
     };
     match form.get("decision") {
-        Some("approve") => match tessera.approve(&form.session.union_id, &valid).await {
+        Some("approve") => match tessera.approve(&form.session, &valid).await {
             Ok(code) => code_redirect(&valid, code.expose(), dialect),
             Err(e) => authorize_error(e),
         },

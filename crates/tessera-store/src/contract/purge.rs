@@ -58,6 +58,8 @@ pub async fn purge_deletes_in_batches_and_drops_empty_families(store: Arc<dyn Da
         expires_at: UnixTime(301),
         family_id: "fam-code".into(),
         purpose: CodePurpose::User,
+        nonce: None,
+        auth_time: None,
     }));
     let consent = Consent {
         union_id: user().union_id,

@@ -33,6 +33,8 @@ pub async fn an_auth_code_is_claimed_once(store: Arc<dyn Database>) {
         expires_at: UnixTime(301),
         family_id: "fam-code".into(),
         purpose: CodePurpose::AdminConsent,
+        nonce: None,
+        auth_time: None,
     };
     store.commit(&[Change::InsertAuthCode(code.clone())], UnixTime(1)).await.unwrap();
     // Reading a code (to check an exchange before claiming it) does not consume it.
@@ -125,6 +127,8 @@ pub async fn revoking_a_family_kills_its_access_and_refresh_tokens(store: Arc<dy
         expires_at: UnixTime(300),
         family_id: "fam-c".into(),
         purpose: CodePurpose::User,
+        nonce: None,
+        auth_time: None,
     };
     store.commit(&[Change::InsertAuthCode(pending)], UnixTime(5)).await.unwrap();
     store

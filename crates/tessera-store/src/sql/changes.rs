@@ -36,6 +36,9 @@ where
         head: &mut Option<(i64, SecretHash)>,
         at: UnixTime,
     ) -> Result<(), StoreError> {
+        if Self::apply_oidc(tx, change).await? {
+            return Ok(());
+        }
         match change {
             Change::PutScope(s) => {
                 query(
@@ -195,8 +198,8 @@ where
             }
             Change::InsertAuthCode(c) => {
                 query(
-                    "INSERT INTO auth_codes (code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    "INSERT INTO auth_codes (code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose, nonce, auth_time)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(c.hash.to_hex())
                 .bind(c.client_id.as_str())
@@ -208,6 +211,8 @@ where
                 .bind(c.expires_at.0)
                 .bind(&c.family_id)
                 .bind(c.purpose.as_str())
+                .bind(c.nonce.as_deref())
+                .bind(c.auth_time.map(|t| t.0))
                 .execute(&mut **tx)
                 .await
                 .map_err(map_err)?;
@@ -338,6 +343,11 @@ where
                 Self::decide_device(tx, device_hash, approved, union_id, corp_id).await?
             }
             Change::ConsumeDevice { device_hash } => Self::consume_device(tx, device_hash).await?,
+            // Written by `apply_oidc` above.
+            Change::InsertSigningKey(_)
+            | Change::ActivateSigningKey { .. }
+            | Change::PutOidcClient(_)
+            | Change::PutUserProfile { .. } => {}
         }
         Ok(())
     }

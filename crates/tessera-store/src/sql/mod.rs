@@ -15,6 +15,7 @@
 //! - [`commit`]: one transaction for a batch of changes; [`changes`] applies each change (the
 //!   longer ones in [`grants`], [`app_changes`], [`device_changes`]) and [`audit_chain`]
 //!   appends audit events to the hash chain.
+//! - [`oidc`]: signing keys, apps' OpenID Connect settings, users' profile claims.
 //! - [`purge`]: deleting expired rows in bounded batches.
 //! - [`store`]: `Store` and `SampleData` for every [`Backend`], one line per method.
 //!
@@ -50,6 +51,7 @@ pub mod directory;
 pub mod driver;
 pub mod error;
 pub mod grants;
+pub mod oidc;
 pub mod purge;
 pub mod rows;
 pub mod sample;

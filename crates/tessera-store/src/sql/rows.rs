@@ -332,6 +332,8 @@ pub struct AuthCodeRow {
     pub expires_at: i64,
     pub family_id: String,
     pub purpose: String,
+    pub nonce: Option<String>,
+    pub auth_time: Option<i64>,
 }
 
 impl TryFrom<AuthCodeRow> for AuthCode {
@@ -348,6 +350,8 @@ impl TryFrom<AuthCodeRow> for AuthCode {
             expires_at: UnixTime(r.expires_at),
             family_id: r.family_id,
             purpose: CodePurpose::parse(&r.purpose).ok_or_else(|| corrupt("purpose", &r.purpose))?,
+            nonce: r.nonce,
+            auth_time: r.auth_time.map(UnixTime),
         })
     }
 }

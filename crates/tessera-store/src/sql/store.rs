@@ -153,6 +153,15 @@ where
     async fn device_authorization(&self, by: &DeviceLookup) -> Result<Option<DeviceAuthorization>, StoreError> {
         sql(self).device_authorization(by).await
     }
+    async fn oidc_client(&self, client_id: &ClientId) -> Result<Option<tessera_core::oidc::OidcClient>, StoreError> {
+        sql(self).oidc_client(client_id).await
+    }
+    async fn user_profile(&self, union_id: &UnionId) -> Result<Option<tessera_core::oidc::UserProfile>, StoreError> {
+        sql(self).user_profile(union_id).await
+    }
+    async fn signing_keys(&self) -> Result<Vec<tessera_core::signing_key::StoredSigningKey>, StoreError> {
+        sql(self).signing_keys().await
+    }
 }
 
 #[async_trait]

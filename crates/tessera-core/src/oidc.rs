@@ -1,0 +1,239 @@
+//! OpenID Connect: what an app chose (ID token algorithm, subject type, access token format,
+//! logout URIs, resources) and the optional profile claims of a user; claims by scope and
+//! pairwise subjects (OIDC Core §8.1).
+
+use hmac::{Hmac, Mac};
+use serde_json::{Map, Value};
+use sha2::Sha256;
+
+use crate::app::validate_redirect_uri;
+use crate::error::DomainError;
+use crate::ids::{ClientId, ScopeCode, UnionId};
+use crate::signing_key::SigningAlg;
+
+/// How the `sub` of an app's ID tokens and UserInfo is formed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SubjectType {
+    /// The user's union id, the same for every app.
+    #[default]
+    Public,
+    /// An identifier of the user for this app only (OIDC Core §8.1).
+    Pairwise,
+}
+
+impl SubjectType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectType::Public => "public",
+            SubjectType::Pairwise => "pairwise",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        match s {
+            "public" => Ok(SubjectType::Public),
+            "pairwise" => Ok(SubjectType::Pairwise),
+            other => Err(DomainError::InvalidField {
+                field: "subject_type",
+                reason: format!("{other:?} is not one of public, pairwise"),
+            }),
+        }
+    }
+}
+
+/// What an app's access tokens look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccessTokenFormat {
+    /// A random string, checked against Tessera on every use.
+    #[default]
+    Opaque,
+    /// A signed JWT (RFC 9068) a resource server can verify offline.
+    Jwt,
+}
+
+impl AccessTokenFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessTokenFormat::Opaque => "opaque",
+            AccessTokenFormat::Jwt => "jwt",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        match s {
+            "opaque" => Ok(AccessTokenFormat::Opaque),
+            "jwt" => Ok(AccessTokenFormat::Jwt),
+            other => Err(DomainError::InvalidField {
+                field: "access_token_format",
+                reason: format!("{other:?} is not one of opaque, jwt"),
+            }),
+        }
+    }
+}
+
+/// Parses a client's `id_token_signed_response_alg`: unknown names (and `none`) are refused.
+pub fn parse_alg(s: &str) -> Result<SigningAlg, DomainError> {
+    SigningAlg::parse(s).ok_or_else(|| DomainError::InvalidField {
+        field: "id_token_signed_response_alg",
+        reason: format!("{s:?} is not supported; use one of {}", SigningAlg::names()),
+    })
+}
+
+/// An app's OpenID Connect settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcClient {
+    pub client_id: ClientId,
+    /// `id_token_signed_response_alg` (default RS256, the OIDC default).
+    pub id_token_alg: SigningAlg,
+    pub subject_type: SubjectType,
+    pub access_token_format: AccessTokenFormat,
+    /// Where RP-initiated logout may send the browser afterwards.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Where back-channel logout tokens are posted.
+    pub backchannel_logout_uri: Option<String>,
+    /// The resource indicators (RFC 8707) a token of this app may be issued for.
+    pub resources: Vec<String>,
+}
+
+impl OidcClient {
+    /// The settings of an app that chose nothing.
+    pub fn defaults(client_id: ClientId) -> Self {
+        OidcClient {
+            client_id,
+            id_token_alg: SigningAlg::Rs256,
+            subject_type: SubjectType::Public,
+            access_token_format: AccessTokenFormat::Opaque,
+            post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
+            resources: Vec::new(),
+        }
+    }
+
+    /// Checks every URI: absolute http(s) URLs without a fragment; resources too (RFC 8707 §2).
+    pub fn validate(&self) -> Result<(), DomainError> {
+        for uri in self.post_logout_redirect_uris.iter().chain(&self.backchannel_logout_uri).chain(&self.resources) {
+            validate_redirect_uri(uri).map_err(|_| DomainError::InvalidField {
+                field: "uri",
+                reason: format!("{uri:?} must be an absolute http(s) URL without a fragment"),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// A user's optional profile claims.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserProfile {
+    pub nickname: Option<String>,
+    pub picture: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub phone_number: Option<String>,
+    pub phone_number_verified: bool,
+}
+
+impl UserProfile {
+    pub fn is_empty(&self) -> bool {
+        *self == UserProfile::default()
+    }
+}
+
+/// The `sub` of `union_id` for an app: the union id, or for a pairwise app an HMAC of the
+/// sector (the app's client id) and the union id under a key derived from the server key.
+pub fn subject(subject_type: SubjectType, pairwise_key: &[u8; 32], client_id: &ClientId, union_id: &UnionId) -> String {
+    match subject_type {
+        SubjectType::Public => union_id.to_string(),
+        SubjectType::Pairwise => {
+            let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(pairwise_key) {
+                Ok(m) => m,
+                Err(_) => return union_id.to_string(),
+            };
+            mac.update(client_id.as_str().as_bytes());
+            mac.update(b"\0");
+            mac.update(union_id.as_str().as_bytes());
+            let out = mac.finalize().into_bytes();
+            out.iter().take(20).map(|b| format!("{b:02x}")).collect()
+        }
+    }
+}
+
+/// The claims `scopes` allow about a user (OIDC Core §5.4): `profile` gives name, nickname
+/// and picture; `email` and `phone` their values with the `_verified` flags. Only what is known.
+pub fn scoped_claims(scopes: &[ScopeCode], name: &str, profile: &UserProfile) -> Map<String, Value> {
+    let has = |s: &str| scopes.iter().any(|c| c.as_str() == s);
+    let mut out = Map::new();
+    if has("profile") {
+        out.insert("name".into(), name.into());
+        if let Some(n) = &profile.nickname {
+            out.insert("nickname".into(), n.clone().into());
+        }
+        if let Some(p) = &profile.picture {
+            out.insert("picture".into(), p.clone().into());
+        }
+    }
+    if let (true, Some(e)) = (has("email"), &profile.email) {
+        out.insert("email".into(), e.clone().into());
+        out.insert("email_verified".into(), profile.email_verified.into());
+    }
+    if let (true, Some(p)) = (has("phone"), &profile.phone_number) {
+        out.insert("phone_number".into(), p.clone().into());
+        out.insert("phone_number_verified".into(), profile.phone_number_verified.into());
+    }
+    out
+}
+
+pub use crate::consent::CLAIM_SCOPES;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scopes(s: &[&str]) -> Vec<ScopeCode> {
+        s.iter().map(|c| ScopeCode::parse(*c).unwrap()).collect()
+    }
+
+    #[test]
+    fn claims_follow_the_scopes_and_only_what_is_known() {
+        let p = UserProfile {
+            nickname: Some("Ali".into()),
+            email: Some("alice@example.com".into()),
+            email_verified: true,
+            ..Default::default()
+        };
+        let c = scoped_claims(&scopes(&["openid"]), "Alice", &p);
+        assert!(c.is_empty());
+        let c = scoped_claims(&scopes(&["openid", "profile", "email", "phone"]), "Alice", &p);
+        assert_eq!(c["name"], "Alice");
+        assert_eq!(c["nickname"], "Ali");
+        assert!(!c.contains_key("picture"));
+        assert_eq!(c["email"], "alice@example.com");
+        assert_eq!(c["email_verified"], true);
+        assert!(!c.contains_key("phone_number") && !c.contains_key("phone_number_verified"));
+    }
+
+    #[test]
+    fn pairwise_subjects_differ_per_app_and_are_stable() {
+        let a = ClientId::parse("app-a").unwrap();
+        let b = ClientId::parse("app-b").unwrap();
+        let u = UnionId::parse("alice-union").unwrap();
+        let k = [3u8; 32];
+        assert_eq!(subject(SubjectType::Public, &k, &a, &u), "alice-union");
+        let sa = subject(SubjectType::Pairwise, &k, &a, &u);
+        assert_eq!(sa, subject(SubjectType::Pairwise, &k, &a, &u));
+        assert_ne!(sa, subject(SubjectType::Pairwise, &k, &b, &u));
+        assert_ne!(sa, subject(SubjectType::Pairwise, &[4u8; 32], &a, &u));
+        assert!(!sa.contains("alice"));
+    }
+
+    #[test]
+    fn unknown_algorithms_and_settings_are_refused_clearly() {
+        let e = parse_alg("none").unwrap_err().to_string();
+        assert!(e.contains("RS256, ES256, EdDSA"), "{e}");
+        assert!(parse_alg("HS256").is_err());
+        assert!(SubjectType::parse("secret").is_err());
+        assert!(AccessTokenFormat::parse("paseto").is_err());
+        let mut c = OidcClient::defaults(ClientId::parse("x").unwrap());
+        c.post_logout_redirect_uris.push("javascript:alert(1)".into());
+        assert!(c.validate().is_err());
+    }
+}

@@ -1,0 +1,16 @@
+//! OpenID Connect endpoints: discovery (`/.well-known/openid-configuration`), UserInfo.
+//! The authorization endpoint's OIDC parameters are in `web::authorize`; ID tokens come from
+//! the token endpoint; the keys are at `/.well-known/jwks.json`.
+
+use axum::Router;
+use axum::routing::get;
+use tessera_service::Tessera;
+
+pub mod discovery;
+pub mod userinfo;
+
+pub fn routes() -> Router<Tessera> {
+    Router::new()
+        .route("/.well-known/openid-configuration", get(discovery::configuration))
+        .route("/oauth2/userinfo", get(userinfo::get_userinfo).post(userinfo::post_userinfo))
+}

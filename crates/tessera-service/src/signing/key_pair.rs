@@ -1,0 +1,186 @@
+//! One signing key pair of RS256, ES256 or EdDSA: generating it, signing, its public JWK and
+//! RFC 7638 thumbprint (the `kid`), and its private half as bytes (to be sealed before storing).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
+use rsa::traits::PublicKeyParts;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tessera_core::signing_key::SigningAlg;
+
+/// RSA modulus size of RS256 keys.
+pub const RSA_BITS: usize = 2048;
+
+/// A private key that can sign.
+pub enum KeyPair {
+    Rs256(Box<rsa::pkcs1v15::SigningKey<Sha256>>),
+    Es256(p256::ecdsa::SigningKey),
+    EdDsa(ed25519_dalek::SigningKey),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyPairError {
+    #[error("could not generate a {0} key: {1}")]
+    Generate(&'static str, String),
+    #[error("a stored {0} key does not decode")]
+    Decode(&'static str),
+}
+
+impl KeyPair {
+    /// A fresh key (RSA generation takes a while: call it off the async threads).
+    pub fn generate(alg: SigningAlg) -> Result<KeyPair, KeyPairError> {
+        let mut rng = rand_core_06::OsRng;
+        Ok(match alg {
+            SigningAlg::Rs256 => {
+                let key = rsa::RsaPrivateKey::new(&mut rng, RSA_BITS)
+                    .map_err(|e| KeyPairError::Generate("RS256", e.to_string()))?;
+                KeyPair::Rs256(Box::new(rsa::pkcs1v15::SigningKey::new(key)))
+            }
+            SigningAlg::Es256 => KeyPair::Es256(p256::ecdsa::SigningKey::random(&mut rng)),
+            SigningAlg::EdDsa => KeyPair::EdDsa(ed25519_dalek::SigningKey::generate(&mut rng)),
+        })
+    }
+
+    pub fn alg(&self) -> SigningAlg {
+        match self {
+            KeyPair::Rs256(_) => SigningAlg::Rs256,
+            KeyPair::Es256(_) => SigningAlg::Es256,
+            KeyPair::EdDsa(_) => SigningAlg::EdDsa,
+        }
+    }
+
+    /// The private key as bytes: PKCS#1 DER for RSA, the 32-byte scalar or seed otherwise.
+    pub fn private_bytes(&self) -> Result<Vec<u8>, KeyPairError> {
+        Ok(match self {
+            KeyPair::Rs256(k) => k
+                .as_ref()
+                .as_ref()
+                .to_pkcs1_der()
+                .map_err(|e| KeyPairError::Generate("RS256", e.to_string()))?
+                .as_bytes()
+                .to_vec(),
+            KeyPair::Es256(k) => k.to_bytes().to_vec(),
+            KeyPair::EdDsa(k) => k.to_bytes().to_vec(),
+        })
+    }
+
+    pub fn from_private_bytes(alg: SigningAlg, bytes: &[u8]) -> Result<KeyPair, KeyPairError> {
+        let bad = || KeyPairError::Decode(alg.as_str());
+        Ok(match alg {
+            SigningAlg::Rs256 => {
+                let key = rsa::RsaPrivateKey::from_pkcs1_der(bytes).map_err(|_| bad())?;
+                KeyPair::Rs256(Box::new(rsa::pkcs1v15::SigningKey::new(key)))
+            }
+            SigningAlg::Es256 => KeyPair::Es256(p256::ecdsa::SigningKey::from_slice(bytes).map_err(|_| bad())?),
+            SigningAlg::EdDsa => {
+                let seed: [u8; 32] = bytes.try_into().map_err(|_| bad())?;
+                KeyPair::EdDsa(ed25519_dalek::SigningKey::from_bytes(&seed))
+            }
+        })
+    }
+
+    /// The signature of `input` as JWS wants it (RSA: PKCS#1 v1.5; ECDSA: `r || s`).
+    pub fn sign(&self, input: &[u8]) -> Vec<u8> {
+        use rsa::signature::{SignatureEncoding, Signer};
+        match self {
+            KeyPair::Rs256(k) => k.sign(input).to_vec(),
+            KeyPair::Es256(k) => {
+                let sig: p256::ecdsa::Signature = k.sign(input);
+                sig.to_bytes().to_vec()
+            }
+            KeyPair::EdDsa(k) => ed25519_dalek::Signer::sign(k, input).to_bytes().to_vec(),
+        }
+    }
+
+    /// Whether `signature` is this key's signature of `input`.
+    pub fn verify(&self, input: &[u8], signature: &[u8]) -> bool {
+        use rsa::signature::{Keypair, Verifier};
+        match self {
+            KeyPair::Rs256(k) => rsa::pkcs1v15::Signature::try_from(signature)
+                .is_ok_and(|sig| k.verifying_key().verify(input, &sig).is_ok()),
+            KeyPair::Es256(k) => p256::ecdsa::Signature::from_slice(signature)
+                .is_ok_and(|sig| k.verifying_key().verify(input, &sig).is_ok()),
+            KeyPair::EdDsa(k) => ed25519_dalek::Signature::from_slice(signature)
+                .is_ok_and(|sig| k.verifying_key().verify(input, &sig).is_ok()),
+        }
+    }
+
+    /// The public key's required JWK members (RFC 7638 §3.2), in lexicographic order.
+    fn required_members(&self) -> Vec<(&'static str, String)> {
+        match self {
+            KeyPair::Rs256(k) => {
+                let public = k.as_ref().as_ref().to_public_key();
+                vec![
+                    ("e", URL_SAFE_NO_PAD.encode(public.e().to_bytes_be())),
+                    ("kty", "RSA".into()),
+                    ("n", URL_SAFE_NO_PAD.encode(public.n().to_bytes_be())),
+                ]
+            }
+            KeyPair::Es256(k) => {
+                let point = k.verifying_key().to_encoded_point(false);
+                let coord = |c: Option<&p256::FieldBytes>| c.map(|b| URL_SAFE_NO_PAD.encode(b)).unwrap_or_default();
+                vec![("crv", "P-256".into()), ("kty", "EC".into()), ("x", coord(point.x())), ("y", coord(point.y()))]
+            }
+            KeyPair::EdDsa(k) => vec![
+                ("crv", "Ed25519".into()),
+                ("kty", "OKP".into()),
+                ("x", URL_SAFE_NO_PAD.encode(k.verifying_key().to_bytes())),
+            ],
+        }
+    }
+
+    /// The RFC 7638 JWK thumbprint: the key id.
+    pub fn thumbprint(&self) -> String {
+        let members: Vec<String> = self
+            .required_members()
+            .into_iter()
+            .map(|(k, v)| format!("{}:{}", Value::from(k), Value::from(v)))
+            .collect();
+        let canonical = format!("{{{}}}", members.join(","));
+        URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+    }
+
+    /// The public JWK with `kid`, `alg` and `use`.
+    pub fn public_jwk(&self, kid: &str) -> Value {
+        let mut jwk = json!({"kid": kid, "alg": self.alg().as_str(), "use": "sig"});
+        for (k, v) in self.required_members() {
+            jwk[k] = Value::from(v);
+        }
+        jwk
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_algorithm_round_trips_through_its_private_bytes_and_signs_alike() {
+        for alg in [SigningAlg::Es256, SigningAlg::EdDsa] {
+            let k = KeyPair::generate(alg).unwrap();
+            let back = KeyPair::from_private_bytes(alg, &k.private_bytes().unwrap()).unwrap();
+            assert_eq!(k.thumbprint(), back.thumbprint());
+            assert_eq!(k.public_jwk("x"), back.public_jwk("x"));
+            let sig = k.sign(b"abc");
+            assert!(back.verify(b"abc", &sig));
+            assert!(!back.verify(b"abd", &sig));
+            assert!(!back.verify(b"abc", &sig[1..]));
+            if alg == SigningAlg::EdDsa {
+                // Ed25519 is deterministic.
+                assert_eq!(k.sign(b"abc"), back.sign(b"abc"));
+            }
+        }
+        assert!(KeyPair::from_private_bytes(SigningAlg::EdDsa, b"short").is_err());
+        assert!(KeyPair::from_private_bytes(SigningAlg::Rs256, b"not der").is_err());
+    }
+
+    #[test]
+    fn the_thumbprint_matches_rfc_7638_for_a_known_key() {
+        // RFC 8037 §A.3: the thumbprint of the Ed25519 key of §A.1.
+        let seed = URL_SAFE_NO_PAD.decode("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A").unwrap();
+        let k = KeyPair::from_private_bytes(SigningAlg::EdDsa, &seed).unwrap();
+        assert_eq!(k.public_jwk("k")["x"], "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
+        assert_eq!(k.thumbprint(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    }
+}
