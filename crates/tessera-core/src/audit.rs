@@ -41,7 +41,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 21] = [
+    pub const ALL: [AuditAction; 22] = [
         AuditAction::ScopeDefined,
         AuditAction::OrgCreated,
         AuditAction::MemberAdded,

@@ -21,8 +21,8 @@ use tessera_store::StoreError;
 use crate::Tessera;
 use crate::cache::Handed;
 use crate::grant_error::GrantError;
-use crate::stats::Grant;
 use crate::oidc::access_jwt::AppJwt;
+use crate::stats::Grant;
 use crate::token_request::{AppTokens, TokenAnswer};
 use tessera_core::oidc::AccessTokenFormat;
 

@@ -82,8 +82,8 @@ pub mod refresh_grant;
 pub mod resend_limit;
 pub mod reviewer;
 pub mod signin;
-pub mod stats;
 pub mod signing;
+pub mod stats;
 pub mod store_decorator;
 pub mod suite;
 #[cfg(test)]

@@ -67,7 +67,12 @@ async fn code(env: &Env, challenge: bool) -> String {
         ..AuthorizationRequest::default()
     };
     let valid = env.service.validate_authorization(&req).await.unwrap();
-    let alice = UnionId::parse("alice-union").unwrap();
+    let alice = tessera_core::session::Session {
+        hash: tessera_core::secret::SecretHash::from_hex(&"0".repeat(64)).unwrap(),
+        union_id: UnionId::parse("alice-union").unwrap(),
+        created_at: tessera_core::time::UnixTime(0),
+        expires_at: tessera_core::time::UnixTime(i64::MAX),
+    };
     env.service.approve(&alice, &valid).await.unwrap().expose().to_owned()
 }
 

@@ -10,6 +10,6 @@ pub mod client;
 pub mod config_file;
 pub mod db_args;
 pub mod key;
+pub mod keys;
 pub mod output;
 pub mod serve;
-pub mod keys;
