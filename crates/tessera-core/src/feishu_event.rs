@@ -55,8 +55,8 @@ pub fn decrypt(encrypt_key: &str, encrypted: &str) -> Result<String, DecryptErro
         return Err(DecryptError::Malformed);
     }
     let (iv, body) = sealed.split_at(16);
-    let decryptor = cbc::Decryptor::<Aes256>::new_from_slices(&cipher_key(encrypt_key), iv)
-        .map_err(|_| DecryptError::Malformed)?;
+    let decryptor =
+        cbc::Decryptor::<Aes256>::new_from_slices(&cipher_key(encrypt_key), iv).map_err(|_| DecryptError::Malformed)?;
     let plain = decryptor.decrypt_padded_vec_mut::<Pkcs7>(body).map_err(|_| DecryptError::WrongKey)?;
     String::from_utf8(plain).map_err(|_| DecryptError::WrongKey)
 }
