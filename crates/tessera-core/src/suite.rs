@@ -49,10 +49,12 @@ pub struct SuiteTicket {
 /// The shape of a ticket push: DingTalk's `suite_ticket` or a Feishu store app's `app_ticket`
 /// event (see [`crate::feishu_event`]), whose verification token and encrypt key are derived
 /// from the server key like the delivery signing key, so neither is stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TicketEvent {
     /// `{"EventType": "suite_ticket", …}` signed with `X-Tessera-Signature`.
     #[default]
+    #[serde(rename = "dingtalk")]
     DingTalk,
     /// Feishu's plain `app_ticket` event carrying the verification token.
     Feishu,

@@ -92,6 +92,9 @@ impl Tessera {
                 continue;
             };
             ex.enabled.insert(id.clone(), self.enabled_scopes(&id).await?);
+            if let Some(t) = store.suite_ticket(&id).await? {
+                ex.tickets.insert(id.clone(), t);
+            }
             for inst in store.installations(&id).await? {
                 for g in store.org_grants(&id, &inst.corp_id).await? {
                     ex.grants.insert((id.clone(), inst.corp_id.clone(), g.scope));
