@@ -1,4 +1,4 @@
-//! The authorization decision (design.md, "The decision"): may this token call a route
+//! The authorization decision (docs/design.md, "The decision"): may this token call a route
 //! that requires these scopes? One pure function, [`decide`], over facts the caller
 //! gathered: the catalogue, the app's standing in the org and, for user tokens, the user's.
 

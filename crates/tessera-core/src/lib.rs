@@ -1,4 +1,4 @@
-//! Tessera's domain core: the vocabulary of `design.md` as types, the built-in scope
+//! Tessera's domain core: the vocabulary of `docs/design.md` as types, the built-in scope
 //! catalogue, the rules for issuing tokens and the authorization decision.
 //!
 //! Layout:

@@ -22,9 +22,6 @@ pub async fn app_token(
     match tessera.token(request).await? {
         tessera_service::TokenAnswer::App { token, .. } => Ok(token),
         // Client credentials answer an app token only.
-        other => {
-            tracing::error!(answer = ?std::mem::discriminant(&other), "client credentials gave no app token");
-            Err(GrantError::Store(tessera_store::StoreError::Corrupt("client credentials gave no app token".into())))
-        }
+        _ => Err(GrantError::unexpected_answer()),
     }
 }

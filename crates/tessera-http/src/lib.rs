@@ -19,6 +19,7 @@
 //! - [`client_auth`]: the one client-authentication reader (Basic or body credentials).
 //! - [`security_headers`]: `no-store` by default, HSTS and `__Host-` cookies under https.
 //! - [`request_text`]: the text guard of every request target (NUL, control characters, invalid UTF-8, length).
+//! - [`surface`]: which surface a path belongs to, and each surface's own 404 and 405.
 //! - [`server`]: the router, request logging without secrets, and graceful shutdown.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -36,6 +37,7 @@ pub mod params;
 pub mod request_text;
 pub mod security_headers;
 pub mod server;
+pub mod surface;
 pub mod web;
 
 pub use server::{Limits, router, router_with, serve, serve_with};

@@ -41,7 +41,7 @@ pub fn router_with(tessera: Tessera, gateway: gateway::Gateway) -> Router {
         .route("/gateway/auth/envoy", axum::routing::any(gateway::forward_auth::envoy))
         .route("/gateway/auth/envoy/{*path}", axum::routing::any(gateway::forward_auth::envoy))
         .fallback(gateway::dispatch::dispatch)
-        .method_not_allowed_fallback(dingtalk::error::method_not_allowed)
+        .method_not_allowed_fallback(crate::surface::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(tessera.clone(), security_headers::apply))
         .layer(middleware::from_fn(request_text::guard))

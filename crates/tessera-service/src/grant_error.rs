@@ -114,6 +114,12 @@ pub enum GrantError {
 }
 
 impl GrantError {
+    /// The answer was not of the kind the endpoint hands out (a rule of the dialect and its
+    /// grant disagree): a server error, never a client's fault.
+    pub fn unexpected_answer() -> Self {
+        GrantError::Store(StoreError::Corrupt("the token request was answered with another kind of token".into()))
+    }
+
     /// Whether the client failed to authenticate (every dialect answers these alike, never
     /// saying which part was wrong).
     pub fn is_client_authentication(&self) -> bool {

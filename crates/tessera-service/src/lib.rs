@@ -82,6 +82,8 @@ pub mod throttle;
 pub mod ticket_push;
 pub mod token;
 pub mod token_request;
+#[cfg(test)]
+mod token_tests;
 pub mod user_tokens;
 
 pub use access::{AccessError, Principal};

@@ -229,16 +229,7 @@ impl Tessera {
         let (true, Some(org)) = (standing.installed, org) else {
             return Err(not_activated());
         };
-        let catalog = self.catalog().await?;
-        let mut scopes: Vec<ScopeCode> = standing
-            .enabled
-            .iter()
-            .filter(|s| catalog.get(*s).is_some_and(|d| d.tier != tessera_core::scope::ScopeTier::Sensitive))
-            .chain(standing.org_granted.iter())
-            .cloned()
-            .collect();
-        scopes.sort();
-        scopes.dedup();
+        let scopes = self.held_scopes(&app.client_id, &corp_id).await?;
         let admin = tessera_core::ids::Role::parse("org_admin").map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let admins = self
             .inner

@@ -69,10 +69,27 @@ impl SqliteStore {
         }
         Ok(SqliteStore { pool })
     }
+
+    /// Writes a consistent copy of the database to the new file `target`, while others go
+    /// on reading and writing: `VACUUM INTO` runs in one read transaction, so the copy is
+    /// the database as of one commit (WAL included), compacted. It refuses a target that
+    /// exists and is not empty.
+    pub async fn backup_into(&self, target: &std::path::Path) -> Result<(), StoreError> {
+        let target = target.to_str().ok_or_else(|| StoreError::Backend("the backup path is not UTF-8".into()))?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(target)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| StoreError::Backend(e.to_string()))
+    }
 }
 
-/// One SQLite file serves one node: every grant change happens in this process, so there is
-/// nothing to announce or listen to.
+/// One SQLite file serves one node, but other processes write it too (`tessera scopes add`,
+/// `users add`, `load-fixture`): every transaction that changes grants raises
+/// `change_generation` ([`RAISE_GENERATION`]), and a task polls it every [`GENERATION_POLL`],
+/// telling the receiver when it moved (this process's own changes included: their caches are
+/// dropped once more, which is harmless).
 #[async_trait]
 impl Backend for SqliteStore {
     type Db = sqlx::Sqlite;
@@ -82,17 +99,55 @@ impl Backend for SqliteStore {
     }
 
     fn grant_notice(&self) -> Option<&'static str> {
-        None
+        Some(RAISE_GENERATION)
     }
 
     async fn grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
-        Ok(None)
+        let pool = self.pool.clone();
+        let mut seen = generation(&pool).await?;
+        // One pending message says everything: later ones coalesce into it.
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(GENERATION_POLL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if tx.is_closed() || pool.is_closed() {
+                    return;
+                }
+                match generation(&pool).await {
+                    Ok(now) if now != seen => {
+                        seen = now;
+                        if let Err(tokio::sync::mpsc::error::TrySendError::Closed(())) = tx.try_send(()) {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    // A busy or locked file: try again at the next tick.
+                    Err(e) => tracing::debug!(error = %e, "reading the change generation failed"),
+                }
+            }
+        });
+        Ok(Some(rx))
     }
 
-    /// Nothing to listen to: ready whenever the file answers.
+    /// Nothing held open: ready whenever the file answers.
     fn listening_ready(&self) -> Result<(), StoreError> {
         Ok(())
     }
+}
+
+/// How often a server looks for grant changes made by other processes on its file.
+pub const GENERATION_POLL: Duration = Duration::from_millis(200);
+
+/// Run in every transaction that changes grants or the catalogue.
+const RAISE_GENERATION: &str = "UPDATE change_generation SET generation = generation + 1 WHERE id = 1";
+
+async fn generation(pool: &sqlx::SqlitePool) -> Result<i64, StoreError> {
+    sqlx::query_scalar("SELECT generation FROM change_generation WHERE id = 1")
+        .fetch_one(pool)
+        .await
+        .map_err(|e| StoreError::Backend(e.to_string()))
 }
 
 #[cfg(test)]

@@ -197,7 +197,8 @@ pub trait Store: Send + Sync + 'static {
     /// Every app installed in an org.
     async fn installations_in(&self, corp_id: &CorpId) -> Result<Vec<Installation>, StoreError>;
     /// A receiver that gets a message whenever another node (or this one) changed grants,
-    /// when the backend can tell (PostgreSQL LISTEN/NOTIFY); `None` for a single-node store.
+    /// when the backend can tell (PostgreSQL LISTEN/NOTIFY; SQLite polls a change counter, so
+    /// that other processes writing the same file are heard); `None` when it cannot.
     async fn grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError>;
 
     /// Deletes what can never be used again, in transactions of at most [`PURGE_BATCH`] rows

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use qrcode::QrCode;
 use qrcode::render::unicode::Dense1x2;
-use tessera_client::{Client, Config, FileStore};
+use tessera_client::{Client, ClientError, Config, FileStore};
 
 /// Which server, which app the CLI signs in through, and which local account.
 #[derive(Args, Clone)]
@@ -53,7 +53,7 @@ pub fn terminal_qr(data: &str) -> Option<String> {
 
 pub async fn login(args: &AccountArgs, scope: &str) -> anyhow::Result<()> {
     let client = args.client()?;
-    let mut device = client.start_device(scope).await?;
+    let mut device = client.start_device(scope).await.map_err(|e| refused_client(e, &args.client_id))?;
     if let Some(qr) = terminal_qr(&device.verification_uri_complete) {
         println!("{qr}");
     }
@@ -64,6 +64,19 @@ pub async fn login(args: &AccountArgs, scope: &str) -> anyhow::Result<()> {
     let who = client.identity(&args.account).await?;
     println!("Signed in as {} (account {:?}, scopes: {})", who.union_id, args.account, token.scope);
     Ok(())
+}
+
+/// A refused client names the client id the server refused (ids are public; the secret is
+/// never shown) and where it came from.
+fn refused_client(e: ClientError, client_id: &str) -> anyhow::Error {
+    match e {
+        ClientError::Server { code, message, .. } if code == "invalid_client" || code == "unauthorized_client" => {
+            anyhow::anyhow!(
+                "the server refused client id {client_id:?} ({code}: {message}); check --client-id or TESSERA_CLIENT_ID"
+            )
+        }
+        other => other.into(),
+    }
 }
 
 pub async fn logout(args: &AccountArgs) -> anyhow::Result<()> {

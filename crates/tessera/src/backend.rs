@@ -64,6 +64,49 @@ pub async fn open_existing_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
+/// Copies the SQLite database at `url` to the new file `target`, consistently while the
+/// server runs (SQLite's `VACUUM INTO`). PostgreSQL has its own tools (pg_dump).
+pub async fn backup(url: &str, target: &std::path::Path) -> anyhow::Result<()> {
+    let Some(path) = url.strip_prefix("sqlite://") else {
+        bail!("tessera backup copies SQLite databases; back up PostgreSQL with pg_dump (see docs/operations.md)")
+    };
+    let path = path.split('?').next().unwrap_or(path);
+    if !std::path::Path::new(path).is_file() {
+        bail!("no database file at {path}");
+    }
+    // Created empty first, readable by its owner only (the copy holds what the database
+    // holds); VACUUM INTO fills an empty file and keeps its mode.
+    new_private_file(target)?;
+    let store = SqliteStore::open_existing(url).await?;
+    let copied = store.backup_into(target).await;
+    if copied.is_err() {
+        let _ = std::fs::remove_file(target);
+    }
+    copied.with_context(|| format!("copying the database to {}", target.display()))
+}
+
+#[cfg(unix)]
+fn new_private_file(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+        .with_context(|| format!("creating {} (it must not exist)", path.display()))
+}
+
+#[cfg(not(unix))]
+fn new_private_file(path: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map(drop)
+        .with_context(|| format!("creating {} (it must not exist)", path.display()))
+}
+
 /// `url` with any password replaced by `***`, fit for a terminal or a log.
 pub fn without_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };

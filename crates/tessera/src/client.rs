@@ -5,6 +5,8 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
+use crate::output::Format;
+
 /// Where the server is and who is calling.
 #[derive(Args, Clone)]
 pub struct Remote {
@@ -105,11 +107,12 @@ pub struct AuditListArgs {
     pub actor: Option<String>,
     #[arg(long)]
     pub action: Option<String>,
-    /// Unix seconds, inclusive.
-    #[arg(long)]
+    /// From this moment, inclusive: a date (2026-11-26, local midnight), a date and time
+    /// (2026-11-26T15:04:05+01:00) or Unix seconds.
+    #[arg(long, value_parser = crate::output::parse_time)]
     pub since: Option<i64>,
-    /// Unix seconds, exclusive.
-    #[arg(long)]
+    /// Up to this moment, exclusive (same forms as --since).
+    #[arg(long, value_parser = crate::output::parse_time)]
     pub until: Option<i64>,
     #[arg(long)]
     pub after: Option<i64>,
@@ -147,7 +150,8 @@ async fn call(remote: &Remote, method: reqwest::Method, path: &str, body: Option
     if let Some(b) = body {
         req = req.json(&b);
     }
-    let res = req.send().await.with_context(|| format!("calling {url}"))?;
+    // The error names the URL once, in the context (reqwest would repeat it).
+    let res = req.send().await.map_err(reqwest::Error::without_url).with_context(|| format!("calling {url}"))?;
     let status = res.status();
     let text = res.text().await.unwrap_or_default();
     let value: Value =
@@ -157,12 +161,6 @@ async fn call(remote: &Remote, method: reqwest::Method, path: &str, body: Option
         bail!("{} ({}): {msg}", status.as_u16(), value["error"].as_str().unwrap_or("error"));
     }
     Ok(value)
-}
-
-fn print(v: &Value) {
-    if !v.is_null() {
-        println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
-    }
 }
 
 pub async fn login(remote: &Remote, account: &str, password: &str) -> anyhow::Result<()> {
@@ -178,7 +176,7 @@ pub async fn login(remote: &Remote, account: &str, password: &str) -> anyhow::Re
     Ok(())
 }
 
-pub async fn permissions(remote: &Remote, cmd: PermissionsCommand) -> anyhow::Result<()> {
+pub async fn permissions(remote: &Remote, cmd: PermissionsCommand, fmt: Format) -> anyhow::Result<()> {
     use reqwest::Method;
     let v = match cmd {
         PermissionsCommand::List { app } => {
@@ -189,11 +187,11 @@ pub async fn permissions(remote: &Remote, cmd: PermissionsCommand) -> anyhow::Re
             call(remote, Method::POST, &format!("/api/v1/apps/{}/permissions", enc(&app)), Some(body)).await?
         }
     };
-    print(&v);
+    fmt.print(&v);
     Ok(())
 }
 
-pub async fn review(remote: &Remote, cmd: ReviewCommand) -> anyhow::Result<()> {
+pub async fn review(remote: &Remote, cmd: ReviewCommand, fmt: Format) -> anyhow::Result<()> {
     use reqwest::Method;
     let v = match cmd {
         ReviewCommand::List => call(remote, Method::GET, "/api/v1/reviews", None).await?,
@@ -206,11 +204,11 @@ pub async fn review(remote: &Remote, cmd: ReviewCommand) -> anyhow::Result<()> {
             call(remote, Method::POST, &path, Some(json!({"decision": "decline", "reason": reason}))).await?
         }
     };
-    print(&v);
+    fmt.print(&v);
     Ok(())
 }
 
-pub async fn installations(remote: &Remote, cmd: InstallationsCommand) -> anyhow::Result<()> {
+pub async fn installations(remote: &Remote, cmd: InstallationsCommand, fmt: Format) -> anyhow::Result<()> {
     use reqwest::Method;
     let v = match cmd {
         InstallationsCommand::Activate { corp, app } => {
@@ -222,22 +220,21 @@ pub async fn installations(remote: &Remote, cmd: InstallationsCommand) -> anyhow
                 .await?
         }
     };
-    print(&v);
+    fmt.print(&v);
     Ok(())
 }
 
-pub async fn grants(remote: &Remote, cmd: GrantsCommand) -> anyhow::Result<()> {
+pub async fn grants(remote: &Remote, cmd: GrantsCommand, fmt: Format) -> anyhow::Result<()> {
     let (method, corp, app, scope) = match cmd {
         GrantsCommand::Authorize { corp, app, scope } => (reqwest::Method::PUT, corp, app, scope),
         GrantsCommand::Recall { corp, app, scope } => (reqwest::Method::DELETE, corp, app, scope),
     };
     let path = format!("/api/v1/orgs/{}/installations/{}/grants/{}", enc(&corp), enc(&app), enc(&scope));
-    call(remote, method, &path, None).await?;
-    println!("done");
+    fmt.print(&call(remote, method, &path, None).await?);
     Ok(())
 }
 
-pub async fn audit_list(remote: &Remote, a: AuditListArgs) -> anyhow::Result<()> {
+pub async fn audit_list(remote: &Remote, a: AuditListArgs, fmt: Format) -> anyhow::Result<()> {
     let mut q: Vec<(&str, String)> = Vec::new();
     let pairs = [("client_id", a.app), ("actor", a.actor), ("action", a.action)];
     for (k, v) in pairs {
@@ -251,11 +248,11 @@ pub async fn audit_list(remote: &Remote, a: AuditListArgs) -> anyhow::Result<()>
         }
     }
     let path = format!("/api/v1/orgs/{}/audit?{}", enc(&a.corp), serde_urlencoded::to_string(&q).unwrap_or_default());
-    print(&call(remote, reqwest::Method::GET, &path, None).await?);
+    fmt.print(&call(remote, reqwest::Method::GET, &path, None).await?);
     Ok(())
 }
 
-pub async fn explain(remote: &Remote, a: ExplainArgs) -> anyhow::Result<()> {
+pub async fn explain(remote: &Remote, a: ExplainArgs, fmt: Format) -> anyhow::Result<()> {
     let mut q = vec![("client_id", a.app), ("corp_id", a.corp)];
     if let Some(u) = a.user {
         q.push(("union_id", u));
@@ -266,7 +263,7 @@ pub async fn explain(remote: &Remote, a: ExplainArgs) -> anyhow::Result<()> {
         _ => bail!("give --scope or --route"),
     }
     let path = format!("/api/v1/explain?{}", serde_urlencoded::to_string(&q).unwrap_or_default());
-    print(&call(remote, reqwest::Method::GET, &path, None).await?);
+    fmt.print(&call(remote, reqwest::Method::GET, &path, None).await?);
     Ok(())
 }
 
@@ -279,11 +276,11 @@ pub enum RoutesCommand {
     Reload,
 }
 
-pub async fn routes(remote: &Remote, cmd: RoutesCommand) -> anyhow::Result<()> {
+pub async fn routes(remote: &Remote, cmd: RoutesCommand, fmt: Format) -> anyhow::Result<()> {
     let v = match cmd {
         RoutesCommand::List => call(remote, reqwest::Method::GET, "/api/v1/routes", None).await?,
         RoutesCommand::Reload => call(remote, reqwest::Method::POST, "/api/v1/routes/reload", None).await?,
     };
-    print(&v);
+    fmt.print(&v);
     Ok(())
 }

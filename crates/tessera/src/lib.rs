@@ -7,4 +7,8 @@ pub mod account;
 pub mod backend;
 pub mod boot;
 pub mod client;
+pub mod config_file;
+pub mod db_args;
 pub mod key;
+pub mod output;
+pub mod serve;

@@ -1,16 +1,16 @@
 //! `tessera`: the authorization server and its admin commands.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use tessera::db_args::DbArgs;
+use tessera::output::Format;
+use tessera::serve::{ServeArgs, print_report, serve};
 use tessera::{account, backend, boot, client, key};
 use tessera_core::ids::{Role, ScopeCode};
-use tessera_core::refresh::UserTokenPolicy;
 use tessera_core::scope::{Scope, ScopeIdentity, ScopeTier};
-use tessera_core::token::TokenPolicy;
 use tessera_service::clock::SystemClock;
 use tessera_service::{ServiceConfig, Tessera};
 use tracing_subscriber::EnvFilter;
@@ -19,6 +19,9 @@ use tracing_subscriber::EnvFilter;
 #[derive(Parser)]
 #[command(version, about, long_about = None)]
 struct Cli {
+    /// Print the server's answers as JSON (for scripts) instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -112,6 +115,14 @@ enum Command {
         #[command(subcommand)]
         cmd: client::RoutesCommand,
     },
+    /// Copy the SQLite database to FILE, consistently, while the server runs (restore: stop
+    /// the server and put the copy in the database's place). PostgreSQL: use pg_dump.
+    Backup {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The new file to write (it must not exist).
+        file: PathBuf,
+    },
     /// Why an app may or may not use scopes (or a route) in an org, and what to do next.
     Explain {
         #[command(flatten)]
@@ -159,118 +170,6 @@ enum UsersCommand {
     },
 }
 
-#[derive(Args)]
-struct DbArgs {
-    /// Database URL: sqlite://PATH (default: tessera.db in the data directory) or postgres://…
-    #[arg(long, env = "TESSERA_DATABASE_URL")]
-    database_url: Option<String>,
-    /// Directory for the SQLite database and the server key.
-    #[arg(long, env = "TESSERA_DATA_DIR", default_value = "data")]
-    data_dir: PathBuf,
-    /// Seconds a request waits for a database connection before failing with 503 (and the
-    /// longest the first connection at start may take).
-    #[arg(long, env = "TESSERA_DATABASE_ACQUIRE_TIMEOUT", default_value_t = 3.0, value_parser = acquire_timeout)]
-    database_acquire_timeout: f64,
-}
-
-/// A positive number of seconds, at most 600.
-fn acquire_timeout(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(t) if t > 0.0 && t <= 600.0 => Ok(t),
-        _ => Err("must be a number of seconds above 0 and at most 600".into()),
-    }
-}
-
-impl DbArgs {
-    async fn open_store(&self) -> anyhow::Result<Arc<dyn tessera_store::Database>> {
-        let opts = tessera_store::ConnectOptions {
-            acquire_timeout: std::time::Duration::from_secs_f64(self.database_acquire_timeout),
-        };
-        backend::open_store_with(&self.url(), opts).await
-    }
-
-    fn url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("tessera.db").display()))
-    }
-}
-
-#[derive(Args)]
-struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "TESSERA_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
-    #[command(flatten)]
-    db: DbArgs,
-    /// TOML fixture loaded (idempotently) before serving.
-    #[arg(long)]
-    fixture: Option<PathBuf>,
-    /// Lifetime of app and corp tokens, in seconds.
-    #[arg(long, default_value_t = 7200)]
-    token_ttl: i64,
-    /// Asking again while a token has more than this many seconds left returns the same token
-    /// (equal to --token-ttl: every request gets a new token).
-    #[arg(long, default_value_t = 1800)]
-    reuse_margin: i64,
-    /// Lifetime of user access tokens, in seconds.
-    #[arg(long, default_value_t = 7200)]
-    user_token_ttl: i64,
-    /// Lifetime of refresh tokens, in seconds (default 30 days).
-    #[arg(long, default_value_t = 2_592_000)]
-    refresh_token_ttl: i64,
-    /// The platform operators' token for the management API (reviewers).
-    #[arg(long, env = "TESSERA_OPERATOR_TOKEN", hide_env_values = true, conflicts_with = "operator_token_file")]
-    operator_token: Option<String>,
-    /// A file holding the operator token (its first line), so the token does not appear in
-    /// the process list.
-    #[arg(long, env = "TESSERA_OPERATOR_TOKEN_FILE")]
-    operator_token_file: Option<PathBuf>,
-    /// Let suite ticket pushes reach loopback and private addresses (local development only).
-    #[arg(long, env = "TESSERA_ALLOW_PRIVATE_CALLBACKS")]
-    allow_private_callbacks: bool,
-    /// The URL clients reach Tessera at (issuer in the metadata; https makes cookies Secure).
-    /// Default: http://LISTEN.
-    #[arg(long, env = "TESSERA_PUBLIC_URL")]
-    public_url: Option<String>,
-    /// Connections served at once (further ones wait in the listen queue).
-    #[arg(long, env = "TESSERA_MAX_CONNECTIONS", default_value_t = 1024)]
-    max_connections: usize,
-    /// Seconds between suite tickets issued to third-party enterprise apps (default 20 min).
-    #[arg(long, default_value_t = tessera_core::suite::DEFAULT_TICKET_INTERVAL)]
-    suite_ticket_interval: i64,
-    /// The gateway's route table (TOML; see docs/gateway.md), read again on SIGHUP and by
-    /// `tessera routes reload`. Without it the gateway serves no route.
-    #[arg(long, env = "TESSERA_ROUTES")]
-    routes: Option<PathBuf>,
-    /// Redis URL (redis://host:port) where the gateway's nodes share their rate-limit counts.
-    /// Without it each node counts alone.
-    #[arg(long, env = "TESSERA_REDIS_URL", hide_env_values = true)]
-    redis_url: Option<String>,
-    /// Address of a separate listener serving Prometheus metrics at /metrics (none: off).
-    #[arg(long, env = "TESSERA_METRICS_LISTEN")]
-    metrics_listen: Option<SocketAddr>,
-    /// The most entries each in-memory cache holds (apps, standings, tokens, ...): the
-    /// oldest are dropped first.
-    #[arg(long, env = "TESSERA_CACHE_CAPACITY", default_value_t = tessera_service::cache::DEFAULT_CAPACITY)]
-    cache_capacity: usize,
-    /// Seconds a node trusts what it cached from the store (standings, apps, tokens, ...)
-    /// before reading it again: the longest a lost change announcement can leave it wrong.
-    #[arg(long, env = "TESSERA_CACHE_REVALIDATE_SECONDS", default_value_t = tessera_service::cache::DEFAULT_REVALIDATE_SECS)]
-    cache_revalidate_seconds: i64,
-    /// Reverse proxies (CIDR blocks or addresses, comma-separated) whose X-Forwarded-For names
-    /// the client for the sign-in and device-flow limits. Without it the header is ignored.
-    #[arg(long, env = "TESSERA_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
-    trusted_proxies: Vec<ipnet::IpNet>,
-}
-
-/// A trusted proxy: a CIDR block (`10.0.0.0/8`) or one address (`192.0.2.1`).
-fn parse_proxy(s: &str) -> Result<ipnet::IpNet, String> {
-    let s = s.trim();
-    s.parse::<ipnet::IpNet>()
-        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-        .map(|net| net.trunc())
-        .map_err(|_| format!("{s:?} is neither a CIDR block (10.0.0.0/8) nor an IP address"))
-}
-
 #[derive(Subcommand)]
 enum ScopesCommand {
     /// List the catalogue: built-in and operator scopes.
@@ -305,13 +204,77 @@ enum ScopesCommand {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+/// Runs the command; a failure is one line on standard error (its causes joined with `: `,
+/// never a backtrace, whatever RUST_BACKTRACE says) and exit status 1.
+fn main() -> std::process::ExitCode {
     return_large_allocations_to_the_os();
-    tokio::runtime::Builder::new_multi_thread()
+    let cli = match parse_with_config_file() {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("starting the async runtime")?
-        .block_on(run())
+        .context("starting the async runtime")
+        .and_then(|rt| rt.block_on(run(cli)));
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to standard error, filtered by TESSERA_LOG (default `info`): lines for people, or
+/// with TESSERA_LOG_FORMAT=json one JSON object per event (timestamp, level, target, fields,
+/// spans) for log collectors.
+fn init_logging() -> anyhow::Result<()> {
+    let filter = EnvFilter::try_from_env("TESSERA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match std::env::var("TESSERA_LOG_FORMAT").as_deref() {
+        Err(_) | Ok("" | "text") => {
+            builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init();
+        }
+        Ok("json") => builder.json().flatten_event(true).with_current_span(false).init(),
+        Ok(other) => anyhow::bail!("TESSERA_LOG_FORMAT must be text or json, not {other:?}"),
+    }
+    Ok(())
+}
+
+/// The command line; for `serve --config FILE`, with the file's options that neither the
+/// command line nor the environment gave.
+fn parse_with_config_file() -> anyhow::Result<Cli> {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command = Cli::command();
+    let matches = command.clone().try_get_matches_from(&argv).unwrap_or_else(|e| e.exit());
+    let argv = match matches.subcommand() {
+        Some(("serve", given)) => match given.get_one::<std::path::PathBuf>("config") {
+            Some(path) => {
+                let serve = command.find_subcommand("serve").context("the serve command")?;
+                tessera::config_file::layer(path, serve, given, argv)?
+            }
+            None => return Ok(Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())),
+        },
+        _ => return Ok(Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())),
+    };
+    let matches = command.try_get_matches_from(argv).unwrap_or_else(|e| e.exit());
+    Ok(Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit()))
+}
+
+/// The error and its causes on one line (a cause that repeats its parent's text is skipped).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string().replace(['\r', '\n'], " ");
+        if !parts.last().is_some_and(|p| p.ends_with(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
 }
 
 /// Makes glibc serve every allocation of 128 KiB or more with its own mapping, returned to
@@ -332,13 +295,10 @@ fn return_large_allocations_to_the_os() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn return_large_allocations_to_the_os() {}
 
-async fn run() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_env("TESSERA_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    match Cli::parse().command {
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let fmt = Format::new(cli.json);
+    init_logging()?;
+    match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::LoadFixture { db, file } => {
             let fixture = boot::read_fixture(&file)?;
@@ -347,7 +307,12 @@ async fn run() -> anyhow::Result<()> {
             print_report(&report);
             Ok(())
         }
-        Command::Scopes(cmd) => scopes(cmd).await,
+        Command::Scopes(cmd) => scopes(cmd, fmt).await,
+        Command::Backup { db, file } => {
+            backend::backup(&db.url(), &file).await?;
+            println!("backup written to {}", file.display());
+            Ok(())
+        }
         Command::Login { remote, password: true, user, account, .. } => {
             client::login(&remote, user.as_deref().unwrap_or(&account), &read_password()?).await
         }
@@ -364,14 +329,14 @@ async fn run() -> anyhow::Result<()> {
         Command::Logout(args) => account::logout(&args).await,
         Command::Whoami(args) => account::whoami(&args).await,
         Command::Token(args) => account::token(&args).await,
-        Command::Permissions { remote, cmd } => client::permissions(&remote, cmd).await,
-        Command::Review { remote, cmd } => client::review(&remote, cmd).await,
-        Command::Installations { remote, cmd } => client::installations(&remote, cmd).await,
-        Command::Grants { remote, cmd } => client::grants(&remote, cmd).await,
-        Command::Audit(AuditCommand::List { remote, args }) => client::audit_list(&remote, args).await,
+        Command::Permissions { remote, cmd } => client::permissions(&remote, cmd, fmt).await,
+        Command::Review { remote, cmd } => client::review(&remote, cmd, fmt).await,
+        Command::Installations { remote, cmd } => client::installations(&remote, cmd, fmt).await,
+        Command::Grants { remote, cmd } => client::grants(&remote, cmd, fmt).await,
+        Command::Audit(AuditCommand::List { remote, args }) => client::audit_list(&remote, args, fmt).await,
         Command::Audit(AuditCommand::Verify { db }) => audit_verify(&db).await,
-        Command::Explain { remote, args } => client::explain(&remote, args).await,
-        Command::Routes { remote, cmd } => client::routes(&remote, cmd).await,
+        Command::Explain { remote, args } => client::explain(&remote, args, fmt).await,
+        Command::Routes { remote, cmd } => client::routes(&remote, cmd, fmt).await,
         Command::Users(UsersCommand::Add { db, union_id, name, member, roles }) => {
             let password = read_password()?;
             let memberships = match member {
@@ -404,15 +369,6 @@ fn read_password() -> anyhow::Result<String> {
     };
     anyhow::ensure!(!password.is_empty(), "the password must not be empty");
     Ok(password)
-}
-
-/// The operator token from the first line of `path` (surrounding whitespace ignored).
-fn read_operator_token(path: &std::path::Path) -> anyhow::Result<String> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading the operator token file {}", path.display()))?;
-    let token = text.lines().next().unwrap_or_default().trim().to_owned();
-    anyhow::ensure!(!token.is_empty(), "the operator token file {} is empty", path.display());
-    Ok(token)
 }
 
 /// Reads every audit event in order and checks the hash chain. A database that does not
@@ -449,122 +405,27 @@ async fn open(db: &DbArgs) -> anyhow::Result<Tessera> {
     Ok(Tessera::new(store, Arc::new(SystemClock), key, ServiceConfig::default()))
 }
 
-fn print_report(report: &tessera_service::fixtures::FixtureReport) {
-    println!("fixture: {} change(s) applied", report.changes);
-    for (client_id, secret) in &report.generated_secrets {
-        // Shown once on the terminal, never logged or stored.
-        println!("generated client secret for {client_id}: {}", secret.expose());
-    }
-}
-
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(args.token_ttl > 0, "--token-ttl must be positive");
-    anyhow::ensure!(
-        (0..=args.token_ttl).contains(&args.reuse_margin),
-        "--reuse-margin must be at least 0 and at most --token-ttl"
-    );
-    anyhow::ensure!(args.max_connections >= 1, "--max-connections must be at least 1");
-    let fixture = args.fixture.as_deref().map(boot::read_fixture).transpose()?;
-    let store = args.db.open_store().await?;
-    let key = key::load_or_create(&args.db.data_dir)?;
-    anyhow::ensure!(args.user_token_ttl > 0 && args.refresh_token_ttl > 0, "token lifetimes must be positive");
-    anyhow::ensure!(args.suite_ticket_interval >= 1, "--suite-ticket-interval must be at least 1 second");
-    anyhow::ensure!(args.cache_capacity >= 1, "--cache-capacity must be at least 1");
-    anyhow::ensure!(args.cache_revalidate_seconds >= 0, "--cache-revalidate-seconds must be at least 0");
-    let operator_token = match &args.operator_token_file {
-        Some(path) => Some(read_operator_token(path)?),
-        None => args.operator_token.clone(),
-    };
-    if let Some(t) = &operator_token {
-        anyhow::ensure!(t.len() >= 16, "the operator token must be at least 16 characters");
-    }
-    let listener =
-        tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
-    let addr = listener.local_addr()?;
-    let config = ServiceConfig {
-        tokens: TokenPolicy { app_token_ttl: args.token_ttl, reuse_margin: args.reuse_margin },
-        user_tokens: UserTokenPolicy { access_ttl: args.user_token_ttl, refresh_ttl: args.refresh_token_ttl },
-        public_url: args.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
-        operator_token: operator_token.map(tessera_core::secret::Secret::new),
-        suite_ticket_interval: args.suite_ticket_interval,
-        suite_ticket_timer: true,
-        cache: tessera_service::cache::CacheConfig {
-            capacity: args.cache_capacity,
-            revalidate_secs: args.cache_revalidate_seconds,
-        },
-        trusted_proxies: args.trusted_proxies.clone(),
-        allow_private_callbacks: args.allow_private_callbacks,
-    };
-    let (tessera, report) = boot::service(store, Arc::new(SystemClock), key, config, fixture.as_ref()).await?;
-    if let Some(report) = &report {
-        print_report(report);
-    }
-    let limiter = boot::rate_limiter(args.redis_url.as_deref(), "tessera:ratelimit:").await?;
-    let gateway = boot::gateway_with(&tessera, args.routes.as_deref(), limiter).await?;
-    #[cfg(unix)]
-    let hangup = boot::reload_on_sighup(tessera.clone(), gateway.clone())?;
-    let metrics = match args.metrics_listen {
-        None => None,
-        Some(at) => {
-            let l = tokio::net::TcpListener::bind(at).await.with_context(|| format!("binding {at}"))?;
-            let at = l.local_addr()?;
-            println!("tessera metrics on http://{at}/metrics");
-            Some(boot::serve_metrics(l, gateway.clone()))
-        }
-    };
-    tracing::info!(%addr, routes = gateway.table().routes.len(), "tessera listening");
-    println!("tessera listening on http://{addr}");
-    let limits = boot::Limits { max_connections: args.max_connections, ..boot::Limits::default() };
-    boot::run_with(listener, tessera, gateway, limits, shutdown_signal()).await?;
-    #[cfg(unix)]
-    hangup.abort();
-    if let Some(m) = metrics {
-        m.abort();
-    }
-    tracing::info!("tessera stopped");
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutting down");
-}
-
-async fn scopes(cmd: ScopesCommand) -> anyhow::Result<()> {
+async fn scopes(cmd: ScopesCommand, fmt: Format) -> anyhow::Result<()> {
     match cmd {
         ScopesCommand::List { db } => {
             let tessera = open(&db).await?;
             let catalog = tessera.catalog().await?;
             let mut scopes: Vec<_> = catalog.values().collect();
             scopes.sort_by(|a, b| a.code.cmp(&b.code));
-            println!("{:<28} {:<10} {:<16} {:<6} DESCRIPTION", "CODE", "TIER", "ELIGIBLE ROLE", "OPEN");
-            for s in scopes {
-                println!(
-                    "{:<28} {:<10} {:<16} {:<6} {}",
-                    s.code,
-                    s.tier.as_str(),
-                    s.eligible_role.as_ref().map(|r| r.as_str()).unwrap_or("-"),
-                    if s.open_for_requests { "yes" } else { "no" },
-                    s.description
-                );
-            }
+            let rows: Vec<serde_json::Value> = scopes
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "code": s.code.as_str(),
+                        "tier": s.tier.as_str(),
+                        "eligible_role": s.eligible_role.as_ref().map(|r| r.as_str()),
+                        "open": s.open_for_requests,
+                        "identity": s.identity.as_str(),
+                        "description": s.description,
+                    })
+                })
+                .collect();
+            fmt.print(&serde_json::Value::Array(rows));
             Ok(())
         }
         ScopesCommand::Add { db, code, description, tier, eligible_role, closed, requires_verified_org, identity } => {

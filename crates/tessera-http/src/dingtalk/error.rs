@@ -270,11 +270,3 @@ pub fn suite_error(e: SuiteError) -> DingTalkError {
         SuiteError::Store(e) => DingTalkError::store_failed(&e),
     }
 }
-
-pub async fn not_found() -> DingTalkError {
-    DingTalkError::new(StatusCode::NOT_FOUND, "NotFound", "the requested API does not exist")
-}
-
-pub async fn method_not_allowed() -> DingTalkError {
-    DingTalkError::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "this API does not take this HTTP method")
-}

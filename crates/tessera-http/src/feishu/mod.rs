@@ -40,9 +40,8 @@ pub fn routes() -> Router<Tessera> {
         .route("/open-apis/authen/v2/oauth/device_authorization", post(user_token::device_authorization_v2))
 }
 
-/// Feishu answers unknown paths with a plain-text 404 (the gateway's fallback answers it for
-/// `/open-apis/` paths that no route takes).
-pub async fn not_found() -> Response {
+/// Feishu answers unknown paths with a plain-text 404 (see [`crate::surface`]).
+pub fn plain_not_found() -> Response {
     (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "404 page not found").into_response()
 }
 

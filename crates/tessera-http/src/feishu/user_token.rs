@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 use tessera_service::device::DeviceClientAuth;
 use tessera_service::token_request::{AppTokens, Pkce, scope_text};
-use tessera_service::{ClientAuth, ClientProof, DialectRules, Grant, GrantError, Tessera, TokenRequest, UserTokenPair};
+use tessera_service::{ClientProof, DialectRules, Grant, GrantError, Tessera, TokenRequest, UserTokenPair};
 
 use super::error::{FeishuCode, FeishuError, Shape, grant_error, ok};
 use super::params;
@@ -82,7 +82,7 @@ async fn v1_pair(
 /// Runs a request that can only give a user token.
 async fn user_pair(tessera: &Tessera, request: TokenRequest, shape: Shape) -> Result<UserTokenPair, FeishuError> {
     let answer = tessera.token(request).await.map_err(|e| grant_error(e, shape))?;
-    answer.into_user().ok_or_else(|| grant_error(GrantError::CodeUnknown, shape))
+    answer.into_user().ok_or_else(|| grant_error(GrantError::unexpected_answer(), shape))
 }
 
 /// `POST /open-apis/authen/v1/oidc/access_token`.
@@ -148,12 +148,6 @@ pub async fn v1_refresh_with_user(
 
 fn oauth_err(code: FeishuCode, msg: impl Into<String>) -> FeishuError {
     FeishuError::oauth(code, msg)
-}
-
-/// Client credentials from the body (`client_id`/`client_secret`, or `app_id`/`app_secret`)
-/// or HTTP Basic; both at once is 20070.
-fn client_auth(headers: &HeaderMap, params: &Params) -> Result<ClientAuth, FeishuError> {
-    Ok(client_auth::read(headers, params, FEISHU_NAMES)?)
 }
 
 #[derive(Serialize)]
@@ -242,7 +236,7 @@ async fn token_endpoint(
     pkce: Pkce,
 ) -> Result<Response, FeishuError> {
     let params = params(&headers, raw).map_err(|e| oauth_err(FeishuCode::OAuthInvalidRequest, e.to_string()))?;
-    let client = ClientProof::Credentials(client_auth(&headers, &params)?);
+    let client = ClientProof::Credentials(client_auth::read(&headers, &params, FEISHU_NAMES)?);
     let grant = grant(&params)?;
     let rules = DialectRules { pkce, app_tokens: AppTokens::InternalOnly, ..DialectRules::default() };
     let answer =
@@ -267,7 +261,7 @@ pub async fn revoke(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, FeishuError> {
     let params = params(&headers, raw).map_err(|e| oauth_err(FeishuCode::OAuthInvalidRequest, e.to_string()))?;
-    let auth = client_auth(&headers, &params)?;
+    let auth = client_auth::read(&headers, &params, FEISHU_NAMES)?;
     let token = params.get("token").ok_or_else(|| oauth_err(FeishuCode::OAuthInvalidRequest, "token is required"))?;
     tessera.revoke(&auth, token).await.map_err(|e| grant_error(e, Shape::OAuth))?;
     let mut res = ok(json!({}));
@@ -308,7 +302,9 @@ async fn start_device(
     let params = params(headers, raw).map_err(|e| oauth_err(FeishuCode::OAuthInvalidRequest, e.to_string()))?;
     // larksuite/cli sends the secret both in Basic and in the form: accept that here.
     let auth = match client_auth::read(headers, &params, FEISHU_NAMES) {
-        Err(ClientAuthError::BothMethods) => client_auth(headers, &params.without(FEISHU_NAMES.secret))?,
+        Err(ClientAuthError::BothMethods) => {
+            client_auth::read(headers, &params.without(FEISHU_NAMES.secret), FEISHU_NAMES)?
+        }
         other => other?,
     };
     let started = tessera

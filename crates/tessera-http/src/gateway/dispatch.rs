@@ -367,8 +367,7 @@ pub async fn dispatch(
     }
     let path = req.uri().path().to_owned();
     let allowed = match decide(&tessera, &gateway, req.method(), &path, req.headers()).await {
-        Decision::NoRoute if path.starts_with("/open-apis/") => return crate::feishu::not_found().await,
-        Decision::NoRoute => return crate::dingtalk::error::not_found().await.into_response(),
+        Decision::NoRoute => return crate::surface::not_found(&path),
         Decision::Refused(res) => return res,
         Decision::Allowed(a) => a,
     };

@@ -67,7 +67,8 @@ async fn answer(
             res
         }
         Decision::Refused(res) => res,
-        Decision::NoRoute => crate::dingtalk::error::not_found().await.into_response(),
+        // The proxy asked about a path of its own: answered in the gateway's default dialect.
+        Decision::NoRoute => crate::surface::not_found_in(crate::surface::Surface::DingTalk),
     }
 }
 

@@ -39,15 +39,23 @@ pub struct OAuthError {
     /// Set on a refusal for too many requests: 429 with `Retry-After`.
     #[serde(skip)]
     retry_after: Option<i64>,
+    /// The HTTP status when it is not the one the code implies (404 and 405 of `/oauth2/*`).
+    #[serde(skip)]
+    status: Option<StatusCode>,
 }
 
 impl OAuthError {
     pub fn new(error: OAuthErrorCode, description: impl Into<String>) -> Self {
-        OAuthError { error, error_description: description.into(), retry_after: None }
+        OAuthError { error, error_description: description.into(), retry_after: None, status: None }
     }
 
     pub fn invalid_request(description: impl Into<String>) -> Self {
         OAuthError::new(OAuthErrorCode::InvalidRequest, description)
+    }
+
+    /// `invalid_request` with another status (an unknown path, a method the path does not take).
+    pub fn invalid_request_with(status: StatusCode, description: impl Into<String>) -> Self {
+        OAuthError { status: Some(status), ..OAuthError::invalid_request(description) }
     }
 
     /// A store failure: 503 `temporarily_unavailable` when the database cannot be reached,
@@ -68,6 +76,7 @@ impl OAuthError {
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let status = match self.error {
+            _ if self.status.is_some() => self.status.unwrap_or(StatusCode::BAD_REQUEST),
             _ if self.retry_after.is_some() => StatusCode::TOO_MANY_REQUESTS,
             OAuthErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
             OAuthErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,

@@ -97,3 +97,27 @@ async fn unknown_routes_methods_and_odd_paths_get_json_errors() {
     let raw = raw_http(&app, b"GET /v1.0/contact/users/%FF%FE HTTP/1.1\r\nhost: x\r\nx-acs-dingtalk-access-token: t-x\r\nConnection: close\r\n\r\n").await;
     assert!(raw.starts_with("HTTP/1.1 400"), "{raw}");
 }
+
+#[tokio::test]
+async fn each_surface_answers_its_own_404_and_405() {
+    let app = spawn_app().await;
+    // The management API: {error, message}.
+    let r = app.send(app.http.get(app.url("/api/v1/typo"))).await;
+    assert_eq!((r.status, r.str("error")), (404, "not_found"), "{}", r.text);
+    assert!(!r.str("message").is_empty() && r.body.get("requestid").is_none(), "{}", r.text);
+    let r = app.send(app.http.delete(app.url("/api/v1/sessions"))).await;
+    assert_eq!((r.status, r.str("error")), (405, "method_not_allowed"), "{}", r.text);
+    // The OAuth 2 endpoints: RFC 6749's body.
+    let r = app.send(app.http.get(app.url("/oauth2/typo"))).await;
+    assert_oauth_error(&r, 404, "invalid_request");
+    let r = app.send(app.http.get(app.url("/oauth2/token"))).await;
+    assert_oauth_error(&r, 405, "invalid_request");
+    // Feishu's Open API: its plain-text 404, its {code, msg} otherwise.
+    let r = app.send(app.http.get(app.url("/open-apis/typo"))).await;
+    assert_eq!((r.status, r.text.as_str()), (404, "404 page not found"));
+    let r = app.send(app.http.get(app.url("/open-apis/auth/v3/tenant_access_token/internal"))).await;
+    assert_eq!(r.status, 405, "{}", r.text);
+    assert!(r.body["code"].as_i64().is_some_and(|c| c != 0) && !r.str("msg").is_empty(), "{}", r.text);
+    // Everything else: DingTalk's.
+    assert_dingtalk_error(&app.send(app.http.get(app.url("/v1.0/typo"))).await, 404, "NotFound");
+}

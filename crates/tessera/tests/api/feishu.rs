@@ -1,5 +1,5 @@
 //! The Feishu/Lark dialect over HTTP: token endpoints, the envelope and its headers, the
-//! error codes of spec/feishu.md, user tokens through the authorization page, v2/v3 token
+//! error codes of docs/feishu-protocol.md, user tokens through the authorization page, v2/v3 token
 //! endpoints with rotation, revocation, and the sample APIs' scope errors.
 
 use serde_json::{Value, json};

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-/// The pinned SDK version (the one spec/dingtalk.md was measured with).
+/// The pinned SDK version: the one the DingTalk wire format was measured with (alibabacloud-dingtalk
+/// 2.2.65 with alibabacloud-tea-openapi 0.4.6, what a plain `pip install` resolves to).
 const SDK: &str = "alibabacloud-dingtalk==2.2.65";
 
 pub async fn sdk_python() -> PathBuf {

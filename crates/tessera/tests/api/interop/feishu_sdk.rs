@@ -1,6 +1,6 @@
 //! The official Feishu/Lark SDKs against the running server: Python `lark-oapi` (in a
 //! virtualenv under the target directory) and Node `@larksuiteoapi/node-sdk` (npm-installed
-//! under the target directory), both pinned to the versions spec/feishu.md was measured with.
+//! under the target directory), both pinned to the versions docs/feishu-protocol.md was measured with.
 
 use std::path::{Path, PathBuf};
 

@@ -21,3 +21,4 @@ pub mod pg_cluster;
 pub mod pg_faults;
 pub mod postgres;
 pub mod rate_limit_redis;
+pub mod readme_walk;
