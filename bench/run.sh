@@ -134,273 +134,14 @@ TOKEN_FORM='grant_type=client_credentials&client_id=dingdemoapp&client_secret=de
 FORM_TYPE='application/x-www-form-urlencoded'
 DENY_FORM='grant_type=client_credentials&client_id=dingbasic&client_secret=basic-secret'
 
-# --- user tokens: (d) refresh grant and (e) user-token gateway ----------------------
-# bench.py signs in, authorizes and mints user tokens, and is the load generator of (d):
-# oha's -Z picks a random line per request (with repetition), and a refresh token is
-# single-use. Written to a temporary directory; documented in its docstring.
-HELPER_DIR=$(mktemp -d)
-TMP_DIRS+=("$HELPER_DIR")
-BENCH_PY=$HELPER_DIR/bench.py
-cat >"$BENCH_PY" <<'PYEOF'
-"""Helpers of bench/run.sh for the user-token scenarios (d) and (e); Python standard
-library only. One HTTP/1.1 keep-alive client on asyncio streams serves both.
+# --- user tokens: (d) refresh grant, (e) user-token gateway, (x) code exchange ------
+# bench/bench.py signs in, authorizes and mints user tokens and codes, and is the load
+# generator of (d) and (x): oha's -Z picks a random line per request (with repetition), and
+# refresh tokens and codes are single-use. Documented in its docstring.
+BENCH_PY=bench/bench.py
 
-  bench.py access BASE            prints a user access token of alice for dingdemoapp
-  bench.py mint BASE N FILE       appends N refresh-grant form bodies to FILE, one a line,
-                                  each with a refresh token of its own; prints "N SECONDS"
-  bench.py load URL FILE CURSOR C SECONDS OUT.json [-H 'name: value']...
-                                  POSTs line after line of FILE (never one twice) over C
-                                  connections for SECONDS; writes oha-style JSON to OUT.json
-
-Minting: sign in as alice (GET /login for the login cookie and CSRF token, POST /login),
-authorize dingdemoapp once on the consent page, then per token GET /oauth2/authorize with
-the session cookie (302 with a code straight away: consent was given) and exchange the
-code at POST /oauth2/token. Every token is the head of a family of its own, so a stray
-reuse would revoke one family only.
-
-Load: oha's -Z picks a random line for each request (with repetition), which would
-present consumed refresh tokens again (400 invalid_grant, and the family revoked), hence
-this loader. CURSOR holds the index of the first unused line of FILE; it is moved past
-every line handed out. Counted as oha -z counts: responses received by the deadline, over
-the run's length. Unlike oha, requests in flight at the deadline are not aborted but
-awaited (and left out of the figures): dropping the connection mid-request cancels the
-server's handler, and on PostgreSQL a handler cancelled inside sqlx's Pool::begin leaves
-the pooled connection in an open transaction (sqlx 0.8, transact-rs/sqlx#4393), which
-would change the server under test. Running out of lines ends the run early; the JSON
-then has an errorDistribution entry saying so, which the summary reports.
-"""
-import asyncio, base64, html, json, re, sys, time
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
-
-CLIENT, SECRET = "dingdemoapp", "demo-secret"
-REDIRECT = "http://127.0.0.1:8900/callback"
-SCOPE = "openid Contact.User.Read doc:readonly"
-AUTHORIZE = "/oauth2/authorize?" + urlencode(
-    {"response_type": "code", "client_id": CLIENT, "redirect_uri": REDIRECT, "scope": SCOPE, "state": "x"},
-    quote_via=quote)
-BASIC = "Basic " + base64.b64encode(f"{CLIENT}:{SECRET}".encode()).decode()
-FORM = "application/x-www-form-urlencoded"
-HIDDEN = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
-MINT_CONNECTIONS = 16
-
-
-def fail(msg):
-    sys.exit(f"bench.py: {msg}")
-
-
-class Conn:
-    """One keep-alive HTTP/1.1 connection (reopened when the server closes it)."""
-
-    def __init__(self, url):
-        u = urlsplit(url)
-        self.host, self.port, self.netloc = u.hostname, u.port or 80, u.netloc
-        self.reader = self.writer = None
-
-    def close(self):
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
-
-    async def request(self, method, target, headers=(), body=b""):
-        """(status, [(lower-case name, value)], body)"""
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        head = f"{method} {target} HTTP/1.1\r\nhost: {self.netloc}\r\n"
-        head += "".join(f"{h}\r\n" for h in headers)
-        if body or method == "POST":
-            head += f"content-length: {len(body)}\r\n"
-        self.writer.write(head.encode() + b"\r\n" + body)
-        raw = await self.reader.readuntil(b"\r\n\r\n")
-        lines = raw.decode("latin-1").split("\r\n")
-        status = lines[0].split(" ", 2)[1]
-        fields = [(k.strip().lower(), v.strip()) for k, _, v in (line.partition(":") for line in lines[1:] if line)]
-        get = lambda name: next((v for k, v in fields if k == name), "")
-        if "chunked" in get("transfer-encoding").lower():
-            out = b""
-            while size := int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16):
-                out += (await self.reader.readexactly(size + 2))[:-2]
-            await self.reader.readuntil(b"\r\n")
-        else:
-            out = await self.reader.readexactly(int(get("content-length") or 0))
-        if get("connection").lower() == "close":
-            self.close()
-        return status, fields, out
-
-
-def header(fields, name):
-    return [v for k, v in fields if k == name]
-
-
-def cookie(fields, name):
-    for value in header(fields, "set-cookie"):
-        k, _, v = value.split(";", 1)[0].partition("=")
-        if k.strip() == name:
-            return v
-    fail(f"the response set no {name} cookie")
-
-
-def hidden(page):
-    return [(html.unescape(k), html.unescape(v)) for k, v in HIDDEN.findall(page.decode())]
-
-
-def code_of(status, fields, body):
-    if status != "302":
-        fail(f"GET /oauth2/authorize: expected a 302 with a code, got {status}: {body[:300]!r}")
-    location = header(fields, "location")[0]
-    q = parse_qs(urlsplit(location).query)
-    if "code" not in q:
-        fail(f"no code in {location}")
-    return q["code"][0]
-
-
-async def sign_in(conn):
-    status, fields, page = await conn.request("GET", "/login?next=/account")
-    login = cookie(fields, "tessera_login")
-    form = dict(hidden(page))
-    body = urlencode({"account": "alice-union", "password": "alice-password",
-                      "csrf": form["csrf"], "next": form["next"]}).encode()
-    status, fields, page = await conn.request(
-        "POST", "/login", [f"content-type: {FORM}", f"cookie: tessera_login={login}"], body)
-    if status != "303":
-        fail(f"POST /login answered {status}: {page[:300]!r}")
-    return f"cookie: tessera_session={cookie(fields, 'tessera_session')}"
-
-
-async def authorize(conn, session):
-    status, fields, page = await conn.request("GET", AUTHORIZE, [session])
-    if status == "200":  # the consent page, the first time only: approve it
-        body = urlencode(hidden(page) + [("decision", "approve")]).encode()
-        status, fields, page = await conn.request(
-            "POST", "/oauth2/authorize", [f"content-type: {FORM}", session], body)
-    return code_of(status, fields, page)
-
-
-async def exchange(conn, code):
-    body = urlencode({"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}).encode()
-    status, _, out = await conn.request(
-        "POST", "/oauth2/token", [f"content-type: {FORM}", f"authorization: {BASIC}"], body)
-    if status != "200":
-        fail(f"code exchange answered {status}: {out[:300]!r}")
-    return json.loads(out)
-
-
-async def access(base):
-    conn = Conn(base)
-    pair = await exchange(conn, await authorize(conn, await sign_in(conn)))
-    print(pair["access_token"])
-
-
-async def mint(base, n, path):
-    conn = Conn(base)
-    session = await sign_in(conn)
-    await exchange(conn, await authorize(conn, session))  # consent, once
-    lines, left = [], [n]
-
-    async def worker():
-        c = Conn(base)
-        while left[0] > 0:
-            left[0] -= 1
-            token = (await exchange(c, await authorize(c, session)))["refresh_token"]
-            lines.append(urlencode({"grant_type": "refresh_token", "refresh_token": token}) + "\n")
-        c.close()
-
-    start = time.monotonic()
-    await asyncio.gather(*(worker() for _ in range(MINT_CONNECTIONS)))
-    elapsed = time.monotonic() - start
-    with open(path, "a") as f:
-        f.writelines(lines)
-    print(len(lines), f"{elapsed:.2f}")
-
-
-async def load(url, path, cursor_path, conc, seconds, out, headers):
-    with open(path, "rb") as f:
-        bodies = f.read().splitlines()
-    try:
-        with open(cursor_path) as f:
-            cursor = int(f.read().strip() or 0)
-    except FileNotFoundError:
-        cursor = 0
-    first, target = cursor, urlsplit(url).path
-    latencies, statuses, errors, late = [], {}, {}, {}
-    exhausted_at = deadline = None
-
-    def count(d, k):
-        d[k] = d.get(k, 0) + 1
-
-    async def worker():
-        nonlocal cursor, exhausted_at
-        conn = Conn(url)
-        while deadline is None:
-            if cursor >= len(bodies):
-                exhausted_at = exhausted_at or time.monotonic()
-                return
-            body = bodies[cursor]
-            cursor += 1
-            try:
-                t0 = time.perf_counter()
-                status, _, _ = await conn.request("POST", target, headers, body)
-                if deadline is None:
-                    latencies.append(time.perf_counter() - t0)
-                    count(statuses, status)
-                else:
-                    count(late, status)
-            except asyncio.CancelledError:
-                count(errors, "aborted due to deadline")
-                conn.close()
-                raise
-            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, IndexError) as e:
-                count(errors, f"{type(e).__name__}: {e}")
-                conn.close()
-        conn.close()
-
-    tasks = [asyncio.create_task(worker()) for _ in range(conc)]
-    start = time.monotonic()
-    _, pending = await asyncio.wait(tasks, timeout=seconds)
-    deadline = time.monotonic()
-    if pending:  # let the requests in flight finish (see above), within reason
-        _, pending = await asyncio.wait(pending, timeout=30)
-    for t in pending:
-        t.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-    total = deadline - start
-    served = len(latencies) + sum(v for k, v in errors.items() if k != "aborted due to deadline")
-    if exhausted_at is not None:
-        errors[f"refresh-token supply exhausted after {exhausted_at - start:.2f} s of {seconds:g} s"] = 1
-    for status, n in late.items():
-        if not status.startswith("2"):
-            errors[f"status {status} after the deadline"] = n
-    latencies.sort()
-    pct = {f"p{p:g}": latencies[int(p / 100 * len(latencies))] if latencies else None
-           for p in (10, 25, 50, 75, 90, 95, 99, 99.9, 99.99)}
-    with open(out, "w") as f:
-        json.dump({"loader": "bench.py load", "summary": {"total": total, "requestsPerSec": served / total},
-                   "latencyPercentiles": pct, "statusCodeDistribution": statuses, "errorDistribution": errors,
-                   "afterDeadline": late, "linesUsed": cursor - first, "linesLeft": len(bodies) - cursor},
-                  f, indent=1)
-    with open(cursor_path, "w") as f:
-        f.write(f"{cursor}\n")
-
-
-def main(argv):
-    match argv:
-        case ["access", base]:
-            asyncio.run(access(base))
-        case ["mint", base, n, path]:
-            asyncio.run(mint(base, int(n), path))
-        case ["load", url, path, cursor, conc, seconds, out, *rest]:
-            headers = []
-            while rest:
-                if len(rest) < 2 or rest[0] != "-H":
-                    fail(f"unexpected arguments {rest}")
-                headers.append(rest[1])
-                rest = rest[2:]
-            asyncio.run(load(url, path, cursor, int(conc), float(seconds), out, headers))
-        case _:
-            fail(__doc__)
-
-
-main(sys.argv[1:])
-PYEOF
+source bench/perf.sh
+source bench/peers/peers.sh
 
 NOTES=$OUT/notes.md     # lines printed under the table
 : >"$NOTES"
@@ -510,6 +251,8 @@ bench_tessera() {
         # request mints (and stores) a new corp token.
         [[ $scenario == corpmint ]] && extra=(--reuse-margin 7200)
     fi
+    read -r -a perf_extra <<<"$(perf_server_args "$scenario")"
+    extra+=("${perf_extra[@]}")
     # env(1) execs the binary, so $! in start_server is still the server's own PID.
     start_server "$name" env TESSERA_LOG=warn "$TESSERA" serve --listen "127.0.0.1:$port" \
         --data-dir "$data_dir" --fixture "$fixture" --routes demo/routes.toml "${db_args[@]}" "${extra[@]}"
@@ -574,6 +317,9 @@ bench_tessera() {
             measure "$name" "(e) user-token gateway" "$store" "$base/v1.0/doc/documents" \
                 -H "x-acs-dingtalk-access-token: $token"
             ;;
+        mint|introspect|exchange|flood)
+            perf_scenario "$scenario" "$name" "$store" "$base"
+            ;;
     esac
     stop_server
     drop_db
@@ -587,10 +333,11 @@ measure ceiling "(c) ceiling" "-" "http://127.0.0.1:$port/"
 stop_server
 
 for store in ${BENCH_STORES:-sqlite postgres}; do
-    for scenario in ${BENCH_SCENARIOS:-token gateway deny refresh usertoken corpreuse corpmint}; do
+    for scenario in ${BENCH_SCENARIOS:-token gateway deny refresh usertoken corpreuse corpmint mint exchange introspect flood}; do
         bench_tessera "$scenario" "$store"
     done
 done
+[[ ${BENCH_PEERS:-1} == 1 ]] && bench_peers
 
 # --- summary ------------------------------------------------------------------
 python3 - "$ROWS" "$DURATION" >"$OUT/table.md" <<'EOF'
@@ -607,7 +354,7 @@ for line in open(rows_path):
 
 ceiling = {row["c"]: row["r"]["summary"]["requestsPerSec"] for row in rows if row["store"] == "-"}
 store_order = {"sqlite": 0, "postgres": 1, "-": 2}
-rows.sort(key=lambda row: (row["scenario"], store_order[row["store"]], row["c"]))
+rows.sort(key=lambda row: (row["scenario"], store_order.get(row["store"], 3), row["c"]))
 
 print(f"{duration} s per run; latencies in ms; peak RSS = the server's VmHWM during the run "
       "(reset before it); start-up peak = VmHWM from start to the first run.\n")
@@ -628,6 +375,25 @@ for row in rows:
     if codes or errors:
         warnings.append(f"- {row['scenario']} / {row['store']} / c={row['c']}: "
                         f"non-200 {codes or '{}'}, errors {errors or '{}'}")
+# Each Tessera figure against the best peer in the same scenario and concurrency.
+peer_rows = [row for row in rows if row["store"] not in store_order]
+compared = []
+for row in rows:
+    if row["store"] not in ("sqlite", "postgres"):
+        continue
+    peers = [p for p in peer_rows if p["scenario"] == row["scenario"] and p["c"] == row["c"]]
+    if not peers:
+        continue
+    best = max(peers, key=lambda p: p["r"]["summary"]["requestsPerSec"])
+    rps, best_rps = row["r"]["summary"]["requestsPerSec"], best["r"]["summary"]["requestsPerSec"]
+    ceil = ceiling.get(row["c"])
+    compared.append(f"| {row['scenario']} | {row['store']} | {row['c']} | {rps:,.0f} | {best['store']} {best_rps:,.0f} | "
+                    f"{rps / best_rps:.1f}x | {f'{rps / ceil:.2f}' if ceil else 'n/a'} |")
+if compared:
+    print("\nTessera against the best peer (same scenario, same concurrency) and the ceiling:\n")
+    print("| scenario | store | concurrency | Tessera req/s | best peer req/s | Tessera / best peer | Tessera / ceiling |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    print("\n".join(compared))
 if warnings:
     print("\nWARNING: some responses did not have the expected status (req/s counts them too):")
     print("\n".join(warnings))

@@ -51,6 +51,38 @@ pub struct App {
     pub public_client: bool,
     /// A resource server may introspect any app's tokens; other clients only their own.
     pub resource_server: bool,
+    /// The gateway's rate limits for this app, set by an operator.
+    pub rate_limits: RateLimits,
+}
+
+/// The most requests per second a rate limit may be set to.
+pub const MAX_QPS: u32 = 1_000_000;
+
+/// Requests per second the gateway admits from one app, set by an operator. Each replaces,
+/// for this app, the route table's value (raising or lowering it); none: the table's applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RateLimits {
+    /// Over every route of the table (the table's `app_qps`).
+    pub app_qps: Option<u32>,
+    /// On each route (a route's `qps`).
+    pub route_qps: Option<u32>,
+}
+
+impl RateLimits {
+    /// Each limit set is between 1 and [`MAX_QPS`].
+    pub fn validate(&self) -> Result<(), DomainError> {
+        for (field, v) in [("app_qps", self.app_qps), ("route_qps", self.route_qps)] {
+            if let Some(v) = v
+                && !(1..=MAX_QPS).contains(&v)
+            {
+                return Err(DomainError::InvalidField {
+                    field,
+                    reason: format!("{v} is not between 1 and {MAX_QPS} requests per second"),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Checks a redirect URI: absolute http(s) URL without a fragment.

@@ -34,10 +34,12 @@ pub enum AuditAction {
     TicketCallbackChanged,
     /// An app marked as a resource server (it may introspect every app's tokens) or unmarked.
     ResourceServerChanged,
+    /// An app's gateway rate limits set or cleared.
+    RateLimitsChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 20] = [
+    pub const ALL: [AuditAction; 21] = [
         AuditAction::ScopeDefined,
         AuditAction::OrgCreated,
         AuditAction::MemberAdded,
@@ -58,6 +60,7 @@ impl AuditAction {
         AuditAction::RedirectUrisChanged,
         AuditAction::TicketCallbackChanged,
         AuditAction::ResourceServerChanged,
+        AuditAction::RateLimitsChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +85,7 @@ impl AuditAction {
             AuditAction::RedirectUrisChanged => "redirect_uris_changed",
             AuditAction::TicketCallbackChanged => "ticket_callback_changed",
             AuditAction::ResourceServerChanged => "resource_server_changed",
+            AuditAction::RateLimitsChanged => "rate_limits_changed",
         }
     }
 

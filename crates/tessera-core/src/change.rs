@@ -37,6 +37,11 @@ pub enum Change {
         client_id: ClientId,
         resource_server: bool,
     },
+    /// Sets an app's gateway rate limits (each none: the route table's applies).
+    SetRateLimits {
+        client_id: ClientId,
+        limits: crate::app::RateLimits,
+    },
     /// Creates or replaces the permission request of (app, scope).
     PutPermission(PermissionRequest),
     InsertInstallation(Installation),
@@ -160,9 +165,11 @@ pub enum Change {
 /// Ordered: each level drops everything the levels below it drop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Invalidation {
-    /// Nothing any node caches: sessions, consents, codes, user tokens (read from the store
-    /// on every call), suite tickets (which carry their own read time), audit events.
+    /// Nothing any node caches: sessions, consents, codes, new tokens, suite tickets (which
+    /// carry their own read time), audit events.
     Nothing,
+    /// Cached user tokens: a family or all of a user's tokens for an app were revoked.
+    UserTokens,
     /// Apps, their rotated-out secrets, each app's standing per org, the scope catalogue.
     Grants,
     /// All of the above and every cached or handed-out app, corp and suite token.
@@ -193,7 +200,12 @@ impl Change {
             | Change::InsertOrgGrant(_)
             | Change::RevokeOrgGrant { .. }
             | Change::SetRedirectUris { .. }
-            | Change::SetResourceServer { .. } => Invalidation::Grants,
+            | Change::SetResourceServer { .. }
+            | Change::SetRateLimits { .. } => Invalidation::Grants,
+            // Revoked user tokens may sit in a node's token cache.
+            Change::RevokeFamily { .. } | Change::RevokeFamilyOnce { .. } | Change::RevokeUserTokens { .. } => {
+                Invalidation::UserTokens
+            }
             // A rotation revokes the app's tokens, or cuts them to the overlap.
             Change::RevokeToken { .. } | Change::RotateSecret { .. } => Invalidation::Everything,
             // Listed one by one so that a new change has to be classified here.
@@ -206,9 +218,6 @@ impl Change {
             | Change::InsertAuthCode(_)
             | Change::InsertFamily { .. }
             | Change::InsertRefreshToken(_)
-            | Change::RevokeFamily { .. }
-            | Change::RevokeFamilyOnce { .. }
-            | Change::RevokeUserTokens { .. }
             | Change::InsertSession(_)
             | Change::DeleteSession { .. }
             | Change::InsertDocument(_)
@@ -257,7 +266,12 @@ mod tests {
         assert_eq!(audit.invalidates(), Invalidation::Nothing);
         assert_eq!(Invalidation::of(&[audit.clone(), recall.clone()]), Invalidation::Grants);
         assert_eq!(Invalidation::of(&[recall, revoke, audit.clone()]), Invalidation::Everything);
-        assert!(!Invalidation::of(&[audit]).is_needed());
+        assert!(!Invalidation::of(std::slice::from_ref(&audit)).is_needed());
+        let family = Change::RevokeFamily { family_id: "f".into() };
+        assert_eq!(family.invalidates(), Invalidation::UserTokens);
+        assert!(family.invalidates().is_needed());
+        assert!(Invalidation::UserTokens < Invalidation::Grants);
+        assert_eq!(Invalidation::of(&[family, audit.clone()]), Invalidation::UserTokens);
         assert!(!Invalidation::of(&[]).is_needed());
     }
 }

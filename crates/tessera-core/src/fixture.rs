@@ -415,6 +415,7 @@ fn plan_apps(
                     redirect_uris: fa.redirect_uris.clone(),
                     public_client: fa.public_client,
                     resource_server: fa.resource_server.unwrap_or(false),
+                    rate_limits: Default::default(),
                 };
                 out.changes.push(Change::InsertApp(app.clone()));
                 out.changes.push(audit(

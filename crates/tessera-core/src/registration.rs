@@ -94,6 +94,7 @@ pub fn register(
         redirect_uris: redirect_uris(&new.redirect_uris)?,
         public_client: false,
         resource_server: false,
+        rate_limits: Default::default(),
     };
     let mut changes = vec![
         Change::InsertApp(app.clone()),

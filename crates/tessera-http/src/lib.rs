@@ -18,6 +18,7 @@
 //! - [`app_token`]: client credentials through the one pipeline for the app-token endpoints.
 //! - [`client_auth`]: the one client-authentication reader (Basic or body credentials).
 //! - [`security_headers`]: `no-store` by default, HSTS and `__Host-` cookies under https.
+//! - [`framing`]: spotting requests framed by both `Content-Length` and `Transfer-Encoding`.
 //! - [`request_text`]: the text guard of every request target (NUL, control characters, invalid UTF-8, length).
 //! - [`surface`]: which surface a path belongs to, and each surface's own 404 and 405.
 //! - [`server`]: the router, request logging without secrets, and graceful shutdown.
@@ -29,6 +30,7 @@ pub mod client_addr;
 pub mod client_auth;
 pub mod dingtalk;
 pub mod feishu;
+pub mod framing;
 pub mod gateway;
 pub mod health;
 pub mod manage;

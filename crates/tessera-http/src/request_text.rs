@@ -3,6 +3,7 @@
 //! id, a filter or a parameter with NUL, another control character or invalid UTF-8, or a
 //! target too long, is a 400 (414) in the dialect of the route (for the gateway's routes, the one their route
 //! table declares) and never reaches a store.
+//! A request framed by both `Content-Length` and `Transfer-Encoding` is refused here too.
 //! Bodies are checked where they are parsed ([`crate::body`]).
 
 use axum::extract::Request;
@@ -14,6 +15,7 @@ use tessera_core::text::{self, TextError};
 
 use crate::dingtalk::error::DingTalkError;
 use crate::feishu::error::{FeishuCode, FeishuError};
+use crate::framing::DoubleFramed;
 use crate::gateway::{Dialect, Gateway};
 use crate::manage::error::ApiError;
 use crate::oauth2::error::OAuthError;
@@ -23,7 +25,10 @@ use crate::web::html;
 pub async fn guard(req: Request, next: Next) -> Response {
     let uri = req.uri();
     let path = uri.path();
-    let checked = if uri.path_and_query().map_or(0, |pq| pq.as_str().len()) > text::MAX_URI {
+    let checked = if req.extensions().get::<DoubleFramed>().is_some() {
+        // Refused before any handler: it is never forwarded (see [`crate::framing`]).
+        Err((StatusCode::BAD_REQUEST, "the request has both Content-Length and Transfer-Encoding".to_owned()))
+    } else if uri.path_and_query().map_or(0, |pq| pq.as_str().len()) > text::MAX_URI {
         Err((StatusCode::URI_TOO_LONG, format!("the request target is longer than {} bytes", text::MAX_URI)))
     } else {
         check_target(path, uri.query()).map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -17,7 +18,7 @@ use tokio::sync::Semaphore;
 use tower::Service;
 
 use crate::body::MAX_BODY;
-use crate::{dingtalk, feishu, gateway, health, manage, oauth2, request_text, security_headers, web};
+use crate::{dingtalk, feishu, framing, gateway, health, manage, oauth2, request_text, security_headers, web};
 
 /// Every route of the server, with a gateway without routes.
 pub fn router(tessera: Tessera) -> Router {
@@ -127,8 +128,14 @@ pub async fn serve_with(
         let limits = limits.clone();
         connections.spawn(async move {
             let _slot = slot;
+            let double_framed = framing::Flag::default();
+            let watched = framing::FramingWatch::new(stream, double_framed.clone());
+            let requests = AtomicU64::new(0);
             let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
+                if double_framed.is(requests.fetch_add(1, Ordering::Relaxed)) {
+                    req.extensions_mut().insert(framing::DoubleFramed);
+                }
                 let mut router = router.clone();
                 async move { router.call(req.map(axum::body::Body::new)).await }
             });
@@ -139,7 +146,7 @@ pub async fn serve_with(
                 .header_read_timeout(limits.header_read_timeout)
                 .max_header_size(limits.max_header_bytes)
                 .max_buf_size(limits.max_header_bytes.max(MIN_BUF_SIZE));
-            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let conn = builder.serve_connection(TokioIo::new(watched), service);
             tokio::pin!(conn);
             tokio::select! {
                 res = conn.as_mut() => {

@@ -98,14 +98,19 @@ impl Tessera {
         if let Some(t) = cache.tokens.get(&hash, self.now()) {
             return Ok(Some(t));
         }
+        // Garbage presented again (a flood, a client retrying a dead token): no store read.
+        if cache.missing.get(&hash, self.now()).is_some() {
+            return Ok(None);
+        }
         let fill = cache.fill();
         let Some(record) = self.inner.store.token(&hash).await? else {
+            cache.missing.insert(fill, hash, (), self.now());
             return Ok(None);
         };
         let record = Arc::new(record);
-        // User tokens are read from the store on every call: revoking a family (from any
-        // node) takes effect on the next call.
-        if record.is_live(self.now()) && record.kind != TokenKind::User {
+        // User tokens too: revoking a family or withdrawing consent drops them on this node
+        // after the commit and on the others when the store announces the change.
+        if record.is_live(self.now()) {
             cache.tokens.insert(fill, hash, record.clone(), self.now());
         }
         Ok(Some(record))

@@ -74,11 +74,20 @@ pub struct Cache<K, V> {
     capacity: usize,
     /// `None`: entries are not read from the store and stay until evicted or dropped.
     max_age: Option<i64>,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl<K: Hash + Eq, V: Clone> Cache<K, V> {
     fn new(generation: &Arc<AtomicU64>, capacity: usize, max_age: Option<i64>) -> Self {
-        Cache { entries: RwLock::default(), generation: generation.clone(), capacity: capacity.max(1), max_age }
+        Cache {
+            entries: RwLock::default(),
+            generation: generation.clone(),
+            capacity: capacity.max(1),
+            max_age,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
     }
 
     fn fresh(&self, filled: UnixTime, now: UnixTime) -> bool {
@@ -87,7 +96,18 @@ impl<K: Hash + Eq, V: Clone> Cache<K, V> {
 
     /// The value under `key`, unless it was filled too long ago to be trusted.
     pub fn get(&self, key: &K, now: UnixTime) -> Option<V> {
-        read(&self.entries).get(key).filter(|(_, filled)| self.fresh(*filled, now)).map(|(v, _)| v.clone())
+        let found = read(&self.entries).get(key).filter(|(_, filled)| self.fresh(*filled, now)).map(|(v, _)| v.clone());
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    fn counts(&self, cache: &'static str) -> crate::stats::CacheCounts {
+        crate::stats::CacheCounts {
+            cache,
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+        }
     }
 
     /// Keeps `value` (read from the store since `fill`) unless the caches were invalidated
@@ -126,6 +146,11 @@ impl<K: Hash + Eq, V: Clone> Cache<K, V> {
         true
     }
 
+    /// Drops the entry under `key`, if any.
+    pub fn remove(&self, key: &K) {
+        write(&self.entries).remove(key);
+    }
+
     pub fn len(&self) -> usize {
         read(&self.entries).len()
     }
@@ -159,7 +184,14 @@ pub struct Caches {
     /// Suites' ticket states, trusted for at most [`crate::suite::TICKET_CACHE_SECS`] (see
     /// `suite`: a presented ticket the cached state refuses is checked again against the store).
     pub tickets: Cache<ClientId, SuiteTicket>,
+    /// Hashes of presented access tokens the store did not have (garbage, or expired and
+    /// purged), refused without a store read for at most [`MISSING_SECS`]; a token this node
+    /// mints is dropped from here when its commit returns (see `crate::invalidating`).
+    pub missing: Cache<TokenHash, ()>,
 }
+
+/// The longest a presented token the store did not have is refused from memory.
+pub const MISSING_SECS: i64 = 5;
 
 impl Default for Caches {
     fn default() -> Self {
@@ -190,8 +222,22 @@ impl Caches {
             handed: Cache::new(&generation, cap, None),
             previous_secrets: Cache::new(&generation, cap, age),
             tickets: Cache::new(&generation, cap, ticket_age),
+            missing: Cache::new(&generation, cap, Some(config.revalidate_secs.clamp(0, MISSING_SECS))),
             generation,
         }
+    }
+
+    /// Hits and misses of each map, by its name.
+    pub fn counts(&self) -> Vec<crate::stats::CacheCounts> {
+        vec![
+            self.apps.counts("apps"),
+            self.standing.counts("standing"),
+            self.catalog.counts("catalog"),
+            self.tokens.counts("tokens"),
+            self.handed.counts("handed"),
+            self.previous_secrets.counts("previous_secrets"),
+            self.tickets.counts("tickets"),
+        ]
     }
 
     /// Call before reading what is to be cached: [`Cache::insert`] keeps the value only if no
@@ -206,14 +252,23 @@ impl Caches {
             return;
         }
         self.generation.fetch_add(1, Ordering::SeqCst);
+        if what == Invalidation::Everything {
+            self.tokens.clear();
+        } else {
+            // Revoked families and withdrawn consents: app and corp tokens stay.
+            write(&self.tokens.entries).retain(|_, (t, _)| t.kind != TokenKind::User);
+        }
+        if what == Invalidation::UserTokens {
+            return;
+        }
         self.apps.clear();
         self.standing.clear();
         self.previous_secrets.clear();
         self.catalog.clear();
         if what == Invalidation::Everything {
-            self.tokens.clear();
             self.handed.clear();
             self.tickets.clear();
+            self.missing.clear();
         }
     }
 
@@ -233,6 +288,7 @@ impl Caches {
         self.previous_secrets.prune(now, |_| true);
         self.catalog.prune(now, |_| true);
         self.tickets.prune(now, |_| true);
+        self.missing.prune(now, |_| true);
         self.tokens.prune(now, |t| t.is_live(now));
         self.handed.prune(now, |h| h.expires_at > now);
     }

@@ -55,7 +55,8 @@ impl Tessera {
             return Err(GrantError::NoLongerActivated { corp_id });
         }
         let code = self.take_code(&code).await?;
-        let issued = self.hand_out(app, corp_id.clone(), kind, Vec::new()).await?;
+        let issued =
+            self.hand_out(app, corp_id.clone(), kind, Vec::new(), crate::stats::Grant::AuthorizationCode).await?;
         self.inner.store.commit(&[exchanged_event(&code, "an org token")], self.now()).await?;
         Ok(TokenAnswer::Org { token: issued, scopes: code.scopes })
     }
@@ -125,6 +126,7 @@ impl Tessera {
         }
         let pair = self.mint_pair(app, &code.union_id, code.corp_id, code.scopes, &code.family_id, now, &mut changes);
         self.inner.store.commit(&changes, now).await?;
+        self.inner.stats.issued(crate::stats::Grant::AuthorizationCode, tessera_core::token::TokenKind::User);
         Ok(pair)
     }
 }

@@ -241,7 +241,10 @@ impl Tessera {
             &mut changes,
         );
         match self.inner.store.commit(&changes, now).await {
-            Ok(()) => Ok(pair),
+            Ok(()) => {
+                self.inner.stats.issued(crate::stats::Grant::DeviceCode, tessera_core::token::TokenKind::User);
+                Ok(pair)
+            }
             // Another poll spent the code first.
             Err(StoreError::Conflict(_)) => Err(DevicePollError::InvalidGrant.into()),
             Err(e) => Err(e.into()),

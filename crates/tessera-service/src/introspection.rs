@@ -11,6 +11,7 @@ use tessera_core::app::App;
 use tessera_core::audit::{AuditAction, AuditDraft};
 use tessera_core::change::Change;
 use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId};
+use tessera_core::refresh::REFRESH_PREFIX;
 use tessera_core::secret::token_hash;
 use tessera_core::time::UnixTime;
 use tessera_core::token::TokenKind;
@@ -48,8 +49,12 @@ impl Tessera {
             return Err(GrantError::SecretMissing);
         }
         let now = self.now();
-        let hash = token_hash(token);
-        if let Some(t) = self.inner.store.token(&hash).await? {
+        // Access and refresh tokens have distinct prefixes: one lookup each. Access tokens
+        // come from the token cache (live ones, as the gateway reads them).
+        if !token.starts_with(REFRESH_PREFIX) {
+            let Some(t) = self.token_record(token).await? else {
+                return Ok(Introspection::default());
+            };
             if !t.is_live(now) || !may_see(&caller, &t.client_id) {
                 return Ok(Introspection::default());
             }
@@ -58,14 +63,15 @@ impl Tessera {
                 active: true,
                 token_type: Some("Bearer"),
                 kind: Some(t.kind),
-                client_id: Some(t.client_id),
-                union_id: t.union_id,
-                corp_id: t.corp_id,
+                client_id: Some(t.client_id.clone()),
+                union_id: t.union_id.clone(),
+                corp_id: t.corp_id.clone(),
                 scopes,
                 issued_at: Some(t.issued_at),
                 expires_at: Some(t.expires_at),
             });
         }
+        let hash = token_hash(token);
         if let Some((r, usable)) = self.inner.store.refresh_token(&hash).await?
             && usable
             && now < r.expires_at

@@ -21,6 +21,7 @@ use tessera_store::StoreError;
 use crate::Tessera;
 use crate::cache::Handed;
 use crate::grant_error::GrantError;
+use crate::stats::Grant;
 use crate::token_request::{AppTokens, TokenAnswer};
 
 /// A token handed to a client.
@@ -76,7 +77,7 @@ impl Tessera {
             }
             None => Vec::new(),
         };
-        let token = self.hand_out(app, corp_id, kind, limited).await?;
+        let token = self.hand_out(app, corp_id, kind, limited, Grant::ClientCredentials).await?;
         Ok(TokenAnswer::App { token, scopes })
     }
 
@@ -89,6 +90,7 @@ impl Tessera {
         corp_id: CorpId,
         kind: TokenKind,
         scopes: Vec<ScopeCode>,
+        grant: Grant,
     ) -> Result<IssuedToken, StoreError> {
         let now = self.now();
         let policy = self.inner.config.tokens;
@@ -103,6 +105,7 @@ impl Tessera {
             _ => None,
         };
         if let Some(h) = reusable {
+            self.inner.stats.issued(grant, kind);
             return Ok(IssuedToken {
                 token: h.token.clone(),
                 kind,
@@ -129,6 +132,7 @@ impl Tessera {
         cache.tokens.insert(fill, record.hash, Arc::new(record), now);
         let corp_id = key.1.clone();
         cache.handed.insert(fill, key, Handed { token: token.clone(), expires_at }, now);
+        self.inner.stats.issued(grant, kind);
         Ok(IssuedToken { token, kind, corp_id, expires_in: now.secs_until(expires_at) })
     }
 }

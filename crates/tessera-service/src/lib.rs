@@ -20,6 +20,7 @@
 //! - [`store_decorator`]: a store decorator overrides only what it changes, the rest forwards.
 //! - [`detached`]: writes run on their own task, so a cancelled request never cuts one short.
 //! - [`invalidating`]: every commit drops the caches its changes can have made stale.
+//! - [`group_commit`]: commits arriving together share one transaction.
 //! - [`password`]: argon2id hashing off the async threads.
 //! - [`reviewer`]: the console's reviewer pass, exchanged for the operator token.
 //! - [`signin`]: password sign-in with rate limits, sessions, CSRF tokens.
@@ -60,6 +61,9 @@ pub mod device;
 pub mod explain;
 pub mod fixtures;
 pub mod grant_error;
+pub mod group_commit;
+#[cfg(test)]
+mod group_commit_tests;
 pub mod health;
 pub mod introspection;
 pub mod invalidating;
@@ -68,12 +72,14 @@ pub mod lookups;
 pub mod management;
 pub mod overview;
 pub mod password;
+pub mod rate_limits;
 #[cfg(test)]
 mod recall_cache_tests;
 pub mod refresh_grant;
 pub mod resend_limit;
 pub mod reviewer;
 pub mod signin;
+pub mod stats;
 pub mod store_decorator;
 pub mod suite;
 #[cfg(test)]
@@ -81,6 +87,8 @@ mod tests;
 pub mod throttle;
 pub mod ticket_push;
 pub mod token;
+#[cfg(test)]
+mod token_cache_tests;
 pub mod token_request;
 #[cfg(test)]
 mod token_tests;
@@ -148,6 +156,7 @@ struct Inner {
     passwords: password::PasswordGate,
     callbacks: callback_guard::CallbackClient,
     resends: resend_limit::ResendLog,
+    stats: stats::Stats,
 }
 
 impl Tessera {
@@ -165,6 +174,7 @@ impl Tessera {
         config: ServiceConfig,
     ) -> Self {
         let cache = Arc::new(cache::Caches::new(config.cache));
+        let store: Arc<dyn Store> = Arc::new(store_decorator::Decorated(group_commit::GroupCommit::new(store)));
         let store = store_decorator::Decorated(invalidating::Invalidating(store, cache.clone()));
         let store: Arc<dyn Store> = Arc::new(store_decorator::Decorated(detached::Detached(Arc::new(store))));
         let sample: Arc<dyn SampleData> = Arc::new(detached::DetachedSample(sample));
@@ -181,6 +191,7 @@ impl Tessera {
                 passwords: password::PasswordGate::sized_to_cores(),
                 callbacks,
                 resends: resend_limit::ResendLog::default(),
+                stats: stats::Stats::default(),
             }),
         }
     }

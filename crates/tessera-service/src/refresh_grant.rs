@@ -49,6 +49,7 @@ impl Tessera {
         let mut changes = Vec::new();
         let pair = self.mint_pair(app, &old.union_id, old.corp_id, scopes, &old.family_id, now, &mut changes);
         self.inner.store.commit(&changes, now).await?;
+        self.inner.stats.issued(crate::stats::Grant::RefreshToken, tessera_core::token::TokenKind::User);
         Ok(pair)
     }
 

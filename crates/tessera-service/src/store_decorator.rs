@@ -162,6 +162,9 @@ impl<D: Decorator> Store for Decorated<D> {
     async fn ready(&self) -> Result<(), StoreError> {
         self.0.inner().ready().await
     }
+    fn listen_reconnects(&self) -> u64 {
+        self.0.inner().listen_reconnects()
+    }
     async fn suite_ticket(&self, client_id: &ClientId) -> Result<Option<SuiteTicket>, StoreError> {
         self.0.read(|| self.0.inner().suite_ticket(client_id)).await
     }

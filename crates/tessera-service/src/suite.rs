@@ -18,6 +18,7 @@ use tessera_store::{AuditFilter, StoreError};
 
 use crate::Tessera;
 use crate::issue::IssuedToken;
+use crate::stats::Grant;
 
 /// How long a suite's ticket state read from the store is trusted, in seconds: a ticket
 /// replaced on another node stays accepted here at most this long after its successor's
@@ -148,7 +149,7 @@ impl Tessera {
     ) -> Result<IssuedToken, SuiteError> {
         let app = self.suite(suite_key, Some(secret)).await?;
         self.check_ticket(&app, ticket).await?;
-        Ok(self.hand_out(&app, app.owner_corp_id.clone(), TokenKind::Suite, Vec::new()).await?)
+        Ok(self.hand_out(&app, app.owner_corp_id.clone(), TokenKind::Suite, Vec::new(), Grant::SuiteTicket).await?)
     }
 
     /// DingTalk GetCorpAccessToken: a corp token for an org that activated the suite.
@@ -216,7 +217,7 @@ impl Tessera {
         if !self.standing(&app.client_id, &corp_id).await?.installed {
             return Err(not_activated());
         }
-        Ok(self.hand_out(app, corp_id, TokenKind::Corp, Vec::new()).await?)
+        Ok(self.hand_out(app, corp_id, TokenKind::Corp, Vec::new(), Grant::SuiteTicket).await?)
     }
 
     /// DingTalk GetAuthInfo: what `auth_corp_id` authorized the suite behind `suite_token` to do.

@@ -3,8 +3,8 @@
 //! refreshing in [`crate::refresh_grant`], introspection (RFC 7662) in
 //! [`crate::introspection`].
 //!
-//! User tokens are checked against the store on every call (never cached), so a revoked
-//! family is dead on the next call on every node.
+//! User tokens are cached like app tokens; a revoked family or withdrawn consent drops them
+//! from this node's cache after the commit and from the others' when the store announces it.
 
 use tessera_core::app::App;
 use tessera_core::audit::{AuditAction, AuditDraft};

@@ -6,7 +6,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -23,6 +23,8 @@ pub struct PostgresStore {
     pool: sqlx::PgPool,
     /// Whether the grant-change listener holds an established `LISTEN` (readiness).
     listening: Arc<AtomicBool>,
+    /// Times the listener connected again after losing its connection (metrics).
+    reconnects: Arc<AtomicU64>,
 }
 
 impl PostgresStore {
@@ -61,7 +63,7 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
-        Ok(PostgresStore { pool, listening: Arc::new(AtomicBool::new(false)) })
+        Ok(PostgresStore { pool, listening: Arc::new(AtomicBool::new(false)), reconnects: Arc::default() })
     }
 }
 
@@ -114,7 +116,7 @@ impl PostgresStore {
         if migrated.is_none() {
             return Err(StoreError::NotFound("the PostgreSQL database holds no Tessera tables".into()));
         }
-        Ok(PostgresStore { pool, listening: Arc::new(AtomicBool::new(false)) })
+        Ok(PostgresStore { pool, listening: Arc::new(AtomicBool::new(false)), reconnects: Arc::default() })
     }
 }
 
@@ -136,7 +138,16 @@ impl Backend for PostgresStore {
     /// listening connection is down the store is not ready.
     async fn grant_changes(&self) -> Result<Option<tokio::sync::mpsc::Receiver<()>>, StoreError> {
         let listener = listener::listen(&self.pool).await.map_err(map_err)?;
-        Ok(Some(listener::follow_reporting(self.pool.clone(), listener, self.listening.clone())))
+        Ok(Some(listener::follow_reporting(
+            self.pool.clone(),
+            listener,
+            self.listening.clone(),
+            self.reconnects.clone(),
+        )))
+    }
+
+    fn listen_reconnect_count(&self) -> u64 {
+        self.reconnects.load(Ordering::Relaxed)
     }
 
     /// Ready when the grant-change listener (once started) holds its `LISTEN`.

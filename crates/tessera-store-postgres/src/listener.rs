@@ -7,7 +7,7 @@
 //! which re-issues `LISTEN` without returning and so would leave the gap unannounced.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
@@ -33,11 +33,17 @@ pub async fn listen(pool: &sqlx::PgPool) -> Result<PgListener, sqlx::Error> {
 /// replaces it whenever its connection is lost. Ends when the receiver is dropped or the
 /// pool is closed.
 pub fn follow(pool: sqlx::PgPool, listener: PgListener) -> mpsc::Receiver<()> {
-    follow_reporting(pool, listener, Arc::default())
+    follow_reporting(pool, listener, Arc::default(), Arc::default())
 }
 
-/// [`follow`], keeping `listening` true while a `LISTEN` is established (readiness).
-pub fn follow_reporting(pool: sqlx::PgPool, listener: PgListener, listening: Arc<AtomicBool>) -> mpsc::Receiver<()> {
+/// [`follow`], keeping `listening` true while a `LISTEN` is established (readiness) and
+/// counting in `reconnects` each new `LISTEN` after a lost one (metrics).
+pub fn follow_reporting(
+    pool: sqlx::PgPool,
+    listener: PgListener,
+    listening: Arc<AtomicBool>,
+    reconnects: Arc<AtomicU64>,
+) -> mpsc::Receiver<()> {
     // One pending message says everything there is to say: later ones coalesce into it.
     let (tx, rx) = mpsc::channel(1);
     tokio::spawn(async move {
@@ -51,6 +57,7 @@ pub fn follow_reporting(pool: sqlx::PgPool, listener: PgListener, listening: Arc
                 None => match listen(&pool).await {
                     Ok(l) => {
                         tracing::info!("grant-change listener connected again; dropping every cache");
+                        reconnects.fetch_add(1, Ordering::Relaxed);
                         backoff = FIRST_BACKOFF;
                         l
                     }

@@ -57,6 +57,7 @@ async fn after_its_listening_connection_is_killed_a_node_is_told_once_listen_is_
     let store = PostgresStore::connect(&db.url()).await.unwrap();
     let mut rx = store.grant_changes().await.unwrap().expect("PostgreSQL announces changes");
     told(&mut rx, Duration::from_secs(5), "the first LISTEN").await;
+    assert_eq!(store.listen_reconnects(), 0, "the first LISTEN is no reconnect");
     let other = sqlx::PgPool::connect(&db.url()).await.unwrap();
     for round in 0..3 {
         let killed: i64 = sqlx::query_scalar(
@@ -69,6 +70,7 @@ async fn after_its_listening_connection_is_killed_a_node_is_told_once_listen_is_
         .unwrap();
         assert_eq!(killed, 1, "round {round}: the node's one listening connection");
         told(&mut rx, Duration::from_secs(10), "after the listening connection was killed").await;
+        assert_eq!(store.listen_reconnects(), round + 1, "each reconnect is counted (metrics)");
         // Being told means LISTEN is back: a change announced right now is heard.
         other.execute("SELECT pg_notify('tessera_grants', '')").await.unwrap();
         told(&mut rx, Duration::from_secs(5), "a change announced right after being told").await;

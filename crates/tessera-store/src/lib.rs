@@ -128,20 +128,27 @@ pub struct StoredUser {
     pub password_hash: Option<String>,
 }
 
-/// Which audit events to list, oldest first.
+/// Which audit events to list, oldest first unless `newest_first`.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub corp_id: Option<CorpId>,
     pub action: Option<AuditAction>,
     /// Events about this app (their target starts with `app:<client_id>`).
     pub client_id: Option<ClientId>,
+    /// Events by exactly this actor.
     pub actor: Option<String>,
+    /// Events by actors whose name starts with this (`member:dingdemo/` for every member).
+    pub actor_prefix: Option<String>,
     /// Events at or after this time.
     pub since: Option<UnixTime>,
     /// Events before this time.
     pub until: Option<UnixTime>,
     /// Only events with a sequence number above this.
     pub after_seq: i64,
+    /// Only events with a sequence number below this.
+    pub before_seq: Option<i64>,
+    /// The `limit` newest matching events, newest first (else the oldest, oldest first).
+    pub newest_first: bool,
     pub limit: i64,
 }
 
@@ -212,6 +219,11 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the store can serve requests now: the database answers a trivial query and,
     /// where the backend announces grant changes, the listening connection is established.
     async fn ready(&self) -> Result<(), StoreError>;
+    /// Times the change listener had to connect again after losing its connection (0 for a
+    /// store that announces no changes).
+    fn listen_reconnects(&self) -> u64 {
+        0
+    }
 
     /// A suite's ticket state; a third-party enterprise app with no ticket yet has `seq` 0.
     /// `None` for an unknown app or one of another kind.

@@ -50,6 +50,7 @@ fn app(kind: AppKind) -> App {
         redirect_uris: vec![],
         public_client: false,
         resource_server: false,
+        rate_limits: Default::default(),
     }
 }
 

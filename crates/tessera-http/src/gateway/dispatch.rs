@@ -40,6 +40,8 @@ struct Inner {
     signer: Arc<dyn AssertionSigner>,
     limiter: RateLimiter,
     metrics: Metrics,
+    /// The service whose counters the metrics listener reports too.
+    tessera: Tessera,
 }
 
 /// The gateway's shared state; cheap to clone.
@@ -103,6 +105,7 @@ impl Gateway {
                 signer: DerivedEd25519::shared(tessera.derive_key(ASSERTION_KEY_PURPOSE)),
                 limiter,
                 metrics: Metrics::default(),
+                tessera: tessera.clone(),
             }),
         }
     }
@@ -146,6 +149,8 @@ impl Gateway {
         match result {
             Ok(table) => {
                 let count = table.routes.len();
+                let routes = table.routes.iter().map(|r| r.describe()).collect();
+                let upstreams = table.routes.iter().map(|r| r.upstream.name.clone()).collect();
                 let previous = self.loaded();
                 let clients = clients_for(&table, Some(&previous));
                 let next = Arc::new(Loaded { table: Arc::new(table), clients });
@@ -153,6 +158,7 @@ impl Gateway {
                     Ok(mut l) => *l = next,
                     Err(poisoned) => *poisoned.into_inner() = next,
                 }
+                self.inner.metrics.retain(&routes, &upstreams);
                 tracing::info!(file = %path.display(), routes = count, "route table reloaded");
                 Ok(count)
             }
@@ -281,13 +287,19 @@ async fn over_limit(
 ) -> Option<GatewayError> {
     let now = tessera.now().0;
     let limiter = &gateway.inner.limiter;
-    if let Some(limit) = table.app_rate_limit
-        && !limiter.admit(&format!("app:{}", p.client_id), now, limit.per_second).await
+    // The app's own limits (set by an operator) replace the table's for this app. Should the
+    // store fail here, the table's apply: the token check just read the same cached app.
+    let own = tessera.app_rate_limits(&p.client_id).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "reading the app's rate limits failed; the route table's apply");
+        Default::default()
+    });
+    if let Some(limit) = own.app_qps.or(table.app_rate_limit.map(|l| l.per_second))
+        && !limiter.admit(&format!("app:{}", p.client_id), now, limit).await
     {
         return Some(GatewayError::AppRateLimited);
     }
-    if let Some(limit) = route.rate_limit
-        && !limiter.admit(&format!("route:{}:{}", p.client_id, route.describe()), now, limit.per_second).await
+    if let Some(limit) = own.route_qps.or(route.rate_limit.map(|l| l.per_second))
+        && !limiter.admit(&format!("route:{}:{}", p.client_id, route.describe()), now, limit).await
     {
         return Some(GatewayError::RouteRateLimited);
     }
@@ -400,7 +412,7 @@ pub async fn dispatch(
 
 /// `GET /metrics` (on the metrics listener): Prometheus' text format.
 pub async fn metrics(Extension(gateway): Extension<Gateway>) -> Response {
-    let mut res = gateway.metrics().render().into_response();
+    let mut res = gateway.metrics().render(&gateway.inner.tessera).into_response();
     res.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
     res
 }

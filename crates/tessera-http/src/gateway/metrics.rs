@@ -1,8 +1,10 @@
 //! The gateway's metrics in Prometheus' text format: requests by route, dialect and outcome,
-//! and histograms of the decision's and the upstream's latency. Label values come from the
-//! route table and fixed outcome names only, so the series stay bounded.
+//! and histograms of the decision's and the upstream's latency; with the service's tokens
+//! issued by grant and kind, cache hits and misses, and change-listener reconnects. Label
+//! values come from the route table and fixed names only, and a reload drops the series of
+//! routes and upstreams the new table no longer has, so the series stay bounded by the table.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -120,8 +122,23 @@ impl Metrics {
         });
     }
 
-    /// Everything, in Prometheus' text exposition format.
-    pub fn render(&self) -> String {
+    /// Drops the series of routes (`METHOD /template`) and upstreams not in `routes` and
+    /// `upstreams` (after a reload: the table in force bounds the series).
+    pub fn retain(&self, routes: &HashSet<String>, upstreams: &HashSet<String>) {
+        self.with(|s| {
+            s.requests.retain(|(route, _, _), _| routes.contains(route));
+            s.upstream.retain(|name, _| upstreams.contains(name));
+        });
+    }
+
+    /// Everything, in Prometheus' text exposition format, the service's counters included.
+    pub fn render(&self, tessera: &tessera_service::Tessera) -> String {
+        let mut out = self.render_gateway();
+        render_service(&mut out, tessera);
+        out
+    }
+
+    fn render_gateway(&self) -> String {
         self.with(|s| {
             let mut out = String::new();
             out.push_str("# HELP tessera_gateway_requests_total Requests the gateway decided on, by route, dialect and outcome.\n");
@@ -145,4 +162,27 @@ impl Metrics {
             out
         })
     }
+}
+
+/// Tokens issued by grant and kind, cache hits and misses, and change-listener reconnects.
+fn render_service(out: &mut String, tessera: &tessera_service::Tessera) {
+    out.push_str("# HELP tessera_tokens_issued_total Access tokens handed out (a live one handed out again included), by grant and kind.\n");
+    out.push_str("# TYPE tessera_tokens_issued_total counter\n");
+    for (grant, kind, n) in tessera.stats().tokens_issued() {
+        let _ = writeln!(out, "tessera_tokens_issued_total{{grant=\"{grant}\",kind=\"{kind}\"}} {n}");
+    }
+    out.push_str("# HELP tessera_cache_hits_total Lookups answered from an in-memory cache, by cache.\n");
+    out.push_str("# TYPE tessera_cache_hits_total counter\n");
+    let counts = tessera.cache_counts();
+    for c in &counts {
+        let _ = writeln!(out, "tessera_cache_hits_total{{cache=\"{}\"}} {}", c.cache, c.hits);
+    }
+    out.push_str("# HELP tessera_cache_misses_total Lookups an in-memory cache could not answer, by cache.\n");
+    out.push_str("# TYPE tessera_cache_misses_total counter\n");
+    for c in &counts {
+        let _ = writeln!(out, "tessera_cache_misses_total{{cache=\"{}\"}} {}", c.cache, c.misses);
+    }
+    out.push_str("# HELP tessera_listen_reconnects_total Times the change listener (PostgreSQL LISTEN) connected again after losing its connection.\n");
+    out.push_str("# TYPE tessera_listen_reconnects_total counter\n");
+    let _ = writeln!(out, "tessera_listen_reconnects_total {}", tessera.listen_reconnects());
 }

@@ -25,6 +25,14 @@ pub struct AppView {
     redirect_uris: Vec<String>,
     public_client: bool,
     resource_server: bool,
+    rate_limits: RateLimitsView,
+}
+
+/// An app's own gateway rate limits (`null`: the route table's applies).
+#[derive(Serialize)]
+pub struct RateLimitsView {
+    app_qps: Option<u32>,
+    route_qps: Option<u32>,
 }
 
 impl From<&App> for AppView {
@@ -37,6 +45,7 @@ impl From<&App> for AppView {
             redirect_uris: a.redirect_uris.clone(),
             public_client: a.public_client,
             resource_server: a.resource_server,
+            rate_limits: RateLimitsView { app_qps: a.rate_limits.app_qps, route_qps: a.rate_limits.route_qps },
         }
     }
 }

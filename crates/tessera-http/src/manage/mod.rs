@@ -12,6 +12,7 @@ pub mod auth;
 pub mod error;
 pub mod gateway_routes;
 pub mod openapi;
+pub mod rate_limits;
 pub mod resource_server;
 pub mod routes;
 
@@ -37,4 +38,5 @@ pub fn routes() -> Router<Tessera> {
         .route("/api/v1/apps/{client_id}/secret", post(apps::rotate))
         .route("/api/v1/apps/{client_id}/redirect_uris", put(apps::set_redirect_uris))
         .route("/api/v1/apps/{client_id}/resource_server", put(resource_server::set))
+        .route("/api/v1/apps/{client_id}/rate_limits", put(rate_limits::set))
 }

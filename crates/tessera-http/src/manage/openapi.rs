@@ -5,6 +5,7 @@
 
 use axum::Json;
 use serde_json::{Value, json};
+use tessera_core::app::MAX_QPS;
 use tessera_core::audit::AuditAction;
 use tessera_core::fixture::MAX_TEXT_LEN;
 use tessera_core::ids::MAX_ID_LEN;
@@ -136,8 +137,18 @@ fn components() -> Value {
         json!({"client_id": {"type": "string"}, "name": {"type": "string"},
             "kind": {"enum": ["internal", "third_party_enterprise", "third_party_personal"]},
             "owner_corp_id": {"type": "string"}, "redirect_uris": {"type": "array", "items": {"type": "string"}},
-            "public_client": {"type": "boolean"}, "resource_server": {"type": "boolean"}}),
-        json!(["client_id", "name", "kind", "owner_corp_id", "redirect_uris", "public_client", "resource_server"]),
+            "public_client": {"type": "boolean"}, "resource_server": {"type": "boolean"},
+            "rate_limits": rate_limits(false)}),
+        json!([
+            "client_id",
+            "name",
+            "kind",
+            "owner_corp_id",
+            "redirect_uris",
+            "public_client",
+            "resource_server",
+            "rate_limits"
+        ]),
     );
     let audit = obj(
         json!({"seq": {"type": "integer"}, "at": {"type": "integer"}, "actor": {"type": "string"},
@@ -153,6 +164,14 @@ fn components() -> Value {
         "schemas": {"Error": error_body, "Permission": permission, "App": app, "AuditEvent": audit},
         "responses": responses
     })
+}
+
+/// An app's own rate limits: requests per second over every route and on each route; `null`
+/// (or, in a request, left out) falls back to the route table's.
+fn rate_limits(request: bool) -> Value {
+    let qps = json!({"type": ["integer", "null"], "minimum": 1, "maximum": MAX_QPS});
+    let required = if request { json!([]) } else { json!(["app_qps", "route_qps"]) };
+    obj(json!({"app_qps": qps, "route_qps": qps}), required)
 }
 
 fn schema_ref(name: &str) -> Value {
@@ -264,6 +283,11 @@ pub async fn document() -> Json<Value> {
                 "put": op("Mark the app as a resource server (its client may introspect every app's tokens at /oauth2/introspect) or unmark it",
                     "operators",
                     Some(obj(json!({"resource_server": {"type": "boolean"}}), json!(["resource_server"]))), "200", Some(schema_ref("App")))
+            },
+            "/api/v1/apps/{client_id}/rate_limits": {
+                "parameters": [path_param("client_id")],
+                "put": op("Set the app's own gateway rate limits, in requests per second over every route (app_qps) and on each route (route_qps); each replaces the route table's for this app, null restores it",
+                    "operators", Some(rate_limits(true)), "200", Some(schema_ref("App")))
             },
             "/api/v1/routes": {
                 "get": op("The gateway's route table in force: each route's methods, path template, dialect, scopes, token kinds, upstream and limit",

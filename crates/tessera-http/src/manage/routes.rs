@@ -267,6 +267,7 @@ pub async fn audit(
         until: q.until.map(UnixTime),
         after_seq: q.after.unwrap_or(0),
         limit: q.limit.unwrap_or(100),
+        ..AuditFilter::default()
     };
     Ok(Json(t.audit_log(&actor, &corp_id, filter).await?.into_iter().map(Into::into).collect()))
 }

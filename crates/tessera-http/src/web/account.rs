@@ -1,5 +1,6 @@
 //! `GET /account`: the apps the signed-in user authorized, each with a Withdraw button.
 
+use askama::Template;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -11,7 +12,7 @@ use tessera_core::secret::Secret;
 use tessera_core::session::Session;
 use tessera_service::Tessera;
 
-use super::html::{error_page, esc, hidden, page};
+use super::html::{error_page, page};
 use super::signed_form;
 use crate::body;
 
@@ -32,32 +33,36 @@ pub async fn show(State(tessera): State<Tessera>, headers: HeaderMap) -> Respons
         }
     };
     let csrf = tessera.csrf_token(&cookie);
-    let list: String = if apps.is_empty() {
-        "<p>You have not authorized any app yet. Apps you allow to act for you appear here.</p>".into()
-    } else {
-        apps.iter()
-            .map(|(consent, app)| {
-                let scopes: Vec<String> =
-                    consent.scopes.iter().map(|s| format!("<code>{}</code>", esc(s.as_str()))).collect();
-                format!(
-                    r#"<div class="app"><strong>{name}</strong> ({id}): {scopes}
-<form method="post" action="/account/apps/{id_path}/withdraw">{csrf}<button type="submit" class="secondary">Withdraw</button></form></div>"#,
-                    name = esc(&app.name),
-                    id = esc(app.client_id.as_str()),
-                    id_path = esc(app.client_id.as_str()),
-                    scopes = if scopes.is_empty() { "no scopes".into() } else { scopes.join(" ") },
-                    csrf = hidden("csrf", &csrf),
-                )
-            })
-            .collect()
+    let apps = apps
+        .iter()
+        .map(|(consent, app)| AuthorizedApp {
+            name: &app.name,
+            client_id: app.client_id.as_str(),
+            scopes: consent.scopes.iter().map(|s| s.as_str()).collect(),
+        })
+        .collect();
+    // The person's name, as the console shows it (the account id only if there is none).
+    let who = match tessera.store().user(&session.union_id).await {
+        Ok(Some(u)) => u.user.name,
+        Ok(None) => session.union_id.to_string(),
+        Err(e) => return super::html::store_error_page(&e, "Your account could not be loaded."),
     };
-    let body = format!(
-        r#"<p>Signed in as <strong>{who}</strong>.</p><h2>Apps you authorized</h2>{list}
-<form method="post" action="/logout">{csrf}<button type="submit" class="secondary">Sign out</button></form>"#,
-        who = esc(session.union_id.as_str()),
-        csrf = hidden("csrf", &csrf),
-    );
+    let body = AccountPage { who: &who, apps, csrf: &csrf };
     page(StatusCode::OK, "Your account", &body, "'self'")
+}
+
+struct AuthorizedApp<'a> {
+    name: &'a str,
+    client_id: &'a str,
+    scopes: Vec<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage<'a> {
+    who: &'a str,
+    apps: Vec<AuthorizedApp<'a>>,
+    csrf: &'a str,
 }
 
 #[derive(Deserialize)]

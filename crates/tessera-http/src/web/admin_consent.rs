@@ -3,6 +3,7 @@
 //! they approve or deny. Success redirects with `authCode`, `code`, `state`, `corp_id` and
 //! `admin_consent=True`; failures with `error`, `error_description` and `state`.
 
+use askama::Template;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
@@ -13,7 +14,7 @@ use tessera_service::Tessera;
 use tessera_service::admin_consent::{AdminConsentError, AdminConsentParams, AdminConsentPrompt, ValidAdminConsent};
 
 use super::authorize::{error_redirect, found, origin, with_query};
-use super::html::{error_page, esc, hidden, page};
+use super::html::{error_page, page};
 use super::signed_form;
 use crate::body;
 
@@ -100,6 +101,29 @@ fn urlencoding_path(corp_id: &str) -> String {
     corp_id.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect()
 }
 
+struct ConsentLine<'a> {
+    description: &'a str,
+    code: &'a str,
+    role: &'a str,
+    granted: bool,
+    may_authorize: bool,
+    holders: String,
+}
+
+/// The admin consent page: each sensitive scope, who may authorize it, and the request's
+/// parameters carried in hidden fields.
+#[derive(Template)]
+#[template(path = "admin_consent.html")]
+struct ConsentPage<'a> {
+    app: &'a str,
+    org: &'a str,
+    me: &'a str,
+    corp: String,
+    lines: Vec<ConsentLine<'a>>,
+    fields: Vec<(&'a str, &'a str)>,
+    may_approve: bool,
+}
+
 fn consent_page(
     tessera: &Tessera,
     cookie: &Secret,
@@ -107,54 +131,30 @@ fn consent_page(
     req: &ValidAdminConsent,
     prompt: &AdminConsentPrompt,
 ) -> Response {
-    let rows: String = prompt
+    let lines = prompt
         .lines
         .iter()
-        .map(|l| {
-            let role = l.scope.eligible_role.as_ref().map(|r| r.as_str()).unwrap_or("");
-            let granted = if l.granted { r#"<span class="badge ok">authorized</span> "# } else { "" };
-            let status = if l.may_authorize {
-                if l.granted { granted.trim_end().to_owned() } else { r#"<span class="badge">you may authorize</span>"#.to_owned() }
-            } else {
-                let holders = if l.holders.is_empty() {
-                    "nobody in this org holds it yet".to_owned()
-                } else {
-                    format!("held by {}", esc(&l.holders.join(", ")))
-                };
-                format!(
-                    r#"{granted}<span class="badge warn">needs the role <code>{}</code></span> <span class="holders">({holders})</span>"#,
-                    esc(role)
-                )
-            };
-            format!(
-                r#"<li><strong>{desc}</strong> <code>{code}</code><br>
-<span class="why">Sensitive: it reaches core data of the whole organization, so only a member holding the org-wide role <code>{role}</code> may authorize it.</span><br>{status}</li>"#,
-                desc = esc(&l.scope.description),
-                code = esc(l.scope.code.as_str()),
-                role = esc(role),
-            )
+        .map(|l| ConsentLine {
+            description: &l.scope.description,
+            code: l.scope.code.as_str(),
+            role: l.scope.eligible_role.as_ref().map(|r| r.as_str()).unwrap_or(""),
+            granted: l.granted,
+            may_authorize: l.may_authorize,
+            holders: l.holders.join(", "),
         })
         .collect();
-    let mut fields: String = pairs.iter().map(|(k, v)| hidden(k, v)).collect();
-    fields.push_str(&hidden("csrf", &tessera.csrf_token(cookie)));
-    let approve = if prompt.may_approve() {
-        r#"<button type="submit" name="decision" value="approve">Authorize</button>"#
-    } else {
-        r#"<p class="error">You do not hold the role every one of these permissions needs. Ask a member listed above to open this link.</p>"#
+    let csrf = tessera.csrf_token(cookie);
+    let mut fields: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    fields.push(("csrf", &csrf));
+    let body = ConsentPage {
+        app: &req.app.name,
+        org: &req.org.name,
+        me: &prompt.member.name,
+        corp: urlencoding_path(req.org.corp_id.as_str()),
+        lines,
+        fields,
+        may_approve: prompt.may_approve(),
     };
-    let body = format!(
-        r#"<p><strong>{app}</strong> asks <strong>{org}</strong> to authorize these sensitive permissions:</p>
-<ul class="scopes">{rows}</ul>
-<p>You are signed in as {me} of {org}. The authorization can be recalled at any time in the workbench, and it is recorded in the org's audit log.</p>
-<form method="post" action="/{corp}/adminConsent">{fields}
-{approve}
-<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
-</form>"#,
-        app = esc(&req.app.name),
-        org = esc(&req.org.name),
-        me = esc(&prompt.member.name),
-        corp = esc(&urlencoding_path(req.org.corp_id.as_str())),
-    );
     page(
         StatusCode::OK,
         "Authorize an app for your organization",

@@ -3,6 +3,7 @@
 //! (Feishu: `client_id` or the legacy `app_id`, `response_type` optional), the consent page, and
 //! `POST /oauth2/authorize` where the signed-in user approves or denies.
 
+use askama::Template;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
@@ -11,7 +12,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use tessera_service::Tessera;
 use tessera_service::authorize::{AuthorizationRequest, AuthorizeError, ValidRequest};
 
-use super::html::{error_page, esc, hidden, page};
+use super::html::{error_page, page};
 use super::signed_form;
 use crate::body;
 
@@ -193,34 +194,24 @@ fn consent_page(
     prompt: &[tessera_core::scope::Scope],
     dialect: Dialect,
 ) -> Response {
-    let mut fields: String = pairs.iter().map(|(k, v)| hidden(k, v)).collect();
-    fields.push_str(&hidden("csrf", &tessera.csrf_token(cookie)));
-    fields.push_str(&hidden("dialect", dialect.name()));
-    let identity: String = valid
-        .scopes
-        .iter()
-        .filter_map(|c| protocol_line(c.as_str()).map(|d| format!("<li>{d} <code>{}</code></li>", esc(c.as_str()))))
-        .collect();
-    let list: String = if prompt.is_empty() && identity.is_empty() {
-        "<li>Nothing new: you granted every requested permission before.</li>".into()
-    } else {
-        let scopes: String = prompt
-            .iter()
-            .map(|s| format!("<li>{} <code>{}</code></li>", esc(&s.description), esc(s.code.as_str())))
-            .collect();
-        format!("{identity}{scopes}")
-    };
-    let body = format!(
-        r#"<p><strong>{app}</strong> asks to act on your behalf with these permissions:</p>
-<ul class="scopes">{list}</ul>
-<p>You can withdraw this at any time from <a href="/account">your authorized apps</a>.</p>
-<form method="post" action="/oauth2/authorize">{fields}
-<button type="submit" name="decision" value="approve">Allow</button>
-<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
-</form>"#,
-        app = esc(&valid.app.name),
-    );
+    let csrf = tessera.csrf_token(cookie);
+    let mut fields: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    fields.push(("csrf", &csrf));
+    fields.push(("dialect", dialect.name()));
+    let identity = valid.scopes.iter().filter_map(|c| protocol_line(c.as_str()).map(|d| (d, c.as_str())));
+    let scopes = prompt.iter().map(|s| (s.description.as_str(), s.code.as_str()));
+    let body = ConsentPage { app: &valid.app.name, lines: identity.chain(scopes).collect(), fields };
     page(StatusCode::OK, "Authorize an app", &body, &format!("'self' {}", origin(&valid.redirect_uri)))
+}
+
+/// The consent page: what the app asks for, each line a description and its scope code, and
+/// the request's parameters carried in hidden fields.
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage<'a> {
+    app: &'a str,
+    lines: Vec<(&'a str, &'a str)>,
+    fields: Vec<(&'a str, &'a str)>,
 }
 
 /// What a protocol scope lets the app learn, in plain words.

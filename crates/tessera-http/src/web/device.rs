@@ -4,18 +4,18 @@
 //! `verification_uri_complete`, the code, the app), and `GET /device/qr.svg`. Look-ups of
 //! codes that match nothing are limited per client address (then 429 with `Retry-After`).
 
+use askama::Template;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use qrcode::QrCode;
-use qrcode::render::svg;
 use tessera_core::secret::Secret;
 use tessera_service::Tessera;
 use tessera_service::device::{DeviceVerifyError, PendingDevice};
 
-use super::html::{error_page, esc, hidden, page};
+use super::html::{Markup, error_page, page};
 use super::signed_form::signed_in;
 use crate::body;
 use crate::client_addr::ClientAddr;
@@ -25,12 +25,33 @@ fn query_param(query: &Option<String>, name: &str) -> Option<String> {
     pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v).filter(|v| !v.trim().is_empty())
 }
 
-/// The QR code of `data` as an SVG element (no XML declaration, for inline use).
-pub fn qr_svg(data: &str) -> Option<String> {
+/// A QR code drawn as SVG: one path of unit squares over a white quiet zone.
+#[derive(Template)]
+#[template(path = "qr.svg")]
+struct QrSvg {
+    size: usize,
+    modules: usize,
+    path: String,
+}
+
+/// Modules of white around the code, as the QR standard asks.
+const QUIET_ZONE: usize = 4;
+
+/// The QR code of `data` as an SVG element (no XML declaration, for inline use), at least
+/// 240 px wide.
+pub fn qr_svg(data: &str) -> Option<Markup> {
     let code = QrCode::new(data.as_bytes()).ok()?;
-    let svg = code.render::<svg::Color>().min_dimensions(240, 240).quiet_zone(true).build();
-    let start = svg.find("<svg")?;
-    Some(svg[start..].to_owned())
+    let width = code.width();
+    let mut path = String::new();
+    for (i, color) in code.to_colors().iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let (x, y) = (i % width + QUIET_ZONE, i / width + QUIET_ZONE);
+            path.push_str(&format!("M{x} {y}h1v1h-1z"));
+        }
+    }
+    let modules = width + 2 * QUIET_ZONE;
+    let scale = 240usize.div_ceil(modules).max(1);
+    Some(Markup::of(&QrSvg { size: modules * scale, modules, path }))
 }
 
 fn verify_error(e: DeviceVerifyError) -> (StatusCode, String) {
@@ -70,14 +91,17 @@ fn refused(e: DeviceVerifyError, render: impl FnOnce(StatusCode, &str) -> Respon
 }
 
 /// The form where the user types the code their device shows.
-fn code_form(message: Option<&str>, status: StatusCode) -> Response {
-    let message = message.map(|m| format!(r#"<p class="error">{}</p>"#, esc(m))).unwrap_or_default();
-    let body = format!(
-        r#"{message}<p>Enter the code your device or chat shows.</p>
-<form method="get" action="/device"><label>Code <input name="user_code" autocomplete="off" autofocus placeholder="XXXX-XXXX"></label>
-<button type="submit">Continue</button></form>"#
-    );
-    page(status, "Connect a device", &body, "'self'")
+#[derive(Template)]
+#[template(path = "device_code.html")]
+struct CodeForm<'a> {
+    message: Option<&'a str>,
+    code: &'a str,
+}
+
+/// The form where the user types the code their device shows; after a refusal it keeps the
+/// code typed.
+fn code_form(message: Option<&str>, code: &str, status: StatusCode) -> Response {
+    page(status, "Connect a device", &CodeForm { message, code }, "'self'")
 }
 
 /// `GET /device[?user_code=…]`.
@@ -101,17 +125,44 @@ pub async fn show(
         Err(r) => return r,
     };
     let Some(user_code) = user_code else {
-        return code_form(None, StatusCode::OK);
+        return code_form(None, "", StatusCode::OK);
     };
     let pending = match tessera.pending_device(&user_code, client.as_str()).await {
         Ok(p) => p,
-        Err(e) => return refused(e, |status, msg| code_form(Some(msg), status)),
+        Err(e) => return refused(e, |status, msg| code_form(Some(msg), &user_code, status)),
     };
     let prompt = match tessera.device_prompt(&session.union_id, &pending).await {
         Ok(p) => p,
-        Err(e) => return code_form(Some(&verify_error(e.into()).1), StatusCode::INTERNAL_SERVER_ERROR),
+        Err(e) => return code_form(Some(&verify_error(e.into()).1), &user_code, StatusCode::INTERNAL_SERVER_ERROR),
     };
     consent(&tessera, &cookie, &user_code, &pending, &prompt)
+}
+
+#[derive(Template)]
+#[template(path = "device_consent.html")]
+struct DeviceConsent<'a> {
+    code: &'a str,
+    app: &'a str,
+    lines: Vec<(&'a str, &'a str)>,
+    csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "device_done.html")]
+struct Done<'a> {
+    app: &'a str,
+    approved: bool,
+}
+
+#[derive(Template)]
+#[template(path = "device_card.html")]
+struct Card<'a> {
+    app: &'a str,
+    svg: Markup,
+    href: &'a str,
+    text: &'a str,
+    code: &'a str,
+    minutes: i64,
 }
 
 fn consent(
@@ -121,28 +172,12 @@ fn consent(
     pending: &PendingDevice,
     prompt: &[tessera_core::scope::Scope],
 ) -> Response {
-    let list: String = if prompt.is_empty() {
-        "<li>Nothing new: you granted every requested permission before.</li>".into()
-    } else {
-        prompt
-            .iter()
-            .map(|s| format!("<li>{} <code>{}</code></li>", esc(&s.description), esc(s.code.as_str())))
-            .collect()
+    let body = DeviceConsent {
+        code: user_code,
+        app: &pending.app.name,
+        lines: prompt.iter().map(|s| (s.description.as_str(), s.code.as_str())).collect(),
+        csrf: &tessera.csrf_token(cookie),
     };
-    let fields = format!("{}{}", hidden("csrf", &tessera.csrf_token(cookie)), hidden("user_code", user_code));
-    let body = format!(
-        r#"<p>Check that your device shows the code <strong class="code">{code}</strong>.</p>
-<p><strong>{app}</strong> asks to act on your behalf with these permissions:</p>
-<p class="warning" role="alert">Continue only if you started signing in to <strong>{app}</strong> yourself, just now, on your device or in a chat. If someone else sent you this code or link, choose Deny: whoever holds the device would act as you.</p>
-<ul class="scopes">{list}</ul>
-<p>You can withdraw this at any time from <a href="/account">your authorized apps</a>.</p>
-<form method="post" action="/device">{fields}
-<button type="submit" name="decision" value="approve">Allow</button>
-<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
-</form>"#,
-        code = esc(user_code),
-        app = esc(&pending.app.name),
-    );
     page(StatusCode::OK, "Connect a device", &body, "'self'")
 }
 
@@ -166,23 +201,13 @@ pub async fn decide(
         return error_page(StatusCode::FORBIDDEN, "This form has expired or was not sent by this site.");
     }
     let Some(user_code) = get("user_code") else {
-        return code_form(Some("The code is missing."), StatusCode::BAD_REQUEST);
+        return code_form(Some("The code is missing."), "", StatusCode::BAD_REQUEST);
     };
     let approve = get("decision") == Some("approve");
     match tessera.decide_device(&session.union_id, user_code, approve, client.as_str()).await {
-        Ok(p) if approve => page(
-            StatusCode::OK,
-            "Device connected",
-            &format!("<p>{} can now act for you. You can return to your device.</p>", esc(&p.app.name)),
-            "",
-        ),
-        Ok(p) => page(
-            StatusCode::OK,
-            "Request denied",
-            &format!("<p>{} was not given access. You can close this page.</p>", esc(&p.app.name)),
-            "",
-        ),
-        Err(e) => refused(e, |status, msg| code_form(Some(msg), status)),
+        Ok(p) if approve => page(StatusCode::OK, "Device connected", &Done { app: &p.app.name, approved: true }, ""),
+        Ok(p) => page(StatusCode::OK, "Request denied", &Done { app: &p.app.name, approved: false }, ""),
+        Err(e) => refused(e, |status, msg| code_form(Some(msg), user_code, status)),
     }
 }
 
@@ -207,16 +232,14 @@ pub async fn card(State(tessera): State<Tessera>, client: ClientAddr, RawQuery(q
         return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The QR code could not be drawn.");
     };
     let minutes = tessera.now().secs_until(pending.record.expires_at).max(0) / 60;
-    let body = format!(
-        r#"<p><strong>{app}</strong> asks for your authorization.</p>
-<div class="qr">{svg}</div>
-<p>Scan the code with your phone, or open <a href="{href}">{text}</a> and enter <strong class="code">{code}</strong>.</p>
-<p>The code is valid for about {minutes} more minute(s). Continue only if you asked {app} to sign you in.</p>"#,
-        app = esc(&pending.app.name),
-        href = esc(&link),
-        text = esc(&tessera.verification_uri()),
-        code = esc(&user_code.to_uppercase()),
-    );
+    let body = Card {
+        app: &pending.app.name,
+        svg,
+        href: &link,
+        text: &tessera.verification_uri(),
+        code: &user_code.to_uppercase(),
+        minutes,
+    };
     page(StatusCode::OK, "Authorization card", &body, "'none'")
 }
 
@@ -238,7 +261,7 @@ pub async fn qr(State(tessera): State<Tessera>, client: ClientAddr, RawQuery(que
     let Some(svg) = qr_svg(&complete_uri(&tessera, &user_code)) else {
         return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The QR code could not be drawn.");
     };
-    let mut res = svg.into_response();
+    let mut res = svg.into_string().into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -1,6 +1,7 @@
 //! `GET/POST /login` and `POST /logout`. The sign-in form is protected against login CSRF
 //! by a pre-sign-in cookie whose derived token the form must echo.
 
+use askama::Template;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -12,7 +13,7 @@ use tessera_service::Tessera;
 use tessera_service::signin::SignInError;
 
 use super::cookies;
-use super::html::{error_page, esc, hidden, page};
+use super::html::{error_page, page};
 use crate::body;
 use crate::client_addr::ClientAddr;
 
@@ -40,18 +41,25 @@ fn secure(tessera: &Tessera) -> bool {
     tessera.config().public_url.starts_with("https://")
 }
 
-fn form(tessera: &Tessera, login_cookie: &Secret, next: &str, message: Option<&str>, status: StatusCode) -> Response {
-    let error = message.map(|m| format!(r#"<p class="error" role="alert">{}</p>"#, esc(m))).unwrap_or_default();
-    let body = format!(
-        r#"{error}<form method="post" action="/login">
-{csrf}{next}
-<label for="account">Account</label><input type="text" id="account" name="account" autocomplete="username" required autofocus>
-<label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button>
-</form>"#,
-        csrf = hidden("csrf", &tessera.csrf_token(login_cookie)),
-        next = hidden("next", next),
-    );
+/// The sign-in form; after a refusal it keeps the account typed (never the password).
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginForm<'a> {
+    message: Option<&'a str>,
+    csrf: &'a str,
+    next: &'a str,
+    account: &'a str,
+}
+
+fn form(
+    tessera: &Tessera,
+    login_cookie: &Secret,
+    next: &str,
+    account: &str,
+    message: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let body = LoginForm { message, csrf: &tessera.csrf_token(login_cookie), next, account };
     // No form-action here: after sign-in the browser follows `next`, which may redirect on to
     // the app's registered redirect URI, and Chromium applies form-action to that whole chain.
     page(status, "Sign in", &body, "")
@@ -67,7 +75,7 @@ pub async fn show(
         Some(c) => (c, false),
         None => (Secret::generate("login-", &mut rand::rng()), true),
     };
-    let mut res = form(&tessera, &cookie, &next, None, StatusCode::OK);
+    let mut res = form(&tessera, &cookie, &next, "", None, StatusCode::OK);
     if fresh && let Some(v) = cookies::set(cookies::LOGIN, cookie.expose(), 3600, secure(&tessera)) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -75,7 +83,7 @@ pub async fn show(
 }
 
 #[derive(Deserialize)]
-pub struct LoginForm {
+pub struct LoginFields {
     account: String,
     password: String,
     csrf: String,
@@ -88,7 +96,7 @@ pub async fn submit(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let Ok(f) = body::form::<LoginForm>(raw) else {
+    let Ok(f) = body::form::<LoginFields>(raw) else {
         return error_page(StatusCode::BAD_REQUEST, "The sign-in form is incomplete or repeats a field.");
     };
     let Some(login_cookie) = cookies::get(&headers, cookies::LOGIN) else {
@@ -120,12 +128,13 @@ pub async fn submit(
             &tessera,
             &login_cookie,
             &next,
+            &f.account,
             Some("The account or the password is wrong."),
             StatusCode::UNAUTHORIZED,
         ),
         Err(SignInError::TooManyAttempts { retry_after }) => {
             let msg = format!("Too many failed attempts. Try again in {} minute(s).", (retry_after + 59) / 60);
-            let mut res = form(&tessera, &login_cookie, &next, Some(&msg), StatusCode::TOO_MANY_REQUESTS);
+            let mut res = form(&tessera, &login_cookie, &next, &f.account, Some(&msg), StatusCode::TOO_MANY_REQUESTS);
             if let Ok(v) = retry_after.to_string().parse() {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }
@@ -133,7 +142,7 @@ pub async fn submit(
         }
         Err(SignInError::Busy { retry_after }) => {
             let msg = "The server is busy. Please try again in a moment.";
-            let mut res = form(&tessera, &login_cookie, &next, Some(msg), StatusCode::TOO_MANY_REQUESTS);
+            let mut res = form(&tessera, &login_cookie, &next, &f.account, Some(msg), StatusCode::TOO_MANY_REQUESTS);
             if let Ok(v) = retry_after.to_string().parse() {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }

@@ -91,7 +91,21 @@ pub async fn review_queue_and_audit_filters(store: Arc<dyn Database>) {
     assert_eq!(
         find(AuditFilter { action, actor: Some("member:a".into()), ..AuditFilter::default() }).await,
         [100, 300]
+    ); // Newest first, a page at a time in both directions, and actors by prefix.
+    assert_eq!(find(AuditFilter { newest_first: true, ..AuditFilter::default() }).await, [300, 200, 100, 1]);
+    let newest = store.audit_events(&AuditFilter { newest_first: true, limit: 2, ..AuditFilter::default() }).await;
+    let newest = newest.unwrap();
+    assert_eq!(newest.iter().map(|e| e.at.0).collect::<Vec<_>>(), [300, 200]);
+    let older = AuditFilter { newest_first: true, before_seq: Some(newest[1].seq), ..AuditFilter::default() };
+    assert_eq!(find(older).await, [100, 1]);
+    let newer = AuditFilter { after_seq: newest[1].seq, ..AuditFilter::default() };
+    assert_eq!(find(newer).await, [300]);
+    assert_eq!(
+        find(AuditFilter { actor_prefix: Some("member:".into()), ..AuditFilter::default() }).await,
+        [100, 200, 300]
     );
+    assert_eq!(find(AuditFilter { actor_prefix: Some("member:b".into()), ..AuditFilter::default() }).await, [200]);
+    assert!(find(AuditFilter { actor_prefix: Some("member:%".into()), ..AuditFilter::default() }).await.is_empty());
 }
 
 /// A family's first revocation is logged; revoking it again (replays, racing) is not.

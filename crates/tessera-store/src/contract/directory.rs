@@ -178,12 +178,23 @@ pub async fn apps_by_owner_rotated_secrets_and_redirect_uris(store: Arc<dyn Data
     assert!(store.app(&app().client_id).await.unwrap().unwrap().resource_server);
     store.commit(&[mark(false)], UnixTime(42)).await.unwrap();
     assert!(!store.app(&app().client_id).await.unwrap().unwrap().resource_server);
+    // Rate limits: set, read back (also among the org's apps), cleared.
+    assert_eq!(store.app(&app().client_id).await.unwrap().unwrap().rate_limits, RateLimits::default());
+    let limits = RateLimits { app_qps: Some(1_000_000), route_qps: Some(3) };
+    let set = |limits| Change::SetRateLimits { client_id: app().client_id, limits };
+    store.commit(&[set(limits)], UnixTime(43)).await.unwrap();
+    assert_eq!(store.app(&app().client_id).await.unwrap().unwrap().rate_limits, limits);
+    let owned = store.apps_owned_by(&app().owner_corp_id).await.unwrap();
+    assert_eq!(owned.iter().find(|a| a.client_id == app().client_id).unwrap().rate_limits, limits);
+    store.commit(&[set(RateLimits::default())], UnixTime(44)).await.unwrap();
+    assert_eq!(store.app(&app().client_id).await.unwrap().unwrap().rate_limits, RateLimits::default());
     // An unknown app is refused and nothing of the batch is written.
     let ghost = ClientId::parse("ghostapp").unwrap();
     for change in [
         Change::RotateSecret { client_id: ghost.clone(), secret_hash: second, previous_valid_until: UnixTime(0) },
         Change::SetRedirectUris { client_id: ghost.clone(), redirect_uris: vec![] },
-        Change::SetResourceServer { client_id: ghost, resource_server: true },
+        Change::SetResourceServer { client_id: ghost.clone(), resource_server: true },
+        Change::SetRateLimits { client_id: ghost, limits: RateLimits { app_qps: Some(1), route_qps: None } },
     ] {
         let before = store.audit_events(&AuditFilter { limit: 100, ..AuditFilter::default() }).await.unwrap().len();
         assert!(matches!(store.commit(&[audit("x", None), change], UnixTime(50)).await, Err(StoreError::NotFound(_))));

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use tessera_core::app::{App, AppKind};
+use tessera_core::app::{App, AppKind, RateLimits};
 use tessera_core::audit::{AuditAction, AuditDraft, verify_chain};
 use tessera_core::change::Change;
 use tessera_core::consent::Consent;
@@ -74,6 +74,7 @@ fn app() -> App {
         redirect_uris: vec!["https://app.example/cb".into(), "http://127.0.0.1:9/cb".into()],
         public_client: true,
         resource_server: false,
+        rate_limits: RateLimits::default(),
     }
 }
 

@@ -90,8 +90,8 @@ where
             }
             Change::InsertApp(a) => {
                 query(
-                    "INSERT INTO apps (client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    "INSERT INTO apps (client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server, app_qps, route_qps)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
                 .bind(a.client_id.as_str())
                 .bind(&a.name)
@@ -101,6 +101,8 @@ where
                 .bind(uris_json(&a.redirect_uris)?)
                 .bind(a.public_client)
                 .bind(a.resource_server)
+                .bind(a.rate_limits.app_qps.map(i64::from))
+                .bind(a.rate_limits.route_qps.map(i64::from))
                 .execute(&mut **tx)
                 .await
                 .map_err(map_err)?;
@@ -304,6 +306,18 @@ where
             }
             Change::SetResourceServer { client_id, resource_server } => {
                 Self::set_resource_server(tx, client_id, resource_server).await?
+            }
+            Change::SetRateLimits { client_id, limits } => {
+                let done = query("UPDATE apps SET app_qps = $1, route_qps = $2 WHERE client_id = $3")
+                    .bind(limits.app_qps.map(i64::from))
+                    .bind(limits.route_qps.map(i64::from))
+                    .bind(client_id.as_str())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(format!("app {client_id}")));
+                }
             }
             Change::SetRedirectUris { client_id, redirect_uris } => {
                 Self::set_redirect_uris(tx, client_id, redirect_uris).await?

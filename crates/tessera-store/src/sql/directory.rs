@@ -26,8 +26,7 @@ use super::rows::{
 use crate::{AuditFilter, StoreError, StoredUser};
 
 const MEMBER: &str = "SELECT corp_id, user_id, union_id, name, title, roles FROM members";
-const APP: &str =
-    "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server FROM apps";
+const APP: &str = "SELECT client_id, name, kind, owner_corp_id, secret_hash, redirect_uris, public_client, resource_server, app_qps, route_qps FROM apps";
 const PERMISSION: &str = "SELECT client_id, scope, status, description, reason, updated_at FROM permission_requests";
 const INSTALLATION: &str = "SELECT client_id, corp_id, installed_at FROM installations";
 const CONSENT: &str = "SELECT union_id, client_id, scopes, granted_at FROM consents";
@@ -253,13 +252,15 @@ where
     }
 
     pub async fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
-        let rows: Vec<AuditEventRow> = query_as(
+        let order = if filter.newest_first { "seq DESC" } else { "seq" };
+        let rows: Vec<AuditEventRow> = query_as(&format!(
             "SELECT seq, at, corp_id, actor, action, target, detail, prev_hash, hash FROM audit_events
              WHERE seq > $1 AND ($2 IS NULL OR corp_id = $2) AND ($3 IS NULL OR action = $3)
                AND ($4 IS NULL OR target = $4 OR substr(target, 1, length($4) + 1) = $4 || ' ')
                AND ($5 IS NULL OR actor = $5) AND ($6 IS NULL OR at >= $6) AND ($7 IS NULL OR at < $7)
-             ORDER BY seq LIMIT $8",
-        )
+               AND ($9 IS NULL OR seq < $9) AND ($10 IS NULL OR substr(actor, 1, length($10)) = $10)
+             ORDER BY {order} LIMIT $8"
+        ))
         .bind(filter.after_seq)
         .bind(filter.corp_id.as_ref().map(|c| c.as_str()))
         .bind(filter.action.map(|a| a.as_str()))
@@ -268,6 +269,8 @@ where
         .bind(filter.since.map(|t| t.0))
         .bind(filter.until.map(|t| t.0))
         .bind(filter.limit)
+        .bind(filter.before_seq)
+        .bind(filter.actor_prefix.as_deref())
         .fetch_all(self.pool)
         .await
         .map_err(map_err)?;

@@ -87,6 +87,11 @@ pub trait Backend: Send + Sync + 'static {
     /// Whether the backend's own machinery is up (PostgreSQL: the grant-change listener);
     /// the pool is checked separately.
     fn listening_ready(&self) -> Result<(), StoreError>;
+
+    /// Times the grant-change listener connected again after losing its connection.
+    fn listen_reconnect_count(&self) -> u64 {
+        0
+    }
 }
 
 #[cfg(test)]

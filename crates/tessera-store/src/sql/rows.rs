@@ -2,7 +2,7 @@
 //! selected columns), and its conversion into the domain type. Plain code, the same for
 //! every backend: sqlx decodes the primitive columns, these functions parse them.
 
-use tessera_core::app::{App, AppKind};
+use tessera_core::app::{App, AppKind, RateLimits};
 use tessera_core::audit::{AuditAction, AuditDraft, AuditEvent};
 use tessera_core::consent::Consent;
 use tessera_core::device::{DeviceAuthorization, DeviceStatus};
@@ -113,6 +113,8 @@ pub struct AppRow {
     pub redirect_uris: String,
     pub public_client: bool,
     pub resource_server: bool,
+    pub app_qps: Option<i64>,
+    pub route_qps: Option<i64>,
 }
 
 impl TryFrom<AppRow> for App {
@@ -127,8 +129,14 @@ impl TryFrom<AppRow> for App {
             redirect_uris: json("redirect_uris", &r.redirect_uris)?,
             public_client: r.public_client,
             resource_server: r.resource_server,
+            rate_limits: RateLimits { app_qps: qps("app_qps", r.app_qps)?, route_qps: qps("route_qps", r.route_qps)? },
         })
     }
+}
+
+/// A stored requests-per-second limit (NULL: none).
+fn qps(column: &str, v: Option<i64>) -> Result<Option<u32>, StoreError> {
+    v.map(|v| u32::try_from(v).map_err(|e| corrupt(column, e))).transpose()
 }
 
 #[derive(sqlx::FromRow)]

@@ -135,6 +135,9 @@ where
         sqlx::query("SELECT 1").execute(self.pool()).await.map_err(map_err)?;
         self.listening_ready()
     }
+    fn listen_reconnects(&self) -> u64 {
+        self.listen_reconnect_count()
+    }
     async fn suite_ticket(&self, client_id: &ClientId) -> Result<Option<SuiteTicket>, StoreError> {
         sql(self).suite_ticket(client_id).await
     }

@@ -261,7 +261,7 @@ async fn long_input_and_html_in_names_are_refused_or_escaped() {
         [created, alice.get("/console/orgs/dingdemo/apps").await, alice.get("/console/orgs/dingdemo/workbench").await]
     {
         assert!(!page.html.contains("<script>alert") && !page.html.contains("<img src=x"), "{}", page.html);
-        assert!(page.html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"), "{}", page.html);
+        assert!(page.html.contains("&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;"), "{}", page.html);
     }
     let long_name = "n".repeat(101);
     let page = alice
@@ -272,7 +272,7 @@ async fn long_input_and_html_in_names_are_refused_or_escaped() {
     let bad_kind =
         alice.post("/console/orgs/dingdemo/apps", &form(&[("csrf", &token), ("name", "K"), ("kind", "<b>")])).await;
     assert_eq!(bad_kind.status, 400);
-    assert!(bad_kind.html.contains("&quot;&lt;b&gt;&quot; is not one of"), "{}", bad_kind.html);
+    assert!(bad_kind.html.contains("&#34;&#60;b&#62;&#34; is not one of"), "{}", bad_kind.html);
     let long = "d".repeat(5_000);
     let ask = alice
         .post(
@@ -293,7 +293,9 @@ async fn long_input_and_html_in_names_are_refused_or_escaped() {
     assert_eq!(ask.status, 303, "{}", ask.html);
     let rev = reviewer(&app).await;
     let queue = rev.get("/console/reviews").await;
-    assert!(queue.html.contains("&lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot;") && !queue.html.contains("<b>bold"));
+    assert!(
+        queue.html.contains("&#60;b&#62;bold&#60;/b&#62; &#38; &#34;quoted&#34;") && !queue.html.contains("<b>bold")
+    );
     // Declining needs a reason, and not a novel.
     let rtoken = csrf(&rev, "/console/reviews").await;
     for reason in ["", "   ", &"r".repeat(1_001)] {
@@ -352,7 +354,7 @@ async fn long_input_and_html_in_names_are_refused_or_escaped() {
     assert!(by_words.html.contains("Contact.User.Read") && !by_words.html.contains("hr.payroll.read"));
     let search = alice.get("/console/apps/dingbasic/permissions?q=%3Cscript%3E").await;
     assert_eq!(search.status, 200);
-    assert!(search.html.contains("No scope matches “&lt;script&gt;”"), "{}", search.html);
+    assert!(search.html.contains("No scope matches “&#60;script&#62;”"), "{}", search.html);
 }
 
 #[tokio::test]
@@ -532,7 +534,7 @@ async fn the_403_helper_reads_dingtalk_and_feishu_bodies() {
         assert_eq!(page.status, 400, "{}", page.html);
         assert!(page.html.contains("role=\"alert\""));
         assert!(
-            page.html.contains(&body.replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")),
+            page.html.contains(&body.replace('<', "&#60;").replace('>', "&#62;").replace('"', "&#34;")),
             "the paste is kept, escaped"
         );
     }
@@ -640,20 +642,58 @@ async fn the_audit_log_pages_and_filters() {
         assert_eq!(r.status, 200, "{}", r.text);
     }
     let b = person(&app, "alice-union").await;
+    let seqs = |html: &str| -> Vec<i64> {
+        html.match_indices(r#"<td class="col-seq">"#)
+            .map(|(i, m)| {
+                let rest = &html[i + m.len()..];
+                rest[..rest.find('<').unwrap()].parse().unwrap()
+            })
+            .collect()
+    };
+    let link = |html: &str, rel: &str| -> Option<String> {
+        let at = html.find(&format!(r#"" rel="{rel}">"#))?;
+        let start = html[..at].rfind(r#"href=""#).unwrap() + 6;
+        Some(html[start..at].replace("&#38;", "&"))
+    };
+    // Newest first: the first page holds the 50 newest, and no newer page.
     let first = b.get("/console/orgs/dingdemo/audit?action=secret_rotated").await;
     assert_eq!(first.status, 200);
     assert_eq!(first.html.matches("secret rotated</span>").count(), 50, "{}", first.html);
-    let start = first.html.find(r#"<a href="/console/orgs/dingdemo/audit?after="#).expect("a next-page link");
-    let href = &first.html[start + 9..];
-    let href = href[..href.find('"').unwrap()].replace("&amp;", "&");
-    assert!(href.contains("action=secret_rotated"), "{href}");
-    let second = b.get(&href).await;
+    let on_first = seqs(&first.html);
+    assert!(on_first.windows(2).all(|w| w[0] > w[1]), "newest first: {on_first:?}");
+    assert!(link(&first.html, "prev").is_none(), "nothing is newer than the newest page");
+    let older = link(&first.html, "next").expect("a link to older events");
+    assert!(older.contains("before=") && older.contains("action=secret_rotated"), "{older}");
+    // The older page holds the 5 oldest, and leads back to the newer ones.
+    let second = b.get(&older).await;
     assert_eq!(second.html.matches("secret rotated</span>").count(), 5, "{}", second.html);
-    assert!(!second.html.contains("rel=\"next\""));
+    let on_second = seqs(&second.html);
+    assert!(on_second.iter().all(|s| s < on_first.last().unwrap()), "{on_second:?} after {on_first:?}");
+    assert!(link(&second.html, "next").is_none(), "nothing is older than the oldest");
+    let newer = link(&second.html, "prev").expect("a link back to newer events");
+    assert!(newer.contains("after="), "{newer}");
+    let back = b.get(&newer).await;
+    assert_eq!(seqs(&back.html), on_first, "newer from the oldest page is the newest page again");
+    // Dates: a day range that holds today keeps everything, one before it nothing; a bad
+    // date is refused beside its field, the input kept.
+    let today = first.html[first.html.find(r#"<time datetime=""#).unwrap() + 16..][..10].to_owned();
+    let dated = b.get(&format!("/console/orgs/dingdemo/audit?action=secret_rotated&from={today}&to={today}")).await;
+    assert_eq!(seqs(&dated.html), on_first, "{}", dated.html);
+    let earlier = b.get("/console/orgs/dingdemo/audit?action=secret_rotated&to=2000-01-01").await;
+    assert!(earlier.html.contains("No event matches"), "{}", earlier.html);
+    let bad = b.get("/console/orgs/dingdemo/audit?from=2026-02-30&actor=member%3A").await;
+    assert_eq!(bad.status, 400, "{}", bad.html);
+    assert!(bad.html.contains(r#"id="from-error">Enter a date as YYYY-MM-DD."#), "{}", bad.html);
+    assert!(bad.html.contains(r#"name="from" value="2026-02-30""#) && bad.html.contains(r#"value="member:""#));
     let by_app = b.get("/console/orgs/dingdemo/audit?client_id=dingdemoapp").await;
     assert!(by_app.html.contains("app:dingdemoapp") && !by_app.html.contains("app:dingreadonly"));
     let by_actor = b.get("/console/orgs/dingdemo/audit?actor=member%3Adingdemo%2Fbob").await;
     assert!(by_actor.html.contains("No event matches"), "{}", by_actor.html);
+    // The actor filter takes a prefix: every member of the org.
+    let by_prefix = b.get("/console/orgs/dingdemo/audit?actor=member%3Adingdemo%2F&action=secret_rotated").await;
+    assert_eq!(by_prefix.html.matches("member:dingdemo/alice").count(), 50, "{}", by_prefix.html);
+    let by_other = b.get("/console/orgs/dingdemo/audit?actor=member%3Adingother%2F").await;
+    assert!(by_other.html.contains("No event matches"), "{}", by_other.html);
     // Bob is an org admin of dingdemo: he reads the log; carol is not: she does not.
     assert_eq!(person(&app, "bob-union").await.get("/console/orgs/dingdemo/audit").await.status, 200);
     assert_eq!(person(&app, "carol-union").await.get("/console/orgs/dingdemo/audit").await.status, 403);

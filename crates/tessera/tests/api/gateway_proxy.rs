@@ -118,12 +118,26 @@ async fn the_upstreams_own_refusal_passes_through_unchanged() {
 async fn an_unreachable_upstream_is_502_and_a_slow_one_504_in_the_routes_dialect() {
     let (app, _upstream) = proxied_app().await;
     let token = app.app_token(DEMO_CORP, "dingdemoapp", "demo-secret").await;
-    let r = app.send(app.http.get(app.url("/api/down")).header("x-acs-dingtalk-access-token", &token)).await;
-    assert_dingtalk_error(&r, 502, "BadGateway");
-    let r = app.send(app.http.get(app.url("/api/slow")).bearer_auth(&token)).await;
-    assert_eq!(r.status, 504, "{}", r.text);
-    assert_eq!(r.body["code"], 20050, "{}", r.text);
-    assert!(r.str("msg").contains("did not answer in time"));
+    let get = |path: &str| app.send(app.http.get(app.url(path)).header("x-acs-dingtalk-access-token", &token));
+    // DingTalk: {code, message}.
+    assert_dingtalk_error(&get("/api/down").await, 502, "BadGateway");
+    assert_dingtalk_error(&get("/api/slow/dingtalk").await, 504, "GatewayTimeout");
+    // Feishu: {code: 20050, msg}.
+    for (path, status) in [("/api/down/feishu", 502), ("/api/slow", 504)] {
+        let r = get(path).await;
+        assert_eq!((r.status, r.body["code"].as_i64()), (status, Some(20050)), "{path}: {}", r.text);
+        assert!(!r.str("msg").is_empty(), "{}", r.text);
+    }
+    assert!(get("/api/slow").await.str("msg").contains("did not answer in time"));
+    // OAuth 2: {error, error_description}.
+    for (path, status, error) in
+        [("/api/down/oauth2", 502, "bad_gateway"), ("/api/slow/oauth2", 504, "gateway_timeout")]
+    {
+        let r = get(path).await;
+        assert_eq!((r.status, r.str("error")), (status, error), "{path}: {}", r.text);
+        assert!(!r.str("error_description").is_empty(), "{}", r.text);
+        assert!(r.body.get("code").is_none(), "{}", r.text);
+    }
 }
 
 #[tokio::test]
@@ -141,7 +155,7 @@ async fn connections_to_the_upstream_are_kept_alive_and_reused() {
 }
 
 #[tokio::test]
-async fn paths_that_could_reach_another_route_are_400_and_never_forwarded_and_double_framing_is_not_smuggled() {
+async fn paths_that_could_reach_another_route_and_double_framing_are_400_and_never_forwarded() {
     let (app, upstream) = proxied_app().await;
     let token = app.app_token(DEMO_CORP, "dingdemoapp", "demo-secret").await;
     let host = app.base.trim_start_matches("http://").to_owned();
@@ -160,19 +174,42 @@ async fn paths_that_could_reach_another_route_are_400_and_never_forwarded_and_do
     let answer = raw_http(&app, absolute.as_bytes()).await;
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert_eq!(*upstream.seen.requests.lock().unwrap(), 0);
-    // Content-Length with Transfer-Encoding: the server frames by Transfer-Encoding alone
-    // (RFC 9112 6.3), forwards no Content-Length, and closes the connection after answering
-    // (the request says nothing about closing, so reading to the end ends only if it does).
-    let both = format!(
-        "POST /api/echo/1 HTTP/1.1\r\nHost: {host}\r\nx-acs-dingtalk-access-token: {token}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+    // Content-Length with Transfer-Encoding (either order): refused with 400 in the route's
+    // dialect, never forwarded, and the connection closed after the answer (the request says
+    // nothing about closing, so reading to the end ends only if the server does).
+    for framing in
+        ["Content-Length: 4\r\nTransfer-Encoding: chunked", "Transfer-Encoding: chunked\r\nContent-Length: 4"]
+    {
+        let both = format!(
+            "POST /api/echo/1 HTTP/1.1\r\nHost: {host}\r\nx-acs-dingtalk-access-token: {token}\r\n{framing}\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+        );
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(10), raw_http(&app, both.as_bytes()))
+            .await
+            .expect("the connection must be closed after a request with both framings");
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert_eq!(body["code"], "InvalidParameter", "{answer}");
+        assert!(body["message"].as_str().unwrap().contains("Transfer-Encoding"), "{answer}");
+    }
+    assert_eq!(*upstream.seen.requests.lock().unwrap(), 0, "nothing was forwarded");
+    // On one kept-alive connection, requests with a body framed once (by length, then
+    // chunked, holding bytes that look like a head framed twice) are forwarded; only the
+    // one framed twice after them is refused.
+    let fake = "GET /api/echo/9 HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let auth = format!("Host: {host}\r\nx-acs-dingtalk-access-token: {token}");
+    let pipelined = format!(
+        "POST /api/echo/1 HTTP/1.1\r\n{auth}\r\nContent-Length: {}\r\n\r\n{fake}\
+         POST /api/echo/2 HTTP/1.1\r\n{auth}\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{fake}\r\n0\r\n\r\n\
+         POST /api/echo/3 HTTP/1.1\r\n{auth}\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        fake.len(),
+        fake.len()
     );
-    let answer = tokio::time::timeout(std::time::Duration::from_secs(10), raw_http(&app, both.as_bytes()))
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(10), raw_http(&app, pipelined.as_bytes()))
         .await
-        .expect("the connection must be closed after a request with both framings");
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
-    assert_eq!(body["body"], "abc");
-    assert!(body["headers"]["content-length"].as_str() != Some("4"), "{answer}");
+        .expect("the connection must be closed after the request with both framings");
+    let statuses: Vec<&str> = answer.match_indices("HTTP/1.1 ").map(|(i, _)| &answer[i + 9..i + 12]).collect();
+    assert_eq!(statuses, ["200", "200", "400"], "{answer}");
+    assert_eq!(*upstream.seen.requests.lock().unwrap(), 2);
 }
 
 /// The real binary in front of the upstream: 50 MB each way streams through with the

@@ -88,10 +88,33 @@ async fn forbid() -> Response {
         .into_response()
 }
 
+/// The identity header `name` the gateway added, for the platform-shaped answers below.
+fn identity(req: &Request, name: &str) -> String {
+    req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("(absent)").to_owned()
+}
+
+/// A DingTalk-shaped user: its `nick` is the app the gateway said was calling.
+async fn dingtalk_user(State(seen): State<Seen>, Path(union_id): Path<String>, req: Request) -> Response {
+    *seen.requests.lock().unwrap() += 1;
+    axum::Json(json!({"unionId": union_id, "nick": identity(&req, "x-tessera-client-id")})).into_response()
+}
+
+/// A Feishu-shaped sent message: its `message_id` names the app the gateway said was calling.
+async fn feishu_message(State(seen): State<Seen>, req: Request) -> Response {
+    *seen.requests.lock().unwrap() += 1;
+    let id = identity(&req, "x-tessera-client-id");
+    axum::Json(json!({"code": 0, "msg": "success",
+        "data": {"message_id": format!("om_{id}"), "msg_type": "text", "sender": {"id": id, "sender_type": "app"}}}))
+    .into_response()
+}
+
 pub async fn start_upstream() -> Upstream {
     let seen = Seen::default();
     let router = Router::new()
         .route("/api/slow", get(slow))
+        .route("/api/slow/{dialect}", get(slow))
+        .route("/v1.0/contact/users/{union_id}", get(dingtalk_user))
+        .route("/open-apis/im/v1/messages", post(feishu_message))
         .route("/api/forbid", get(forbid))
         .route("/api/upload", post(upload))
         .route("/api/download/{n}", get(download))
@@ -191,6 +214,30 @@ method = "GET"
 path = "/api/down"
 dialect = "dingtalk"
 upstream = "down"
+
+[[routes]]
+method = "GET"
+path = "/api/down/feishu"
+dialect = "feishu"
+upstream = "down"
+
+[[routes]]
+method = "GET"
+path = "/api/down/oauth2"
+dialect = "oauth2"
+upstream = "down"
+
+[[routes]]
+method = "GET"
+path = "/api/slow/dingtalk"
+dialect = "dingtalk"
+upstream = "echo"
+
+[[routes]]
+method = "GET"
+path = "/api/slow/oauth2"
+dialect = "oauth2"
+upstream = "echo"
 "#,
         demo = std::fs::read_to_string(demo_routes_path()).unwrap()
     );

@@ -488,7 +488,7 @@ async fn an_https_public_url_adds_hsts_and_host_prefixed_cookies() {
     let session = cookie_pair(&set_cookies(&signed), "__Host-tessera_session");
     let account = http.get(app.url("/account")).header("cookie", &session).send().await.unwrap();
     assert_eq!(account.status(), 200);
-    assert!(account.text().await.unwrap().contains("alice"));
+    assert!(account.text().await.unwrap().contains("Signed in as <strong>Alice</strong>"));
     // The same session without the prefix (as a sibling subdomain could set it) is ignored.
     let planted = session.trim_start_matches("__Host-").to_owned();
     let account = http.get(app.url("/account")).header("cookie", &planted).send().await.unwrap();

@@ -3,6 +3,7 @@
 //! (credentials and redirect URIs), rotating the secret with an overlap, and replacing the
 //! redirect URIs.
 
+use askama::Template;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -14,8 +15,8 @@ use tessera_core::secret::Secret;
 use tessera_service::Tessera;
 
 use super::layout::{self, badge};
-use super::{Viewer, failed, field, parse_id, posted, see_other, signed_in};
-use crate::web::html::{esc, hidden};
+use super::{Viewer, done, failed, field, parse_id, posted, signed_in};
+use crate::web::html::Markup;
 
 fn kind_label(kind: AppKind) -> &'static str {
     match kind {
@@ -25,29 +26,99 @@ fn kind_label(kind: AppKind) -> &'static str {
     }
 }
 
-/// The links every app page shares.
-fn app_tabs(client_id: &str, active: &str) -> String {
-    let tab = |href: String, label: &str| {
-        let current = if href.ends_with(active) { r#" aria-current="page""# } else { "" };
-        format!(r#"<a href="{href}"{current}>{label}</a>"#)
-    };
-    let id = esc(client_id);
-    format!(
-        r#"<p class="tabs">{} · {} · {}</p>"#,
-        tab(format!("/console/apps/{id}"), "Credentials and redirect URIs"),
-        tab(format!("/console/apps/{id}/permissions"), "Manage permissions"),
-        tab(format!("/console/apps/{id}/explain"), "Why was my call refused?"),
-    )
+/// The kinds offered by the registration form: value and label.
+const KINDS: [(&str, &str); 3] = [
+    ("internal", "Internal app (used by your organization only)"),
+    ("third_party_enterprise", "Third-party enterprise app (installed by other organizations)"),
+    ("third_party_personal", "Third-party personal app (used by individuals)"),
+];
+
+#[derive(Template)]
+#[template(path = "console/app_header.html")]
+struct AppHeader<'a> {
+    name: &'a str,
+    client_id: &'a str,
+    kind: Markup,
+    tabs: [(String, &'static str); 3],
+    active: &'a str,
 }
 
-pub fn app_header(app: &App, active: &str) -> String {
-    format!(
-        r#"<p><strong>{name}</strong> <span class="muted">{id}</span> {kind}</p>{tabs}"#,
-        name = esc(&app.name),
-        id = esc(app.client_id.as_str()),
-        kind = badge("info", kind_label(app.kind)),
-        tabs = app_tabs(app.client_id.as_str(), active),
-    )
+/// The app's name, id and kind, and the links every app page shares.
+pub fn app_header(app: &App, active: &str) -> Markup {
+    let id = app.client_id.as_str();
+    Markup::of(&AppHeader {
+        name: &app.name,
+        client_id: id,
+        kind: badge("info", kind_label(app.kind)),
+        tabs: [
+            (format!("/console/apps/{id}"), "Credentials and redirect URIs"),
+            (format!("/console/apps/{id}/permissions"), "Manage permissions"),
+            (format!("/console/apps/{id}/explain"), "Why was my call refused?"),
+        ],
+        active,
+    })
+}
+
+struct AppRow<'a> {
+    name: &'a str,
+    client_id: &'a str,
+    kind: Markup,
+}
+
+/// What the registration form shows: what was typed, and why it was refused.
+#[derive(Default)]
+pub struct RegisterForm {
+    name: String,
+    kind: String,
+    redirect_uris: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/apps.html")]
+struct AppsPage<'a> {
+    apps: Vec<AppRow<'a>>,
+    corp_id: &'a str,
+    csrf: &'a str,
+    kinds: &'a [(&'a str, &'a str)],
+    form: RegisterForm,
+}
+
+#[derive(Template)]
+#[template(path = "console/secret.html")]
+struct SecretPage<'a> {
+    header: Markup,
+    client_id: &'a str,
+    secret: &'a str,
+    note: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "console/app.html")]
+struct AppPage<'a> {
+    header: Markup,
+    client_id: &'a str,
+    owner: &'a str,
+    public_client: bool,
+    uris: String,
+    uris_error: Option<String>,
+    csrf: &'a str,
+}
+
+/// The org's apps and the registration form.
+async fn list_page(t: &Tessera, v: &Viewer, corp: &CorpId, form: RegisterForm, status: StatusCode) -> Response {
+    let apps = match t.org_apps(&v.actor(), corp).await {
+        Ok(a) => a,
+        Err(e) => return failed(Some(v), e),
+    };
+    let csrf = v.csrf(t);
+    let here = format!("/console/orgs/{corp}/apps");
+    let rows = apps
+        .iter()
+        .map(|a| AppRow { name: &a.name, client_id: a.client_id.as_str(), kind: badge("info", kind_label(a.kind)) })
+        .collect();
+    let body = AppsPage { apps: rows, corp_id: corp.as_str(), csrf: &csrf, kinds: &KINDS, form };
+    layout::page(Some(v), &csrf, status, "Apps", &here, &body)
 }
 
 pub async fn list(State(t): State<Tessera>, Path(corp_id): Path<String>, headers: HeaderMap) -> Response {
@@ -60,42 +131,7 @@ pub async fn list(State(t): State<Tessera>, Path(corp_id): Path<String>, headers
         Ok(c) => c,
         Err(r) => return r,
     };
-    let apps = match t.org_apps(&v.actor(), &corp).await {
-        Ok(a) => a,
-        Err(e) => return failed(Some(&v), e),
-    };
-    let csrf = v.csrf(&t);
-    let mut body = String::new();
-    if apps.is_empty() {
-        body.push_str(r#"<p class="empty">Your organization has no apps yet. Register one below: you will get its client id and secret, then request the permissions it needs.</p>"#);
-    } else {
-        body.push_str("<table><thead><tr><th>App</th><th>Kind</th><th>Next</th></tr></thead><tbody>");
-        for a in &apps {
-            let id = esc(a.client_id.as_str());
-            body.push_str(&format!(
-                r#"<tr><td><a href="/console/apps/{id}"><strong>{name}</strong></a><br><span class="muted">{id}</span></td><td>{kind}</td>
-<td><a href="/console/apps/{id}/permissions">Manage permissions</a></td></tr>"#,
-                name = esc(&a.name),
-                kind = badge("info", kind_label(a.kind)),
-            ));
-        }
-        body.push_str("</tbody></table>");
-    }
-    body.push_str(&format!(
-        r#"<div class="card"><h2>Register an app</h2>
-<form method="post" action="/console/orgs/{c}/apps">{csrf}
-<label for="name">Name</label><input type="text" id="name" name="name" maxlength="100" required>
-<label for="kind">Kind</label><select id="kind" name="kind">
-<option value="internal">Internal app (used by your organization only)</option>
-<option value="third_party_enterprise">Third-party enterprise app (installed by other organizations)</option>
-<option value="third_party_personal">Third-party personal app (used by individuals)</option></select>
-<label for="redirect_uris">Redirect URIs <span class="muted">(one per line, optional)</span></label>
-<textarea id="redirect_uris" name="redirect_uris" rows="3" placeholder="https://app.example.com/callback"></textarea>
-<button type="submit">Register app</button></form></div>"#,
-        c = esc(corp.as_str()),
-        csrf = hidden("csrf", &csrf),
-    ));
-    layout::page(Some(&v), &csrf, StatusCode::OK, "Apps", &here, &body)
+    list_page(&t, &v, &corp, RegisterForm::default(), StatusCode::OK).await
 }
 
 fn lines(s: Option<&str>) -> Vec<String> {
@@ -104,19 +140,8 @@ fn lines(s: Option<&str>) -> Vec<String> {
 
 /// The page that shows a secret, once.
 fn secret_page(v: &Viewer, csrf: &str, title: &str, app: &App, secret: &Secret, note: &str) -> Response {
-    let body = format!(
-        r#"{header}<div class="card"><h2>Client secret</h2>
-<p class="notice" role="alert">Copy the secret now: Tessera keeps only a hash of it and will never show it again.</p>
-<p>Client id: <code>{id}</code></p>
-<p id="secret" class="secret">{secret}</p>
-<button type="button" data-copy="secret">Copy secret</button>
-<p>{note}</p></div>
-<p><a href="/console/apps/{id}/permissions">Next: request the permissions the app needs</a></p>"#,
-        header = app_header(app, ""),
-        id = esc(app.client_id.as_str()),
-        secret = esc(secret.expose()),
-        note = esc(note),
-    );
+    let body =
+        SecretPage { header: app_header(app, ""), client_id: app.client_id.as_str(), secret: secret.expose(), note };
     layout::page(Some(v), csrf, StatusCode::OK, title, "", &body)
 }
 
@@ -134,9 +159,18 @@ pub async fn create(
         Ok(c) => c,
         Err(r) => return r,
     };
+    let typed = |error: String| RegisterForm {
+        name: field(&form, "name").unwrap_or_default().to_owned(),
+        kind: field(&form, "kind").unwrap_or_default().to_owned(),
+        redirect_uris: field(&form, "redirect_uris").unwrap_or_default().to_owned(),
+        error: Some(error),
+    };
     let kind = match AppKind::parse(field(&form, "kind").unwrap_or_default()) {
         Ok(k) => k,
-        Err(e) => return failed(Some(&v), e.into()),
+        Err(e) => {
+            let message = super::input_error(&e.into()).unwrap_or_default();
+            return list_page(&t, &v, &corp, typed(message), StatusCode::BAD_REQUEST).await;
+        }
     };
     let uris = lines(field(&form, "redirect_uris"));
     match t.create_app(&v.actor(), &corp, field(&form, "name").unwrap_or_default(), kind, &uris).await {
@@ -144,7 +178,10 @@ pub async fn create(
             let note = "Use it with the client id to get app tokens. If it leaks, rotate it from the app's page.";
             secret_page(&v, &v.csrf(&t), "App registered", &app, &secret, note)
         }
-        Err(e) => failed(Some(&v), e),
+        Err(e) => match super::input_error(&e) {
+            Some(m) => list_page(&t, &v, &corp, typed(m), StatusCode::BAD_REQUEST).await,
+            None => failed(Some(&v), e),
+        },
     }
 }
 
@@ -163,37 +200,30 @@ pub async fn show(State(t): State<Tessera>, Path(client_id): Path<String>, heade
         Ok(a) => a,
         Err(r) => return r,
     };
-    let csrf = v.csrf(&t);
-    let id = esc(app.client_id.as_str());
-    let secret_card = if app.public_client {
-        r#"<div class="card"><h2>Client secret</h2><p>This is a public client: it has no secret and must use PKCE.</p></div>"#.to_owned()
-    } else {
-        format!(
-            r#"<div class="card"><h2>Client secret</h2>
-<p>The secret was shown once, when it was created. If it leaked or you lost it, rotate it: you get a new one, and the
-old one keeps working for the overlap you choose, so running instances can move over without downtime.</p>
-<form method="post" action="/console/apps/{id}/secret" class="row">{csrf}
-<div><label for="overlap">Old secret keeps working for</label><select id="overlap" name="overlap_seconds">
-<option value="3600">1 hour</option><option value="86400" selected>24 hours</option><option value="604800">7 days</option>
-<option value="0">No overlap: stop it now (it leaked)</option></select></div>
-<button type="submit">Rotate secret</button></form></div>"#,
-            csrf = hidden("csrf", &csrf),
-        )
+    app_page(&t, &v, &app, app.redirect_uris.join("\n"), None, StatusCode::OK)
+}
+
+/// The app's credentials and redirect URIs; `uris` is what the redirect URI field shows.
+fn app_page(
+    t: &Tessera,
+    v: &Viewer,
+    app: &App,
+    uris: String,
+    uris_error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let csrf = v.csrf(t);
+    let here = format!("/console/apps/{}", app.client_id);
+    let body = AppPage {
+        header: app_header(app, &here),
+        client_id: app.client_id.as_str(),
+        owner: app.owner_corp_id.as_str(),
+        public_client: app.public_client,
+        uris,
+        uris_error,
+        csrf: &csrf,
     };
-    let body = format!(
-        r#"{header}<div class="card"><h2>Credentials</h2><p>Client id (AppKey): <code>{id}</code></p>
-<p>Owned by <code>{owner}</code></p></div>{secret_card}
-<div class="card"><h2>Redirect URIs</h2>
-<p>Where the authorization flow may send users back with a code. Absolute http(s) URLs, one per line.</p>
-<form method="post" action="/console/apps/{id}/redirect_uris">{csrf}
-<label for="redirect_uris">Redirect URIs</label><textarea id="redirect_uris" name="redirect_uris" rows="4">{uris}</textarea>
-<button type="submit">Save redirect URIs</button></form></div>"#,
-        header = app_header(&app, &here),
-        owner = esc(app.owner_corp_id.as_str()),
-        uris = esc(&app.redirect_uris.join("\n")),
-        csrf = hidden("csrf", &csrf),
-    );
-    layout::page(Some(&v), &csrf, StatusCode::OK, "App", &here, &body)
+    layout::page(Some(v), &csrf, status, "App", &here, &body)
 }
 
 pub async fn rotate(
@@ -239,8 +269,12 @@ pub async fn set_redirect_uris(
         Ok(a) => a,
         Err(r) => return r,
     };
-    match t.set_redirect_uris(&v.actor(), &app.client_id, &lines(field(&form, "redirect_uris"))).await {
-        Ok(_) => see_other(&format!("/console/apps/{}", app.client_id)),
-        Err(e) => failed(Some(&v), e),
+    let typed = field(&form, "redirect_uris").unwrap_or_default().to_owned();
+    match t.set_redirect_uris(&v.actor(), &app.client_id, &lines(Some(&typed))).await {
+        Ok(_) => done(&t, &format!("/console/apps/{}", app.client_id), "uris_saved"),
+        Err(e) => match super::input_error(&e) {
+            Some(m) => app_page(&t, &v, &app, typed, Some(m), StatusCode::BAD_REQUEST),
+            None => failed(Some(&v), e),
+        },
     }
 }

@@ -5,6 +5,7 @@
 //! of a body, the call itself (`PUT /v1.0/contact/users/alice`) may be pasted: its scopes are
 //! then the gateway's route table's.
 
+use askama::Template;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -19,7 +20,7 @@ use super::apps::app_header;
 use super::layout::{self, badge};
 use super::{Viewer, failed, field, parse_id, posted, signed_in};
 use crate::gateway::Gateway;
-use crate::web::html::{esc, hidden};
+use crate::web::html::Markup;
 
 /// Whose error body it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,12 +88,47 @@ pub fn required_scopes(body: &str) -> Result<(Dialect, Vec<String>), &'static st
     )
 }
 
+struct AnswerLine {
+    scope: String,
+    state: Markup,
+    next: String,
+    /// Where to request the scope, when that is what is missing.
+    request: Option<String>,
+}
+
+struct Answer {
+    from: &'static str,
+    lines: Vec<AnswerLine>,
+}
+
+#[derive(Template)]
+#[template(path = "console/explain.html")]
+struct ExplainPage<'a> {
+    header: Markup,
+    here: &'a str,
+    csrf: &'a str,
+    orgs: Vec<CorpId>,
+    corp: &'a str,
+    pasted: &'a str,
+    error: Option<&'a str>,
+    answer: Option<Answer>,
+}
+
+/// What the page shows under the form: nothing yet, why the paste could not be read, or the
+/// answer for the org `corp`.
+enum Outcome<'a> {
+    Blank,
+    Refused(&'a str),
+    Answered(Answer),
+}
+
 async fn form_page(
     t: &Tessera,
     v: &Viewer,
     client_id: &ClientId,
+    corp: &str,
     pasted: &str,
-    answer: &str,
+    outcome: Outcome<'_>,
     status: StatusCode,
 ) -> Response {
     let app = match t.own_app(&v.actor(), client_id).await {
@@ -106,23 +142,23 @@ async fn form_page(
     if !orgs.contains(&app.owner_corp_id) {
         orgs.insert(0, app.owner_corp_id.clone());
     }
-    let options: String =
-        orgs.iter().map(|c| format!(r#"<option value="{0}">{0}</option>"#, esc(c.as_str()))).collect();
     let csrf = v.csrf(t);
     let here = format!("/console/apps/{client_id}/explain");
-    let body = format!(
-        r#"{header}<p>Paste the body of the 403 your call got (or the call itself, <code>METHOD /path</code>). Tessera reads the
-missing scopes from it and tells you, for each, what is missing and what to do next.</p>
-<form method="post" action="{here}">{csrf}
-<label for="corp_id">The organization you called for</label><select id="corp_id" name="corp_id">{options}</select>
-<label for="body">Error body</label>
-<textarea id="body" name="body" rows="6" required placeholder='{{"code":"Forbidden.AccessDenied.AccessTokenPermissionDenied","accessdenieddetail":{{"requiredScopes":["Contact.User.Read"]}}}}'>{pasted}</textarea>
-<button type="submit">Explain</button></form>{answer}"#,
-        header = app_header(&app, "/explain"),
-        here = esc(&here),
-        csrf = hidden("csrf", &csrf),
-        pasted = esc(pasted),
-    );
+    let (error, answer) = match outcome {
+        Outcome::Blank => (None, None),
+        Outcome::Refused(m) => (Some(m), None),
+        Outcome::Answered(a) => (None, Some(a)),
+    };
+    let body = ExplainPage {
+        header: app_header(&app, "/explain"),
+        here: &here,
+        csrf: &csrf,
+        orgs,
+        corp,
+        pasted,
+        error,
+        answer,
+    };
     layout::page(Some(v), &csrf, status, "Why was my call refused?", &here, &body)
 }
 
@@ -135,7 +171,7 @@ pub async fn show(State(t): State<Tessera>, Path(client_id): Path<String>, heade
         Ok(i) => i,
         Err(r) => return r,
     };
-    form_page(&t, &v, &id, "", "", StatusCode::OK).await
+    form_page(&t, &v, &id, "", "", Outcome::Blank, StatusCode::OK).await
 }
 
 pub async fn explain(
@@ -165,13 +201,12 @@ pub async fn explain(
     let (dialect, names) = match read {
         Ok(x) => x,
         Err(m) => {
-            let answer = format!(r#"<p class="error" role="alert">{}</p>"#, esc(m));
-            return form_page(&t, &v, &id, pasted, &answer, StatusCode::BAD_REQUEST).await;
+            return form_page(&t, &v, &id, corp.as_str(), pasted, Outcome::Refused(m), StatusCode::BAD_REQUEST).await;
         }
     };
     let Ok(scopes) = names.iter().map(|n| ScopeCode::parse(n.as_str())).collect::<Result<Vec<_>, _>>() else {
-        let answer = r#"<p class="error" role="alert">The body names a scope that is not a valid scope code.</p>"#;
-        return form_page(&t, &v, &id, pasted, answer, StatusCode::BAD_REQUEST).await;
+        let m = "The body names a scope that is not a valid scope code.";
+        return form_page(&t, &v, &id, corp.as_str(), pasted, Outcome::Refused(m), StatusCode::BAD_REQUEST).await;
     };
     let answers = match t.explain(&v.actor(), &id, &corp, None, &scopes).await {
         Ok(a) => a,
@@ -182,42 +217,32 @@ pub async fn explain(
         Dialect::Feishu => "a Feishu error body",
         Dialect::Route => "the gateway's route table",
     };
-    let mut out = format!(
-        r#"<h2>What is missing</h2><p class="muted">Read from {from}, for <code>{}</code>.</p><table><thead><tr><th>Scope</th><th>State</th><th>What to do</th></tr></thead><tbody>"#,
-        esc(corp.as_str())
-    );
-    for a in &answers {
-        let state = match &a.missing {
-            None => badge("ok", "Allowed"),
-            Some(Missing::NotRequested { .. }) => badge("off", "Not requested"),
-            Some(Missing::PendingReview) => badge("wait", "Pending review"),
-            Some(Missing::Declined { .. }) => badge("bad", "Review failed"),
-            Some(Missing::NotActivated) => badge("off", "App not activated"),
-            Some(Missing::NotAuthorized { .. }) => badge("wait", "Not authorized by the org"),
-            Some(Missing::Revoked { .. }) => badge("bad", "Revoked"),
-            Some(Missing::NotConsented) => badge("off", "User has not consented"),
-            Some(Missing::UnknownScope) => badge("bad", "Unknown scope"),
-        };
-        let link = match &a.missing {
-            Some(Missing::NotRequested { closed: false }) | Some(Missing::Declined { .. }) => {
-                let q = serde_urlencoded::to_string([("q", a.scope.as_str())]).unwrap_or_default();
-                format!(
-                    r#"<br><a href="/console/apps/{}/permissions?{}">Request {}</a>"#,
-                    esc(id.as_str()),
-                    esc(&q),
-                    esc(&a.scope)
-                )
-            }
-            _ => String::new(),
-        };
-        out.push_str(&format!(
-            "<tr><td><code>{}</code></td><td>{state}</td><td>{}{link}</td></tr>",
-            esc(&a.scope),
-            esc(&a.next)
-        ));
-    }
-    out.push_str("</tbody></table>");
-    form_page(&t, &v, &id, pasted, &out, StatusCode::OK).await
+    let lines = answers
+        .into_iter()
+        .map(|a| {
+            let state = match &a.missing {
+                None => badge("ok", "Allowed"),
+                Some(Missing::NotRequested { .. }) => badge("off", "Not requested"),
+                Some(Missing::PendingReview) => badge("wait", "Pending review"),
+                Some(Missing::Declined { .. }) => badge("bad", "Review failed"),
+                Some(Missing::NotActivated) => badge("off", "App not activated"),
+                Some(Missing::NotAuthorized { .. }) => badge("wait", "Not authorized by the org"),
+                Some(Missing::Revoked { .. }) => badge("bad", "Revoked"),
+                Some(Missing::NotConsented) => badge("off", "User has not consented"),
+                Some(Missing::UnknownScope) => badge("bad", "Unknown scope"),
+            };
+            let request = match &a.missing {
+                Some(Missing::NotRequested { closed: false }) | Some(Missing::Declined { .. }) => {
+                    let q = serde_urlencoded::to_string([("q", a.scope.as_str())]).unwrap_or_default();
+                    Some(format!("/console/apps/{id}/permissions?{q}"))
+                }
+                _ => None,
+            };
+            AnswerLine { scope: a.scope, state, next: a.next, request }
+        })
+        .collect();
+    let answer = Outcome::Answered(Answer { from, lines });
+    form_page(&t, &v, &id, corp.as_str(), pasted, answer, StatusCode::OK).await
 }
 
 #[cfg(test)]

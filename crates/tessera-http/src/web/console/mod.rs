@@ -75,6 +75,10 @@ pub struct Person {
 pub struct Viewer {
     pub person: Option<Person>,
     pub reviewer: Option<Secret>,
+    /// The outcome of the action that led here, said once.
+    pub notice: Option<&'static str>,
+    /// Whether cookies are set `Secure` (an https public URL).
+    pub secure_cookies: bool,
     /// The CSRF token of the forms shown to this viewer.
     csrf: String,
 }
@@ -140,7 +144,9 @@ pub async fn viewer(t: &Tessera, headers: &HeaderMap) -> Result<Option<Viewer>, 
     if person.is_none() && reviewer.is_none() {
         return Ok(None);
     }
-    let mut v = Viewer { person, reviewer, csrf: String::new() };
+    let notice = cookies::get(headers, cookies::NOTICE).and_then(|k| notice_text(k.expose()));
+    let secure_cookies = t.config().public_url.starts_with("https://");
+    let mut v = Viewer { person, reviewer, notice, secure_cookies, csrf: String::new() };
     v.csrf = v.csrf_base().map(|c| t.csrf_token(c)).unwrap_or_default();
     Ok(Some(v))
 }
@@ -201,6 +207,50 @@ pub fn see_other(path: &str) -> Response {
     let mut res = Redirect::to(path).into_response();
     *res.status_mut() = StatusCode::SEE_OTHER;
     res
+}
+
+/// The message of a notice key; unknown keys say nothing.
+pub fn notice_text(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "registered" => "The app was registered.",
+        "rotated" => "The secret was rotated.",
+        "uris_saved" => "The redirect URIs were saved.",
+        "requested" => "The request was sent. Special and sensitive scopes wait for the platform team's review.",
+        "activated" => "The app was activated in your organization.",
+        "uninstalled" => "The app was uninstalled; every grant it had in the organization is gone.",
+        "authorized" => "The scope was authorized for the organization.",
+        "revoked" => "The scope was revoked; the app lost it at once.",
+        "approved" => "The request was approved; the app may use the scope now.",
+        "declined" => "The request was declined; the developer reads your reason.",
+        "withdrawn" => "The app's access was withdrawn.",
+        "reviewer" => "You are signed in as a platform reviewer.",
+        _ => return None,
+    })
+}
+
+/// `303 See Other` to `path`, whose page then says `notice` (a key of [`notice_text`]) once.
+pub fn done(t: &Tessera, path: &str, notice: &'static str) -> Response {
+    let mut res = see_other(path);
+    let secure = t.config().public_url.starts_with("https://");
+    if let Some(c) = cookies::set(cookies::NOTICE, notice, 60, secure) {
+        res.headers_mut().append(http::header::SET_COOKIE, c);
+    }
+    res
+}
+
+/// The message of a refusal that is about what was typed (shown beside the field), or
+/// `None` when the refusal is about something else.
+pub fn input_error(e: &ManageError) -> Option<String> {
+    match e {
+        ManageError::Domain(
+            d @ (DomainError::InvalidId { .. }
+            | DomainError::InvalidField { .. }
+            | DomainError::UnknownScope(_)
+            | DomainError::WrongTier { .. }
+            | DomainError::WrongAppKind { .. }),
+        ) => Some(sentence(&d.to_string())),
+        _ => None,
+    }
 }
 
 /// A refused or failed command as a page, in plain words.

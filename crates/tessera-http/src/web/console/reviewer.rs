@@ -2,6 +2,7 @@
 //! a short-lived reviewer pass (a cookie); `POST /console/reviewer/signout` drops it. The
 //! form is protected against login CSRF by the pre-sign-in cookie, as `/login` is.
 
+use askama::Template;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::response::Response;
@@ -15,22 +16,20 @@ use super::{checked_form, field, layout, see_other, viewer};
 use crate::body;
 use crate::client_addr::ClientAddr;
 use crate::web::cookies;
-use crate::web::html::{esc, hidden};
 
 fn secure(t: &Tessera) -> bool {
     t.config().public_url.starts_with("https://")
 }
 
+#[derive(Template)]
+#[template(path = "console/reviewer.html")]
+struct SignInForm<'a> {
+    message: Option<&'a str>,
+    csrf: &'a str,
+}
+
 fn form(t: &Tessera, login_cookie: &Secret, message: Option<&str>, status: StatusCode) -> Response {
-    let error = message.map(|m| format!(r#"<p class="error" role="alert">{}</p>"#, esc(m))).unwrap_or_default();
-    let body = format!(
-        r#"{error}<p>Platform reviewers decide on requests for special and sensitive scopes. Enter the operator
-token the server was started with; the console keeps you signed in for an hour.</p>
-<form method="post" action="/console/reviewer">{csrf}
-<label for="token">Operator token</label><input type="password" id="token" name="token" autocomplete="off" required autofocus>
-<button type="submit">Sign in as reviewer</button></form>"#,
-        csrf = hidden("csrf", &t.csrf_token(login_cookie)),
-    );
+    let body = SignInForm { message, csrf: &t.csrf_token(login_cookie) };
     layout::page(None, "", status, "Reviewer sign-in", "", &body)
 }
 

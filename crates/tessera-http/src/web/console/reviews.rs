@@ -2,6 +2,7 @@
 //! the org that owns it, the scope and the developer's description; approve, or decline with
 //! a reason the developer will read.
 
+use askama::Template;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -12,8 +13,8 @@ use tessera_service::Tessera;
 use tessera_service::management::Actor;
 
 use super::layout::{self, badge, tier_badge};
-use super::{Viewer, checked_form, failed, field, parse_id, see_other, viewer};
-use crate::web::html::{esc, hidden};
+use super::{Viewer, checked_form, done, failed, field, parse_id, viewer};
+use crate::web::html::Markup;
 
 /// A reviewer, or a redirect to the reviewer sign-in.
 async fn reviewer(t: &Tessera, headers: &HeaderMap) -> Result<Viewer, Response> {
@@ -28,58 +29,77 @@ async fn reviewer(t: &Tessera, headers: &HeaderMap) -> Result<Viewer, Response> 
     }
 }
 
+struct Item<'a> {
+    scope: &'a str,
+    tier: Markup,
+    app: &'a str,
+    client_id: &'a str,
+    /// The owning org's name, corp id and verification badge, when it is known.
+    org: Option<(&'a str, &'a str, Markup)>,
+    owner: &'a str,
+    scope_description: &'a str,
+    why: &'a str,
+    when: String,
+    /// The decline reason typed, and why it was refused.
+    reason: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "console/reviews.html")]
+struct ReviewsPage<'a> {
+    items: Vec<Item<'a>>,
+    pending: Markup,
+    csrf: &'a str,
+}
+
+/// A refused decline: which request, the reason typed, and why it was refused.
+struct Refused<'a> {
+    client_id: &'a str,
+    scope: &'a str,
+    reason: &'a str,
+    error: &'a str,
+}
+
+async fn queue_page(t: &Tessera, v: &Viewer, refused: Option<Refused<'_>>, status: StatusCode) -> Response {
+    let items = match t.review_items(&Actor::Operator).await {
+        Ok(i) => i,
+        Err(e) => return failed(Some(v), e),
+    };
+    let csrf = v.csrf(t);
+    let items = items
+        .iter()
+        .map(|item| {
+            let r = &item.request;
+            let this = refused.as_ref().filter(|f| f.client_id == r.client_id.as_str() && f.scope == r.scope.as_str());
+            Item {
+                scope: r.scope.as_str(),
+                tier: item.scope.as_ref().map(|s| tier_badge(s.tier)).unwrap_or_else(|| badge("bad", "unknown")),
+                app: &item.app.name,
+                client_id: r.client_id.as_str(),
+                org: item.org.as_ref().map(|o| {
+                    let verified = if o.verified { badge("ok", "verified") } else { badge("off", "not verified") };
+                    (o.name.as_str(), o.corp_id.as_str(), verified)
+                }),
+                owner: item.app.owner_corp_id.as_str(),
+                scope_description: item.scope.as_ref().map(|s| s.description.as_str()).unwrap_or_default(),
+                why: &r.description,
+                when: layout::time(r.updated_at),
+                reason: this.map(|f| f.reason).unwrap_or_default(),
+                error: this.map(|f| f.error),
+            }
+        })
+        .collect();
+    let body = ReviewsPage { items, pending: badge("wait", "Pending review"), csrf: &csrf };
+    layout::page(Some(v), &csrf, status, "Review queue", "/console/reviews", &body)
+}
+
 pub async fn show(State(t): State<Tessera>, headers: HeaderMap) -> Response {
     let v = match reviewer(&t, &headers).await {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let items = match t.review_items(&Actor::Operator).await {
-        Ok(i) => i,
-        Err(e) => return failed(Some(&v), e),
-    };
-    let csrf = v.csrf(&t);
-    let mut body = String::new();
-    if items.is_empty() {
-        body.push_str(r#"<p class="empty">Nothing is waiting for review. Requests for special and sensitive scopes appear here as developers submit them.</p>"#);
-    }
-    for (n, item) in items.iter().enumerate() {
-        let r = &item.request;
-        let org = match &item.org {
-            Some(o) => format!(
-                "{} <span class=\"muted\">{}</span> {}",
-                esc(&o.name),
-                esc(o.corp_id.as_str()),
-                if o.verified { badge("ok", "verified") } else { badge("off", "not verified") }
-            ),
-            None => esc(item.app.owner_corp_id.as_str()),
-        };
-        let (tier, scope_desc) = match &item.scope {
-            Some(s) => (tier_badge(s.tier), esc(&s.description)),
-            None => (badge("bad", "unknown"), String::new()),
-        };
-        let action = format!("/console/reviews/{}/{}", esc(r.client_id.as_str()), esc(r.scope.as_str()));
-        body.push_str(&format!(
-            r#"<section class="card" aria-labelledby="req{n}"><h2 id="req{n}"><code>{scope}</code> {tier} for {app}</h2>
-<table><tbody><tr><th scope="row">App</th><td>{app} <span class="muted">{client}</span></td></tr>
-<tr><th scope="row">Organization</th><td>{org}</td></tr>
-<tr><th scope="row">Scope</th><td><code>{scope}</code>: {scope_desc}</td></tr>
-<tr><th scope="row">Why the app needs it</th><td>{why}</td></tr>
-<tr><th scope="row">Submitted</th><td>{when} {pending}</td></tr></tbody></table>
-<form method="post" action="{action}" class="inline">{csrf}<input type="hidden" name="decision" value="approve"><button type="submit">Approve</button></form>
-<form method="post" action="{action}">{csrf}<input type="hidden" name="decision" value="decline">
-<label for="reason{n}">Reason for declining <span class="muted">(the developer reads it)</span></label>
-<textarea id="reason{n}" name="reason" rows="2" maxlength="1000" required></textarea>
-<button type="submit" class="danger">Decline</button></form></section>"#,
-            scope = esc(r.scope.as_str()),
-            app = esc(&item.app.name),
-            client = esc(r.client_id.as_str()),
-            why = esc(&r.description),
-            when = layout::time(r.updated_at),
-            pending = badge("wait", "Pending review"),
-            csrf = hidden("csrf", &csrf),
-        ));
-    }
-    layout::page(Some(&v), &csrf, StatusCode::OK, "Review queue", "/console/reviews", &body)
+    queue_page(&t, &v, None, StatusCode::OK).await
 }
 
 pub async fn decide(
@@ -107,7 +127,14 @@ pub async fn decide(
         _ => return layout::error(Some(&v), StatusCode::BAD_REQUEST, "Choose Approve or Decline."),
     };
     match t.review_permission(&Actor::Operator, &id, &scope, approve, field(&form, "reason")).await {
-        Ok(_) => see_other("/console/reviews"),
-        Err(e) => failed(Some(&v), e),
+        Ok(_) => done(&t, "/console/reviews", if approve { "approved" } else { "declined" }),
+        Err(e) => match super::input_error(&e) {
+            Some(error) => {
+                let reason = field(&form, "reason").unwrap_or_default();
+                let refused = Refused { client_id: id.as_str(), scope: scope.as_str(), reason, error: &error };
+                queue_page(&t, &v, Some(refused), StatusCode::BAD_REQUEST).await
+            }
+            None => failed(Some(&v), e),
+        },
     }
 }

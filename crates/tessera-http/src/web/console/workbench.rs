@@ -3,6 +3,7 @@
 //! may authorize it (the members holding its eligible role over the whole org) and an
 //! Authorize / Revoke button that only they can use.
 
+use askama::Template;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -11,65 +12,116 @@ use http::{HeaderMap, StatusCode};
 use tessera_core::ids::{ClientId, CorpId, ScopeCode};
 use tessera_core::scope::ScopeTier;
 use tessera_service::Tessera;
-use tessera_service::overview::SensitiveRow;
+use tessera_service::overview::{SensitiveRow, Workbench};
 
 use super::layout::{self, badge, tier_badge};
-use super::{failed, field, parse_id, posted, see_other, signed_in};
-use crate::web::html::{esc, hidden};
+use super::{Viewer, done, failed, field, parse_id, posted, signed_in};
+use crate::web::html::Markup;
 
-fn sensitive_row(corp: &str, client: &str, row: &SensitiveRow, viewer_user: Option<&str>, csrf: &str) -> String {
+struct Sensitive<'a> {
+    code: &'a str,
+    description: &'a str,
+    state: Markup,
+    /// Who authorized or revoked it, and when.
+    by: Option<(&'a str, String)>,
+    role: &'a str,
+    holders: Vec<(&'a str, &'a str)>,
+    /// Whether the viewer may press the button.
+    may: bool,
+    decision: &'static str,
+    label: &'static str,
+}
+
+struct InstalledApp<'a> {
+    name: &'a str,
+    client_id: &'a str,
+    /// What the app holds in the org beyond the basic scopes: code, tier, description.
+    holds: Vec<(&'a str, Markup, &'a str)>,
+    sensitive: Vec<Sensitive<'a>>,
+}
+
+#[derive(Template)]
+#[template(path = "console/workbench.html")]
+struct WorkbenchPage<'a> {
+    org_name: &'a str,
+    corp_id: &'a str,
+    verified: Markup,
+    roles: Vec<(&'a str, Vec<(&'a str, &'a str)>)>,
+    apps: Vec<InstalledApp<'a>>,
+    activated: Markup,
+    /// The activation form: the client id typed, and why it was refused.
+    activate: (&'a str, Option<&'a str>),
+    csrf: &'a str,
+}
+
+fn sensitive_row<'a>(row: &'a SensitiveRow, viewer_user: Option<&str>) -> Sensitive<'a> {
     let s = &row.scope;
-    let role = s.eligible_role.as_ref().map(|r| r.as_str()).unwrap_or("?");
-    let holders: Vec<String> = row
-        .eligible
-        .iter()
-        .map(|m| format!("{} <span class=\"muted\">({})</span>", esc(&m.name), esc(m.user_id.as_str())))
-        .collect();
-    let holders = if holders.is_empty() {
-        format!("Nobody holds <code>{}</code> over the whole org yet.", esc(role))
-    } else {
-        holders.join(", ")
+    let (state, by) = match (&row.grant, &row.last_revocation) {
+        (Some(g), _) => (badge("ok", "Authorized"), Some((g.granted_by.as_str(), layout::time(g.granted_at)))),
+        (None, Some(r)) => (badge("off", "Revoked"), Some((r.revoked_by.as_str(), layout::time(r.revoked_at)))),
+        (None, None) => (badge("wait", "Not authorized"), None),
     };
-    let state = match (&row.grant, &row.last_revocation) {
-        (Some(g), _) => format!(
-            "{}<br><span class=\"muted\">by {} on {}</span>",
-            badge("ok", "Authorized"),
-            esc(g.granted_by.as_str()),
-            layout::time(g.granted_at)
-        ),
-        (None, Some(r)) => format!(
-            "{}<br><span class=\"muted\">by {} on {}</span>",
-            badge("off", "Revoked"),
-            esc(r.revoked_by.as_str()),
-            layout::time(r.revoked_at)
-        ),
-        (None, None) => badge("wait", "Not authorized"),
-    };
-    let may = viewer_user.is_some_and(|u| row.eligible.iter().any(|m| m.user_id.as_str() == u));
     let (decision, label) = if row.grant.is_some() { ("revoke", "Revoke") } else { ("authorize", "Authorize") };
-    let button = if may {
-        let class = if decision == "revoke" { r#" class="danger""# } else { "" };
-        format!(
-            r#"<form method="post" action="/console/orgs/{corp}/installations/{client}/grants/{scope}" class="inline">{csrf}<input type="hidden" name="decision" value="{decision}"><button type="submit"{class}>{label}</button></form>"#,
-            corp = esc(corp),
-            client = esc(client),
-            scope = esc(s.code.as_str()),
-            csrf = hidden("csrf", csrf),
-        )
-    } else {
-        format!(
-            r#"<button type="button" disabled aria-describedby="why-{client}-{code}">{label}</button><br><span class="muted" id="why-{client}-{code}">Only holders of {role} can {decision} this.</span>"#,
-            client = esc(client),
-            code = esc(s.code.as_str()),
-            role = esc(role),
-        )
+    Sensitive {
+        code: s.code.as_str(),
+        description: &s.description,
+        state,
+        by,
+        role: s.eligible_role.as_ref().map(|r| r.as_str()).unwrap_or("?"),
+        holders: row.eligible.iter().map(|m| (m.name.as_str(), m.user_id.as_str())).collect(),
+        may: viewer_user.is_some_and(|u| row.eligible.iter().any(|m| m.user_id.as_str() == u)),
+        decision,
+        label,
+    }
+}
+
+/// The workbench of `wb`'s org; `activate` is what the activation form shows.
+fn workbench_page(
+    v: &Viewer,
+    csrf: &str,
+    wb: &Workbench,
+    activate: (&str, Option<&str>),
+    status: StatusCode,
+) -> Response {
+    let corp = wb.org.corp_id.as_str();
+    let viewer_user = wb.viewer.as_ref().map(|m| m.user_id.as_str());
+    let apps = wb
+        .installed
+        .iter()
+        .map(|app| InstalledApp {
+            name: &app.app.name,
+            client_id: app.app.client_id.as_str(),
+            // What it holds now: a sensitive scope counts only while it is authorized.
+            holds: app
+                .enabled
+                .iter()
+                .filter(|s| s.tier != ScopeTier::Basic)
+                .filter(|s| {
+                    s.tier != ScopeTier::Sensitive
+                        || app.sensitive.iter().any(|r| r.scope.code == s.code && r.grant.is_some())
+                })
+                .map(|s| (s.code.as_str(), tier_badge(s.tier), s.description.as_str()))
+                .collect(),
+            sensitive: app.sensitive.iter().map(|r| sensitive_row(r, viewer_user)).collect(),
+        })
+        .collect();
+    let body = WorkbenchPage {
+        org_name: &wb.org.name,
+        corp_id: corp,
+        verified: if wb.org.verified { badge("ok", "verified") } else { badge("off", "not verified") },
+        roles: wb
+            .eligible_roles
+            .iter()
+            .map(|(role, holders)| {
+                (role.as_str(), holders.iter().map(|m| (m.name.as_str(), m.user_id.as_str())).collect())
+            })
+            .collect(),
+        apps,
+        activated: badge("ok", "Activated"),
+        activate,
+        csrf,
     };
-    format!(
-        r#"<tr><td><code>{code}</code><br>{desc}</td><td>{state}</td><td><code>{role}</code>: {holders}</td><td>{button}</td></tr>"#,
-        code = esc(s.code.as_str()),
-        desc = esc(&s.description),
-        role = esc(role),
-    )
+    layout::page(Some(v), csrf, status, "Workbench", &format!("/console/orgs/{corp}/workbench"), &body)
 }
 
 pub async fn show(State(t): State<Tessera>, Path(corp_id): Path<String>, headers: HeaderMap) -> Response {
@@ -86,88 +138,7 @@ pub async fn show(State(t): State<Tessera>, Path(corp_id): Path<String>, headers
         Ok(w) => w,
         Err(e) => return failed(Some(&v), e),
     };
-    let csrf = v.csrf(&t);
-    let c = esc(corp.as_str());
-    let viewer_user = wb.viewer.as_ref().map(|m| m.user_id.as_str());
-    let mut body = format!(
-        r#"<p><strong>{}</strong> <span class="muted">{c}</span> {}</p>"#,
-        esc(&wb.org.name),
-        if wb.org.verified { badge("ok", "verified") } else { badge("off", "not verified") }
-    );
-    let roles: String = wb
-        .eligible_roles
-        .iter()
-        .map(|(role, holders)| {
-            let names = if holders.is_empty() {
-                r#"<span class="muted">nobody yet</span>"#.to_owned()
-            } else {
-                holders
-                    .iter()
-                    .map(|m| format!("{} <span class=\"muted\">({})</span>", esc(&m.name), esc(m.user_id.as_str())))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            format!("<tr><td>Org-wide <code>{}</code></td><td>{names}</td></tr>", esc(role.as_str()))
-        })
-        .collect();
-    if !roles.is_empty() {
-        body.push_str(&format!(
-            r#"<section class="card" aria-labelledby="roles"><h2 id="roles">Who may authorize sensitive scopes</h2>
-<p class="muted">A sensitive scope is authorized by a member holding its eligible role over the whole organization.</p>
-<table><thead><tr><th>Role</th><th>Held by</th></tr></thead><tbody>{roles}</tbody></table></section>"#
-        ));
-    }
-    if wb.installed.is_empty() {
-        body.push_str(
-            r#"<p class="empty">No app is activated in your organization. Activate one below with its client id.</p>"#,
-        );
-    }
-    for app in &wb.installed {
-        let id = app.app.client_id.as_str();
-        let scopes: String = app
-            .enabled
-            .iter()
-            .filter(|s| s.tier != ScopeTier::Basic)
-            .map(|s| {
-                format!(
-                    r#"<li><code>{}</code> {} {}</li>"#,
-                    esc(s.code.as_str()),
-                    tier_badge(s.tier),
-                    esc(&s.description)
-                )
-            })
-            .collect();
-        let scopes =
-            if scopes.is_empty() { "<li class=\"muted\">Only the basic scopes.</li>".to_owned() } else { scopes };
-        let sensitive = if app.sensitive.is_empty() {
-            r#"<p class="muted">The app holds no sensitive scope.</p>"#.to_owned()
-        } else {
-            let rows: String =
-                app.sensitive.iter().map(|r| sensitive_row(corp.as_str(), id, r, viewer_user, &csrf)).collect();
-            format!(
-                r#"<h3>Sensitive scopes</h3><table><thead><tr><th>Scope</th><th>In this org</th><th>Who may authorize</th><th></th></tr></thead><tbody>{rows}</tbody></table>"#
-            )
-        };
-        body.push_str(&format!(
-            r#"<section class="card" aria-labelledby="app-{idq}"><h2 id="app-{idq}">{name} <span class="muted">{idq}</span> {active}</h2>
-<h3>Permissions it holds</h3><ul>{scopes}</ul>{sensitive}
-<form method="post" action="/console/orgs/{c}/installations/{idq}/uninstall" class="row">{csrf}
-<div><input type="checkbox" id="confirm-{idq}" name="confirm" value="yes" required> <label for="confirm-{idq}" class="inline">Uninstall {name}: every grant it has in the org goes</label></div>
-<button type="submit" class="secondary">Uninstall</button></form></section>"#,
-            idq = esc(id),
-            name = esc(&app.app.name),
-            active = badge("ok", "Activated"),
-            csrf = hidden("csrf", &csrf),
-        ));
-    }
-    body.push_str(&format!(
-        r#"<div class="card"><h2>Activate an app</h2><p>Activating grants the app its enabled standard scopes in your organization. Sensitive scopes still need their eligible role to authorize them.</p>
-<form method="post" action="/console/orgs/{c}/installations" class="row">{csrf}
-<div><label for="client_id">Client id</label><input type="text" id="client_id" name="client_id" required></div>
-<button type="submit">Activate</button></form></div>"#,
-        csrf = hidden("csrf", &csrf),
-    ));
-    layout::page(Some(&v), &csrf, StatusCode::OK, "Workbench", &here, &body)
+    workbench_page(&v, &v.csrf(&t), &wb, ("", None), StatusCode::OK)
 }
 
 pub async fn activate(
@@ -189,7 +160,7 @@ pub async fn activate(
         (Err(r), _) | (_, Err(r)) => return r,
     };
     match t.activate(&v.actor(), &corp, &client).await {
-        Ok(_) => see_other(&format!("/console/orgs/{corp}/workbench")),
+        Ok(_) => done(&t, &format!("/console/orgs/{corp}/workbench"), "activated"),
         Err(e) => failed(Some(&v), e),
     }
 }
@@ -219,7 +190,7 @@ pub async fn uninstall(
             (Err(r), _) | (_, Err(r)) => return r,
         };
     match t.uninstall(&v.actor(), &corp, &client).await {
-        Ok(()) => see_other(&format!("/console/orgs/{corp}/workbench")),
+        Ok(()) => done(&t, &format!("/console/orgs/{corp}/workbench"), "uninstalled"),
         Err(e) => failed(Some(&v), e),
     }
 }
@@ -250,7 +221,9 @@ pub async fn grant(
         _ => return layout::error(Some(&v), StatusCode::BAD_REQUEST, "Choose Authorize or Revoke."),
     };
     match t.set_grant(&v.actor(), &corp, &client, &scope, authorize).await {
-        Ok(()) => see_other(&format!("/console/orgs/{corp}/workbench")),
+        Ok(()) => {
+            done(&t, &format!("/console/orgs/{corp}/workbench"), if authorize { "authorized" } else { "revoked" })
+        }
         Err(e) => failed(Some(&v), e),
     }
 }

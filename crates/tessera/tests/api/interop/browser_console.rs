@@ -82,17 +82,17 @@ async fn console_journeys_in_a_real_browser() {
     has_all(&r, "afterAuthorize", &["Authorized", "by alice", "Revoke"]);
     has_all(&r, "afterRevoke", &["Revoked", "by alice", "Authorize"]);
 
-    // The audit log shows each step, oldest first.
+    // The audit log shows each step, newest first.
     let audit = text(&r, "audit");
     let mut at = 0;
     for step in [
-        "app registered",
+        "scope revoked",
+        "scope authorized",
+        "permission approved",
         "permission requested",
         "permission declined",
         "permission requested",
-        "permission approved",
-        "scope authorized",
-        "scope revoked",
+        "app registered",
     ] {
         let found = audit[at..].find(step).unwrap_or_else(|| panic!("{step} missing after position {at}: {audit}"));
         at += found + step.len();

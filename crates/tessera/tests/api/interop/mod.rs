@@ -8,13 +8,16 @@
 
 pub mod browser_console;
 pub mod browser_flow;
+pub mod browser_pages;
 pub mod chat_bot;
 pub mod dingtalk_sdk;
 pub mod feishu_sdk;
 pub mod forward_auth_proxies;
 pub mod gateway_assertion;
+pub mod gateway_sdk;
 pub mod install;
 pub mod multinode;
+pub mod multinode_user_tokens;
 pub mod oauth_clients;
 pub mod openapi_contract;
 pub mod pg_cluster;
