@@ -133,6 +133,8 @@ pub enum Change {
     SetTicketCallback {
         client_id: ClientId,
         url: Option<String>,
+        /// The shape of the pushes.
+        event: crate::suite::TicketEvent,
     },
     /// Replaces an app's client secret. The secret it had stays valid until
     /// `previous_valid_until` (no overlap when that is not in the future), and so do the

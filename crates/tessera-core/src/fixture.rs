@@ -59,6 +59,8 @@ pub struct Existing {
     pub oidc_clients: HashMap<ClientId, crate::oidc::OidcClient>,
     /// Profile claims of the fixture's users that have any.
     pub profiles: HashMap<UnionId, crate::oidc::UserProfile>,
+    /// Suites' ticket states (for their callbacks).
+    pub tickets: HashMap<ClientId, crate::suite::SuiteTicket>,
 }
 
 /// The changes a fixture still needs, and the client secrets generated for new apps
@@ -303,6 +305,43 @@ fn role_list(roles: &[MemberRole]) -> String {
     names.join(",")
 }
 
+/// A suite's ticket callback: set when it has none, a conflict when it has another.
+fn plan_ticket_callback(
+    app: &App,
+    cb: &format::FixtureTicketCallback,
+    existing: Option<&crate::suite::SuiteTicket>,
+    out: &mut Plan,
+) -> Result<(), DomainError> {
+    if app.kind != AppKind::ThirdPartyEnterprise {
+        return Err(DomainError::InvalidField {
+            field: "ticket_callback",
+            reason: format!("{} is not a third_party_enterprise app; only suites get tickets", app.client_id),
+        });
+    }
+    validate_redirect_uri(&cb.url).map_err(|_| DomainError::InvalidField {
+        field: "ticket_callback",
+        reason: "the url must be an absolute http(s) URL without a fragment".into(),
+    })?;
+    match existing.and_then(|t| t.callback_url.as_ref().map(|url| (url, t.event))) {
+        Some((url, event)) if *url == cb.url && event == cb.event => Ok(()),
+        Some(_) => Err(conflict(format!("suite {} pushes its tickets elsewhere or in another shape", app.client_id))),
+        None => {
+            let set = Change::SetTicketCallback {
+                client_id: app.client_id.clone(),
+                url: Some(cb.url.clone()),
+                event: cb.event,
+            };
+            out.changes.push(set);
+            out.changes.push(audit(
+                Some(&app.owner_corp_id),
+                AuditAction::TicketCallbackChanged,
+                format!("app:{}", app.client_id),
+            ));
+            Ok(())
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn plan_apps(
     fixture: &Fixture,
@@ -399,6 +438,9 @@ fn plan_apps(
                 app
             }
         };
+        if let Some(cb) = &fa.ticket_callback {
+            plan_ticket_callback(&app, cb, existing.tickets.get(&app.client_id), out)?;
+        }
         for code in &fa.enabled_scopes {
             if !catalog.contains_key(code) {
                 return Err(DomainError::UnknownScope(code.clone()));

@@ -15,6 +15,7 @@
 //! - [`signing_key`]: signing keys of JWTs and their rotation schedule.
 //! - [`callback_address`]: which addresses an outbound callback may reach (public unicast only).
 //! - [`suite`]: third-party enterprise apps as ISV suites: tickets, derived secrets, legacy signatures.
+//! - [`feishu_event`]: Feishu's event envelope for a store app's `app_ticket` (plain or encrypted, signed).
 //! - [`device`]: device authorization (RFC 8628): codes, states, polling interval, expiry.
 //! - [`document`]: the sample API's documents with access lists.
 //! - [`lifecycle`]: requesting scopes, review, activation.
@@ -35,6 +36,7 @@ pub mod device;
 pub mod document;
 pub mod error;
 pub mod explain;
+pub mod feishu_event;
 pub mod fixture;
 pub mod grant;
 pub mod grant_code;

@@ -15,6 +15,8 @@
 //! - deliveries are signed with HMAC(signing key, timestamp + "\n" + body), where the signing
 //!   key is `sk-` + hex(HMAC(key, "suite-ticket-callback\0" + suiteKey)), shown to the app's
 //!   developers when they register the callback URL.
+//! - a Feishu store app's verification token and encrypt key are derived the same way
+//!   (`vt-…`, `ek-…`) and shown with the signing key.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -40,6 +42,43 @@ pub struct SuiteTicket {
     pub issued_at: UnixTime,
     /// Where tickets are pushed, if the app registered a callback.
     pub callback_url: Option<String>,
+    /// The shape of the pushes.
+    pub event: TicketEvent,
+}
+
+/// The shape of a ticket push: DingTalk's `suite_ticket` or a Feishu store app's `app_ticket`
+/// event (see [`crate::feishu_event`]), whose verification token and encrypt key are derived
+/// from the server key like the delivery signing key, so neither is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketEvent {
+    /// `{"EventType": "suite_ticket", …}` signed with `X-Tessera-Signature`.
+    #[default]
+    #[serde(rename = "dingtalk")]
+    DingTalk,
+    /// Feishu's plain `app_ticket` event carrying the verification token.
+    Feishu,
+    /// Feishu's `app_ticket` event in its encrypted, signed envelope.
+    FeishuEncrypted,
+}
+
+impl TicketEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketEvent::DingTalk => "dingtalk",
+            TicketEvent::Feishu => "feishu",
+            TicketEvent::FeishuEncrypted => "feishu_encrypted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "dingtalk" => Some(TicketEvent::DingTalk),
+            "feishu" => Some(TicketEvent::Feishu),
+            "feishu_encrypted" => Some(TicketEvent::FeishuEncrypted),
+            _ => None,
+        }
+    }
 }
 
 /// Why a presented suite ticket is refused.
@@ -54,7 +93,7 @@ pub enum TicketRejection {
 impl SuiteTicket {
     /// A suite with no ticket yet.
     pub fn new(client_id: ClientId) -> Self {
-        SuiteTicket { client_id, seq: 0, issued_at: UnixTime(0), callback_url: None }
+        SuiteTicket { client_id, seq: 0, issued_at: UnixTime(0), callback_url: None, event: TicketEvent::DingTalk }
     }
 
     /// Whether a new ticket is due at `now`.
@@ -100,6 +139,16 @@ pub fn generated_secret(key: &SecretKey, client_id: &ClientId) -> Secret {
 /// The key that signs ticket deliveries to a suite's callback URL.
 pub fn callback_signing_key(key: &SecretKey, client_id: &ClientId) -> Secret {
     derive(key, "sk-", &["suite-ticket-callback", client_id.as_str()])
+}
+
+/// A Feishu store app's verification token (the `token` of its events).
+pub fn feishu_verification_token(key: &SecretKey, client_id: &ClientId) -> Secret {
+    derive(key, "vt-", &["feishu-verification-token", client_id.as_str()])
+}
+
+/// A Feishu store app's encrypt key (its events are encrypted and signed with it).
+pub fn feishu_encrypt_key(key: &SecretKey, client_id: &ClientId) -> Secret {
+    derive(key, "ek-", &["feishu-encrypt-key", client_id.as_str()])
 }
 
 fn hmac_base64(key: &[u8], message: &str) -> String {
@@ -150,6 +199,7 @@ mod tests {
             seq,
             issued_at: UnixTime(1_000),
             callback_url: None,
+            event: TicketEvent::DingTalk,
         }
     }
 

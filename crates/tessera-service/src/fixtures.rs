@@ -98,6 +98,9 @@ impl Tessera {
             if let Some(c) = store.oidc_client(&id).await? {
                 ex.oidc_clients.insert(id.clone(), c);
             }
+            if let Some(t) = store.suite_ticket(&id).await? {
+                ex.tickets.insert(id.clone(), t);
+            }
             for inst in store.installations(&id).await? {
                 for g in store.org_grants(&id, &inst.corp_id).await? {
                     ex.grants.insert((id.clone(), inst.corp_id.clone(), g.scope));

@@ -82,13 +82,14 @@ impl Tessera {
     }
 
     /// Registers (`Some`) or removes (`None`) the URL a suite's tickets are pushed to (its
-    /// developers and operators); returns the key that signs each delivery.
+    /// developers and operators) and their shape; returns what checks each delivery.
     pub async fn set_ticket_callback(
         &self,
         actor: &Actor,
         client_id: &ClientId,
         url: Option<String>,
-    ) -> Result<tessera_core::secret::Secret, ManageError> {
+        event: tessera_core::suite::TicketEvent,
+    ) -> Result<crate::suite::CallbackKeys, ManageError> {
         let app = self.app_or_404(client_id).await?;
         let member = self.developer(actor, &app.owner_corp_id).await?;
         if app.kind != tessera_core::app::AppKind::ThirdPartyEnterprise {
@@ -117,7 +118,7 @@ impl Tessera {
                 None => "ticket pushes stopped".into(),
             },
         };
-        Ok(self.store_ticket_callback(client_id, url, audit).await?)
+        Ok(self.store_ticket_callback(client_id, url, event, audit).await?)
     }
 
     /// An app's permission requests (its developers and operators).

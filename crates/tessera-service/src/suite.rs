@@ -4,12 +4,14 @@
 
 use std::sync::Arc;
 
+use rand::Rng;
 use tessera_core::app::{App, AppKind};
 use tessera_core::change::Change;
+use tessera_core::feishu_event;
 use tessera_core::ids::{ClientId, CorpId, ScopeCode, UserId};
 use tessera_core::org::Org;
 use tessera_core::secret::Secret;
-use tessera_core::suite::{self, SuiteTicket, TicketRejection};
+use tessera_core::suite::{self, SuiteTicket, TicketEvent, TicketRejection};
 use tessera_core::time::UnixTime;
 use tessera_core::token::TokenKind;
 use tessera_store::{AuditFilter, StoreError};
@@ -264,17 +266,25 @@ impl Tessera {
         Ok(CurrentTicket { ticket, issued_at: state.issued_at })
     }
 
-    /// Registers (or removes) where a suite's tickets are pushed; returns the key that signs
-    /// the deliveries. Checked by the management layer (developers of the app's org).
+    /// Registers (or removes) where a suite's tickets are pushed and in which shape; returns
+    /// what the receiver needs to check them. Checked by the management layer (developers of
+    /// the app's org).
     pub(crate) async fn store_ticket_callback(
         &self,
         client_id: &ClientId,
         url: Option<String>,
+        event: TicketEvent,
         audit: tessera_core::audit::AuditDraft,
-    ) -> Result<Secret, StoreError> {
-        let set = Change::SetTicketCallback { client_id: client_id.clone(), url };
+    ) -> Result<CallbackKeys, StoreError> {
+        let set = Change::SetTicketCallback { client_id: client_id.clone(), url, event };
         self.inner.store.commit(&[set, Change::Audit(audit)], self.now()).await?;
-        Ok(suite::callback_signing_key(&self.inner.key, client_id))
+        let key = &self.inner.key;
+        let feishu = matches!(event, TicketEvent::Feishu | TicketEvent::FeishuEncrypted);
+        Ok(CallbackKeys {
+            signing_key: suite::callback_signing_key(key, client_id),
+            verification_token: feishu.then(|| suite::feishu_verification_token(key, client_id)),
+            encrypt_key: (event == TicketEvent::FeishuEncrypted).then(|| suite::feishu_encrypt_key(key, client_id)),
+        })
     }
 
     /// Issues a new ticket to every suite whose ticket is due at `now`; returns the suites
@@ -307,21 +317,49 @@ impl Tessera {
         self.ticket_delivery_at(state, self.now())
     }
 
-    /// [`Self::ticket_delivery`] stamped with `now`.
+    /// [`Self::ticket_delivery`] stamped with `now`, in the shape the suite registered.
     pub fn ticket_delivery_at(&self, state: &SuiteTicket, now: UnixTime) -> Option<TicketDelivery> {
         let ticket = state.latest(&self.inner.key)?;
         let url = state.callback_url.clone()?;
+        let id = &state.client_id;
         let timestamp = now.0;
-        let body = serde_json::json!({
-            "EventType": "suite_ticket",
-            "SuiteKey": state.client_id.as_str(),
-            "SuiteTicket": ticket.expose(),
-            "TimeStamp": (timestamp * 1000).to_string(),
-        })
-        .to_string();
-        let key = suite::callback_signing_key(&self.inner.key, &state.client_id);
-        let signature = suite::delivery_signature(&key, timestamp, &body);
-        Some(TicketDelivery { url, client_id: state.client_id.clone(), timestamp, body: Secret::new(body), signature })
+        let (body, headers) = match state.event {
+            TicketEvent::DingTalk => {
+                let body = serde_json::json!({
+                    "EventType": "suite_ticket",
+                    "SuiteKey": id.as_str(),
+                    "SuiteTicket": ticket.expose(),
+                    "TimeStamp": (timestamp * 1000).to_string(),
+                })
+                .to_string();
+                let key = suite::callback_signing_key(&self.inner.key, id);
+                let signature = suite::delivery_signature(&key, timestamp, &body);
+                (body, vec![("x-tessera-timestamp", timestamp.to_string()), ("x-tessera-signature", signature)])
+            }
+            TicketEvent::Feishu | TicketEvent::FeishuEncrypted => {
+                let mut rng = rand::rng();
+                let uuid = hex(&rng.random::<[u8; 16]>());
+                let token = suite::feishu_verification_token(&self.inner.key, id);
+                let plain =
+                    feishu_event::app_ticket_event(&uuid, token.expose(), timestamp, id.as_str(), ticket.expose());
+                if state.event == TicketEvent::Feishu {
+                    (plain, Vec::new())
+                } else {
+                    let encrypt_key = suite::feishu_encrypt_key(&self.inner.key, id);
+                    let body = feishu_event::encrypted_body(encrypt_key.expose(), rng.random(), &plain);
+                    let nonce = hex(&rng.random::<[u8; 8]>());
+                    let ts = timestamp.to_string();
+                    let signature = feishu_event::signature(&ts, &nonce, encrypt_key.expose(), &body);
+                    let headers = vec![
+                        ("x-lark-request-timestamp", ts),
+                        ("x-lark-request-nonce", nonce),
+                        ("x-lark-signature", signature),
+                    ];
+                    (body, headers)
+                }
+            }
+        };
+        Some(TicketDelivery { url, client_id: id.clone(), body: Secret::new(body), headers })
     }
 
     /// The delivery of a suite's current ticket again (Feishu's `app_ticket/resend`, or a
@@ -343,6 +381,17 @@ impl Tessera {
     }
 }
 
+/// What a ticket receiver needs to check the pushes (derived from the server key, not stored).
+#[derive(Debug)]
+pub struct CallbackKeys {
+    /// Signs DingTalk-shaped pushes (`X-Tessera-Signature`).
+    pub signing_key: Secret,
+    /// A Feishu store app's verification token (the `token` of its events).
+    pub verification_token: Option<Secret>,
+    /// A Feishu store app's encrypt key, when its events are encrypted.
+    pub encrypt_key: Option<Secret>,
+}
+
 /// What a resend request leads to.
 #[derive(Debug)]
 pub enum Resend {
@@ -360,9 +409,13 @@ pub enum Resend {
 pub struct TicketDelivery {
     pub url: String,
     pub client_id: ClientId,
-    /// Unix seconds, sent as `X-Tessera-Timestamp` and signed with the body.
-    pub timestamp: i64,
     pub body: Secret,
-    /// base64(HMAC-SHA256(signing key, timestamp + "\n" + body)), sent as `X-Tessera-Signature`.
-    pub signature: String,
+    /// Sent with the body: DingTalk's `X-Tessera-Timestamp` and `X-Tessera-Signature` =
+    /// base64(HMAC-SHA256(signing key, timestamp + "\n" + body)), or Feishu's `X-Lark-*`
+    /// signature headers of an encrypted event (none for a plain one).
+    pub headers: Vec<(&'static str, String)>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

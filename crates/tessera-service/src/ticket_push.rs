@@ -33,10 +33,9 @@ pub async fn push(client: &CallbackClient, delivery: &TicketDelivery) -> Outcome
                 return Outcome::Refused;
             }
         };
+        let request = delivery.headers.iter().fold(request, |r, (name, value)| r.header(*name, value));
         let sent = request
             .header("content-type", "application/json")
-            .header("x-tessera-timestamp", delivery.timestamp.to_string())
-            .header("x-tessera-signature", &delivery.signature)
             .body(delivery.body.expose().to_owned())
             .timeout(Duration::from_secs(10))
             .send()

@@ -208,11 +208,14 @@ pub async fn document() -> Json<Value> {
             },
             "/api/v1/apps/{client_id}/ticket-callback": {
                 "parameters": [path_param("client_id")],
-                "put": op("Register (or with null remove) the URL a suite's tickets are pushed to; answers the key that signs deliveries",
+                "put": op("Register (or with null remove) the URL a suite's tickets are pushed to and their shape (DingTalk's suite_ticket, or a Feishu store app's app_ticket event, plain or encrypted); answers the key that signs deliveries and a Feishu store app's verification token and encrypt key",
                     developers,
-                    Some(obj(json!({"url": {"type": ["string", "null"], "format": "uri"}}), json!(["url"]))), "200",
-                    Some(obj(json!({"client_id": {"type": "string"}, "url": {"type": ["string", "null"]}, "signing_key": {"type": "string"}}),
-                        json!(["client_id", "url", "signing_key"]))))
+                    Some(obj(json!({"url": {"type": ["string", "null"], "format": "uri"},
+                        "event": {"enum": ["dingtalk", "feishu", "feishu_encrypted"]}}), json!(["url"]))), "200",
+                    Some(obj(json!({"client_id": {"type": "string"}, "url": {"type": ["string", "null"]},
+                        "event": {"enum": ["dingtalk", "feishu", "feishu_encrypted"]}, "signing_key": {"type": "string"},
+                        "verification_token": {"type": "string"}, "encrypt_key": {"type": "string"}}),
+                        json!(["client_id", "url", "event", "signing_key"]))))
             },
             "/api/v1/reviews": {"get": op("The review queue: requests pending review", "operators", None, "200", Some(list_of("Permission")))},
             "/api/v1/reviews/{client_id}/{scope}": {

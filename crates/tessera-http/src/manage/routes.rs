@@ -12,6 +12,7 @@ use tessera_core::consent::parse_scope_string;
 use tessera_core::explain::ScopeAnswer;
 use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId};
 use tessera_core::permission::PermissionRequest;
+use tessera_core::suite::TicketEvent;
 use tessera_core::time::UnixTime;
 use tessera_service::Tessera;
 use tessera_service::signin::SignInError;
@@ -319,19 +320,29 @@ pub async fn explain(
 #[derive(Deserialize)]
 pub struct TicketCallback {
     url: Option<String>,
+    /// `dingtalk` (the default), `feishu` or `feishu_encrypted`.
+    event: Option<String>,
 }
 
 #[derive(Serialize)]
 pub struct TicketCallbackView {
     client_id: String,
     url: Option<String>,
-    /// The key that signs each delivery: `X-Tessera-Signature` is
+    event: &'static str,
+    /// The key that signs each DingTalk-shaped delivery: `X-Tessera-Signature` is
     /// base64(HMAC-SHA256(signing_key, X-Tessera-Timestamp + "\n" + body)).
     signing_key: String,
+    /// A Feishu store app's verification token (the `token` of its events).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification_token: Option<String>,
+    /// A Feishu store app's encrypt key, when its events are encrypted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encrypt_key: Option<String>,
 }
 
-/// `PUT /api/v1/apps/{client_id}/ticket-callback`: where the suite's tickets are pushed
-/// (`{"url": null}` stops pushing; the suite then polls `POST /v1.0/oauth2/suiteTicket`).
+/// `PUT /api/v1/apps/{client_id}/ticket-callback`: where the suite's tickets are pushed and in
+/// which shape (`{"url": null}` stops pushing; the suite then polls
+/// `POST /v1.0/oauth2/suiteTicket`).
 pub async fn set_ticket_callback(
     State(t): State<Tessera>,
     Caller(actor): Caller,
@@ -341,6 +352,19 @@ pub async fn set_ticket_callback(
 ) -> Result<Json<TicketCallbackView>, ApiError> {
     let client_id = id(ClientId::parse, client_id)?;
     let req: TicketCallback = body::json(&headers, raw)?;
-    let key = t.set_ticket_callback(&actor, &client_id, req.url.clone()).await?;
-    Ok(Json(TicketCallbackView { client_id: client_id.into(), url: req.url, signing_key: key.expose().to_owned() }))
+    let event = match req.event.as_deref() {
+        None => TicketEvent::DingTalk,
+        Some(e) => TicketEvent::parse(e)
+            .ok_or_else(|| ApiError::bad_request("event is one of dingtalk, feishu, feishu_encrypted"))?,
+    };
+    let keys = t.set_ticket_callback(&actor, &client_id, req.url.clone(), event).await?;
+    let reveal = |s: Option<tessera_core::secret::Secret>| s.map(|s| s.expose().to_owned());
+    Ok(Json(TicketCallbackView {
+        client_id: client_id.into(),
+        url: req.url,
+        event: event.as_str(),
+        signing_key: keys.signing_key.expose().to_owned(),
+        verification_token: reveal(keys.verification_token),
+        encrypt_key: reveal(keys.encrypt_key),
+    }))
 }

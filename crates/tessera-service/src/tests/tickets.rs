@@ -63,7 +63,7 @@ async fn a_round_pushes_to_a_registered_callback_and_a_refused_address_gets_noth
     round_at(&s.service, &client, s.service.now()).await.unwrap();
     // Stored without the registration's check (as by an older version): checked at the push.
     let url = Some("http://127.0.0.1:9/tickets".to_owned());
-    let set = Change::SetTicketCallback { client_id: client_id("suitedemo"), url };
+    let set = Change::SetTicketCallback { client_id: client_id("suitedemo"), url, event: Default::default() };
     s.service.store().commit(&[set], s.service.now()).await.unwrap();
     s.clock.advance(INTERVAL);
     let round = round_at(&s.service, &client, s.service.now()).await.unwrap();

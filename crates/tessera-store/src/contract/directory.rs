@@ -1,6 +1,7 @@
 //! Orgs, people, apps, permission requests, installations, grants, suite tickets, secrets.
 
 use super::*;
+use tessera_core::suite::TicketEvent;
 
 pub async fn every_entity_round_trips(store: Arc<dyn Database>) {
     store.commit(&everything(), UnixTime(60)).await.unwrap();
@@ -124,13 +125,18 @@ pub async fn suite_tickets_advance_once_per_sequence_number(store: Arc<dyn Datab
     }
     assert_eq!(won, 1);
     let url = Some("http://127.0.0.1:9/tickets".to_owned());
-    store.commit(&[Change::SetTicketCallback { client_id: id.clone(), url: url.clone() }], UnixTime(11)).await.unwrap();
+    let set =
+        Change::SetTicketCallback { client_id: id.clone(), url: url.clone(), event: TicketEvent::FeishuEncrypted };
+    store.commit(&[set], UnixTime(11)).await.unwrap();
     store.commit(&[Change::AdvanceSuiteTicket { client_id: id.clone(), from_seq: 1 }], UnixTime(20)).await.unwrap();
     let now = store.suite_ticket(&id).await.unwrap().unwrap();
     assert_eq!((now.seq, now.issued_at, now.callback_url.clone()), (2, UnixTime(20), url));
+    assert_eq!(now.event, TicketEvent::FeishuEncrypted);
     assert_eq!(store.suite_tickets().await.unwrap(), vec![now]);
-    store.commit(&[Change::SetTicketCallback { client_id: id.clone(), url: None }], UnixTime(21)).await.unwrap();
-    assert_eq!(store.suite_ticket(&id).await.unwrap().unwrap().callback_url, None);
+    let unset = Change::SetTicketCallback { client_id: id.clone(), url: None, event: TicketEvent::DingTalk };
+    store.commit(&[unset], UnixTime(21)).await.unwrap();
+    let unset = store.suite_ticket(&id).await.unwrap().unwrap();
+    assert_eq!((unset.callback_url, unset.event), (None, TicketEvent::DingTalk));
 }
 
 pub async fn apps_by_owner_rotated_secrets_and_redirect_uris(store: Arc<dyn Database>) {

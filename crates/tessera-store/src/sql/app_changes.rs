@@ -4,6 +4,7 @@
 use sqlx::{Transaction, query};
 use tessera_core::ids::ClientId;
 use tessera_core::secret::SecretHash;
+use tessera_core::suite::TicketEvent;
 use tessera_core::time::UnixTime;
 
 use super::columns::uris_json;
@@ -155,13 +156,16 @@ where
         tx: &mut Transaction<'static, DB>,
         client_id: &ClientId,
         url: &Option<String>,
+        event: TicketEvent,
     ) -> Result<(), StoreError> {
         query(
-            "INSERT INTO suite_tickets (client_id, callback_url) VALUES ($1, $2)
-                 ON CONFLICT (client_id) DO UPDATE SET callback_url = excluded.callback_url",
+            "INSERT INTO suite_tickets (client_id, callback_url, event_format) VALUES ($1, $2, $3)
+                 ON CONFLICT (client_id) DO UPDATE
+                 SET callback_url = excluded.callback_url, event_format = excluded.event_format",
         )
         .bind(client_id.as_str())
         .bind(url.as_deref())
+        .bind(event.as_str())
         .execute(&mut **tx)
         .await
         .map_err(map_err)?;

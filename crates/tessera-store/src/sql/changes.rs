@@ -334,7 +334,9 @@ where
             Change::AdvanceSuiteTicket { client_id, from_seq } => {
                 Self::advance_suite_ticket(tx, client_id, from_seq, at).await?
             }
-            Change::SetTicketCallback { client_id, url } => Self::set_ticket_callback(tx, client_id, url).await?,
+            Change::SetTicketCallback { client_id, url, event } => {
+                Self::set_ticket_callback(tx, client_id, url, *event).await?
+            }
             Change::InsertDeviceAuthorization(d) => Self::insert_device_authorization(tx, d).await?,
             Change::DevicePolled { device_hash, polled_at, interval } => {
                 Self::device_polled(tx, device_hash, polled_at, interval).await?

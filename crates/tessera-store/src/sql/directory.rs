@@ -31,7 +31,8 @@ const PERMISSION: &str = "SELECT client_id, scope, status, description, reason, 
 const INSTALLATION: &str = "SELECT client_id, corp_id, installed_at FROM installations";
 const CONSENT: &str = "SELECT union_id, client_id, scopes, granted_at FROM consents";
 const SUITE_TICKET: &str =
-    "SELECT a.client_id, COALESCE(t.seq, 0) AS seq, COALESCE(t.issued_at, 0) AS issued_at, t.callback_url
+    "SELECT a.client_id, COALESCE(t.seq, 0) AS seq, COALESCE(t.issued_at, 0) AS issued_at, t.callback_url,
+            COALESCE(t.event_format, 'dingtalk') AS event_format
      FROM apps a LEFT JOIN suite_tickets t ON t.client_id = a.client_id";
 
 impl<DB> Sql<'_, DB>

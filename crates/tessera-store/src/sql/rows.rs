@@ -18,7 +18,7 @@ use tessera_core::refresh::RefreshToken;
 use tessera_core::scope::{Scope, ScopeIdentity, ScopeTier};
 use tessera_core::secret::SecretHash;
 use tessera_core::session::Session;
-use tessera_core::suite::SuiteTicket;
+use tessera_core::suite::{SuiteTicket, TicketEvent};
 use tessera_core::time::UnixTime;
 use tessera_core::token::{AccessToken, TokenKind};
 
@@ -426,6 +426,7 @@ pub struct SuiteTicketRow {
     pub seq: i64,
     pub issued_at: i64,
     pub callback_url: Option<String>,
+    pub event_format: String,
 }
 
 impl TryFrom<SuiteTicketRow> for SuiteTicket {
@@ -436,6 +437,8 @@ impl TryFrom<SuiteTicketRow> for SuiteTicket {
             seq: r.seq,
             issued_at: UnixTime(r.issued_at),
             callback_url: r.callback_url,
+            event: TicketEvent::parse(&r.event_format)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown ticket event format {:?}", r.event_format)))?,
         })
     }
 }

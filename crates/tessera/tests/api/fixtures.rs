@@ -150,3 +150,33 @@ async fn users_are_added_from_the_cli_idempotently() {
         .unwrap();
     assert_eq!(dave.roles[0].role.as_str(), "contacts_admin");
 }
+
+#[tokio::test]
+async fn a_suites_ticket_callback_and_its_event_shape_load_once_and_conflict_when_changed() {
+    let dir = temp_dir();
+    let suite = |event: &str| {
+        format!(
+            "[[orgs]]\ncorp_id = \"dingisv\"\nname = \"ISV\"\n\n[[apps]]\nclient_id = \"feishustore\"\nclient_secret = \"s\"\nname = \"Store app\"\nkind = \"third_party_enterprise\"\nowner_corp_id = \"dingisv\"\nticket_callback = {{ url = \"https://isv.example/events\", event = \"{event}\" }}\n"
+        )
+    };
+    let path = dir.join("suite.toml");
+    std::fs::write(&path, suite("feishu_encrypted")).unwrap();
+    let first = tessera(&["load-fixture", path.to_str().unwrap()], &dir);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let second = tessera(&["load-fixture", path.to_str().unwrap()], &dir);
+    assert!(stdout(&second).contains("fixture: 0 change(s) applied"), "{}", stdout(&second));
+    let store = tessera::backend::open_store(&format!("sqlite://{}", dir.join("tessera.db").display())).await.unwrap();
+    let id = tessera_core::ids::ClientId::parse("feishustore").unwrap();
+    let state = store.suite_ticket(&id).await.unwrap().unwrap();
+    assert_eq!(state.callback_url.as_deref(), Some("https://isv.example/events"));
+    assert_eq!(state.event, tessera_core::suite::TicketEvent::FeishuEncrypted);
+
+    std::fs::write(&path, suite("dingtalk")).unwrap();
+    let changed = tessera(&["load-fixture", path.to_str().unwrap()], &dir);
+    assert!(!changed.status.success());
+    assert!(stderr(&changed).contains("pushes its tickets elsewhere or in another shape"), "{}", stderr(&changed));
+    std::fs::write(&path, suite("lark")).unwrap();
+    let unknown = tessera(&["load-fixture", path.to_str().unwrap()], &dir);
+    assert!(!unknown.status.success());
+    assert!(stderr(&unknown).contains("unknown variant"), "{}", stderr(&unknown));
+}

@@ -16,6 +16,7 @@ mod console_feedback;
 mod device_flow;
 mod dingtalk_tokens;
 mod feishu;
+mod feishu_tickets;
 mod fixtures;
 mod gateway;
 mod gateway_forward_auth;

@@ -110,7 +110,8 @@ async fn a_stored_inside_callback_gets_no_push() {
     let (base, seen) = receiver(ok).await;
     let store = tessera::backend::open_store(&app.setup.database_url).await.unwrap();
     let suite = ClientId::parse("suitedemo").unwrap();
-    let change = Change::SetTicketCallback { client_id: suite, url: Some(format!("{base}/tickets")) };
+    let change =
+        Change::SetTicketCallback { client_id: suite, url: Some(format!("{base}/tickets")), event: Default::default() };
     store.commit(&[change], tessera_core::time::UnixTime(1_700_000_000)).await.unwrap();
 
     let before = suite_ticket(&app, "suitedemo", "suite-secret").await;

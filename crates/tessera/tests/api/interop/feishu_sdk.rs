@@ -152,3 +152,72 @@ async fn the_python_sdk_as_a_store_app_uses_the_ticket_and_tenant_key() {
     assert_eq!(r["user"]["ok"], true, "{r}");
     assert_eq!(r["user"]["name"], "Carol");
 }
+
+/// The next JSON line the ticket receiver prints.
+async fn next_line(lines: &mut tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>) -> Value {
+    let line = tokio::time::timeout(std::time::Duration::from_secs(60), lines.next_line()).await;
+    let line = line.expect("the receiver answered in time").unwrap().expect("the receiver is running");
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
+}
+
+#[tokio::test]
+async fn the_node_sdks_event_dispatcher_receives_the_app_ticket_plain_and_encrypted() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let modules = lark_node_modules().await;
+    let mut setup = Setup::sqlite().with_fake_clock(1_700_000_000);
+    setup.config.suite_ticket_interval = 2;
+    setup.config.allow_private_callbacks = true;
+    let clock = setup.clock.clone().unwrap();
+    let app = spawn_with(setup).await;
+    let carol = session(&app, "carol-union").await;
+    let port = free_port();
+    let register = |path: &str, event: &str| {
+        let body = serde_json::json!({"url": format!("http://127.0.0.1:{port}{path}"), "event": event});
+        api(&app, Some(&carol), reqwest::Method::PUT, "/api/v1/apps/suitedemo/ticket-callback", Some(body))
+    };
+    let set = register("/encrypted", "feishu_encrypted").await;
+    assert_eq!(set.status, 200, "{}", set.text);
+    let (token, key) = (set.str("verification_token").to_owned(), set.str("encrypt_key").to_owned());
+
+    let mut node = tokio::process::Command::new("node")
+        .arg(script("lark_ticket_receiver.cjs"))
+        .args([&app.base, &port.to_string(), &token, &key])
+        .env("NODE_PATH", &modules)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(node.stdout.take().unwrap()).lines();
+    assert_eq!(next_line(&mut lines).await["listening"], true);
+
+    // Plain: the dispatcher checks the verification token and caches the ticket.
+    assert_eq!(register("/plain", "feishu").await.status, 200);
+    clock.advance(2);
+    assert_eq!(app.ticket_round().await, [tessera_service::ticket_push::Outcome::Delivered { attempt: 1 }]);
+    let plain = next_line(&mut lines).await;
+    assert_eq!(plain["path"], "/plain", "{plain}");
+    assert_eq!(plain["ticket"], suite_ticket(&app, "suitedemo", "suite-secret").await.as_str(), "{plain}");
+
+    // Encrypted: decrypted and its signature checked with the encrypt key.
+    assert_eq!(register("/encrypted", "feishu_encrypted").await.status, 200);
+    clock.advance(2);
+    assert_eq!(app.ticket_round().await, [tessera_service::ticket_push::Outcome::Delivered { attempt: 1 }]);
+    let encrypted = next_line(&mut lines).await;
+    let ticket = suite_ticket(&app, "suitedemo", "suite-secret").await;
+    assert_eq!(encrypted["path"], "/encrypted", "{encrypted}");
+    assert_ne!(encrypted["ticket"], plain["ticket"], "a new ticket arrived");
+    assert_eq!(encrypted["ticket"], ticket.as_str(), "{encrypted}");
+
+    // The store-app client gets app_access_token with that ticket, then a tenant token.
+    let mut stdin = node.stdin.take().unwrap();
+    stdin.write_all(b"call\n").await.unwrap();
+    let r = next_line(&mut lines).await;
+    assert_eq!(r["call"]["ok"], true, "{r}");
+    assert_eq!(r["call"]["name"], "Carol", "{r}");
+    let requests = r["requests"].as_array().unwrap();
+    let app_token = requests.iter().find(|q| q["url"] == "/open-apis/auth/v3/app_access_token");
+    assert_eq!(app_token.expect("the SDK fetched app_access_token")["app_ticket"], ticket.as_str(), "{r}");
+    assert!(!requests.iter().any(|q| q["url"] == "/open-apis/auth/v3/app_ticket/resend"), "{r}");
+    let _ = node.wait().await;
+}
