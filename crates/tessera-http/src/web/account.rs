@@ -42,7 +42,7 @@ pub async fn show(State(tessera): State<Tessera>, headers: HeaderMap) -> Respons
         })
         .collect();
     // The person's name, as the console shows it (the account id only if there is none).
-    let who = match tessera.store().user(&session.union_id).await {
+    let who = match tessera.user(&session.union_id).await {
         Ok(Some(u)) => u.user.name,
         Ok(None) => session.union_id.to_string(),
         Err(e) => return super::html::store_error_page(&e, "Your account could not be loaded."),
