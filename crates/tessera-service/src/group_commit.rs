@@ -95,14 +95,22 @@ async fn writer(store: Arc<dyn Store>, mut queue: mpsc::Receiver<Pending>) {
                 Err(_) => break,
             }
         }
-        run(&*store, batch, at).await;
+        if let Some(e) = run(&*store, batch, at).await {
+            // The database was just found unreachable: what queued meanwhile fails now with
+            // the same answer instead of waiting out a second connection timeout (never tried,
+            // so nothing of it was applied).
+            for p in held.take().into_iter().chain(std::iter::from_fn(|| queue.try_recv().ok())) {
+                let _ = p.done.send(Err(same(&e)));
+            }
+        }
     }
 }
 
 /// Commits `batch` as one transaction and answers each member. A batch that failed and was
 /// rolled back is split in halves, each committed again the same way, so one bad change
 /// costs its batch about two transactions per halving and fails only its own caller.
-async fn run(store: &dyn Store, batch: Vec<Pending>, at: UnixTime) {
+/// Returns the error when the database was unreachable.
+async fn run(store: &dyn Store, batch: Vec<Pending>, at: UnixTime) -> Option<StoreError> {
     let mut all = Vec::with_capacity(batch.iter().map(|p| p.changes.len()).sum());
     let mut members = Vec::with_capacity(batch.len());
     for p in batch {
@@ -111,6 +119,7 @@ async fn run(store: &dyn Store, batch: Vec<Pending>, at: UnixTime) {
         members.push((start..all.len(), Some(p.done)));
     }
     // Groups of members still to commit, the earliest on top: arrival order is kept.
+    let mut unreachable = None;
     let mut groups = Vec::with_capacity(16);
     groups.push(0..members.len());
     while let Some(group) = groups.pop() {
@@ -119,7 +128,10 @@ async fn run(store: &dyn Store, batch: Vec<Pending>, at: UnixTime) {
         let error = match result {
             Ok(()) => None,
             // Whether it committed is unknown: repeating a member could apply it twice.
-            Err(e) if e.is_unavailable() => Some(e),
+            Err(e) if e.is_unavailable() => {
+                unreachable = Some(same(&e));
+                Some(e)
+            }
             Err(e) if group.len() == 1 => Some(e),
             // Rolled back: each half again.
             Err(e) => {
@@ -139,6 +151,7 @@ async fn run(store: &dyn Store, batch: Vec<Pending>, at: UnixTime) {
             }
         }
     }
+    unreachable
 }
 
 /// The same error again, for another member of the batch.
