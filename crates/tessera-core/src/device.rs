@@ -12,8 +12,11 @@ use crate::time::UnixTime;
 pub const DEVICE_CODE_PREFIX: &str = "dc-";
 /// How long a device authorization lives, in seconds.
 pub const DEVICE_TTL: i64 = 600;
-/// The polling interval handed out, in seconds.
+/// The polling interval handed out unless configured otherwise, in seconds (RFC 8628 §3.2's
+/// default).
 pub const DEFAULT_INTERVAL: i64 = 5;
+/// The shortest polling interval that may be configured, in seconds.
+pub const MIN_INTERVAL: i64 = 1;
 /// What `slow_down` adds to the interval (RFC 8628 §3.5), and the ceiling.
 pub const SLOW_DOWN_STEP: i64 = 5;
 pub const MAX_INTERVAL: i64 = 60;
@@ -81,8 +84,15 @@ pub struct NewDevice {
     pub user_code: String,
 }
 
-/// Starts a device authorization for `client_id` asking `scopes`.
-pub fn start(client_id: ClientId, scopes: Vec<ScopeCode>, now: UnixTime, rng: &mut impl RngCore) -> NewDevice {
+/// Starts a device authorization for `client_id` asking `scopes`, polled every `interval`
+/// seconds (clamped to [`MIN_INTERVAL`]..=[`MAX_INTERVAL`]).
+pub fn start(
+    client_id: ClientId,
+    scopes: Vec<ScopeCode>,
+    now: UnixTime,
+    interval: i64,
+    rng: &mut impl RngCore,
+) -> NewDevice {
     let device_code = Secret::generate(DEVICE_CODE_PREFIX, rng);
     let raw: String = (0..USER_CODE_LEN)
         .map(|_| USER_CODE_ALPHABET[(rng.next_u32() as usize) % USER_CODE_ALPHABET.len()] as char)
@@ -97,7 +107,7 @@ pub fn start(client_id: ClientId, scopes: Vec<ScopeCode>, now: UnixTime, rng: &m
         corp_id: None,
         created_at: now,
         expires_at: now.plus_secs(DEVICE_TTL),
-        interval: DEFAULT_INTERVAL,
+        interval: interval.clamp(MIN_INTERVAL, MAX_INTERVAL),
         last_polled_at: None,
     };
     let user_code = format!("{}-{}", &raw[..4], &raw[4..]);
@@ -195,6 +205,7 @@ mod tests {
             ClientId::parse("app").unwrap(),
             vec![ScopeCode::parse("doc:readonly").unwrap()],
             clock.now(),
+            DEFAULT_INTERVAL,
             &mut rand::rng(),
         )
     }

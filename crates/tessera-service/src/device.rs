@@ -106,7 +106,8 @@ impl Tessera {
         let catalog = self.catalog().await?;
         let enabled = self.enabled_scopes(&app.client_id).await?;
         check_requestable(&scopes, &catalog, &enabled).map_err(|e| GrantError::ScopeNotRequestable(e.to_string()))?;
-        let new = device::start(app.client_id.clone(), scopes, now, &mut rand::rng());
+        let new =
+            device::start(app.client_id.clone(), scopes, now, self.inner.config.device_poll_interval, &mut rand::rng());
         self.inner.store.commit(&[Change::InsertDeviceAuthorization(new.record.clone())], now).await?;
         let uri = self.verification_uri();
         Ok(DeviceStart {

@@ -118,6 +118,9 @@ pub struct ServiceConfig {
     /// it, rounds run only when called ([`ticket_push::round_at`]): tests drive them with
     /// their fake clock.
     pub suite_ticket_timer: bool,
+    /// Seconds a device must wait between polls of the device flow (RFC 8628 `interval`;
+    /// `slow_down` adds to it).
+    pub device_poll_interval: i64,
     /// Bounds and re-validation period of the in-memory caches.
     pub cache: cache::CacheConfig,
     /// Reverse proxies whose `X-Forwarded-For` names the client (empty: the TCP peer is the
@@ -142,6 +145,7 @@ impl Default for ServiceConfig {
             operator_token: None,
             suite_ticket_interval: tessera_core::suite::DEFAULT_TICKET_INTERVAL,
             suite_ticket_timer: true,
+            device_poll_interval: tessera_core::device::DEFAULT_INTERVAL,
             cache: cache::CacheConfig::default(),
             trusted_proxies: Vec::new(),
             allow_private_callbacks: false,

@@ -61,6 +61,9 @@ pub struct ServeArgs {
     /// Seconds between suite tickets issued to third-party enterprise apps (default 20 min).
     #[arg(long, default_value_t = tessera_core::suite::DEFAULT_TICKET_INTERVAL)]
     pub suite_ticket_interval: i64,
+    /// Seconds a device must wait between polls of the device flow (RFC 8628; 1 to 60).
+    #[arg(long, env = "TESSERA_DEVICE_POLL_INTERVAL", default_value_t = tessera_core::device::DEFAULT_INTERVAL)]
+    pub device_poll_interval: i64,
     /// The gateway's route table (TOML; see docs/gateway.md), read again on SIGHUP and by
     /// `tessera routes reload`. Without it the gateway serves no route.
     #[arg(long, env = "TESSERA_ROUTES")]
@@ -144,6 +147,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let key = key::load_or_create(&args.db.data_dir)?;
     anyhow::ensure!(args.user_token_ttl > 0 && args.refresh_token_ttl > 0, "token lifetimes must be positive");
     anyhow::ensure!(args.suite_ticket_interval >= 1, "--suite-ticket-interval must be at least 1 second");
+    anyhow::ensure!(
+        (tessera_core::device::MIN_INTERVAL..=tessera_core::device::MAX_INTERVAL).contains(&args.device_poll_interval),
+        "--device-poll-interval must be between {} and {} seconds",
+        tessera_core::device::MIN_INTERVAL,
+        tessera_core::device::MAX_INTERVAL
+    );
     anyhow::ensure!(args.cache_capacity >= 1, "--cache-capacity must be at least 1");
     anyhow::ensure!(args.cache_revalidate_seconds >= 0, "--cache-revalidate-seconds must be at least 0");
     let operator_token = match &args.operator_token_file {
@@ -164,6 +173,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         operator_token: operator_token.map(tessera_core::secret::Secret::new),
         suite_ticket_interval: args.suite_ticket_interval,
         suite_ticket_timer: true,
+        device_poll_interval: args.device_poll_interval,
         cache: tessera_service::cache::CacheConfig {
             capacity: args.cache_capacity,
             revalidate_secs: args.cache_revalidate_seconds,

@@ -17,7 +17,7 @@ use tessera_core::suite::SuiteTicket;
 use tessera_core::time::UnixTime;
 
 use super::Sql;
-use super::driver::RowsAffected;
+use super::driver::Driver;
 use super::error::map_err;
 use super::rows::{
     AppRow, AuditEventRow, ConsentRow, InstallationRow, MemberRow, OrgGrantRow, OrgRow, PermissionRow,
@@ -35,22 +35,7 @@ const SUITE_TICKET: &str =
             COALESCE(t.event_format, 'dingtalk') AS event_format
      FROM apps a LEFT JOIN suite_tickets t ON t.client_id = a.client_id";
 
-impl<DB> Sql<'_, DB>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<String>: sqlx::Encode<'q, DB>,
-    for<'q> Option<i64>: sqlx::Encode<'q, DB>,
-    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'n> &'n str: sqlx::ColumnIndex<DB::Row>,
-    usize: sqlx::ColumnIndex<DB::Row>,
-    DB::QueryResult: RowsAffected,
-{
+impl<DB: Driver> Sql<'_, DB> {
     pub async fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
         let rows: Vec<ScopeRow> = query_as(
             "SELECT code, description, tier, eligible_role, open_for_requests, requires_verified_org, identity

@@ -1,30 +1,69 @@
-//! [`Sql`]: a backend's pool as the shared SQL sees it.
+//! [`Driver`]: what the shared SQL needs from a sqlx driver, stated once; [`Sql`]: a
+//! backend's pool as the shared SQL sees it.
 //!
-//! The shared code is generic over the sqlx driver `DB`. Rust does not carry the bounds of a
-//! trait's `where` clause to its users, so the list of what the code needs from a driver
-//! (binding `&str`, `i64`, `bool`; decoding text, integers and booleans by column name;
-//! executing on a connection) is written out on each `impl` block, identical everywhere: the
-//! list in [`Sql`]'s doc comment is the reference. SQLite and PostgreSQL satisfy all of it.
+//! The shared code is generic over the sqlx driver `DB` and needs bounds on types other than
+//! `DB` itself (`&str: Encode<DB>`, `&mut DB::Connection: Executor`, …). Rust carries a
+//! trait's supertraits and their associated-type bounds to every user of the trait, but not
+//! the other `where` clauses of its definition. So each such bound is stated as a supertrait
+//! on [`Same`], a projection that is the type itself: `Same<'a, T, Ty = T>` says the
+//! projection is `T`, `Same<'a, T, Ty: Bound>` bounds it, and together they give every
+//! `DB: Driver` the bound `T: Bound`. Each generic `impl` block then names `DB: Driver` only;
+//! a bound missing here shows as a compile error at the query that needs it.
 
-/// A backend's pool, for the shared queries. Every `impl` block of it is bounded by:
-///
-/// ```text
-/// DB: sqlx::Database,
-/// for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-/// for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-/// for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-/// for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-/// for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-/// for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-/// for<'q> Option<i64>: sqlx::Encode<'q, DB>,
-/// for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-/// for<'n> &'n str: sqlx::ColumnIndex<DB::Row>,
-/// ```
-pub struct Sql<'p, DB: sqlx::Database> {
+use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Type};
+
+/// A sqlx driver the shared SQL runs on: SQLite and PostgreSQL. What it requires, in words:
+/// executing on a connection; building arguments; binding `&str`, `Option<&str>`, `String`,
+/// `Option<String>`, `i64`, `Option<i64>` and `bool`; decoding text, integers and booleans;
+/// reading columns by name and position; counting the rows a statement changed.
+pub trait Driver:
+    Database<QueryResult: RowsAffected>
+    + for<'c> Same<'c, &'c mut Self::Connection, Ty = &'c mut Self::Connection>
+    + for<'c> Same<'c, &'c mut Self::Connection, Ty: Executor<'c, Database = Self>>
+    + for<'q> Same<'q, Self::Arguments<'q>, Ty = Self::Arguments<'q>>
+    + for<'q> Same<'q, Self::Arguments<'q>, Ty: IntoArguments<'q, Self>>
+    + for<'q> Same<'q, &'q str, Ty = &'q str>
+    + for<'q> Same<'q, &'q str, Ty: Encode<'q, Self> + Type<Self> + ColumnIndex<Self::Row>>
+    + for<'q> Same<'q, Option<&'q str>, Ty = Option<&'q str>>
+    + for<'q> Same<'q, Option<&'q str>, Ty: Encode<'q, Self> + Type<Self>>
+    + for<'q> Same<'q, String, Ty = String>
+    + for<'q> Same<'q, String, Ty: Encode<'q, Self> + Decode<'q, Self> + Type<Self>>
+    + for<'q> Same<'q, Option<String>, Ty = Option<String>>
+    + for<'q> Same<'q, Option<String>, Ty: Encode<'q, Self>>
+    + for<'q> Same<'q, i64, Ty = i64>
+    + for<'q> Same<'q, i64, Ty: Encode<'q, Self> + Decode<'q, Self> + Type<Self>>
+    + for<'q> Same<'q, Option<i64>, Ty = Option<i64>>
+    + for<'q> Same<'q, Option<i64>, Ty: Encode<'q, Self>>
+    + for<'q> Same<'q, bool, Ty = bool>
+    + for<'q> Same<'q, bool, Ty: Encode<'q, Self> + Decode<'q, Self> + Type<Self>>
+    + Same<'static, usize, Ty = usize>
+    + Same<'static, usize, Ty: ColumnIndex<Self::Row>>
+{
+}
+
+#[cfg(feature = "sqlite")]
+impl Driver for sqlx::Sqlite {}
+
+#[cfg(feature = "postgres")]
+impl Driver for sqlx::Postgres {}
+
+/// `T` itself, as an associated type of every type: the carrier that lets [`Driver`] state a
+/// bound on `T` as a supertrait (see the module docs). `'a` names the lifetime `T` borrows
+/// for, as a bound's `for<'a>` needs it among the trait's parameters.
+pub trait Same<'a, T> {
+    type Ty;
+}
+
+impl<'a, T, DB> Same<'a, T> for DB {
+    type Ty = T;
+}
+
+/// A backend's pool, for the shared queries.
+pub struct Sql<'p, DB: Database> {
     pub pool: &'p sqlx::Pool<DB>,
 }
 
-impl<'p, DB: sqlx::Database> Sql<'p, DB> {
+impl<'p, DB: Database> Sql<'p, DB> {
     pub fn new(pool: &'p sqlx::Pool<DB>) -> Self {
         Sql { pool }
     }

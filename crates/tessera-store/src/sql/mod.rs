@@ -6,8 +6,9 @@
 //! PostgreSQL and SQLite both accept, and times are `BIGINT` Unix seconds in both.
 //!
 //! Layout:
-//! - [`driver`]: [`Sql`], a backend's pool seen by the shared code, and the one list of what
-//!   the shared code needs from a sqlx driver (repeated on each `impl` block, see there).
+//! - [`driver`]: [`Driver`], what the shared code needs from a sqlx driver, stated once (each
+//!   generic `impl` block names `DB: Driver` only), and [`Sql`], a backend's pool seen by the
+//!   shared code.
 //! - [`error`]: sqlx errors mapped to [`StoreError`].
 //! - [`columns`]: single column values as stored (ids, hashes, scope lists, JSON arrays).
 //! - [`rows`]: one `FromRow` struct per kind of row read, and its conversion to the domain.
@@ -58,7 +59,7 @@ pub mod sample;
 pub mod store;
 pub mod tokens;
 
-pub use driver::Sql;
+pub use driver::{Driver, Sql};
 pub use error::map_err;
 
 use crate::StoreError;
@@ -72,7 +73,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// [`Store`] and [`SampleData`] (see [`store`]).
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
-    /// The sqlx driver: `sqlx::Sqlite` or `sqlx::Postgres`.
+    /// The sqlx driver: `sqlx::Sqlite` or `sqlx::Postgres` (a [`Driver`]; the `Store` impls
+    /// require it, the associated type cannot: the bound overflows the trait solver there).
     type Db: sqlx::Database;
 
     /// The backend's connection pool.

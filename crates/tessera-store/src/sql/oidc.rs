@@ -10,7 +10,7 @@ use tessera_core::time::UnixTime;
 
 use super::Sql;
 use super::columns::{client, corrupt, uris_json};
-use super::driver::RowsAffected;
+use super::driver::{Driver, RowsAffected};
 use super::error::map_err;
 use crate::StoreError;
 
@@ -91,22 +91,7 @@ impl From<UserProfileRow> for UserProfile {
     }
 }
 
-impl<DB> Sql<'_, DB>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<String>: sqlx::Encode<'q, DB>,
-    for<'q> Option<i64>: sqlx::Encode<'q, DB>,
-    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'n> &'n str: sqlx::ColumnIndex<DB::Row>,
-    usize: sqlx::ColumnIndex<DB::Row>,
-    DB::QueryResult: RowsAffected,
-{
+impl<DB: Driver> Sql<'_, DB> {
     pub async fn signing_keys(&self) -> Result<Vec<StoredSigningKey>, StoreError> {
         let rows: Vec<SigningKeyRow> = query_as(
             "SELECT kid, alg, generation, created_at, activates_at, sealed_private, public_jwk

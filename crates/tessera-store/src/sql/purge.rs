@@ -6,7 +6,7 @@ use sqlx::{query, query_as};
 use tessera_core::time::UnixTime;
 
 use super::Sql;
-use super::driver::RowsAffected;
+use super::driver::{Driver, RowsAffected};
 use super::error::map_err;
 use crate::{PURGE_BATCH, PURGE_MAX_BATCHES, Purged, StoreError};
 
@@ -53,22 +53,7 @@ const EMPTY_FAMILIES: PurgeKind = PurgeKind {
                     AND NOT EXISTS (SELECT 1 FROM auth_codes c WHERE c.family_id = f.family_id)",
 };
 
-impl<DB> Sql<'_, DB>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<String>: sqlx::Encode<'q, DB>,
-    for<'q> Option<i64>: sqlx::Encode<'q, DB>,
-    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'n> &'n str: sqlx::ColumnIndex<DB::Row>,
-    usize: sqlx::ColumnIndex<DB::Row>,
-    DB::QueryResult: RowsAffected,
-{
+impl<DB: Driver> Sql<'_, DB> {
     /// Deletes expired sessions, tokens, previous secrets, device authorizations, codes
     /// expired before `codes_before`, and then families left empty.
     pub async fn purge_expired(&self, now: UnixTime, codes_before: UnixTime) -> Result<Purged, StoreError> {

@@ -5,27 +5,12 @@ use tessera_core::document::Document;
 use tessera_core::ids::{CorpId, UserId};
 
 use super::Sql;
-use super::driver::RowsAffected;
+use super::driver::{Driver, RowsAffected};
 use super::error::map_err;
 use super::rows::{DepartmentRow, DocumentRow, all, maybe};
 use crate::{Department, ROOT_DEPARTMENT, StoreError};
 
-impl<DB> Sql<'_, DB>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<String>: sqlx::Encode<'q, DB>,
-    for<'q> Option<i64>: sqlx::Encode<'q, DB>,
-    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'n> &'n str: sqlx::ColumnIndex<DB::Row>,
-    usize: sqlx::ColumnIndex<DB::Row>,
-    DB::QueryResult: RowsAffected,
-{
+impl<DB: Driver> Sql<'_, DB> {
     pub async fn documents(&self, corp_id: &CorpId) -> Result<Vec<Document>, StoreError> {
         let rows: Vec<DocumentRow> =
             query_as("SELECT corp_id, doc_id, title, body, readers FROM documents WHERE corp_id = $1 ORDER BY doc_id")

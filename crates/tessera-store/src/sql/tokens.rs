@@ -12,7 +12,7 @@ use tessera_core::time::UnixTime;
 use tessera_core::token::AccessToken;
 
 use super::Sql;
-use super::driver::RowsAffected;
+use super::driver::Driver;
 use super::error::map_err;
 use super::rows::{
     AccessTokenRow, AuthCodeRow, AuthCodeStateRow, DeviceRow, RefreshTokenRow, RefreshTokenStateRow, SessionRow, maybe,
@@ -25,22 +25,7 @@ const AUTH_CODE_COLUMNS: &str =
 const DEVICE: &str = "SELECT device_hash, user_code_hash, client_id, scopes, status, union_id, corp_id, created_at,
      expires_at, interval_secs, last_polled_at FROM device_authorizations";
 
-impl<DB> Sql<'_, DB>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<String>: sqlx::Encode<'q, DB>,
-    for<'q> Option<i64>: sqlx::Encode<'q, DB>,
-    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'n> &'n str: sqlx::ColumnIndex<DB::Row>,
-    usize: sqlx::ColumnIndex<DB::Row>,
-    DB::QueryResult: RowsAffected,
-{
+impl<DB: Driver> Sql<'_, DB> {
     /// An access token; revoked also when its family is.
     pub async fn token(&self, hash: &TokenHash) -> Result<Option<AccessToken>, StoreError> {
         let row: Option<AccessTokenRow> = query_as(

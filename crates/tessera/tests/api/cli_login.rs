@@ -60,8 +60,13 @@ async fn login(app: &TestApp, dir: &std::path::Path, account: &str, user: &str, 
 
 #[tokio::test]
 async fn login_whoami_token_logout_with_two_accounts() {
-    let app = spawn_app().await;
-    let dir = temp_dir().join("cli-tokens");
+    // The CLI waits the interval the server hands out before each poll: 1 s here, not the
+    // default 5 s of RFC 8628, so the test does not sit on a real timer.
+    let mut setup = Setup::sqlite();
+    setup.config.device_poll_interval = 1;
+    let app = spawn_with(setup).await;
+    let tmp = temp_dir();
+    let dir = tmp.join("cli-tokens");
     let done = login(&app, &dir, "work", "alice-union", "alice-password").await;
     assert!(done.contains("Signed in as alice-union"), "{done}");
     let done = login(&app, &dir, "home", "bob-union", "bob-password").await;

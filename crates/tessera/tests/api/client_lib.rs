@@ -135,7 +135,8 @@ async fn two_users_never_cross_and_a_refresh_is_one_request_under_the_users_lock
     let app = spawn_app().await;
     let (base, counts) = counting_proxy(&app).await;
     let clock = Arc::new(ManualClock::at(1_000_000));
-    let dir = temp_dir().join("tokens");
+    let tmp = temp_dir();
+    let dir = tmp.join("tokens");
     let store: Arc<dyn TokenStore> = Arc::new(FileStore::open(&dir).unwrap());
     let client = feishu_client(&base, store.clone(), clock.clone());
     let scope = "doc:readonly Contact.User.Read offline_access";

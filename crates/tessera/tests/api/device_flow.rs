@@ -125,6 +125,23 @@ async fn approve_and_poll(app: &TestApp) {
 }
 
 #[tokio::test]
+async fn a_configured_poll_interval_is_handed_out_and_enforced() {
+    let mut setup = Setup::sqlite().with_fake_clock(1_700_000_000);
+    setup.config.device_poll_interval = 2;
+    let app = spawn_with(setup).await;
+    let s = start(&app, "doc:readonly").await;
+    assert_eq!(s.body["interval"], 2);
+    let device_code = s.str("device_code").to_owned();
+    assert_oauth_error(&poll(&app, &device_code).await, 400, "authorization_pending");
+    app.advance(1);
+    let fast = poll(&app, &device_code).await;
+    assert_oauth_error(&fast, 400, "slow_down");
+    assert!(fast.str("error_description").contains("7 seconds"), "{}", fast.text);
+    app.advance(7);
+    assert_oauth_error(&poll(&app, &device_code).await, 400, "authorization_pending");
+}
+
+#[tokio::test]
 async fn denial_expiry_wrong_codes_and_other_clients() {
     let app = spawn_with(Setup::sqlite().with_fake_clock(1_700_000_000)).await;
     // Bob denies.

@@ -39,9 +39,7 @@ upstream = "echo"
 qps = 1
 "#
     );
-    let path = temp_dir().join("routes.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    temp_file("routes.toml", text)
 }
 
 pub async fn call(app: &TestApp, token: &str, path: &str) -> Reply {

@@ -8,9 +8,7 @@ use crate::gateway_upstream::*;
 use crate::helpers::*;
 
 fn write_routes(text: &str) -> PathBuf {
-    let path = temp_dir().join("routes.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    temp_file("routes.toml", text)
 }
 
 fn one_route(upstream: &str, path: &str, scope: &str) -> String {

@@ -241,7 +241,5 @@ upstream = "echo"
 "#,
         demo = std::fs::read_to_string(demo_routes_path()).unwrap()
     );
-    let path = temp_dir().join("routes.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    temp_file("routes.toml", text)
 }

@@ -1,7 +1,7 @@
 //! `spawn_app()`: the real server on port 0 with a fresh database, and a `TestApp` with one
 //! method per endpoint the tests call.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -21,10 +21,61 @@ pub fn demo_routes_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../demo/routes.toml")
 }
 
-pub fn temp_dir() -> PathBuf {
+/// A fresh directory, removed with all it holds when the guard is dropped: at the end of the
+/// test that holds it, passed or failed. It reads as a `Path`; keep it in a variable while it
+/// is used (`temp_dir().join(..)` alone is gone at the end of its statement).
+pub fn temp_dir() -> TempDir {
     let dir = std::env::temp_dir().join(format!("tessera-test-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(Some(dir))
+}
+
+/// See [`temp_dir`].
+#[derive(Debug)]
+#[must_use = "the directory is removed when this guard is dropped"]
+pub struct TempDir(Option<PathBuf>);
+
+impl TempDir {
+    /// The path, and the directory left in place after the guard (for a process that outlives
+    /// the test's scope).
+    pub fn keep(mut self) -> PathBuf {
+        self.0.take().unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        self.0.as_deref().unwrap_or(Path::new(""))
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        self
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for TempDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.as_os_str()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// A file holding `contents` in a directory of its own, for a test to pass by path (routes,
+/// fixtures). The file is small and read at start; it is left in the temporary directory.
+pub fn temp_file(name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    let path = temp_dir().keep().join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
 }
 
 /// Whether a test of this name belongs to the interop tier (README, "Test tiers"): it lives
@@ -84,14 +135,42 @@ pub struct Setup {
     pub fixture: PathBuf,
     /// Timeouts and caps of the HTTP server.
     pub limits: tessera::boot::Limits,
+    /// Removes the data directory and the PostgreSQL database when the last copy of this
+    /// setup is dropped.
+    pub _scratch: Arc<Scratch>,
+}
+
+/// What a test server leaves behind: its data directory and, on PostgreSQL, its database.
+pub struct Scratch {
+    _dir: TempDir,
+    database: Option<TestDatabase>,
+}
+
+/// A `tessera_test_*` database, dropped (its connections ended) with the guard.
+struct TestDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(db) = &self.database {
+            let _ = std::process::Command::new("psql")
+                .args([&db.admin_url, "-q", "-c", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", db.name)])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
 }
 
 impl Setup {
     pub fn sqlite() -> Self {
-        let data_dir = temp_dir();
-        let database_url = format!("sqlite://{}", data_dir.join("tessera.db").display());
+        let dir = temp_dir();
+        let database_url = format!("sqlite://{}", dir.join("tessera.db").display());
         Setup {
-            data_dir,
+            data_dir: dir.to_path_buf(),
+            _scratch: Arc::new(Scratch { _dir: dir, database: None }),
             database_url,
             clock: None,
             config: config(),
@@ -113,9 +192,14 @@ impl Setup {
             .expect("psql must be installed for the PostgreSQL tests");
         assert!(status.success(), "PostgreSQL at {admin_url} is required for these tests");
         let base = admin_url.rsplit_once('/').unwrap().0;
+        let dir = temp_dir();
         Setup {
-            data_dir: temp_dir(),
+            data_dir: dir.to_path_buf(),
             database_url: format!("{base}/{name}"),
+            _scratch: Arc::new(Scratch {
+                _dir: dir,
+                database: Some(TestDatabase { admin_url: admin_url.clone(), name }),
+            }),
             clock: None,
             config: config(),
             routes: demo_routes_path(),

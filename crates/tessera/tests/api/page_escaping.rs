@@ -24,9 +24,7 @@ fn hostile_fixture() -> std::path::PathBuf {
         assert!(hostile.contains(from), "the demo fixture changed: {from}");
         hostile = hostile.replace(from, &to);
     }
-    let path = temp_dir().join("hostile.toml");
-    std::fs::write(&path, hostile).unwrap();
-    path
+    temp_file("hostile.toml", hostile)
 }
 
 #[track_caller]

@@ -43,9 +43,10 @@ async fn until(lines: &mut Lines<BufReader<ChildStdout>>, needle: &str) -> Strin
 async fn each_chat_user_authorizes_separately_and_sees_only_their_data() {
     let bin = chat_bot().await;
     let app = spawn_app().await;
+    let tokens = temp_dir();
     let mut child = tokio::process::Command::new(bin)
         .env("TESSERA_SERVER", &app.base)
-        .env("BOT_TOKEN_DIR", temp_dir().join("bot-tokens"))
+        .env("BOT_TOKEN_DIR", tokens.join("bot-tokens"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

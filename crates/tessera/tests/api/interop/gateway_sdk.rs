@@ -34,9 +34,7 @@ upstream = "api"
 qps = 1
 "#
     );
-    let path = temp_dir().join("routes.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    temp_file("routes.toml", text)
 }
 
 async fn run(python: &Path, script: &str, base: &str) -> Value {

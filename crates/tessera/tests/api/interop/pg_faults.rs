@@ -260,7 +260,7 @@ async fn a_restart_and_an_outage_under_load_fail_only_requests_in_flight() {
 }
 
 async fn serve(database_url: &str, extra: &[&str]) -> Node {
-    serve_node(database_url, &temp_dir(), extra).await
+    serve_node(database_url, &temp_dir().keep(), extra).await
 }
 
 /// Sends `req` and checks it was answered within `limit`.
@@ -333,6 +333,7 @@ async fn during_an_outage_every_dialect_fails_fast_with_its_own_503() {
 #[tokio::test]
 async fn serve_with_an_unreachable_postgresql_fails_at_once_naming_it() {
     let port = free_port();
+    let data_dir = temp_dir();
     let started = Instant::now();
     let out = tokio::time::timeout(
         Duration::from_secs(15),
@@ -340,7 +341,7 @@ async fn serve_with_an_unreachable_postgresql_fails_at_once_naming_it() {
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url"])
             .arg(format!("postgres://postgres@127.0.0.1:{port}/tessera"))
             .arg("--data-dir")
-            .arg(temp_dir())
+            .arg(&data_dir)
             .env("RUST_BACKTRACE", "0")
             .kill_on_drop(true)
             .output(),
