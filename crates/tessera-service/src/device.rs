@@ -204,7 +204,12 @@ impl Tessera {
     /// `urn:ietf:params:oauth:grant-type:device_code`, for an authenticated app: the client
     /// polls; once the user approved, the first poll gets a new token family and the code
     /// is spent.
-    pub(crate) async fn device_grant(&self, app: &App, device_code: &str) -> Result<UserTokenPair, GrantError> {
+    pub(crate) async fn device_grant(
+        &self,
+        app: &App,
+        device_code: &str,
+        resources: &[String],
+    ) -> Result<UserTokenPair, GrantError> {
         let hash = token_hash(device_code);
         let record = match self.inner.store.device_authorization(&DeviceLookup::DeviceCode(hash)).await? {
             Some(d) if d.client_id == app.client_id => d,
@@ -232,12 +237,14 @@ impl Tessera {
                 union_id: union_id.clone(),
             },
         ];
+        let access = self.user_access_token(app, &union_id, &record.scopes, resources, now).await?;
         let pair = self.mint_pair(
             app,
             &union_id,
             record.corp_id.clone(),
             record.scopes.clone(),
             &family_id,
+            access,
             now,
             &mut changes,
         );

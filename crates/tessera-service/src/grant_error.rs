@@ -105,6 +105,11 @@ pub enum GrantError {
     #[error("too many requests from this address; try again in {retry_after} seconds")]
     TooManyRequests { retry_after: i64 },
 
+    // --- Resource indicators (RFC 8707) ---
+    /// A `resource` the app did not register (or too many of them).
+    #[error("{0}")]
+    InvalidTarget(String),
+
     // --- Revocation ---
     #[error("the token was issued to another client")]
     TokenOfOtherClient,
