@@ -11,6 +11,7 @@ pub mod apps;
 pub mod auth;
 pub mod error;
 pub mod gateway_routes;
+pub mod oidc_settings;
 pub mod openapi;
 pub mod rate_limits;
 pub mod resource_server;
@@ -39,4 +40,5 @@ pub fn routes() -> Router<Tessera> {
         .route("/api/v1/apps/{client_id}/redirect_uris", put(apps::set_redirect_uris))
         .route("/api/v1/apps/{client_id}/resource_server", put(resource_server::set))
         .route("/api/v1/apps/{client_id}/rate_limits", put(rate_limits::set))
+        .route("/api/v1/apps/{client_id}/oidc", get(oidc_settings::get).put(oidc_settings::set))
 }

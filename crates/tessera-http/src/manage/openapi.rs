@@ -9,6 +9,7 @@ use tessera_core::app::MAX_QPS;
 use tessera_core::audit::AuditAction;
 use tessera_core::fixture::MAX_TEXT_LEN;
 use tessera_core::ids::MAX_ID_LEN;
+use tessera_core::oidc::MAX_RESOURCES;
 use tessera_core::registration::{MAX_APP_NAME_CHARS, MAX_REDIRECT_URIS, MAX_SECRET_OVERLAP};
 
 /// What each refusal means, by status; every operation lists the ones it can answer.
@@ -305,7 +306,34 @@ pub async fn document() -> Json<Value> {
                 "get": op("Allowed, or for each scope the first missing step and what to do next",
                     "members of the org or of the app's org, operators", None, "200",
                     Some(obj(json!({"allowed": {"type": "boolean"}, "scopes": {"type": "array"}}), json!(["allowed", "scopes"]))))
-            }
+            },
+            "/api/v1/apps/{client_id}/oidc": oidc_settings_path()
         }
     }))
+}
+
+/// An app's OpenID Connect settings: in a request every field is optional (left out, it
+/// keeps its value); an answer has them all.
+fn oidc_settings(request: bool) -> Value {
+    let mut props = json!({
+        "id_token_signed_response_alg": {"enum": ["RS256", "ES256", "EdDSA"]},
+        "subject_type": {"enum": ["public", "pairwise"]},
+        "access_token_format": {"enum": ["opaque", "jwt"]},
+        "resources": {"type": "array", "maxItems": MAX_RESOURCES, "items": {"type": "string", "format": "uri"},
+            "description": "RFC 8707 resource indicators tokens of this app may be issued for (absolute http(s), no fragment)"}
+    });
+    if request {
+        return obj(props, json!([]));
+    }
+    props["client_id"] = json!({"type": "string"});
+    obj(props, json!(["client_id", "id_token_signed_response_alg", "subject_type", "access_token_format", "resources"]))
+}
+
+fn oidc_settings_path() -> Value {
+    json!({
+        "parameters": [path_param("client_id")],
+        "get": op("The app's OpenID Connect settings", "operators", None, "200", Some(oidc_settings(false))),
+        "put": op("Change the app's OpenID Connect settings: the ID token algorithm, the subject type, the access token format (opaque or RFC 9068 JWT) and the RFC 8707 resources; fields left out keep their values; an unknown algorithm is refused by name",
+            "operators", Some(oidc_settings(true)), "200", Some(oidc_settings(false)))
+    })
 }
