@@ -82,6 +82,25 @@ impl Tessera {
         address: &str,
         rule: DeviceClientAuth,
     ) -> Result<DeviceStart, GrantError> {
+        self.start_device_with_nonce(client_id, secret, scope, None, address, rule).await
+    }
+
+    /// [`Tessera::start_device`] with an OpenID Connect `nonce` for the ID token (1 to
+    /// [`MAX_NONCE_LEN`](crate::oidc::request::MAX_NONCE_LEN) printable characters).
+    pub async fn start_device_with_nonce(
+        &self,
+        client_id: &str,
+        secret: Option<&Secret>,
+        scope: Option<&str>,
+        nonce: Option<&str>,
+        address: &str,
+        rule: DeviceClientAuth,
+    ) -> Result<DeviceStart, GrantError> {
+        if let Some(n) = nonce
+            && !crate::oidc::request::nonce_ok(n)
+        {
+            return Err(GrantError::InvalidNonce);
+        }
         let now = self.now();
         if let Err(t) = self.inner.throttles.device_starts.reserve(&format!("device-start:{address}"), now) {
             return Err(GrantError::TooManyRequests { retry_after: t.retry_after });
@@ -106,7 +125,8 @@ impl Tessera {
         let catalog = self.catalog().await?;
         let enabled = self.enabled_scopes(&app.client_id).await?;
         check_requestable(&scopes, &catalog, &enabled).map_err(|e| GrantError::ScopeNotRequestable(e.to_string()))?;
-        let new = device::start(app.client_id.clone(), scopes, now, &mut rand::rng());
+        let mut new = device::start(app.client_id.clone(), scopes, now, &mut rand::rng());
+        new.record.nonce = nonce.map(str::to_owned);
         self.inner.store.commit(&[Change::InsertDeviceAuthorization(new.record.clone())], now).await?;
         let uri = self.verification_uri();
         Ok(DeviceStart {
@@ -193,6 +213,7 @@ impl Tessera {
             approved: approve,
             union_id: union_id.clone(),
             corp_id,
+            decided_at: now,
         });
         match self.inner.store.commit(&changes, now).await {
             Ok(()) => Ok(pending),
@@ -249,10 +270,10 @@ impl Tessera {
             &mut changes,
         );
         match self.inner.store.commit(&changes, now).await {
-            // The device flow records no sign-in time: its ID token has no auth_time.
+            // auth_time: when the user approved at the verification page.
             Ok(()) => {
                 self.inner.stats.issued(crate::stats::Grant::DeviceCode, tessera_core::token::TokenKind::User);
-                self.with_id_token(app, pair, None, None).await
+                self.with_id_token(app, pair, record.nonce.as_deref(), record.auth_time).await
             }
             // Another poll spent the code first.
             Err(StoreError::Conflict(_)) => Err(DevicePollError::InvalidGrant.into()),

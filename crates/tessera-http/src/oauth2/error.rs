@@ -142,6 +142,7 @@ impl From<GrantError> for OAuthError {
             }
             GrantError::TokenOfOtherClient => C::UnauthorizedClient,
             GrantError::InvalidTarget(_) => C::InvalidTarget,
+            GrantError::InvalidNonce => C::InvalidRequest,
             GrantError::Device(d) => match d {
                 DevicePollError::AuthorizationPending => C::AuthorizationPending,
                 DevicePollError::SlowDown { .. } => C::SlowDown,
