@@ -7,6 +7,8 @@ use tessera_core::change::Change;
 use tessera_core::ids::ClientId;
 use tessera_core::oidc::{OidcClient, OidcSettingsPatch};
 
+use tessera_store::StoreError;
+
 use crate::Tessera;
 use crate::management::{Actor, ManageError};
 
@@ -20,6 +22,15 @@ fn operators_only(actor: &Actor) -> Result<(), ManageError> {
 }
 
 impl Tessera {
+    /// Creates the keys of `alg` if it has none yet (published in the JWKS before the first
+    /// token an app's new setting makes it sign).
+    pub(crate) async fn publish_keys_for(&self, alg: tessera_core::signing_key::SigningAlg) -> Result<(), StoreError> {
+        self.ensure_keys(alg).await.map_err(|e| match e {
+            crate::signing::SigningError::Store(e) => e,
+            crate::signing::SigningError::Crypto(m) => StoreError::Backend(m),
+        })
+    }
+
     /// An app's OpenID Connect settings, for an operator.
     pub async fn oidc_settings(&self, actor: &Actor, client_id: &ClientId) -> Result<OidcClient, ManageError> {
         operators_only(actor)?;
@@ -51,6 +62,7 @@ impl Tessera {
                 next.resources.join(" ")
             ),
         });
+        self.publish_keys_for(next.id_token_alg).await?;
         self.commit_grants(&[Change::PutOidcClient(next), audit]).await?;
         Ok(self.oidc_client(client_id).await?)
     }

@@ -31,6 +31,7 @@ mod interop;
 pub mod lifecycle;
 mod logs;
 mod oauth2_tokens;
+mod oidc_prompt;
 mod oidc_settings;
 mod operations;
 mod page_escaping;
