@@ -99,7 +99,7 @@ async fn operators_set_oidc_settings_and_a_jwt_access_token_names_the_resources_
     assert_ne!(plain, one, "a token for a resource is never handed out for another audience");
     let issuer = app.send(app.http.get(app.url("/.well-known/openid-configuration"))).await.body["issuer"].clone();
     assert_eq!(claims(&plain)["aud"], issuer);
-    assert_eq!(claims(&cc(&app, &[]).await.str("access_token").to_owned())["aud"], issuer);
+    assert_eq!(claims(cc(&app, &[]).await.str("access_token"))["aud"], issuer);
 
     // A resource the app did not register, even next to one it did: invalid_target.
     assert_oauth_error(&cc(&app, &["https://evil.example.com/"]).await, 400, "invalid_target");
