@@ -11,30 +11,41 @@ use serde::{Deserialize, Serialize};
 use tessera_core::ids::ClientId;
 use tessera_core::oidc::{OidcClient, OidcSettingsPatch};
 use tessera_service::Tessera;
+use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::params::AppPath;
 use crate::body;
 
-#[derive(Deserialize)]
+/// A change to an app's OpenID Connect settings; a field left out keeps its value.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OidcSettingsBody {
+    /// `RS256`, `ES256` or `EdDSA`.
     #[serde(default)]
     id_token_signed_response_alg: Option<String>,
+    /// `public` or `pairwise`.
     #[serde(default)]
     subject_type: Option<String>,
+    /// `opaque` or `jwt` (RFC 9068).
     #[serde(default)]
     access_token_format: Option<String>,
+    /// RFC 8707 resource indicators: absolute http(s) URIs without a fragment, at most 32.
     #[serde(default)]
     resources: Option<Vec<String>>,
 }
 
-#[derive(Serialize)]
+/// An app's OpenID Connect settings.
+#[derive(Serialize, ToSchema)]
 pub struct OidcSettingsView {
     client_id: String,
-    id_token_signed_response_alg: &'static str,
-    subject_type: &'static str,
-    access_token_format: &'static str,
+    /// `RS256`, `ES256` or `EdDSA`.
+    id_token_signed_response_alg: String,
+    /// `public` or `pairwise`.
+    subject_type: String,
+    /// `opaque` or `jwt`.
+    access_token_format: String,
     resources: Vec<String>,
 }
 
@@ -42,14 +53,18 @@ impl From<OidcClient> for OidcSettingsView {
     fn from(c: OidcClient) -> Self {
         OidcSettingsView {
             client_id: c.client_id.to_string(),
-            id_token_signed_response_alg: c.id_token_alg.as_str(),
-            subject_type: c.subject_type.as_str(),
-            access_token_format: c.access_token_format.as_str(),
+            id_token_signed_response_alg: c.id_token_alg.as_str().to_owned(),
+            subject_type: c.subject_type.as_str().to_owned(),
+            access_token_format: c.access_token_format.as_str().to_owned(),
             resources: c.resources,
         }
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/apps/{client_id}/oidc", operation_id = "get_oidc_settings", params(AppPath),
+    summary = "The app's OpenID Connect settings",
+    description = "Who may call it: operators.",
+    responses((status = 200, description = "done", body = OidcSettingsView)))]
 pub async fn get(
     State(t): State<Tessera>,
     Caller(actor): Caller,
@@ -59,6 +74,10 @@ pub async fn get(
     Ok(Json(t.oidc_settings(&actor, &client_id).await?.into()))
 }
 
+#[utoipa::path(put, path = "/api/v1/apps/{client_id}/oidc", operation_id = "set_oidc_settings", params(AppPath),
+    summary = "Change the app's OpenID Connect settings (ID token algorithm, subject type, access token format, RFC 8707 resources); fields left out keep their values; an unknown algorithm is refused by name",
+    description = "Who may call it: operators.", request_body = OidcSettingsBody,
+    responses((status = 200, description = "done", body = OidcSettingsView)))]
 pub async fn set(
     State(t): State<Tessera>,
     Caller(actor): Caller,

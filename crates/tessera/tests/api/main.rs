@@ -33,6 +33,7 @@ mod logs;
 mod oauth2_tokens;
 mod oidc_prompt;
 mod oidc_settings;
+mod openapi_routes;
 mod operations;
 mod page_escaping;
 mod recall_caches;
