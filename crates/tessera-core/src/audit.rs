@@ -38,10 +38,12 @@ pub enum AuditAction {
     RateLimitsChanged,
     /// A signing key started signing ahead of its schedule (`tessera keys rotate`).
     SigningKeyRotated,
+    /// An app's OpenID Connect settings changed through the management API.
+    OidcSettingsChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 22] = [
+    pub const ALL: [AuditAction; 23] = [
         AuditAction::ScopeDefined,
         AuditAction::OrgCreated,
         AuditAction::MemberAdded,
@@ -64,6 +66,7 @@ impl AuditAction {
         AuditAction::ResourceServerChanged,
         AuditAction::RateLimitsChanged,
         AuditAction::SigningKeyRotated,
+        AuditAction::OidcSettingsChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -90,6 +93,7 @@ impl AuditAction {
             AuditAction::ResourceServerChanged => "resource_server_changed",
             AuditAction::RateLimitsChanged => "rate_limits_changed",
             AuditAction::SigningKeyRotated => "signing_key_rotated",
+            AuditAction::OidcSettingsChanged => "oidc_settings_changed",
         }
     }
 

@@ -166,6 +166,8 @@ pub enum Change {
         approved: bool,
         union_id: UnionId,
         corp_id: Option<CorpId>,
+        /// When the user decided (an approval's `auth_time`).
+        decided_at: UnixTime,
     },
     /// Spends an approved device code (tokens are issued in the same transaction); a
     /// conflict when it is not approved, so two polls never both get tokens.

@@ -74,6 +74,10 @@ pub struct DeviceAuthorization {
     /// The current polling interval in seconds (grows with `slow_down`).
     pub interval: i64,
     pub last_polled_at: Option<UnixTime>,
+    /// OpenID Connect: the `nonce` given at device authorization, echoed in the ID token.
+    pub nonce: Option<String>,
+    /// When the user approved at the verification page (the ID token's `auth_time`).
+    pub auth_time: Option<UnixTime>,
 }
 
 /// A new device authorization and the two codes to hand out (once).
@@ -109,6 +113,8 @@ pub fn start(
         expires_at: now.plus_secs(DEVICE_TTL),
         interval: interval.clamp(MIN_INTERVAL, MAX_INTERVAL),
         last_polled_at: None,
+        nonce: None,
+        auth_time: None,
     };
     let user_code = format!("{}-{}", &raw[..4], &raw[4..]);
     NewDevice { record, device_code, user_code }

@@ -79,6 +79,42 @@ pub fn parse_alg(s: &str) -> Result<SigningAlg, DomainError> {
     })
 }
 
+/// Most resource indicators an app may register.
+pub const MAX_RESOURCES: usize = 32;
+
+/// A change to an app's OpenID Connect settings (management API): each field left out keeps
+/// its value; the logout settings are not touched.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OidcSettingsPatch {
+    pub id_token_signed_response_alg: Option<String>,
+    pub subject_type: Option<String>,
+    pub access_token_format: Option<String>,
+    pub resources: Option<Vec<String>>,
+}
+
+impl OidcSettingsPatch {
+    /// `current` with the patch applied and validated (unknown names refused by name).
+    pub fn apply(&self, mut current: OidcClient) -> Result<OidcClient, DomainError> {
+        if let Some(a) = &self.id_token_signed_response_alg {
+            current.id_token_alg = parse_alg(a)?;
+        }
+        if let Some(s) = &self.subject_type {
+            current.subject_type = SubjectType::parse(s)?;
+        }
+        if let Some(f) = &self.access_token_format {
+            current.access_token_format = AccessTokenFormat::parse(f)?;
+        }
+        if let Some(r) = &self.resources {
+            let mut r = r.clone();
+            r.sort();
+            r.dedup();
+            current.resources = r;
+        }
+        current.validate()?;
+        Ok(current)
+    }
+}
+
 /// An app's OpenID Connect settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OidcClient {
@@ -109,8 +145,15 @@ impl OidcClient {
         }
     }
 
-    /// Checks every URI: absolute http(s) URLs without a fragment; resources too (RFC 8707 §2).
+    /// Checks every URI: absolute http(s) URLs without a fragment; resources too (RFC 8707 §2),
+    /// at most [`MAX_RESOURCES`] of them.
     pub fn validate(&self) -> Result<(), DomainError> {
+        if self.resources.len() > MAX_RESOURCES {
+            return Err(DomainError::InvalidField {
+                field: "resources",
+                reason: format!("at most {MAX_RESOURCES} resources may be registered"),
+            });
+        }
         for uri in self.post_logout_redirect_uris.iter().chain(&self.backchannel_logout_uri).chain(&self.resources) {
             validate_redirect_uri(uri).map_err(|_| DomainError::InvalidField {
                 field: "uri",
@@ -223,6 +266,26 @@ mod tests {
         assert_ne!(sa, subject(SubjectType::Pairwise, &k, &b, &u));
         assert_ne!(sa, subject(SubjectType::Pairwise, &[4u8; 32], &a, &u));
         assert!(!sa.contains("alice"));
+    }
+
+    #[test]
+    fn a_patch_changes_only_what_it_names_and_refuses_unknown_values() {
+        let mut c = OidcClient::defaults(ClientId::parse("x").unwrap());
+        c.post_logout_redirect_uris.push("https://rp.example.com/bye".into());
+        let p = OidcSettingsPatch { subject_type: Some("pairwise".into()), ..Default::default() };
+        let out = p.apply(c.clone()).unwrap();
+        assert_eq!(out.subject_type, SubjectType::Pairwise);
+        assert_eq!(out.post_logout_redirect_uris, c.post_logout_redirect_uris);
+        assert_eq!(out.id_token_alg, c.id_token_alg);
+        let bad = OidcSettingsPatch { id_token_signed_response_alg: Some("HS256".into()), ..Default::default() };
+        assert!(bad.apply(c.clone()).unwrap_err().to_string().contains("HS256"));
+        let bad = OidcSettingsPatch { resources: Some(vec!["not a uri".into()]), ..Default::default() };
+        assert!(bad.apply(c.clone()).is_err());
+        let many = OidcSettingsPatch {
+            resources: Some((0..=MAX_RESOURCES).map(|i| format!("https://api.example.com/{i}")).collect()),
+            ..Default::default()
+        };
+        assert!(many.apply(c).is_err());
     }
 
     #[test]

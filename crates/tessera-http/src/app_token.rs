@@ -18,6 +18,7 @@ pub async fn app_token(
         client: ClientProof::Credentials(ClientAuth { client_id, secret: Some(Secret::new(secret)) }),
         grant: Grant::ClientCredentials { corp_id, scopes: None },
         rules: DialectRules { app_tokens, ..DialectRules::default() },
+        resources: Vec::new(),
     };
     match tessera.token(request).await? {
         tessera_service::TokenAnswer::App { token, .. } => Ok(token),

@@ -120,11 +120,11 @@ pub fn form<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<
     serde_urlencoded::from_bytes(&body).map_err(|e| BodyError::Form(e.to_string()))
 }
 
-/// The first parameter name that appears twice.
+/// The first parameter name that appears twice. `resource` may (RFC 8707 §2).
 pub fn repeated(pairs: &[(String, String)]) -> Option<&str> {
     pairs
         .iter()
         .enumerate()
-        .find(|(i, (k, _))| pairs[..*i].iter().any(|(seen, _)| seen == k))
+        .find(|(i, (k, _))| k != "resource" && pairs[..*i].iter().any(|(seen, _)| seen == k))
         .map(|(_, (k, _))| k.as_str())
 }

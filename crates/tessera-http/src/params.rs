@@ -70,6 +70,11 @@ impl Params {
         }
     }
 
+    /// Every value of `name` (only RFC 8707's `resource` may be repeated).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.pairs.iter().filter(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.clone()).collect()
+    }
+
     /// The first of `names` that was sent.
     pub fn first_of(&self, names: &[&str]) -> Option<&str> {
         names.iter().find_map(|n| self.get(n))

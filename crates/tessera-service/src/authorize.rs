@@ -35,6 +35,8 @@ pub struct AuthorizationRequest {
     pub corp_id: Option<String>,
     /// The OpenID Connect parameters.
     pub oidc: crate::oidc::request::OidcParams,
+    /// RFC 8707 `resource` indicators (each one the app registered).
+    pub resources: Vec<String>,
 }
 
 /// A request that passed validation.
@@ -110,6 +112,11 @@ impl Tessera {
         }
         let oidc =
             self.check_oidc(&app, &req.oidc).await.map_err(|e| redirect_error(&parts, e.error, e.description))?;
+        match self.check_resources(&app, req.resources.clone()).await {
+            Ok(_) => {}
+            Err(crate::GrantError::Store(e)) => return Err(e.into()),
+            Err(e) => return Err(redirect_error(&parts, "invalid_target", e.to_string())),
+        }
         let scopes = match req.scope.as_deref() {
             None => vec![ScopeCode::parse("openid").map_err(|e| AuthorizeError::Page(e.to_string()))?],
             Some(s) => parse_scope_string(s).map_err(|e| redirect_error(&parts, "invalid_scope", e.to_string()))?,
@@ -157,6 +164,12 @@ impl Tessera {
     pub async fn needs_consent(&self, union_id: &UnionId, req: &ValidRequest) -> Result<bool, StoreError> {
         let consent = self.inner.store.consent(union_id, &req.app.client_id).await?;
         Ok(consent.is_none() || !not_yet_consented(&req.scopes, consent.as_ref()).is_empty())
+    }
+
+    /// Whether `union_id` may use the app of `req` at all (see [`Tessera::user_org`]): when
+    /// not, consenting would not help.
+    pub async fn may_use(&self, union_id: &UnionId, req: &ValidRequest) -> Result<bool, StoreError> {
+        Ok(self.user_org(union_id, req).await?.is_ok())
     }
 
     /// The user of `session` agreed: remember the consent and issue a code. Returns the code.

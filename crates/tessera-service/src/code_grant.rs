@@ -34,6 +34,7 @@ impl Tessera {
         redirect_uri: Option<&str>,
         verifier: Option<&str>,
         rules: DialectRules,
+        resources: &[String],
     ) -> Result<TokenAnswer, GrantError> {
         let code = self.check_code(app, code, redirect_uri, verifier, rules.pkce).await?;
         if code.purpose == CodePurpose::AdminConsent && rules.admin_consent_code == AdminConsentCode::OrgToken {
@@ -41,7 +42,7 @@ impl Tessera {
         }
         let code = self.take_code(&code).await?;
         let (nonce, auth_time) = (code.nonce.clone(), code.auth_time);
-        let pair = self.user_pair_from(app, code).await?;
+        let pair = self.user_pair_from(app, code, resources).await?;
         Ok(TokenAnswer::User(self.with_id_token(app, pair, nonce.as_deref(), auth_time).await?))
     }
 
@@ -116,8 +117,14 @@ impl Tessera {
         }
     }
 
-    async fn user_pair_from(&self, app: &App, code: AuthCode) -> Result<UserTokenPair, GrantError> {
+    async fn user_pair_from(
+        &self,
+        app: &App,
+        code: AuthCode,
+        resources: &[String],
+    ) -> Result<UserTokenPair, GrantError> {
         let now = self.now();
+        let access = self.user_access_token(app, &code.union_id, &code.scopes, resources, now).await?;
         let mut changes = vec![Change::InsertFamily {
             family_id: code.family_id.clone(),
             client_id: app.client_id.clone(),
@@ -126,7 +133,8 @@ impl Tessera {
         if code.purpose == CodePurpose::AdminConsent {
             changes.push(exchanged_event(&code, "the approving admin's user token"));
         }
-        let pair = self.mint_pair(app, &code.union_id, code.corp_id, code.scopes, &code.family_id, now, &mut changes);
+        let pair =
+            self.mint_pair(app, &code.union_id, code.corp_id, code.scopes, &code.family_id, access, now, &mut changes);
         self.inner.store.commit(&changes, now).await?;
         self.inner.stats.issued(crate::stats::Grant::AuthorizationCode, tessera_core::token::TokenKind::User);
         Ok(pair)

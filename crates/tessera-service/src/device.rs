@@ -82,6 +82,25 @@ impl Tessera {
         address: &str,
         rule: DeviceClientAuth,
     ) -> Result<DeviceStart, GrantError> {
+        self.start_device_with_nonce(client_id, secret, scope, None, address, rule).await
+    }
+
+    /// [`Tessera::start_device`] with an OpenID Connect `nonce` for the ID token (1 to
+    /// [`MAX_NONCE_LEN`](crate::oidc::request::MAX_NONCE_LEN) printable characters).
+    pub async fn start_device_with_nonce(
+        &self,
+        client_id: &str,
+        secret: Option<&Secret>,
+        scope: Option<&str>,
+        nonce: Option<&str>,
+        address: &str,
+        rule: DeviceClientAuth,
+    ) -> Result<DeviceStart, GrantError> {
+        if let Some(n) = nonce
+            && !crate::oidc::request::nonce_ok(n)
+        {
+            return Err(GrantError::InvalidNonce);
+        }
         let now = self.now();
         if let Err(t) = self.inner.throttles.device_starts.reserve(&format!("device-start:{address}"), now) {
             return Err(GrantError::TooManyRequests { retry_after: t.retry_after });
@@ -106,8 +125,9 @@ impl Tessera {
         let catalog = self.catalog().await?;
         let enabled = self.enabled_scopes(&app.client_id).await?;
         check_requestable(&scopes, &catalog, &enabled).map_err(|e| GrantError::ScopeNotRequestable(e.to_string()))?;
-        let new =
+        let mut new =
             device::start(app.client_id.clone(), scopes, now, self.inner.config.device_poll_interval, &mut rand::rng());
+        new.record.nonce = nonce.map(str::to_owned);
         self.inner.store.commit(&[Change::InsertDeviceAuthorization(new.record.clone())], now).await?;
         let uri = self.verification_uri();
         Ok(DeviceStart {
@@ -194,6 +214,7 @@ impl Tessera {
             approved: approve,
             union_id: union_id.clone(),
             corp_id,
+            decided_at: now,
         });
         match self.inner.store.commit(&changes, now).await {
             Ok(()) => Ok(pending),
@@ -205,7 +226,12 @@ impl Tessera {
     /// `urn:ietf:params:oauth:grant-type:device_code`, for an authenticated app: the client
     /// polls; once the user approved, the first poll gets a new token family and the code
     /// is spent.
-    pub(crate) async fn device_grant(&self, app: &App, device_code: &str) -> Result<UserTokenPair, GrantError> {
+    pub(crate) async fn device_grant(
+        &self,
+        app: &App,
+        device_code: &str,
+        resources: &[String],
+    ) -> Result<UserTokenPair, GrantError> {
         let hash = token_hash(device_code);
         let record = match self.inner.store.device_authorization(&DeviceLookup::DeviceCode(hash)).await? {
             Some(d) if d.client_id == app.client_id => d,
@@ -233,20 +259,22 @@ impl Tessera {
                 union_id: union_id.clone(),
             },
         ];
+        let access = self.user_access_token(app, &union_id, &record.scopes, resources, now).await?;
         let pair = self.mint_pair(
             app,
             &union_id,
             record.corp_id.clone(),
             record.scopes.clone(),
             &family_id,
+            access,
             now,
             &mut changes,
         );
         match self.inner.store.commit(&changes, now).await {
-            // The device flow records no sign-in time: its ID token has no auth_time.
+            // auth_time: when the user approved at the verification page.
             Ok(()) => {
                 self.inner.stats.issued(crate::stats::Grant::DeviceCode, tessera_core::token::TokenKind::User);
-                self.with_id_token(app, pair, None, None).await
+                self.with_id_token(app, pair, record.nonce.as_deref(), record.auth_time).await
             }
             // Another poll spent the code first.
             Err(StoreError::Conflict(_)) => Err(DevicePollError::InvalidGrant.into()),

@@ -44,6 +44,13 @@ impl Tessera {
         if !planned.changes.is_empty() {
             self.inner.store.commit(&planned.changes, self.now()).await?;
         }
+        // The keys of the algorithms the apps chose are published before their first ID
+        // token: a relying party that reads the JWKS once at start finds the key it needs.
+        for change in &planned.changes {
+            if let tessera_core::change::Change::PutOidcClient(c) = change {
+                self.publish_keys_for(c.id_token_alg).await?;
+            }
+        }
         Ok(FixtureReport { changes: planned.changes.len(), generated_secrets: planned.generated_secrets })
     }
 

@@ -101,9 +101,17 @@ pub enum GrantError {
     /// The scopes of a device authorization cannot be requested (unknown, not enabled…).
     #[error("{0}")]
     ScopeNotRequestable(String),
+    /// A device authorization's `nonce` is empty, too long or has control characters.
+    #[error("nonce must be 1 to 512 printable characters")]
+    InvalidNonce,
     /// Too many requests from the client's address (device authorizations): wait.
     #[error("too many requests from this address; try again in {retry_after} seconds")]
     TooManyRequests { retry_after: i64 },
+
+    // --- Resource indicators (RFC 8707) ---
+    /// A `resource` the app did not register (or too many of them).
+    #[error("{0}")]
+    InvalidTarget(String),
 
     // --- Revocation ---
     #[error("the token was issued to another client")]

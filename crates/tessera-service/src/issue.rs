@@ -46,6 +46,7 @@ impl Tessera {
         corp_id: Option<&str>,
         scopes: Option<Vec<ScopeCode>>,
         rule: AppTokens,
+        resources: &[String],
     ) -> Result<TokenAnswer, GrantError> {
         if rule == AppTokens::InternalOnly && app.kind != AppKind::Internal {
             return Err(GrantError::NotInternal);
@@ -79,7 +80,7 @@ impl Tessera {
             }
             None => Vec::new(),
         };
-        let token = self.hand_out(app, corp_id, kind, limited, Grant::ClientCredentials).await?;
+        let token = self.hand_out_for(app, corp_id, kind, limited, Grant::ClientCredentials, resources).await?;
         Ok(TokenAnswer::App { token, scopes })
     }
 
@@ -94,6 +95,20 @@ impl Tessera {
         scopes: Vec<ScopeCode>,
         grant: Grant,
     ) -> Result<IssuedToken, StoreError> {
+        self.hand_out_for(app, corp_id, kind, scopes, grant, &[]).await
+    }
+
+    /// [`Tessera::hand_out`] for RFC 8707 resources (already checked against the app's
+    /// registered ones): a token for resources is never a reused one, as its `aud` differs.
+    pub(crate) async fn hand_out_for(
+        &self,
+        app: &App,
+        corp_id: CorpId,
+        kind: TokenKind,
+        scopes: Vec<ScopeCode>,
+        grant: Grant,
+        resources: &[String],
+    ) -> Result<IssuedToken, StoreError> {
         let now = self.now();
         let policy = self.inner.config.tokens;
         let key = (app.client_id.clone(), corp_id, kind, scopes);
@@ -101,7 +116,7 @@ impl Tessera {
         // The token handed out last, if it is still live in the store's eyes (a revocation
         // whose announcement this node missed is seen once the token record is re-read).
         let reusable = match cache.handed.get(&key, now) {
-            Some(h) if policy.reusable(h.expires_at, now) => {
+            Some(h) if resources.is_empty() && policy.reusable(h.expires_at, now) => {
                 self.token_record(h.token.expose()).await?.is_some_and(|t| t.is_live(now)).then_some(h)
             }
             _ => None,
@@ -122,7 +137,7 @@ impl Tessera {
             }
             AccessTokenFormat::Jwt => {
                 let expires_at = now.plus_secs(self.inner.config.jwt_access_ttl);
-                let facts = AppJwt { app, client: &client, kind, corp_id: &key.1, resource: None, now, expires_at };
+                let facts = AppJwt { app, client: &client, kind, corp_id: &key.1, resources, now, expires_at };
                 (self.app_access_jwt(&facts).await?, expires_at)
             }
         };
@@ -142,7 +157,9 @@ impl Tessera {
         self.inner.store.commit(&[Change::InsertToken(record.clone())], now).await?;
         cache.tokens.insert(fill, record.hash, Arc::new(record), now);
         let corp_id = key.1.clone();
-        cache.handed.insert(fill, key, Handed { token: token.clone(), expires_at }, now);
+        if resources.is_empty() {
+            cache.handed.insert(fill, key, Handed { token: token.clone(), expires_at }, now);
+        }
         self.inner.stats.issued(grant, kind);
         Ok(IssuedToken { token, kind, corp_id, expires_in: now.secs_until(expires_at) })
     }

@@ -163,6 +163,7 @@ async fn app_token(node: &Node) -> Secret {
         }),
         grant: crate::Grant::ClientCredentials { corp_id: None, scopes: None },
         rules: crate::DialectRules::default(),
+        resources: Vec::new(),
     };
     node.service.token(request).await.unwrap().into_app_token().unwrap().token
 }

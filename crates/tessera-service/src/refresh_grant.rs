@@ -17,6 +17,7 @@ impl Tessera {
         app: &App,
         refresh_token: &str,
         scope: Option<Vec<ScopeCode>>,
+        resources: &[String],
     ) -> Result<UserTokenPair, GrantError> {
         let hash = token_hash(refresh_token);
         let now = self.now();
@@ -47,7 +48,8 @@ impl Tessera {
             Claim::Unknown => return Err(GrantError::RefreshUnknown),
         };
         let mut changes = Vec::new();
-        let pair = self.mint_pair(app, &old.union_id, old.corp_id, scopes, &old.family_id, now, &mut changes);
+        let access = self.user_access_token(app, &old.union_id, &scopes, resources, now).await?;
+        let pair = self.mint_pair(app, &old.union_id, old.corp_id, scopes, &old.family_id, access, now, &mut changes);
         self.inner.store.commit(&changes, now).await?;
         self.inner.stats.issued(crate::stats::Grant::RefreshToken, tessera_core::token::TokenKind::User);
         Ok(pair)

@@ -11,30 +11,57 @@ use tessera_core::ids::ClientId;
 
 use crate::Tessera;
 use crate::grant_error::GrantError;
-use crate::token_request::{ClientAuth, ClientProof, Grant, TokenAnswer, TokenRequest};
+use crate::token_request::{ClientAuth, ClientProof, Grant, MAX_RESOURCES, TokenAnswer, TokenRequest};
 
 impl Tessera {
     /// Answers one token request: every check before anything is consumed or minted.
     pub async fn token(&self, req: TokenRequest) -> Result<TokenAnswer, GrantError> {
-        let TokenRequest { client, grant, rules } = req;
+        let TokenRequest { client, grant, rules, resources } = req;
         if let (Grant::ClientCredentials { .. }, ClientProof::Credentials(ClientAuth { secret: None, .. })) =
             (&grant, &client)
         {
             return Err(GrantError::SecretRequired);
         }
         let app = self.authenticate_token_client(&client).await?;
+        let resources = self.check_resources(&app, resources).await?;
+        let rs = &resources;
         match grant {
             Grant::ClientCredentials { corp_id, scopes } => {
-                self.client_credentials_grant(&app, corp_id.as_deref(), scopes, rules.app_tokens).await
+                self.client_credentials_grant(&app, corp_id.as_deref(), scopes, rules.app_tokens, rs).await
             }
             Grant::AuthorizationCode { code, redirect_uri, code_verifier } => {
-                self.code_grant(&app, &code, redirect_uri.as_deref(), code_verifier.as_deref(), rules).await
+                self.code_grant(&app, &code, redirect_uri.as_deref(), code_verifier.as_deref(), rules, rs).await
             }
             Grant::RefreshToken { refresh_token, scopes } => {
-                Ok(TokenAnswer::User(self.refresh_grant(&app, &refresh_token, scopes).await?))
+                Ok(TokenAnswer::User(self.refresh_grant(&app, &refresh_token, scopes, rs).await?))
             }
-            Grant::DeviceCode { device_code } => Ok(TokenAnswer::User(self.device_grant(&app, &device_code).await?)),
+            Grant::DeviceCode { device_code } => {
+                Ok(TokenAnswer::User(self.device_grant(&app, &device_code, rs).await?))
+            }
         }
+    }
+
+    /// RFC 8707 §2: every `resource` must be one the app registered (at most
+    /// [`MAX_RESOURCES`], duplicates dropped), else `invalid_target`. Sorted.
+    pub async fn check_resources(&self, app: &App, mut asked: Vec<String>) -> Result<Vec<String>, GrantError> {
+        if asked.is_empty() {
+            return Ok(asked);
+        }
+        asked.sort();
+        asked.dedup();
+        if asked.len() > MAX_RESOURCES {
+            return Err(GrantError::InvalidTarget(format!("at most {MAX_RESOURCES} resource parameters are accepted")));
+        }
+        let client = self.cached_oidc_client(&app.client_id).await?;
+        if let Some(unknown) = asked.iter().find(|r| !client.resources.contains(r)) {
+            // The value is the caller's own input; it is short and checked for control
+            // characters by the parameter reader, but it is not echoed in full.
+            let shown: String = unknown.chars().take(100).collect();
+            return Err(GrantError::InvalidTarget(format!(
+                "resource {shown:?} is not one of the resources registered for this client"
+            )));
+        }
+        Ok(asked)
     }
 
     async fn authenticate_token_client(&self, proof: &ClientProof) -> Result<Arc<App>, GrantError> {

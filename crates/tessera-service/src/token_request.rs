@@ -77,12 +77,25 @@ pub struct DialectRules {
     pub app_tokens: AppTokens,
 }
 
+/// Most `resource` parameters one token request may name.
+pub const MAX_RESOURCES: usize = 8;
+
 /// One token request.
 #[derive(Debug, Clone)]
 pub struct TokenRequest {
     pub client: ClientProof,
     pub grant: Grant,
     pub rules: DialectRules,
+    /// RFC 8707 resource indicators: each must be one the app registered; a JWT access
+    /// token names them in `aud` (the issuer when none). Empty for dialects without them.
+    pub resources: Vec<String>,
+}
+
+impl TokenRequest {
+    /// A request without resource indicators.
+    pub fn new(client: ClientProof, grant: Grant, rules: DialectRules) -> Self {
+        TokenRequest { client, grant, rules, resources: Vec::new() }
+    }
 }
 
 /// A new access and refresh token for a user.

@@ -48,7 +48,7 @@ fn scopes(s: &str) -> Vec<ScopeCode> {
 }
 
 async fn ask(env: &Env, client: ClientProof, grant: Grant, rules: DialectRules) -> Result<TokenAnswer, GrantError> {
-    env.service.token(TokenRequest { client, grant, rules }).await
+    env.service.token(TokenRequest::new(client, grant, rules)).await
 }
 
 fn cc(corp_id: Option<&str>, scope: Option<&str>) -> Grant {

@@ -22,6 +22,8 @@ pub use crate::introspection::Introspection;
 pub use crate::token_request::{ClientAuth, UserTokenPair};
 
 impl Tessera {
+    /// A user token pair for `app` whose access token is `access` (from
+    /// [`Tessera::user_access_token`], with its lifetime); the records go into `changes`.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn mint_pair(
         &self,
@@ -30,11 +32,11 @@ impl Tessera {
         corp_id: Option<CorpId>,
         scopes: Vec<ScopeCode>,
         family_id: &str,
+        (access, access_ttl): (Secret, i64),
         now: UnixTime,
         changes: &mut Vec<Change>,
     ) -> UserTokenPair {
         let policy = self.inner.config.user_tokens;
-        let access = Secret::generate(TokenKind::User.prefix(), &mut rand::rng());
         let refresh = Secret::generate(REFRESH_PREFIX, &mut rand::rng());
         changes.push(Change::InsertToken(AccessToken {
             hash: token_hash(access.expose()),
@@ -43,7 +45,7 @@ impl Tessera {
             corp_id: corp_id.clone(),
             union_id: Some(union_id.clone()),
             issued_at: now,
-            expires_at: now.plus_secs(policy.access_ttl),
+            expires_at: now.plus_secs(access_ttl),
             revoked: false,
             scopes: scopes.clone(),
             family_id: Some(family_id.to_owned()),
@@ -61,7 +63,7 @@ impl Tessera {
         UserTokenPair {
             access_token: access,
             refresh_token: refresh,
-            expires_in: policy.access_ttl,
+            expires_in: access_ttl,
             scopes,
             corp_id,
             union_id: union_id.clone(),

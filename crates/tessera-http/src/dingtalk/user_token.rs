@@ -64,7 +64,7 @@ pub async fn get_user_token(
         }
     };
     // An admin-consent code gives the approving admin's delegated user token here.
-    let answer = tessera.token(TokenRequest { client, grant, rules: DialectRules::default() }).await.map_err(fail)?;
+    let answer = tessera.token(TokenRequest::new(client, grant, DialectRules::default())).await.map_err(fail)?;
     let pair = answer.into_user().ok_or_else(|| fail(GrantError::unexpected_answer()))?;
     let wants_corp = pair.scopes.iter().any(|s| is_protocol_scope(s) && s.as_str() == "corpid");
     Ok(Json(GetUserTokenResponse {

@@ -76,7 +76,7 @@ async fn v1_pair(
         }
     };
     let client = ClientProof::AppToken(app_token.to_owned());
-    user_pair(tessera, TokenRequest { client, grant, rules: DialectRules::default() }, Shape::Envelope).await
+    user_pair(tessera, TokenRequest::new(client, grant, DialectRules::default()), Shape::Envelope).await
 }
 
 /// Runs a request that can only give a user token.
@@ -240,7 +240,7 @@ async fn token_endpoint(
     let grant = grant(&params)?;
     let rules = DialectRules { pkce, app_tokens: AppTokens::InternalOnly, ..DialectRules::default() };
     let answer =
-        tessera.token(TokenRequest { client, grant, rules }).await.map_err(|e| grant_error(e, Shape::OAuth))?;
+        tessera.token(TokenRequest::new(client, grant, rules)).await.map_err(|e| grant_error(e, Shape::OAuth))?;
     match answer {
         tessera_service::TokenAnswer::User(pair) => Ok(oauth_pair(&tessera, pair)),
         tessera_service::TokenAnswer::App { token, .. } | tessera_service::TokenAnswer::Org { token, .. } => {

@@ -13,6 +13,7 @@ pub mod apps;
 pub mod auth;
 pub mod error;
 pub mod gateway_routes;
+pub mod oidc_settings;
 pub mod openapi;
 pub mod params;
 pub mod rate_limits;
@@ -43,6 +44,7 @@ pub fn api() -> OpenApiRouter<Tessera> {
         .routes(routes!(apps::set_redirect_uris))
         .routes(routes!(resource_server::set))
         .routes(routes!(rate_limits::set))
+        .routes(routes!(oidc_settings::get, oidc_settings::set))
 }
 
 pub fn routes() -> Router<Tessera> {

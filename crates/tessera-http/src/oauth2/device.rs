@@ -50,10 +50,11 @@ pub async fn device_authorization(
     let params = Params::read(&headers, raw, params::OAUTH2)?;
     let auth = client_auth::read(&headers, &params, OAUTH2_NAMES)?;
     let started = tessera
-        .start_device(
+        .start_device_with_nonce(
             &auth.client_id,
             auth.secret.as_ref(),
             params.get("scope"),
+            params.get("nonce"),
             client.as_str(),
             DeviceClientAuth::Required,
         )

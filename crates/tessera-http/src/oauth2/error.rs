@@ -30,6 +30,8 @@ pub enum OAuthErrorCode {
     SlowDown,
     AccessDenied,
     ExpiredToken,
+    /// RFC 8707 §2: a `resource` the client may not ask for.
+    InvalidTarget,
 }
 
 #[derive(Debug, Serialize)]
@@ -139,6 +141,8 @@ impl From<GrantError> for OAuthError {
                 C::InvalidScope
             }
             GrantError::TokenOfOtherClient => C::UnauthorizedClient,
+            GrantError::InvalidTarget(_) => C::InvalidTarget,
+            GrantError::InvalidNonce => C::InvalidRequest,
             GrantError::Device(d) => match d {
                 DevicePollError::AuthorizationPending => C::AuthorizationPending,
                 DevicePollError::SlowDown { .. } => C::SlowDown,

@@ -85,7 +85,7 @@ pub async fn token(
     required(&params, "grant_type")?;
     let client = ClientProof::Credentials(client_auth::read(&headers, &params, OAUTH2_NAMES)?);
     let grant = grant(&params)?;
-    let answer = tessera.token(TokenRequest { client, grant, rules: RULES }).await?;
+    let answer = tessera.token(TokenRequest { client, grant, rules: RULES, resources: params.all("resource") }).await?;
     let id_token = match &answer {
         TokenAnswer::User(pair) => pair.id_token.clone(),
         _ => None,

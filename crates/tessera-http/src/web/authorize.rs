@@ -95,6 +95,7 @@ fn params(pairs: &[(String, String)]) -> Result<AuthorizationRequest, String> {
             request: get("request"),
             request_uri: get("request_uri"),
         },
+        resources: pairs.iter().filter(|(k, v)| k == "resource" && !v.is_empty()).map(|(_, v)| v.clone()).collect(),
     })
 }
 
@@ -221,6 +222,23 @@ async fn start(tessera: Tessera, headers: HeaderMap, query: Option<String>, dial
         Ok(p) => p,
         Err(e) => return authorize_error(e.into()),
     };
+    if valid.oidc.prompt.none {
+        // OIDC Core §3.1.2.6: consent the user could give is consent_required; a request this
+        // account cannot complete at all (the app is not usable by it) needs another kind of
+        // interaction (signing in with another account): interaction_required.
+        match tessera.may_use(&session.union_id, &valid).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return error_redirect(
+                    &valid.redirect_uri,
+                    valid.state.as_deref(),
+                    "interaction_required",
+                    "prompt=none was asked but the signed-in account cannot use this app; the user must act",
+                );
+            }
+            Err(e) => return authorize_error(e.into()),
+        }
+    }
     if (ask || force) && valid.oidc.prompt.none {
         return error_redirect(
             &valid.redirect_uri,

@@ -8,10 +8,10 @@
 use std::sync::Arc;
 
 use rand::RngCore;
-use serde_json::json;
+use serde_json::{Value, json};
 use tessera_core::app::App;
-use tessera_core::ids::{ClientId, CorpId};
-use tessera_core::oidc::OidcClient;
+use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId};
+use tessera_core::oidc::{AccessTokenFormat, OidcClient};
 use tessera_core::secret::Secret;
 use tessera_core::time::UnixTime;
 use tessera_core::token::TokenKind;
@@ -26,7 +26,8 @@ pub struct AppJwt<'a> {
     pub client: &'a OidcClient,
     pub kind: TokenKind,
     pub corp_id: &'a CorpId,
-    pub resource: Option<&'a str>,
+    /// The RFC 8707 resources asked for (checked): the token's audience.
+    pub resources: &'a [String],
     pub now: UnixTime,
     pub expires_at: UnixTime,
 }
@@ -35,6 +36,15 @@ fn store_error(e: SigningError) -> StoreError {
     match e {
         SigningError::Store(e) => e,
         SigningError::Crypto(m) => StoreError::Backend(m),
+    }
+}
+
+/// `aud` (RFC 9068 §3): the one resource, an array of several, or the issuer when none.
+pub(crate) fn audience(resources: &[String], issuer: &str) -> Value {
+    match resources {
+        [] => issuer.into(),
+        [one] => one.as_str().into(),
+        many => many.iter().map(|r| Value::from(r.as_str())).collect::<Vec<_>>().into(),
     }
 }
 
@@ -65,7 +75,7 @@ impl Tessera {
         let claims = json!({
             "iss": issuer,
             "sub": t.app.client_id.as_str(),
-            "aud": t.resource.unwrap_or(issuer.as_str()),
+            "aud": audience(t.resources, &issuer),
             "client_id": t.app.client_id.as_str(),
             "iat": t.now.0,
             "exp": t.expires_at.0,
@@ -75,5 +85,38 @@ impl Tessera {
         });
         let jwt = self.sign_jwt(t.client.id_token_alg, "at+jwt", &claims).await.map_err(store_error)?;
         Ok(Secret::new(jwt))
+    }
+
+    /// A user's access token for `app`: an RFC 9068 JWT when the app chose them (`sub` the
+    /// user as the app sees them, `scope`, `aud` from `resources`), else a random string;
+    /// and its lifetime in seconds.
+    pub(crate) async fn user_access_token(
+        &self,
+        app: &App,
+        union_id: &UnionId,
+        scopes: &[ScopeCode],
+        resources: &[String],
+        now: UnixTime,
+    ) -> Result<(Secret, i64), StoreError> {
+        let client = self.cached_oidc_client(&app.client_id).await?;
+        if client.access_token_format == AccessTokenFormat::Opaque {
+            let ttl = self.inner.config.user_tokens.access_ttl;
+            return Ok((Secret::generate(TokenKind::User.prefix(), &mut rand::rng()), ttl));
+        }
+        let ttl = self.inner.config.jwt_access_ttl;
+        let issuer = self.issuer();
+        let claims = json!({
+            "iss": issuer,
+            "sub": self.subject_for(&client, union_id),
+            "aud": audience(resources, &issuer),
+            "client_id": app.client_id.as_str(),
+            "scope": crate::token_request::scope_text(scopes),
+            "iat": now.0,
+            "exp": now.plus_secs(ttl).0,
+            "jti": jti(),
+            "token_kind": TokenKind::User.as_str(),
+        });
+        let jwt = self.sign_jwt(client.id_token_alg, "at+jwt", &claims).await.map_err(store_error)?;
+        Ok((Secret::new(jwt), ttl))
     }
 }

@@ -12,6 +12,7 @@ use crate::Tessera;
 pub mod access_jwt;
 pub mod id_token;
 pub mod request;
+pub mod settings;
 pub mod userinfo;
 
 pub use id_token::IdTokenFacts;

@@ -56,6 +56,11 @@ fn invalid(description: impl Into<String>) -> OidcParamError {
     OidcParamError { error: "invalid_request", description: description.into() }
 }
 
+/// Whether `nonce` is 1 to [`MAX_NONCE_LEN`] bytes without control characters.
+pub fn nonce_ok(nonce: &str) -> bool {
+    !nonce.is_empty() && nonce.len() <= MAX_NONCE_LEN && !nonce.chars().any(char::is_control)
+}
+
 /// Checks everything but the `id_token_hint` signature (the service's part).
 pub fn check(p: &OidcParams) -> Result<OidcRequest, OidcParamError> {
     if p.request.is_some() {
@@ -99,7 +104,7 @@ pub fn check(p: &OidcParams) -> Result<OidcRequest, OidcParamError> {
         },
     };
     if let Some(n) = &p.nonce
-        && (n.is_empty() || n.len() > MAX_NONCE_LEN || n.chars().any(char::is_control))
+        && !nonce_ok(n)
     {
         return Err(invalid(format!("nonce must be 1 to {MAX_NONCE_LEN} printable characters")));
     }

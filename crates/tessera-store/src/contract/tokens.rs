@@ -158,6 +158,8 @@ pub async fn device_authorizations_are_decided_once_and_consumed_once(store: Arc
         expires_at: UnixTime(610),
         interval: 5,
         last_polled_at: None,
+        nonce: Some("n-0S6_WzA2Mj".into()),
+        auth_time: None,
     };
     store.commit(&[Change::InsertDeviceAuthorization(d.clone())], UnixTime(10)).await.unwrap();
     let by_device = DeviceLookup::DeviceCode(token_hash("dc-1"));
@@ -187,6 +189,7 @@ pub async fn device_authorizations_are_decided_once_and_consumed_once(store: Arc
         approved,
         union_id: user().union_id,
         corp_id: Some(corp()),
+        decided_at: UnixTime(14),
     };
     store.commit(&[decide(true)], UnixTime(14)).await.unwrap();
     assert!(matches!(store.commit(&[decide(false)], UnixTime(15)).await, Err(StoreError::Conflict(_))));
@@ -195,6 +198,7 @@ pub async fn device_authorizations_are_decided_once_and_consumed_once(store: Arc
     assert_eq!(got.union_id, Some(user().union_id));
     assert_eq!(got.corp_id, Some(corp()));
     assert_eq!((got.interval, got.last_polled_at), (10, Some(UnixTime(12))));
+    assert_eq!((got.nonce.as_deref(), got.auth_time), (Some("n-0S6_WzA2Mj"), Some(UnixTime(14))));
 
     // Concurrent consumers: exactly one transaction wins (with its token), the others roll back.
     let mut tasks = Vec::new();

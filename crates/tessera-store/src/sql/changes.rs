@@ -326,8 +326,8 @@ impl<DB: Driver> Sql<'_, DB> {
             Change::DevicePolled { device_hash, polled_at, interval } => {
                 Self::device_polled(tx, device_hash, polled_at, interval).await?
             }
-            Change::DecideDevice { device_hash, approved, union_id, corp_id } => {
-                Self::decide_device(tx, device_hash, approved, union_id, corp_id).await?
+            Change::DecideDevice { device_hash, approved, union_id, corp_id, decided_at } => {
+                Self::decide_device(tx, device_hash, approved, union_id, corp_id, decided_at).await?
             }
             Change::ConsumeDevice { device_hash } => Self::consume_device(tx, device_hash).await?,
             // Written by `apply_oidc` above.

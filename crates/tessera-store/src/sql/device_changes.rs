@@ -20,8 +20,8 @@ impl<DB: Driver> Sql<'_, DB> {
     ) -> Result<(), StoreError> {
         query(
             "INSERT INTO device_authorizations (device_hash, user_code_hash, client_id, scopes, status, union_id,
-                   corp_id, created_at, expires_at, interval_secs, last_polled_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                   corp_id, created_at, expires_at, interval_secs, last_polled_at, nonce, auth_time)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(d.device_hash.to_hex())
         .bind(d.user_code_hash.to_hex())
@@ -34,6 +34,8 @@ impl<DB: Driver> Sql<'_, DB> {
         .bind(d.expires_at.0)
         .bind(d.interval)
         .bind(d.last_polled_at.map(|t| t.0))
+        .bind(d.nonce.as_deref())
+        .bind(d.auth_time.map(|t| t.0))
         .execute(&mut **tx)
         .await
         .map_err(map_err)?;
@@ -62,15 +64,17 @@ impl<DB: Driver> Sql<'_, DB> {
         approved: &bool,
         union_id: &UnionId,
         corp_id: &Option<CorpId>,
+        decided_at: &UnixTime,
     ) -> Result<(), StoreError> {
         let status = if *approved { DeviceStatus::Approved } else { DeviceStatus::Denied };
         let done = query(
-            "UPDATE device_authorizations SET status = $1, union_id = $2, corp_id = $3
-                 WHERE device_hash = $4 AND status = 'pending'",
+            "UPDATE device_authorizations SET status = $1, union_id = $2, corp_id = $3, auth_time = $4
+                 WHERE device_hash = $5 AND status = 'pending'",
         )
         .bind(status.as_str())
         .bind(union_id.as_str())
         .bind(corp_id.as_ref().map(|c| c.as_str()))
+        .bind(approved.then_some(decided_at.0))
         .bind(device_hash.to_hex())
         .execute(&mut **tx)
         .await

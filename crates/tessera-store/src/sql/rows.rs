@@ -470,6 +470,8 @@ pub struct DeviceRow {
     pub expires_at: i64,
     pub interval_secs: i64,
     pub last_polled_at: Option<i64>,
+    pub nonce: Option<String>,
+    pub auth_time: Option<i64>,
 }
 
 impl TryFrom<DeviceRow> for DeviceAuthorization {
@@ -487,6 +489,8 @@ impl TryFrom<DeviceRow> for DeviceAuthorization {
             expires_at: UnixTime(r.expires_at),
             interval: r.interval_secs,
             last_polled_at: r.last_polled_at.map(UnixTime),
+            nonce: r.nonce,
+            auth_time: r.auth_time.map(UnixTime),
         })
     }
 }

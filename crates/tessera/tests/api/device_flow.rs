@@ -269,3 +269,44 @@ async fn feishu_device_endpoints_and_polling_in_feishu_format() {
     );
     assert!(meta.body["grant_types_supported"].as_array().unwrap().contains(&json!(GRANT)));
 }
+
+/// The device flow's ID token carries the `nonce` given at device authorization and, as
+/// `auth_time`, when the user approved at the verification page.
+#[tokio::test]
+async fn a_device_flow_id_token_echoes_the_nonce_and_says_when_the_user_approved() {
+    let app = spawn_with(Setup::sqlite().with_fake_clock(1_700_000_000)).await;
+    let r = app
+        .send(
+            app.http
+                .post(app.url("/oauth2/device_authorization"))
+                .basic_auth(FEISHU_APP, Some(FEISHU_SECRET))
+                .form(&[("scope", "openid"), ("nonce", "device-nonce-7")]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let device_code = r.str("device_code").to_owned();
+    app.advance(30);
+    let complete = r.str("verification_uri_complete").replace(&app.setup.config.public_url, "");
+    decide(&app, &complete, "alice-union", "alice-password", "approve").await;
+    app.advance(20);
+    let tokens = poll(&app, &device_code).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.text);
+    let payload = tokens.str("id_token").split('.').nth(1).unwrap().to_owned();
+    use base64::Engine;
+    let claims: serde_json::Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert_eq!(claims["nonce"], "device-nonce-7", "{claims}");
+    assert_eq!(claims["auth_time"], 1_700_000_030, "{claims}");
+    assert_eq!(claims["iat"], 1_700_000_050, "{claims}");
+
+    // A malformed nonce is refused at the start.
+    let r = app
+        .send(
+            app.http
+                .post(app.url("/oauth2/device_authorization"))
+                .basic_auth(FEISHU_APP, Some(FEISHU_SECRET))
+                .form(&[("scope", "openid"), ("nonce", "x".repeat(600).as_str())]),
+        )
+        .await;
+    assert_oauth_error(&r, 400, "invalid_request");
+}

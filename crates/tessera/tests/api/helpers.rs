@@ -242,7 +242,13 @@ pub async fn spawn_app() -> TestApp {
     spawn_with(Setup::sqlite()).await
 }
 
-pub async fn spawn_with(setup: Setup) -> TestApp {
+pub async fn spawn_with(mut setup: Setup) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    if setup.config.public_url.is_empty() {
+        // The server's own address as its public URL (relying parties follow discovery).
+        setup.config.public_url = base.clone();
+    }
     let store = tessera::backend::open_store(&setup.database_url).await.unwrap();
     let key = tessera::key::load_or_create(&setup.data_dir).unwrap();
     let clock: Arc<dyn Clock> = match &setup.clock {
@@ -255,8 +261,6 @@ pub async fn spawn_with(setup: Setup) -> TestApp {
     let generated_secrets = report
         .map(|r| r.generated_secrets.into_iter().map(|(id, s)| (id.to_string(), s.expose().to_owned())).collect())
         .unwrap_or_default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let redis = setup.redis_prefix.as_ref().map(|_| redis_url());
     let limiter =

@@ -31,6 +31,8 @@ mod interop;
 pub mod lifecycle;
 mod logs;
 mod oauth2_tokens;
+mod oidc_prompt;
+mod oidc_settings;
 mod openapi_routes;
 mod operations;
 mod page_escaping;

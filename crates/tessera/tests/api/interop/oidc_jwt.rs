@@ -74,3 +74,71 @@ async fn es256_jwt_access_tokens_verify_and_other_apps_keep_opaque_tokens() {
     let r = cc(&app, "dingdemoapp", "demo-secret", &[]).await;
     assert!(!r.str("access_token").contains('.'), "{}", r.text);
 }
+
+/// RFC 8707 through the code flow: `resource` at the authorization and token endpoints (and at
+/// refresh) gives the user's JWT access token its `aud`, verified by jwcrypto against the JWKS.
+#[tokio::test]
+async fn a_user_jwt_access_token_is_for_the_resource_asked_for_in_the_code_flow_and_at_refresh() {
+    const CONTACTS: &str = "https://api.example.com/contacts";
+    const FILES: &str = "https://files.example.com/";
+    let app = spawn_with(with_oidc_fixture(Setup::sqlite())).await;
+    let browser = crate::browser::Browser::new(&app);
+    let with_resource = format!("&nonce=n-rs&resource={}", crate::browser::urlencode(CONTACTS));
+    let done = browser
+        .authorize(&auth_path("jwtapp", "openid profile", &with_resource), "olivia-union", "olivia-password")
+        .await;
+    let code = done.location_param("code").unwrap_or_else(|| panic!("no code in {:?}", done.location));
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", CB),
+        ("code_verifier", VERIFIER),
+        ("resource", CONTACTS),
+    ];
+    let r = app.oauth_token(&form, Some(("jwtapp", "jwt-app-secret"))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["expires_in"], 300);
+    let keys = jwks(&app).await;
+    let id = verify(&keys, r.str("id_token"), "EdDSA").await.unwrap();
+    let access = r.str("access_token").to_owned();
+    assert_eq!(jwt_header(&access)["typ"], "at+jwt");
+    let claims = verify(&keys, &access, "EdDSA").await.unwrap();
+    assert_eq!(claims["aud"], CONTACTS, "{claims}");
+    assert_eq!(claims["sub"], id["sub"], "the user, as the app sees them");
+    assert_eq!((claims["client_id"].as_str(), claims["scope"].as_str()), (Some("jwtapp"), Some("openid profile")));
+    assert_eq!(id["at_hash"], at_hash(&access));
+    // Recorded like any user token: UserInfo answers for it.
+    let info = app.send(app.http.get(app.url("/oauth2/userinfo")).bearer_auth(&access)).await;
+    assert_eq!(info.body["sub"], id["sub"], "{}", info.text);
+
+    // At refresh, two resources: an array.
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", r.str("refresh_token")),
+        ("resource", FILES),
+        ("resource", CONTACTS),
+    ];
+    let refreshed = app.oauth_token(&form, Some(("jwtapp", "jwt-app-secret"))).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.text);
+    let claims = verify(&keys, refreshed.str("access_token"), "EdDSA").await.unwrap();
+    assert_eq!(claims["aud"], serde_json::json!([CONTACTS, FILES]));
+    // Unregistered at refresh: invalid_target, and the refresh token is not spent.
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refreshed.str("refresh_token")),
+        ("resource", "https://evil.example.com/"),
+    ];
+    assert_oauth_error(&app.oauth_token(&form, Some(("jwtapp", "jwt-app-secret"))).await, 400, "invalid_target");
+    let form = [("grant_type", "refresh_token"), ("refresh_token", refreshed.str("refresh_token"))];
+    let plain = app.oauth_token(&form, Some(("jwtapp", "jwt-app-secret"))).await;
+    assert_eq!(plain.status, 200, "{}", plain.text);
+    let discovery = app.send(app.http.get(app.url("/.well-known/openid-configuration"))).await;
+    assert_eq!(verify(&keys, plain.str("access_token"), "EdDSA").await.unwrap()["aud"], discovery.body["issuer"]);
+
+    // Unregistered at the authorization endpoint: invalid_target to the registered redirect URI.
+    let evil = format!("&resource={}", crate::browser::urlencode("https://evil.example.com/"));
+    let r = browser.get(&auth_path("jwtapp", "openid", &evil)).await;
+    assert_eq!(r.status, 302);
+    assert!(r.location.as_deref().unwrap().starts_with(CB), "{:?}", r.location);
+    assert_eq!(r.location_param("error").as_deref(), Some("invalid_target"), "{:?}", r.location);
+}

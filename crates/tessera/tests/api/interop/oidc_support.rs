@@ -53,9 +53,10 @@ name = "JWT access token app"
 kind = "internal"
 owner_corp_id = "dingdemo"
 enabled_scopes = ["qyapi_get_member"]
+redirect_uris = ["http://127.0.0.1:8900/cb"]
 access_token_format = "jwt"
 id_token_signed_response_alg = "EdDSA"
-resources = ["https://api.example.com/contacts"]
+resources = ["https://api.example.com/contacts", "https://files.example.com/"]
 
 [[apps]]
 client_id = "jwtes"
@@ -88,6 +89,7 @@ pub fn secret_of(client: &str) -> &'static str {
         "oidcrp" => "oidc-rp-secret",
         "oidcpairwise" => "oidc-pairwise-secret",
         "dingdemoapp" => "demo-secret",
+        "jwtapp" => "jwt-app-secret",
         other => panic!("no secret for {other}"),
     }
 }

@@ -1,0 +1,97 @@
+//! `GET`/`PUT /api/v1/apps/{client_id}/oidc`: an operator reads or changes an app's OpenID
+//! Connect settings (`id_token_signed_response_alg`, `subject_type`, `access_token_format`,
+//! `resources`); a field left out keeps its value.
+
+use axum::Json;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use bytes::Bytes;
+use http::HeaderMap;
+use serde::{Deserialize, Serialize};
+use tessera_core::ids::ClientId;
+use tessera_core::oidc::{OidcClient, OidcSettingsPatch};
+use tessera_service::Tessera;
+use utoipa::ToSchema;
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::params::AppPath;
+use crate::body;
+
+/// A change to an app's OpenID Connect settings; a field left out keeps its value.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSettingsBody {
+    /// `RS256`, `ES256` or `EdDSA`.
+    #[serde(default)]
+    id_token_signed_response_alg: Option<String>,
+    /// `public` or `pairwise`.
+    #[serde(default)]
+    subject_type: Option<String>,
+    /// `opaque` or `jwt` (RFC 9068).
+    #[serde(default)]
+    access_token_format: Option<String>,
+    /// RFC 8707 resource indicators: absolute http(s) URIs without a fragment, at most 32.
+    #[serde(default)]
+    resources: Option<Vec<String>>,
+}
+
+/// An app's OpenID Connect settings.
+#[derive(Serialize, ToSchema)]
+pub struct OidcSettingsView {
+    client_id: String,
+    /// `RS256`, `ES256` or `EdDSA`.
+    id_token_signed_response_alg: String,
+    /// `public` or `pairwise`.
+    subject_type: String,
+    /// `opaque` or `jwt`.
+    access_token_format: String,
+    resources: Vec<String>,
+}
+
+impl From<OidcClient> for OidcSettingsView {
+    fn from(c: OidcClient) -> Self {
+        OidcSettingsView {
+            client_id: c.client_id.to_string(),
+            id_token_signed_response_alg: c.id_token_alg.as_str().to_owned(),
+            subject_type: c.subject_type.as_str().to_owned(),
+            access_token_format: c.access_token_format.as_str().to_owned(),
+            resources: c.resources,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/apps/{client_id}/oidc", operation_id = "get_oidc_settings", params(AppPath),
+    summary = "The app's OpenID Connect settings",
+    description = "Who may call it: operators.",
+    responses((status = 200, description = "done", body = OidcSettingsView)))]
+pub async fn get(
+    State(t): State<Tessera>,
+    Caller(actor): Caller,
+    Path(client_id): Path<String>,
+) -> Result<Json<OidcSettingsView>, ApiError> {
+    let client_id = ClientId::parse(client_id)?;
+    Ok(Json(t.oidc_settings(&actor, &client_id).await?.into()))
+}
+
+#[utoipa::path(put, path = "/api/v1/apps/{client_id}/oidc", operation_id = "set_oidc_settings", params(AppPath),
+    summary = "Change the app's OpenID Connect settings (ID token algorithm, subject type, access token format, RFC 8707 resources); fields left out keep their values; an unknown algorithm is refused by name",
+    description = "Who may call it: operators.", request_body = OidcSettingsBody,
+    responses((status = 200, description = "done", body = OidcSettingsView)))]
+pub async fn set(
+    State(t): State<Tessera>,
+    Caller(actor): Caller,
+    Path(client_id): Path<String>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<OidcSettingsView>, ApiError> {
+    let req: OidcSettingsBody = body::json(&headers, raw)?;
+    let client_id = ClientId::parse(client_id)?;
+    let patch = OidcSettingsPatch {
+        id_token_signed_response_alg: req.id_token_signed_response_alg,
+        subject_type: req.subject_type,
+        access_token_format: req.access_token_format,
+        resources: req.resources,
+    };
+    Ok(Json(t.set_oidc_settings(&actor, &client_id, &patch).await?.into()))
+}
