@@ -9,6 +9,9 @@
 #
 #   bench/gateway.sh                    # 10 s per measurement
 #   BENCH_SECONDS=3 bench/gateway.sh    # quick smoke run
+#   BENCH_TESSERA=path/to/tessera bench/gateway.sh   # measure that binary (no build)
+#   BENCH_PERF=1 bench/gateway.sh       # also profile Tessera during the forward-auth run
+#                                       # (perf record; the top entries in perf-top.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,10 +26,13 @@ die() { echo "bench: $*" >&2; exit 1; }
 command -v wrk >/dev/null || die "wrk is required (apt-get install -y wrk)"
 for tool in curl python3; do command -v "$tool" >/dev/null || die "$tool is required"; done
 
-echo "bench: building release binaries" >&2
-cargo build --release -p tessera
+# BENCH_TESSERA=PATH measures another tessera binary (e.g. one built from an older commit).
+if [[ -z ${BENCH_TESSERA:-} ]]; then
+    echo "bench: building release binaries" >&2
+    cargo build --release -p tessera
+fi
 cargo build --release -p tessera-http --example ceiling
-TESSERA=target/release/tessera
+TESSERA=${BENCH_TESSERA:-target/release/tessera}
 CEILING=target/release/examples/ceiling
 
 PIDS=()
@@ -65,12 +71,22 @@ rss_sampler() {
 ROWS=$OUT/rows.tsv
 : >"$ROWS"
 run() {
-    local name=$1 url=$2; shift 2
+    local name=$1 url=$2 load_before perf_pid=; shift 2
     echo "bench: $name warm-up (${WARMUP}s)" >&2
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$@" "$url" >/dev/null
     echo "bench: $name (${DURATION}s, c=$CONNECTIONS)" >&2
+    load_before=$(cut -d' ' -f1 /proc/loadavg)
+    if [[ ${BENCH_PERF:-0} == 1 && $name == forward-auth ]]; then
+        perf record -F 499 -g -p "$TESSERA_PID" -o "$OUT/$name.perf.data" -- sleep "$DURATION" 2>"$OUT/perf.log" &
+        perf_pid=$!
+    fi
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url" >"$OUT/$name.txt"
-    printf '%s\t%s\t%s\n' "$name" "$OUT/$name.txt" "$(cut -d' ' -f1 /proc/loadavg)" >>"$ROWS"
+    if [[ -n $perf_pid ]]; then
+        wait "$perf_pid" || true
+        perf report -i "$OUT/$name.perf.data" --no-children --sort symbol --percent-limit 0.7 --stdio 2>/dev/null |
+            grep -E '^ +[0-9.]+%' >"$OUT/perf-top.txt" || true
+    fi
+    printf '%s\t%s\t%s\n' "$name" "$OUT/$name.txt" "$load_before/$(cut -d' ' -f1 /proc/loadavg)" >>"$ROWS"
 }
 
 # --- the upstream (also the ceiling) and Tessera ----------------------------------------
@@ -131,7 +147,7 @@ for line in open(rows_path):
     sock = re.search(r"Socket errors: (.*)", text)
     res[name] = dict(rps=rps, p50=p50, p99=p99, load=load,
                      errors=int(errors.group(1)) if errors else 0, sock=sock.group(1) if sock else "")
-print(f"wrk, {duration} s per run, c={conns}; load = 1-min load average after the run.\n")
+print(f"wrk, {duration} s per run, c={conns}; load = 1-min load average before/after the run.\n")
 print("| run | req/s | p50 ms | p99 ms | non-2xx | load |")
 print("|---|---:|---:|---:|---:|---:|")
 for name, r in res.items():
@@ -144,7 +160,8 @@ print(f"- forward-auth decision: {fa['rps']:,.0f} req/s (goal >= 80,000), p99 {f
 print(f"- proxied / direct: {px['rps']:,.0f} / {direct:,.0f} = {100 * px['rps'] / direct:.1f}% (goal >= 50%)")
 print(f"- Tessera RSS: start-up peak {mb(startup_kb):.1f} MB; during the runs peak {mb(peak_kb):.1f} MB "
       f"(VmHWM reset after start-up), largest sampled VmRSS {mb(sampled_kb):.1f} MB (goal <= 40 MB)")
-print(f"- bare-axum ceiling: {res['ceiling']['rps']:,.0f} req/s")
+print(f"- bare-axum ceiling: {res['ceiling']['rps']:,.0f} req/s; forward-auth / ceiling = "
+      f"{100 * fa['rps'] / res['ceiling']['rps']:.1f}% (the figure that holds under load)")
 PY
 cat "$OUT/table.md"
 echo "bench: wrk outputs and logs are in $OUT" >&2

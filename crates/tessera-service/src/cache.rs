@@ -67,6 +67,13 @@ pub type PreviousSecrets = Arc<Vec<(SecretHash, UnixTime)>>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fill(u64);
 
+impl Fill {
+    /// The generation itself (it grows by one at every invalidation).
+    pub fn generation(self) -> u64 {
+        self.0
+    }
+}
+
 /// One size-capped map whose entries remember when they were filled.
 pub struct Cache<K, V> {
     entries: RwLock<LinkedHashMap<K, (V, UnixTime)>>,

@@ -69,6 +69,13 @@ impl Tessera {
         self.inner.cache.counts()
     }
 
+    /// A number that changes whenever this node drops cached decisions (a committed change,
+    /// another node's announcement): what a caller derived from cached values since it read
+    /// the same number is still current.
+    pub fn cache_generation(&self) -> u64 {
+        self.inner.cache.fill().generation()
+    }
+
     /// Times the store's change listener had to connect again (0 without one).
     pub fn listen_reconnects(&self) -> u64 {
         self.inner.store.listen_reconnects()

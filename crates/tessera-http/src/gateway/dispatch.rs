@@ -11,11 +11,10 @@ use axum::Extension;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
-use serde_json::json;
 use tessera_service::{Principal, Tessera};
 use tower::ServiceExt;
 
-use super::assertion::{ASSERTION_HEADER, ASSERTION_TTL};
+use super::identity::IdentityCache;
 use super::metrics::{Metrics, Outcome};
 use super::proxy::{self, UpstreamClient};
 use super::rate_limit::RateLimiter;
@@ -36,6 +35,7 @@ struct Inner {
     builtin: axum::Router,
     limiter: RateLimiter,
     metrics: Metrics,
+    identities: IdentityCache,
     /// The service whose counters the metrics listener reports too.
     tessera: Tessera,
 }
@@ -100,6 +100,7 @@ impl Gateway {
                 builtin,
                 limiter,
                 metrics: Metrics::default(),
+                identities: IdentityCache::default(),
                 tessera: tessera.clone(),
             }),
         }
@@ -124,6 +125,11 @@ impl Gateway {
 
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// The identity headers kept per (token, route).
+    pub fn identities(&self) -> &IdentityCache {
+        &self.inner.identities
     }
 
     /// Reads the route file again; a file that fails keeps the current table. Answers the
@@ -165,7 +171,17 @@ impl Gateway {
 pub struct Allowed {
     pub route: Arc<Route>,
     pub principal: Principal,
+    /// Empty when the route's upstream is built in and the caller is not a proxy asking.
     pub identity: HeaderMap,
+}
+
+/// Who asks for a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asker {
+    /// A proxy's forward-auth request: it copies the identity headers upstream.
+    ForwardAuth,
+    /// The gateway itself: a built-in upstream reads the caller, not the headers.
+    Gateway,
 }
 
 /// What the table says about a request.
@@ -198,11 +214,12 @@ pub async fn decide(
     method: &Method,
     path: &str,
     headers: &HeaderMap,
+    asker: Asker,
 ) -> Decision {
     let started = tokio::time::Instant::now();
-    let (decision, route, outcome) = decide_uncounted(tessera, gateway, method, path, headers).await;
+    let (decision, route, outcome) = decide_uncounted(tessera, gateway, method, path, headers, asker).await;
     if let Some(route) = route {
-        gateway.metrics().decided(&route.describe(), route.dialect.as_str(), outcome, started.elapsed());
+        gateway.metrics().decided(route.label(), route.dialect.as_str(), outcome, started.elapsed());
     }
     decision
 }
@@ -226,6 +243,7 @@ async fn decide_uncounted(
     method: &Method,
     path: &str,
     headers: &HeaderMap,
+    asker: Asker,
 ) -> Counted {
     let table = gateway.table();
     if unsafe_path(path) {
@@ -253,7 +271,13 @@ async fn decide_uncounted(
     if let Some(limited) = over_limit(tessera, gateway, &table, &route, &principal).await {
         return (Decision::Refused(gateway_error(route.dialect, limited)), Some(route), Outcome::RateLimited);
     }
-    let identity = match identity_headers(tessera, &route, &principal).await {
+    let builtin = matches!(route.upstream.target, Target::Builtin);
+    let identity = if builtin && asker == Asker::Gateway {
+        Ok(HeaderMap::new())
+    } else {
+        gateway.identities().headers(tessera, token, &route, &principal).await
+    };
+    let identity = match identity {
         Ok(h) => h,
         Err(e) => {
             tracing::error!(error = %e, "reading the caller's membership failed");
@@ -290,7 +314,7 @@ async fn over_limit(
         return Some(GatewayError::AppRateLimited);
     }
     if let Some(limit) = own.route_qps.or(route.rate_limit.map(|l| l.per_second))
-        && !limiter.admit(&format!("route:{}:{}", p.client_id, route.describe()), now, limit).await
+        && !limiter.admit(&format!("route:{}:{}", p.client_id, route.label()), now, limit).await
     {
         return Some(GatewayError::RouteRateLimited);
     }
@@ -301,56 +325,6 @@ fn method_not_allowed(dialect: Dialect) -> Response {
     let mut res = gateway_error(dialect, GatewayError::BadRequest("this API does not take this HTTP method"));
     *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     res
-}
-
-/// `X-Tessera-Client-Id`, `-Corp-Id`, `-Union-Id`, `-User-Id` (the member's id in the org),
-/// `-Token-Kind`, `-Scopes` (the route's scopes, all of which the token holds) and the
-/// signed assertion of the same facts.
-async fn identity_headers(
-    tessera: &Tessera,
-    route: &Route,
-    p: &Principal,
-) -> Result<HeaderMap, tessera_store::StoreError> {
-    let user_id = match (&p.corp_id, &p.union_id) {
-        (Some(corp), Some(union)) => tessera.member_by_union(corp, union).await?.map(|m| m.user_id.to_string()),
-        _ => None,
-    };
-    let scopes: Vec<&str> = route.scopes.iter().map(|s| s.as_str()).collect();
-    let scopes = scopes.join(" ");
-    let mut h = HeaderMap::new();
-    let mut put = |name: &'static str, value: &str| {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            h.insert(name, v);
-        }
-    };
-    put("x-tessera-client-id", p.client_id.as_str());
-    if let Some(c) = &p.corp_id {
-        put("x-tessera-corp-id", c.as_str());
-    }
-    if let Some(u) = &p.union_id {
-        put("x-tessera-union-id", u.as_str());
-    }
-    if let Some(u) = &user_id {
-        put("x-tessera-user-id", u);
-    }
-    put("x-tessera-token-kind", p.kind.as_str());
-    put("x-tessera-scopes", &scopes);
-    let now = tessera.now().0;
-    let claims = json!({
-        "iss": tessera.config().public_url,
-        "sub": p.union_id.as_ref().map(|u| u.as_str()).unwrap_or(p.client_id.as_str()),
-        "aud": route.upstream.name,
-        "iat": now,
-        "exp": now + ASSERTION_TTL,
-        "client_id": p.client_id.as_str(),
-        "corp_id": p.corp_id.as_ref().map(|c| c.as_str()),
-        "union_id": p.union_id.as_ref().map(|u| u.as_str()),
-        "user_id": user_id,
-        "token_kind": p.kind.as_str(),
-        "scope": scopes,
-    });
-    put(ASSERTION_HEADER, &super::assertion::sign(tessera, &claims).await?);
-    Ok(h)
 }
 
 /// The server's fallback: requests that no endpoint of Tessera's own took. A request matching
@@ -368,7 +342,7 @@ pub async fn dispatch(
         );
     }
     let path = req.uri().path().to_owned();
-    let allowed = match decide(&tessera, &gateway, req.method(), &path, req.headers()).await {
+    let allowed = match decide(&tessera, &gateway, req.method(), &path, req.headers(), Asker::Gateway).await {
         Decision::NoRoute => return crate::surface::not_found(&path),
         Decision::Refused(res) => return res,
         Decision::Allowed(a) => a,

@@ -20,7 +20,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use tessera_service::Tessera;
 
 use super::Gateway;
-use super::dispatch::{Decision, decide};
+use super::dispatch::{Asker, Decision, decide};
 use super::refusal::{GatewayError, gateway_error};
 
 /// The path prefix Envoy's `ext_authz` is configured with.
@@ -57,7 +57,7 @@ async fn answer(
     let Some(path) = uri.and_then(original_path) else {
         return bad("the original URI is missing or not a path");
     };
-    match decide(tessera, gateway, &method, path, headers).await {
+    match decide(tessera, gateway, &method, path, headers, Asker::ForwardAuth).await {
         Decision::Allowed(a) => {
             let mut res = StatusCode::OK.into_response();
             for name in IDENTITY_HEADERS {

@@ -4,9 +4,10 @@
 //! values come from the route table and fixed names only, and a reload drops the series of
 //! routes and upstreams the new table no longer has, so the series stay bounded by the table.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -42,51 +43,87 @@ impl Outcome {
     }
 }
 
-#[derive(Default, Clone)]
+const OUTCOMES: [Outcome; 9] = [
+    Outcome::Allowed,
+    Outcome::MissingToken,
+    Outcome::InvalidToken,
+    Outcome::WrongTokenKind,
+    Outcome::MissingScope,
+    Outcome::ResourceForbidden,
+    Outcome::RateLimited,
+    Outcome::BadRequest,
+    Outcome::Error,
+];
+
+/// A latency histogram of atomic counters: observing takes no lock and allocates nothing.
 struct Histogram {
-    counts: Vec<u64>,
-    sum: f64,
-    count: u64,
+    counts: [AtomicU64; BUCKETS.len()],
+    sum_nanos: AtomicU64,
+    count: AtomicU64,
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram {
+            counts: std::array::from_fn(|_| AtomicU64::new(0)),
+            sum_nanos: AtomicU64::new(0),
+            count: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Histogram {
-    fn observe(&mut self, d: Duration) {
+    fn observe(&self, d: Duration) {
         let s = d.as_secs_f64();
-        if self.counts.is_empty() {
-            self.counts = vec![0; BUCKETS.len()];
+        // Counted in the first bucket that holds it; rendering adds them up (cumulative).
+        if let Some(i) = BUCKETS.iter().position(|bound| s <= *bound) {
+            self.counts[i].fetch_add(1, Ordering::Relaxed);
         }
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if s <= *bound {
-                self.counts[i] += 1;
-            }
-        }
-        self.sum += s;
-        self.count += 1;
+        let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
     }
 
     fn render(&self, out: &mut String, name: &str, labels: &str) {
         let sep = if labels.is_empty() { "" } else { "," };
+        let mut cumulative = 0;
         for (i, bound) in BUCKETS.iter().enumerate() {
-            let n = self.counts.get(i).copied().unwrap_or(0);
-            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {n}");
+            cumulative += self.counts[i].load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}");
         }
-        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", self.count);
+        let count = self.count.load(Ordering::Relaxed).max(cumulative);
+        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {count}");
         let braced = if labels.is_empty() { String::new() } else { format!("{{{labels}}}") };
-        let _ = writeln!(out, "{name}_sum{braced} {}", self.sum);
-        let _ = writeln!(out, "{name}_count{braced} {}", self.count);
+        let sum = self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
+        let _ = writeln!(out, "{name}_sum{braced} {sum}");
+        let _ = writeln!(out, "{name}_count{braced} {count}");
     }
 }
 
+/// The request counters of one route label: per dialect, per outcome.
 #[derive(Default)]
-struct State {
-    requests: BTreeMap<(String, &'static str, Outcome), u64>,
-    decision: Histogram,
-    upstream: BTreeMap<String, Histogram>,
+struct RouteCounts {
+    by_dialect: [[AtomicU64; OUTCOMES.len()]; 3],
 }
 
+fn dialect_index(dialect: &str) -> usize {
+    match dialect {
+        "dingtalk" => 0,
+        "feishu" => 1,
+        _ => 2,
+    }
+}
+
+const DIALECTS: [&str; 3] = ["dingtalk", "feishu", "oauth2"];
+
+/// Counters and histograms. The maps are only written when a route or upstream is seen for
+/// the first time or dropped by a reload; a request reads them under a shared lock and
+/// counts with atomics.
 #[derive(Default)]
 pub struct Metrics {
-    state: Mutex<State>,
+    requests: RwLock<HashMap<String, Arc<RouteCounts>>>,
+    decision: Histogram,
+    upstream: RwLock<HashMap<String, Arc<Histogram>>>,
 }
 
 /// Escapes a label value (backslash, quote, newline).
@@ -94,41 +131,40 @@ fn label(v: &str) -> String {
     v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-impl Metrics {
-    fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        match self.state.lock() {
-            Ok(mut s) => f(&mut s),
-            Err(poisoned) => f(&mut poisoned.into_inner()),
-        }
-    }
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
 
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The entry under `key`, made on first sight.
+fn entry<V: Default>(map: &RwLock<HashMap<String, Arc<V>>>, key: &str) -> Arc<V> {
+    if let Some(v) = read(map).get(key) {
+        return v.clone();
+    }
+    write(map).entry(key.to_owned()).or_default().clone()
+}
+
+impl Metrics {
     /// One decision on `route` (`METHOD /template`), its outcome and how long it took.
     pub fn decided(&self, route: &str, dialect: &'static str, outcome: Outcome, took: Duration) {
-        self.with(|s| {
-            *s.requests.entry((route.to_owned(), dialect, outcome)).or_insert(0) += 1;
-            s.decision.observe(took);
-        });
+        let counts = entry(&self.requests, route);
+        counts.by_dialect[dialect_index(dialect)][outcome as usize].fetch_add(1, Ordering::Relaxed);
+        self.decision.observe(took);
     }
 
     /// One forwarded call to `upstream` and the time until its response headers.
     pub fn upstream(&self, upstream: &str, took: Duration) {
-        self.with(|s| {
-            if !s.upstream.contains_key(upstream) {
-                s.upstream.insert(upstream.to_owned(), Histogram::default());
-            }
-            if let Some(h) = s.upstream.get_mut(upstream) {
-                h.observe(took);
-            }
-        });
+        entry(&self.upstream, upstream).observe(took);
     }
 
     /// Drops the series of routes (`METHOD /template`) and upstreams not in `routes` and
     /// `upstreams` (after a reload: the table in force bounds the series).
     pub fn retain(&self, routes: &HashSet<String>, upstreams: &HashSet<String>) {
-        self.with(|s| {
-            s.requests.retain(|(route, _, _), _| routes.contains(route));
-            s.upstream.retain(|name, _| upstreams.contains(name));
-        });
+        write(&self.requests).retain(|route, _| routes.contains(route));
+        write(&self.upstream).retain(|name, _| upstreams.contains(name));
     }
 
     /// Everything, in Prometheus' text exposition format, the service's counters included.
@@ -139,28 +175,40 @@ impl Metrics {
     }
 
     fn render_gateway(&self) -> String {
-        self.with(|s| {
-            let mut out = String::new();
-            out.push_str("# HELP tessera_gateway_requests_total Requests the gateway decided on, by route, dialect and outcome.\n");
-            out.push_str("# TYPE tessera_gateway_requests_total counter\n");
-            for ((route, dialect, outcome), n) in &s.requests {
-                let _ = writeln!(
-                    out,
-                    "tessera_gateway_requests_total{{route=\"{}\",dialect=\"{dialect}\",outcome=\"{}\"}} {n}",
-                    label(route),
-                    outcome.as_str()
-                );
+        let mut out = String::new();
+        out.push_str(
+            "# HELP tessera_gateway_requests_total Requests the gateway decided on, by route, dialect and outcome.\n",
+        );
+        out.push_str("# TYPE tessera_gateway_requests_total counter\n");
+        let requests: BTreeMap<String, Arc<RouteCounts>> =
+            read(&self.requests).iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        for (route, counts) in &requests {
+            for (d, dialect) in DIALECTS.iter().enumerate() {
+                for outcome in OUTCOMES {
+                    let n = counts.by_dialect[d][outcome as usize].load(Ordering::Relaxed);
+                    if n == 0 {
+                        continue;
+                    }
+                    let _ = writeln!(
+                        out,
+                        "tessera_gateway_requests_total{{route=\"{}\",dialect=\"{dialect}\",outcome=\"{}\"}} {n}",
+                        label(route),
+                        outcome.as_str()
+                    );
+                }
             }
-            out.push_str("# HELP tessera_gateway_decision_seconds Time to decide on a request.\n");
-            out.push_str("# TYPE tessera_gateway_decision_seconds histogram\n");
-            s.decision.render(&mut out, "tessera_gateway_decision_seconds", "");
-            out.push_str("# HELP tessera_gateway_upstream_seconds Time until an upstream's response headers.\n");
-            out.push_str("# TYPE tessera_gateway_upstream_seconds histogram\n");
-            for (name, h) in &s.upstream {
-                h.render(&mut out, "tessera_gateway_upstream_seconds", &format!("upstream=\"{}\"", label(name)));
-            }
-            out
-        })
+        }
+        out.push_str("# HELP tessera_gateway_decision_seconds Time to decide on a request.\n");
+        out.push_str("# TYPE tessera_gateway_decision_seconds histogram\n");
+        self.decision.render(&mut out, "tessera_gateway_decision_seconds", "");
+        out.push_str("# HELP tessera_gateway_upstream_seconds Time until an upstream's response headers.\n");
+        out.push_str("# TYPE tessera_gateway_upstream_seconds histogram\n");
+        let upstream: BTreeMap<String, Arc<Histogram>> =
+            read(&self.upstream).iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        for (name, h) in &upstream {
+            h.render(&mut out, "tessera_gateway_upstream_seconds", &format!("upstream=\"{}\"", label(name)));
+        }
+        out
     }
 }
 

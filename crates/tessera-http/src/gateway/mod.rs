@@ -26,6 +26,7 @@ pub mod assertion;
 pub mod dispatch;
 pub mod feishu_api;
 pub mod forward_auth;
+pub mod identity;
 pub mod metrics;
 pub mod proxy;
 pub mod rate_limit;

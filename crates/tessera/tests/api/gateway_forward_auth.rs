@@ -68,3 +68,57 @@ async fn traefik_forward_auth_contract() {
         .await;
     assert_eq!(r.status, 401, "{}", r.text);
 }
+
+/// The claims of a signed assertion (its payload, not verified here: the interop tier
+/// verifies it with jwcrypto against the JWKS).
+fn assertion_claims(assertion: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = assertion.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+/// The identity headers and the signed assertion are made once per token and route and
+/// reused while young (the caches' 5 s re-validation period): a busy caller is not signed
+/// for on every call. A committed grant change makes them again at once, and the token is
+/// still checked on every call.
+#[tokio::test]
+async fn the_assertion_is_reused_for_a_few_seconds_and_made_again_after_a_change() {
+    let t0 = 1_700_000_000;
+    let upstream = start_upstream().await;
+    let app = spawn_with(Setup::sqlite().with_fake_clock(t0).with_routes(routes_file(&upstream.base).await)).await;
+    let token = app.app_token(DEMO_CORP, "dingdemoapp", "demo-secret").await;
+    let ask = || async {
+        let r = app
+            .send(
+                app.http
+                    .get(app.url("/gateway/auth/forward"))
+                    .header("x-forwarded-method", "GET")
+                    .header("x-forwarded-uri", "/api/echo/1")
+                    .bearer_auth(&token),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.header("x-tessera-client-id"), Some("dingdemoapp"));
+        r.header("x-tessera-assertion").unwrap().to_owned()
+    };
+    let first = ask().await;
+    assert_eq!(assertion_claims(&first)["iat"], t0);
+    app.advance(2);
+    assert_eq!(ask().await, first, "reused within the period");
+    app.advance(3);
+    let later = ask().await;
+    assert_eq!(assertion_claims(&later)["iat"], t0 + 5, "made again once 5 s old");
+    app.advance(1);
+    let r = api(
+        &app,
+        Some(OPERATOR),
+        reqwest::Method::PUT,
+        "/api/v1/apps/dingdemoapp/rate_limits",
+        Some(serde_json::json!({"app_qps": 1000, "route_qps": 1000})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let after_change = ask().await;
+    assert_eq!(assertion_claims(&after_change)["iat"], t0 + 6, "a committed grant change makes it again");
+    assert_eq!(assertion_claims(&after_change)["exp"], t0 + 6 + 60);
+}

@@ -59,6 +59,8 @@ pub struct Route {
     pub rate_limit: Option<RateLimit>,
     /// The line of the route in its file (for messages).
     pub line: usize,
+    /// [`Route::describe`], rendered once (metrics label every decision with it).
+    pub label: String,
 }
 
 /// An HTTP method name in upper case (`GET`, `PUT`, …).
@@ -70,10 +72,21 @@ impl Route {
         self.methods.iter().any(|m| m.0 == method.as_str())
     }
 
-    /// `GET /v1.0/contact/users/{userId}` (the first method when there are several).
+    /// `route` with its [`Route::label`] rendered.
+    pub fn new(mut route: Route) -> Route {
+        let methods: Vec<&str> = route.methods.iter().map(|m| m.0.as_str()).collect();
+        route.label = format!("{} {}", methods.join(","), route.template);
+        route
+    }
+
+    /// `GET,POST /v1.0/contact/users/{userId}`: its methods and template.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// [`Route::label`] as an owned string.
     pub fn describe(&self) -> String {
-        let methods: Vec<&str> = self.methods.iter().map(|m| m.0.as_str()).collect();
-        format!("{} {}", methods.join(","), self.template)
+        self.label.clone()
     }
 }
 

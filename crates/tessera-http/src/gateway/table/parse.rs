@@ -216,7 +216,7 @@ impl Reader<'_> {
         let upstream = upstreams.get(spec.upstream.get_ref()).cloned().ok_or_else(|| {
             self.error(spec.upstream.span(), format!("no upstream named {:?} is declared", spec.upstream.get_ref()))
         })?;
-        Ok(Route {
+        Ok(Route::new(Route {
             methods,
             template,
             dialect,
@@ -226,7 +226,8 @@ impl Reader<'_> {
             upstream,
             rate_limit: self.qps(&spec.qps)?,
             line: self.line(r.span()),
-        })
+            label: String::new(),
+        }))
     }
 }
 
