@@ -28,6 +28,9 @@ fn with_ticket(suite: &str, secret: &str, ticket: &str) -> ClientProof {
     ClientProof::SuiteTicket { client_id: suite.into(), secret: Secret::new(secret), ticket: ticket.into() }
 }
 
+/// A request and the test its refusal must pass.
+type Case = (ClientProof, Grant, fn(&GrantError) -> bool);
+
 fn corp_grant(corp_id: &str) -> Grant {
     Grant::CorpToken { corp_id: corp_id.into() }
 }
@@ -62,7 +65,7 @@ async fn suite_refusals_name_their_cause() {
     assert!(matches!(early, GrantError::Ticket(TicketRejection::NoneIssued)), "{early:?}");
     round(&s).await;
     let t = ticket(&s, "suitedemo", &Secret::new("suite-secret")).await;
-    let cases: Vec<(ClientProof, Grant, fn(&GrantError) -> bool)> = vec![
+    let cases: Vec<Case> = vec![
         (with_ticket("nosuchsuite", "x", &t), Grant::SuiteToken, |e| matches!(e, GrantError::UnknownClient)),
         (with_ticket("bad id!", "x", &t), Grant::SuiteToken, |e| matches!(e, GrantError::UnknownClient)),
         // The kind is checked before the secret: an internal app with a wrong secret.
