@@ -1,6 +1,6 @@
-//! Client credentials through the one token pipeline, for the endpoints of every dialect
-//! that answer only an app or corp token (DingTalk GetToken, GetAccessToken, `/gettoken`;
-//! Feishu's `auth/v3` internal endpoints).
+//! App, corp and suite tokens through the one token pipeline, for the endpoints of every
+//! dialect that answer only such a token (DingTalk GetToken, GetAccessToken, `/gettoken`,
+//! the suite operations and their legacy calls; Feishu's `auth/v3` endpoints).
 
 use tessera_core::secret::Secret;
 use tessera_service::token_request::AppTokens;
@@ -14,15 +14,34 @@ pub async fn app_token(
     corp_id: Option<String>,
     app_tokens: AppTokens,
 ) -> Result<IssuedToken, GrantError> {
-    let request = TokenRequest {
-        client: ClientProof::Credentials(ClientAuth { client_id, secret: Some(Secret::new(secret)) }),
-        grant: Grant::ClientCredentials { corp_id, scopes: None },
-        rules: DialectRules { app_tokens, ..DialectRules::default() },
-        resources: Vec::new(),
+    let client = ClientProof::Credentials(ClientAuth { client_id, secret: Some(Secret::new(secret)) });
+    let grant = Grant::ClientCredentials { corp_id, scopes: None };
+    issued_token(tessera, client, grant, DialectRules { app_tokens, ..DialectRules::default() }).await
+}
+
+/// A suite's suite token (`corp_id`: `None`) or its corp token in an org.
+pub async fn suite_token(
+    tessera: &Tessera,
+    suite: ClientProof,
+    corp_id: Option<String>,
+) -> Result<IssuedToken, GrantError> {
+    let grant = match corp_id {
+        None => Grant::SuiteToken,
+        Some(corp_id) => Grant::CorpToken { corp_id },
     };
-    match tessera.token(request).await? {
-        tessera_service::TokenAnswer::App { token, .. } => Ok(token),
-        // Client credentials answer an app token only.
-        _ => Err(GrantError::unexpected_answer()),
-    }
+    issued_token(tessera, suite, grant, DialectRules::default()).await
+}
+
+async fn issued_token(
+    tessera: &Tessera,
+    client: ClientProof,
+    grant: Grant,
+    rules: DialectRules,
+) -> Result<IssuedToken, GrantError> {
+    // These grants answer an app, corp or suite token only.
+    tessera
+        .token(TokenRequest::new(client, grant, rules))
+        .await?
+        .into_app_token()
+        .ok_or_else(GrantError::unexpected_answer)
 }

@@ -1,10 +1,14 @@
 //! Why a token request was refused: one variant per cause, so that each dialect maps causes
-//! to its own wire vocabulary in its one `error.rs` (no dialect inspects a message).
+//! to its own wire vocabulary in its one `error.rs` (no dialect inspects a message). The
+//! other requests of the token endpoints' family answer with it too: revocation, device
+//! authorization, and a suite's ticket and auth info (which authenticate the suite as its
+//! token requests do).
 
 use tessera_core::decision::MissingScope;
 use tessera_core::device::DevicePollError;
 use tessera_core::grant_code::CodeRejection;
-use tessera_core::ids::{CorpId, ScopeCode};
+use tessera_core::ids::{ClientId, CorpId, ScopeCode};
+use tessera_core::suite::TicketRejection;
 use tessera_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -22,9 +26,34 @@ pub enum GrantError {
     /// The grant needs the client's secret (client credentials), and none was sent.
     #[error("client_credentials needs the client secret")]
     SecretRequired,
-    /// The app access token that was to authenticate the app is not a live app or corp token.
+    /// The token that was to authenticate the app is not a live token of the kind the proof
+    /// takes (an app or corp token; a suite token for a suite).
     #[error("invalid app_access_token")]
     InvalidAppToken,
+
+    // --- Suites (DingTalk ISV suites, Feishu store apps) ---
+    /// The app exists but is not a third-party enterprise app (a suite).
+    #[error("{client_id} is a {kind} app, not a suite: {hint}")]
+    NotASuite { client_id: ClientId, kind: &'static str, hint: &'static str },
+    /// The suite ticket is not the latest or the previous one, or none was issued yet.
+    #[error("suiteTicket refused: {0}")]
+    Ticket(#[from] TicketRejection),
+    /// A suite grant asked with a proof that is not a suite's (no ticket, signature or
+    /// suite token).
+    #[error("a suite's tokens are asked for with its suite ticket")]
+    TicketRequired,
+    /// The legacy signed call's timestamp is missing, unreadable or more than 5 minutes off.
+    #[error("the timestamp is missing or more than 5 minutes away from the server's time")]
+    StaleTimestamp,
+    /// The legacy signed call's signature does not match.
+    #[error("the signature does not match")]
+    BadSignature,
+    /// Legacy signatures are keyed with the suite secret, which Tessera can recompute only
+    /// when it generated the secret itself.
+    #[error(
+        "this suite's secret was set by hand, so Tessera cannot check signatures keyed with it; use /v1.0/oauth2/corpAccessToken"
+    )]
+    SecretNotRecomputable,
 
     // --- Client credentials (app and corp tokens) ---
     /// A third-party personal app asked for an app token.
@@ -44,7 +73,8 @@ pub enum GrantError {
     /// An internal app asked for a token in another org than its own.
     #[error("an internal app is used only in its own org")]
     ForeignOrg { corp_id: String },
-    /// The app is not installed (activated) in the org.
+    /// The app is not installed (activated) in the org, or the org does not exist (a suite's
+    /// corp token).
     #[error("the app is not installed in this org")]
     NotInstalled { corp_id: String },
     /// Requested scopes the app does not hold in the org, each with why.

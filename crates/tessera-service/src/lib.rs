@@ -30,7 +30,8 @@
 //! - [`introspection`]: RFC 7662 for confidential clients; apps marked as resource servers.
 //! - [`device`]: device authorization (RFC 8628): start, verification, polling.
 //! - [`consents`]: what a user authorized, and withdrawing it.
-//! - [`suite`]: ISV suites: tickets, suite and corp tokens (also Feishu store-app tenant tokens), what an org authorized.
+//! - [`suite`]: ISV suites: tickets (issued, checked, pushed), what an org authorized.
+//! - [`suite_grant`]: suite and corp tokens of suites (also Feishu store apps) as grants of the one pipeline.
 //! - [`callback_guard`]: outbound callbacks reach public addresses only, no redirects.
 //! - [`resend_limit`]: ticket resends on demand, at most one per app every 10 s.
 //! - [`ticket_push`]: pushing suite tickets to the suites' callback URLs, with retries.
@@ -86,6 +87,7 @@ pub mod signing;
 pub mod stats;
 pub mod store_decorator;
 pub mod suite;
+pub mod suite_grant;
 #[cfg(test)]
 mod tests;
 pub mod throttle;

@@ -1,11 +1,11 @@
 //! Suites (third-party enterprise apps seen from their ISV): suite tickets issued
-//! periodically and pushed to the app, suite tokens, corp tokens for orgs that activated the
-//! app (with a ticket, or with DingTalk's legacy signature), and what an org authorized.
+//! periodically and pushed to the app, checked when presented, and what an org authorized.
+//! Their suite and corp tokens are grants of the one pipeline ([`crate::suite_grant`]).
 
 use std::sync::Arc;
 
 use rand::Rng;
-use tessera_core::app::{App, AppKind};
+use tessera_core::app::App;
 use tessera_core::change::Change;
 use tessera_core::feishu_event;
 use tessera_core::ids::{ClientId, CorpId, ScopeCode, UserId};
@@ -13,52 +13,15 @@ use tessera_core::org::Org;
 use tessera_core::secret::Secret;
 use tessera_core::suite::{self, SuiteTicket, TicketEvent, TicketRejection};
 use tessera_core::time::UnixTime;
-use tessera_core::token::TokenKind;
 use tessera_store::{AuditFilter, StoreError};
 
 use crate::Tessera;
-use crate::issue::IssuedToken;
-use crate::stats::Grant;
+use crate::grant_error::GrantError;
 
 /// How long a suite's ticket state read from the store is trusted, in seconds: a ticket
 /// replaced on another node stays accepted here at most this long after its successor's
 /// successor is issued.
 pub const TICKET_CACHE_SECS: i64 = 5;
-
-/// Why an ISV's suite request is refused.
-#[derive(Debug, thiserror::Error)]
-pub enum SuiteError {
-    /// No app has this suiteKey.
-    #[error("no suite has this suiteKey")]
-    UnknownSuiteKey,
-    /// The app exists but is not a third-party enterprise app.
-    #[error("{client_id} is a {kind} app, not a suite: {hint}")]
-    NotASuite { client_id: ClientId, kind: &'static str, hint: &'static str },
-    /// The secret is not this suite's (for example another ISV's).
-    #[error("the suiteSecret does not belong to this suiteKey")]
-    WrongSecret,
-    #[error("suiteTicket refused: {0}")]
-    Ticket(#[from] TicketRejection),
-    /// The org has not activated the app (or does not exist).
-    #[error("the suite is not activated in org {corp_id}")]
-    NotActivated { corp_id: String },
-    /// The legacy call's timestamp is missing, unreadable or more than 5 minutes off.
-    #[error("the timestamp is missing or more than 5 minutes away from the server's time")]
-    StaleTimestamp,
-    #[error("the signature does not match")]
-    BadSignature,
-    /// Legacy signatures are keyed with the suite secret, which Tessera can recompute only
-    /// when it generated the secret itself.
-    #[error(
-        "this suite's secret was set by hand, so Tessera cannot check signatures keyed with it; use /v1.0/oauth2/corpAccessToken"
-    )]
-    SecretNotRecomputable,
-    /// The token is not a live suite token.
-    #[error("the access token is not a valid suite access token")]
-    InvalidSuiteToken,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
 
 /// What an org authorized a suite to do (DingTalk GetAuthInfo).
 #[derive(Debug, Clone)]
@@ -82,37 +45,7 @@ pub struct CurrentTicket {
 }
 
 impl Tessera {
-    /// The suite behind `suite_key`, if the secret is right (`None`: no secret check, for
-    /// legacy signed calls that prove the secret by their signature).
-    async fn suite(&self, suite_key: &str, secret: Option<&Secret>) -> Result<Arc<App>, SuiteError> {
-        let Ok(client_id) = ClientId::parse(suite_key) else {
-            return Err(SuiteError::UnknownSuiteKey);
-        };
-        let app = self.app(&client_id).await?.ok_or(SuiteError::UnknownSuiteKey)?;
-        match app.kind {
-            AppKind::ThirdPartyEnterprise => {}
-            AppKind::Internal => {
-                return Err(SuiteError::NotASuite {
-                    client_id,
-                    kind: "internal",
-                    hint: "internal apps get app tokens with /v1.0/oauth2/accessToken",
-                });
-            }
-            AppKind::ThirdPartyPersonal => {
-                return Err(SuiteError::NotASuite {
-                    client_id,
-                    kind: "third_party_personal",
-                    hint: "personal apps get user tokens only",
-                });
-            }
-        }
-        match secret {
-            Some(s) if !self.secret_matches(&app, s).await? => Err(SuiteError::WrongSecret),
-            _ => Ok(app),
-        }
-    }
-
-    async fn ticket_state(&self, client_id: &ClientId) -> Result<SuiteTicket, SuiteError> {
+    async fn ticket_state(&self, client_id: &ClientId) -> Result<SuiteTicket, StoreError> {
         let fill = self.inner.cache.fill();
         let state =
             self.inner.store.suite_ticket(client_id).await?.unwrap_or_else(|| SuiteTicket::new(client_id.clone()));
@@ -130,7 +63,7 @@ impl Tessera {
     /// Checks a presented ticket against the suite's ticket state as read within the last
     /// [`TICKET_CACHE_SECS`]; a ticket that state refuses is checked once more against the
     /// store (another node may have issued a newer one).
-    async fn check_ticket(&self, app: &App, ticket: &str) -> Result<(), SuiteError> {
+    pub(crate) async fn check_ticket(&self, app: &App, ticket: &str) -> Result<(), GrantError> {
         let cached = self.inner.cache.tickets.get(&app.client_id, self.now());
         if let Some(state) = cached
             && state.check(&self.inner.key, ticket).is_ok()
@@ -140,90 +73,10 @@ impl Tessera {
         Ok(self.ticket_state(&app.client_id).await?.check(&self.inner.key, ticket)?)
     }
 
-    /// DingTalk GetSuiteAccessToken / legacy `get_suite_token`.
-    pub async fn issue_suite_token(
-        &self,
-        suite_key: &str,
-        secret: &Secret,
-        ticket: &str,
-    ) -> Result<IssuedToken, SuiteError> {
-        let app = self.suite(suite_key, Some(secret)).await?;
-        self.check_ticket(&app, ticket).await?;
-        Ok(self.hand_out(&app, app.owner_corp_id.clone(), TokenKind::Suite, Vec::new(), Grant::SuiteTicket).await?)
-    }
-
-    /// DingTalk GetCorpAccessToken: a corp token for an org that activated the suite.
-    pub async fn issue_corp_token(
-        &self,
-        suite_key: &str,
-        secret: &Secret,
-        ticket: &str,
-        auth_corp_id: &str,
-    ) -> Result<IssuedToken, SuiteError> {
-        let app = self.suite(suite_key, Some(secret)).await?;
-        self.check_ticket(&app, ticket).await?;
-        self.corp_token_for(&app, auth_corp_id).await
-    }
-
-    /// Legacy `get_corp_token`: the suite proves its secret with
-    /// base64(HMAC-SHA256(suiteSecret, timestamp + "\n" + suiteTicket)).
-    pub async fn issue_corp_token_signed(
-        &self,
-        suite_key: &str,
-        timestamp: &str,
-        ticket: &str,
-        signature: &str,
-        auth_corp_id: &str,
-    ) -> Result<IssuedToken, SuiteError> {
-        let app = self.suite(suite_key, None).await?;
-        let secret = suite::generated_secret(&self.inner.key, &app.client_id);
-        if !self.secret_matches(&app, &secret).await? {
-            return Err(SuiteError::SecretNotRecomputable);
-        }
-        if !suite::timestamp_fresh(timestamp, self.now()) {
-            return Err(SuiteError::StaleTimestamp);
-        }
-        if !suite::verify_legacy_signature(&secret, timestamp, ticket, signature) {
-            return Err(SuiteError::BadSignature);
-        }
-        self.check_ticket(&app, ticket).await?;
-        self.corp_token_for(&app, auth_corp_id).await
-    }
-
-    /// Feishu's store-app tenant token: a corp token for `tenant_key` (the org's corp id) from
-    /// a live suite token (Feishu's store-app `app_access_token`) of an app activated there.
-    pub async fn issue_tenant_token_with_app_token(
-        &self,
-        app_access_token: &str,
-        tenant_key: &str,
-    ) -> Result<IssuedToken, SuiteError> {
-        let app = self.suite_of_token(app_access_token).await?;
-        self.corp_token_for(&app, tenant_key).await
-    }
-
-    /// The suite behind a live suite token.
-    pub(crate) async fn suite_of_token(&self, suite_token: &str) -> Result<Arc<App>, SuiteError> {
-        let record = self.token_record(suite_token).await?.ok_or(SuiteError::InvalidSuiteToken)?;
-        if !record.is_live(self.now()) || record.kind != TokenKind::Suite {
-            return Err(SuiteError::InvalidSuiteToken);
-        }
-        self.app(&record.client_id).await?.ok_or(SuiteError::InvalidSuiteToken)
-    }
-
-    /// The suite's corp token in an org that activated it.
-    pub(crate) async fn corp_token_for(&self, app: &App, auth_corp_id: &str) -> Result<IssuedToken, SuiteError> {
-        let not_activated = || SuiteError::NotActivated { corp_id: auth_corp_id.to_owned() };
-        let corp_id = CorpId::parse(auth_corp_id).map_err(|_| not_activated())?;
-        if !self.standing(&app.client_id, &corp_id).await?.installed {
-            return Err(not_activated());
-        }
-        Ok(self.hand_out(app, corp_id, TokenKind::Corp, Vec::new(), Grant::SuiteTicket).await?)
-    }
-
     /// DingTalk GetAuthInfo: what `auth_corp_id` authorized the suite behind `suite_token` to do.
-    pub async fn auth_info(&self, suite_token: &str, auth_corp_id: &str) -> Result<AuthInfo, SuiteError> {
+    pub async fn auth_info(&self, suite_token: &str, auth_corp_id: &str) -> Result<AuthInfo, GrantError> {
         let app = self.suite_of_token(suite_token).await?;
-        let not_activated = || SuiteError::NotActivated { corp_id: auth_corp_id.to_owned() };
+        let not_activated = || GrantError::NotInstalled { corp_id: auth_corp_id.to_owned() };
         let corp_id = CorpId::parse(auth_corp_id).map_err(|_| not_activated())?;
         let standing = self.standing(&app.client_id, &corp_id).await?;
         let org = self.inner.store.org(&corp_id).await?;
@@ -259,7 +112,7 @@ impl Tessera {
     }
 
     /// The suite's latest ticket, for suites that poll instead of receiving pushes.
-    pub async fn current_suite_ticket(&self, suite_key: &str, secret: &Secret) -> Result<CurrentTicket, SuiteError> {
+    pub async fn current_suite_ticket(&self, suite_key: &str, secret: &Secret) -> Result<CurrentTicket, GrantError> {
         let app = self.suite(suite_key, Some(secret)).await?;
         let state = self.ticket_state(&app.client_id).await?;
         let ticket = state.latest(&self.inner.key).ok_or(TicketRejection::NoneIssued)?;
@@ -365,7 +218,7 @@ impl Tessera {
     /// The delivery of a suite's current ticket again (Feishu's `app_ticket/resend`, or a
     /// suite that lost it), after checking its credentials; at most one per app every
     /// [`RESEND_INTERVAL_SECS`](crate::resend_limit::RESEND_INTERVAL_SECS).
-    pub async fn resend_suite_ticket(&self, suite_key: &str, secret: &Secret) -> Result<Resend, SuiteError> {
+    pub async fn resend_suite_ticket(&self, suite_key: &str, secret: &Secret) -> Result<Resend, GrantError> {
         let app = self.suite(suite_key, Some(secret)).await?;
         let state = self.ticket_state(&app.client_id).await?;
         if state.seq == 0 {

@@ -1,7 +1,7 @@
 //! The one token entry point: [`Tessera::token`] authenticates the client once and hands
 //! the grant to its function (client credentials in [`crate::issue`], codes in
 //! [`crate::code_grant`], refresh in [`crate::refresh_grant`], device codes in
-//! [`crate::device`]). To add a grant: a variant of [`Grant`], its causes in
+//! [`crate::device`], suite and corp tokens of suites in [`crate::suite_grant`]). To add a grant: a variant of [`Grant`], its causes in
 //! [`GrantError`], one function, one arm here, and each dialect's parser and `error.rs`.
 
 use std::sync::Arc;
@@ -17,10 +17,14 @@ impl Tessera {
     /// Answers one token request: every check before anything is consumed or minted.
     pub async fn token(&self, req: TokenRequest) -> Result<TokenAnswer, GrantError> {
         let TokenRequest { client, grant, rules, resources } = req;
-        if let (Grant::ClientCredentials { .. }, ClientProof::Credentials(ClientAuth { secret: None, .. })) =
-            (&grant, &client)
-        {
-            return Err(GrantError::SecretRequired);
+        match (&grant, &client) {
+            (Grant::ClientCredentials { .. }, ClientProof::Credentials(ClientAuth { secret: None, .. })) => {
+                return Err(GrantError::SecretRequired);
+            }
+            (Grant::SuiteToken | Grant::CorpToken { .. }, proof) if !proof.is_suite() => {
+                return Err(GrantError::TicketRequired);
+            }
+            _ => {}
         }
         let app = self.authenticate_token_client(&client).await?;
         let resources = self.check_resources(&app, resources).await?;
@@ -37,6 +41,10 @@ impl Tessera {
             }
             Grant::DeviceCode { device_code } => {
                 Ok(TokenAnswer::User(self.device_grant(&app, &device_code, rs).await?))
+            }
+            Grant::SuiteToken => Ok(TokenAnswer::App { token: self.suite_token_grant(&app).await?, scopes: None }),
+            Grant::CorpToken { corp_id } => {
+                Ok(TokenAnswer::App { token: self.corp_token_grant(&app, &corp_id).await?, scopes: None })
             }
         }
     }
@@ -72,6 +80,9 @@ impl Tessera {
                 Err(crate::AccessError::Store(e)) => Err(e.into()),
                 Err(_) => Err(GrantError::InvalidAppToken),
             },
+            ClientProof::SuiteTicket { .. } | ClientProof::SuiteSignature { .. } | ClientProof::SuiteToken(_) => {
+                self.authenticate_suite(proof).await
+            }
         }
     }
 

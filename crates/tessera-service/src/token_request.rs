@@ -22,6 +22,26 @@ pub enum ClientProof {
     Credentials(ClientAuth),
     /// A live app or corp token of the app (Feishu's legacy `authen/v1` endpoints).
     AppToken(String),
+    /// A suite (third-party enterprise app) with its secret and its current suite ticket
+    /// (DingTalk's `suiteKey`, `suiteSecret`, `suiteTicket`; a Feishu store app's `app_id`,
+    /// `app_secret`, `app_ticket`).
+    SuiteTicket { client_id: String, secret: Secret, ticket: String },
+    /// DingTalk's legacy signed call: the suite's current ticket and a timestamp, signed with
+    /// the suite's secret (base64(HMAC-SHA256(suiteSecret, timestamp + "\n" + suiteTicket))).
+    SuiteSignature { client_id: String, timestamp: String, ticket: String, signature: String },
+    /// A live suite token of the app (a Feishu store app's `app_access_token`).
+    SuiteToken(String),
+}
+
+impl ClientProof {
+    /// Whether this proof is a suite's (its ticket, a signature over it, or its suite
+    /// token): the suite grants take no other.
+    pub fn is_suite(&self) -> bool {
+        matches!(
+            self,
+            ClientProof::SuiteTicket { .. } | ClientProof::SuiteSignature { .. } | ClientProof::SuiteToken(_)
+        )
+    }
 }
 
 /// The grant asked for.
@@ -37,6 +57,12 @@ pub enum Grant {
     RefreshToken { refresh_token: String, scopes: Option<Vec<ScopeCode>> },
     /// A device code (RFC 8628) being polled.
     DeviceCode { device_code: String },
+    /// A suite's own token (DingTalk's suite access token, a Feishu store app's
+    /// `app_access_token`); the client must prove itself as a suite.
+    SuiteToken,
+    /// A suite's corp token in an org that activated it (DingTalk's corp access token, a
+    /// Feishu store app's `tenant_access_token`); the client must prove itself as a suite.
+    CorpToken { corp_id: String },
 }
 
 /// Whether a `code_verifier` is accepted for a code issued without a `code_challenge`.
@@ -116,8 +142,8 @@ pub struct UserTokenPair {
 pub enum TokenAnswer {
     /// A user token and its refresh token.
     User(UserTokenPair),
-    /// An app or corp token by client credentials, and the scopes it is limited to (`None`:
-    /// whatever the app holds in the org).
+    /// An app or corp token by client credentials, or a suite's suite or corp token, and the
+    /// scopes it is limited to (`None`: whatever the app holds in the org).
     App { token: IssuedToken, scopes: Option<Vec<ScopeCode>> },
     /// The app's token in the org whose admin approved (an admin-consent code), and the
     /// scopes they authorized.

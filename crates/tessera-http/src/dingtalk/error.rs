@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 use tessera_core::decision::MissingScope;
-use tessera_service::suite::SuiteError;
 use tessera_service::{AccessError, GrantError};
 use tessera_store::StoreError;
 
@@ -162,31 +161,58 @@ impl From<AccessError> for DingTalkError {
 }
 
 /// Which DingTalk token operation answers: they name a failed client authentication
-/// differently.
+/// differently, and the suite operations name each part of the suite's credentials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenOperation {
-    /// `POST /v1.0/oauth2/{corpId}/token` (snake_case): `invalid.client`.
+    /// `POST /v1.0/oauth2/{corpId}/token` (snake_case): `invalid.client`; legacy `/gettoken`.
     GetToken,
     /// `POST /v1.0/oauth2/accessToken`, `userAccessToken`: `invalidClientIdOrSecret`.
     CamelCase,
+    /// The suite operations (suiteAccessToken, corpAccessToken, authInfo, suiteTicket; legacy
+    /// `get_suite_token`, `get_corp_token`): `invalidSuiteKey`, `invalidSuiteSecret`…
+    Suite,
 }
 
-/// The errors of the token operations, as their documentation lists them.
+/// What a suite not activated in an org is told.
+fn not_activated(corp_id: &str) -> String {
+    format!("the suite is not activated in org {corp_id}")
+}
+
+/// The errors of the token and suite operations, as their documentation lists them.
 pub fn grant_error(e: GrantError, op: TokenOperation) -> DingTalkError {
+    let bad = |code, message: String| DingTalkError::new(StatusCode::BAD_REQUEST, code, message);
     let unauthorized = |reason: String| {
         DingTalkError::new(StatusCode::UNAUTHORIZED, "unauthorized.client", format!("unauthorized.client: {reason}"))
     };
+    let suite = op == TokenOperation::Suite;
     match e {
+        GrantError::Store(e) => DingTalkError::store_failed(&e),
+        // The suite operations.
+        GrantError::UnknownClient if suite => {
+            bad("invalidSuiteKey", "suitekey不合法 (no suite has this suiteKey)".into())
+        }
+        e @ GrantError::NotASuite { .. } => bad("invalidSuiteKey", format!("suitekey不合法 ({e})")),
+        GrantError::WrongSecret | GrantError::SecretMissing | GrantError::SecretRequired if suite => {
+            bad("invalidSuiteSecret", "suiteSecret不合法 (the suiteSecret does not belong to this suiteKey)".into())
+        }
+        e @ (GrantError::Ticket(_) | GrantError::TicketRequired) => {
+            bad("invalidSuiteTicket", format!("suiteTicket不合法 ({e})"))
+        }
+        GrantError::NotInstalled { corp_id } if suite => {
+            bad("unauthorized.client", format!("unauthorized.client: {}", not_activated(&corp_id)))
+        }
+        e @ (GrantError::StaleTimestamp | GrantError::BadSignature | GrantError::SecretNotRecomputable) => {
+            bad("InvalidSignature", e.to_string())
+        }
+        GrantError::InvalidAppToken if suite => {
+            bad("InvalidAuthentication", "不合法的access_token (not a valid suite access token)".into())
+        }
+        // The token operations.
         e if e.is_client_authentication() || matches!(e, GrantError::SecretRequired | GrantError::InvalidAppToken) => {
-            match op {
-                TokenOperation::GetToken => {
-                    DingTalkError::new(StatusCode::BAD_REQUEST, "invalid.client", "invalid.client")
-                }
-                TokenOperation::CamelCase => DingTalkError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalidClientIdOrSecret",
-                    "无效的clientId或者clientSecret (invalid client id or secret)",
-                ),
+            if op == TokenOperation::GetToken {
+                bad("invalid.client", "invalid.client".into())
+            } else {
+                bad("invalidClientIdOrSecret", "无效的clientId或者clientSecret (invalid client id or secret)".into())
             }
         }
         GrantError::OrgRequired { kind } => unauthorized(kind.to_owned()),
@@ -198,8 +224,7 @@ pub fn grant_error(e: GrantError, op: TokenOperation) -> DingTalkError {
         e @ GrantError::TooManyRequests { .. } => {
             DingTalkError::new(StatusCode::FORBIDDEN, "Forbidden.AccessDenied.QpsLimitForApi", e.to_string())
         }
-        GrantError::Store(e) => DingTalkError::store_failed(&e),
-        e => DingTalkError::new(StatusCode::BAD_REQUEST, "invalid.grant", e.to_string()),
+        e => bad("invalid.grant", e.to_string()),
     }
 }
 
@@ -219,54 +244,36 @@ fn legacy_server_error(e: &StoreError) -> LegacyFailure {
     legacy(-1, "系统繁忙 (server error)")
 }
 
-/// The legacy codes of `/gettoken`.
-pub fn legacy_grant_error(e: GrantError) -> LegacyFailure {
+/// The legacy codes of `/gettoken` (`op`: [`TokenOperation::GetToken`]) and of the suite
+/// calls ([`TokenOperation::Suite`]). Missing parameters are 40035 (answered by the
+/// handlers); the signature errors use the numbers DingTalk documents for its signed `sns`
+/// calls.
+pub fn legacy_grant_error(e: GrantError, op: TokenOperation) -> LegacyFailure {
+    let suite = op == TokenOperation::Suite;
     match e {
         GrantError::Store(e) => legacy_server_error(&e),
+        GrantError::UnknownClient if suite => {
+            legacy(40096, "不合法的suiteKey (invalid suite key: no suite has this suiteKey)")
+        }
+        e @ GrantError::NotASuite { .. } => legacy(40096, format!("不合法的suiteKey (invalid suite key: {e})")),
+        GrantError::WrongSecret | GrantError::SecretMissing | GrantError::SecretRequired if suite => {
+            legacy(40096, "不合法的suiteKey或suiteSecret (invalid suite key or secret)")
+        }
+        e @ (GrantError::Ticket(_) | GrantError::TicketRequired) => legacy(40078, format!("不合法的suiteTicket ({e})")),
+        GrantError::NotInstalled { corp_id } if suite => {
+            legacy(60011, format!("没有调用该接口的权限 ({})", not_activated(&corp_id)))
+        }
+        e @ GrantError::StaleTimestamp => legacy(853001, format!("timestamp不合法 ({e})")),
+        e @ (GrantError::BadSignature | GrantError::SecretNotRecomputable) => {
+            legacy(853003, format!("signature不合法 ({e})"))
+        }
+        GrantError::InvalidAppToken if suite => {
+            legacy(40014, "不合法的access_token (the access token is not a valid suite access token)")
+        }
         e if e.is_client_authentication() || matches!(e, GrantError::SecretRequired) => {
             legacy(40096, "不合法的appKey或appSecret (invalid appkey or appsecret)")
         }
         GrantError::OrgRequired { kind } => legacy(60011, format!("没有调用该接口的权限 (not authorized: {kind})")),
         e => legacy(60011, format!("没有调用该接口的权限 (not authorized: {e})")),
-    }
-}
-
-/// The legacy codes for a suite error. Missing parameters are 40035 as on `/gettoken`; the
-/// signature errors use the numbers DingTalk documents for its signed `sns` calls.
-pub fn legacy_suite_error(e: SuiteError) -> LegacyFailure {
-    match e {
-        e @ (SuiteError::UnknownSuiteKey | SuiteError::NotASuite { .. }) => {
-            legacy(40096, format!("不合法的suiteKey (invalid suite key: {e})"))
-        }
-        SuiteError::WrongSecret => legacy(40096, "不合法的suiteKey或suiteSecret (invalid suite key or secret)"),
-        e @ SuiteError::Ticket(_) => legacy(40078, format!("不合法的suiteTicket ({e})")),
-        e @ SuiteError::NotActivated { .. } => legacy(60011, format!("没有调用该接口的权限 ({e})")),
-        e @ SuiteError::StaleTimestamp => legacy(853001, format!("timestamp不合法 ({e})")),
-        e @ (SuiteError::BadSignature | SuiteError::SecretNotRecomputable) => {
-            legacy(853003, format!("signature不合法 ({e})"))
-        }
-        e @ SuiteError::InvalidSuiteToken => legacy(40014, format!("不合法的access_token ({e})")),
-        SuiteError::Store(e) => legacy_server_error(&e),
-    }
-}
-
-/// The errors of the suite operations (suiteAccessToken, corpAccessToken, authInfo).
-pub fn suite_error(e: SuiteError) -> DingTalkError {
-    let bad = |code, message: String| DingTalkError::new(StatusCode::BAD_REQUEST, code, message);
-    match e {
-        SuiteError::UnknownSuiteKey => bad("invalidSuiteKey", "suitekey不合法 (no suite has this suiteKey)".into()),
-        e @ SuiteError::NotASuite { .. } => bad("invalidSuiteKey", format!("suitekey不合法 ({e})")),
-        e @ SuiteError::WrongSecret => bad("invalidSuiteSecret", format!("suiteSecret不合法 ({e})")),
-        e @ SuiteError::Ticket(_) => bad("invalidSuiteTicket", format!("suiteTicket不合法 ({e})")),
-        e @ SuiteError::NotActivated { .. } => {
-            DingTalkError::new(StatusCode::BAD_REQUEST, "unauthorized.client", format!("unauthorized.client: {e}"))
-        }
-        e @ (SuiteError::StaleTimestamp | SuiteError::BadSignature | SuiteError::SecretNotRecomputable) => {
-            bad("InvalidSignature", e.to_string())
-        }
-        SuiteError::InvalidSuiteToken => {
-            bad("InvalidAuthentication", "不合法的access_token (not a valid suite access token)".into())
-        }
-        SuiteError::Store(e) => DingTalkError::store_failed(&e),
     }
 }

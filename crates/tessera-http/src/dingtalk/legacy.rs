@@ -11,10 +11,10 @@ use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use tessera_core::secret::Secret;
 use tessera_service::token_request::AppTokens;
-use tessera_service::{IssuedToken, Tessera};
+use tessera_service::{ClientProof, IssuedToken, Tessera};
 
-use super::error::{LegacyFailure, legacy_grant_error, legacy_suite_error};
-use crate::app_token::app_token;
+use super::error::{LegacyFailure, TokenOperation, legacy_grant_error};
+use crate::app_token::{app_token, suite_token};
 use crate::body;
 
 #[derive(Deserialize)]
@@ -57,7 +57,7 @@ pub async fn gettoken(
     };
     match app_token(&tessera, key, secret, None, AppTokens::InternalOnly).await {
         Ok(t) => issued(t, false),
-        Err(e) => failed(legacy_grant_error(e)),
+        Err(e) => failed(legacy_grant_error(e, TokenOperation::GetToken)),
     }
 }
 
@@ -94,9 +94,10 @@ pub async fn get_suite_token(
     let (Some(key), Some(secret), Some(ticket)) = (b.suite_key, b.suite_secret, b.suite_ticket) else {
         return fail(40035, "缺少参数 suite_key, suite_secret or suite_ticket (missing parameter)");
     };
-    match tessera.issue_suite_token(&key, &Secret::new(secret), &ticket).await {
+    let suite = ClientProof::SuiteTicket { client_id: key, secret: Secret::new(secret), ticket };
+    match suite_token(&tessera, suite, None).await {
         Ok(t) => issued(t, true),
-        Err(e) => failed(legacy_suite_error(e)),
+        Err(e) => failed(legacy_grant_error(e, TokenOperation::Suite)),
     }
 }
 
@@ -131,8 +132,9 @@ pub async fn get_corp_token(
     let Ok(CorpTokenBody { auth_corpid: Some(corp) }) = body::json::<CorpTokenBody>(&headers, raw) else {
         return fail(40035, "缺少参数 auth_corpid (missing parameter)");
     };
-    match tessera.issue_corp_token_signed(&key, &timestamp, &ticket, &signature, &corp).await {
+    let suite = ClientProof::SuiteSignature { client_id: key, timestamp, ticket, signature };
+    match suite_token(&tessera, suite, Some(corp)).await {
         Ok(t) => issued(t, false),
-        Err(e) => failed(legacy_suite_error(e)),
+        Err(e) => failed(legacy_grant_error(e, TokenOperation::Suite)),
     }
 }

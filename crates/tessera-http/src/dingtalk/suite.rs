@@ -10,10 +10,11 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use tessera_core::secret::Secret;
-use tessera_service::Tessera;
 use tessera_service::suite::AuthInfo;
+use tessera_service::{ClientProof, Tessera};
 
-use super::error::{DingTalkError, suite_error};
+use super::error::{DingTalkError, TokenOperation, grant_error};
+use crate::app_token::suite_token;
 use crate::body;
 use crate::gateway::access_token;
 
@@ -37,11 +38,16 @@ fn missing(name: &str) -> DingTalkError {
     DingTalkError::new(StatusCode::BAD_REQUEST, "MissingParameter", format!("缺少参数 (missing parameter): {name}"))
 }
 
-fn credentials(req: SuiteTokenRequest) -> Result<(String, Secret, String, Option<String>), DingTalkError> {
-    let key = req.suite_key.ok_or_else(|| missing("suiteKey"))?;
-    let secret = req.suite_secret.ok_or_else(|| missing("suiteSecret"))?;
+/// The suite's proof (key, secret, ticket) and the org asked for.
+fn credentials(req: SuiteTokenRequest) -> Result<(ClientProof, Option<String>), DingTalkError> {
+    let client_id = req.suite_key.ok_or_else(|| missing("suiteKey"))?;
+    let secret = Secret::new(req.suite_secret.ok_or_else(|| missing("suiteSecret"))?);
     let ticket = req.suite_ticket.ok_or_else(|| missing("suiteTicket"))?;
-    Ok((key, Secret::new(secret), ticket, req.auth_corp_id))
+    Ok((ClientProof::SuiteTicket { client_id, secret, ticket }, req.auth_corp_id))
+}
+
+fn suite_error(e: tessera_service::GrantError) -> DingTalkError {
+    grant_error(e, TokenOperation::Suite)
 }
 
 pub async fn suite_access_token(
@@ -49,8 +55,8 @@ pub async fn suite_access_token(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<TokenResponse>, DingTalkError> {
-    let (key, secret, ticket, _) = credentials(body::json(&headers, raw)?)?;
-    let issued = tessera.issue_suite_token(&key, &secret, &ticket).await.map_err(suite_error)?;
+    let (suite, _) = credentials(body::json(&headers, raw)?)?;
+    let issued = suite_token(&tessera, suite, None).await.map_err(suite_error)?;
     Ok(Json(TokenResponse { access_token: issued.token.expose().to_owned(), expire_in: issued.expires_in }))
 }
 
@@ -59,9 +65,9 @@ pub async fn corp_access_token(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<TokenResponse>, DingTalkError> {
-    let (key, secret, ticket, corp) = credentials(body::json(&headers, raw)?)?;
+    let (suite, corp) = credentials(body::json(&headers, raw)?)?;
     let corp = corp.ok_or_else(|| missing("authCorpId"))?;
-    let issued = tessera.issue_corp_token(&key, &secret, &ticket, &corp).await.map_err(suite_error)?;
+    let issued = suite_token(&tessera, suite, Some(corp)).await.map_err(suite_error)?;
     Ok(Json(TokenResponse { access_token: issued.token.expose().to_owned(), expire_in: issued.expires_in }))
 }
 

@@ -13,7 +13,6 @@ use serde::Serialize;
 use tessera_core::decision::{DenyReason, MissingScope};
 use tessera_core::device::DevicePollError;
 use tessera_core::token::TokenKind;
-use tessera_service::suite::SuiteError;
 use tessera_service::{AccessError, GrantError};
 use tessera_store::StoreError;
 
@@ -363,13 +362,36 @@ impl From<BodyError> for FeishuError {
     }
 }
 
+/// Which `auth/v3` endpoints answer: those of self-built apps (`/internal`) or of store apps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthV3 {
+    Internal,
+    StoreApp,
+}
+
 /// The errors of the `auth/v3` token endpoints (HTTP 200): an unknown app id is 10003, a
-/// wrong secret 10014.
-pub fn app_token_error(e: GrantError) -> FeishuError {
+/// wrong secret 10014, a refused app ticket 10012.
+pub fn app_token_error(e: GrantError, endpoints: AuthV3) -> FeishuError {
     match e {
         GrantError::UnknownClient => FeishuError::token(FeishuCode::InvalidParam, "invalid param: app_id is unknown"),
         e if e.is_client_authentication() || matches!(e, GrantError::SecretRequired) => {
             FeishuError::token(FeishuCode::AppSecretInvalid, "app secret invalid")
+        }
+        GrantError::Ticket(t) => FeishuError::token(FeishuCode::AppTicketInvalid, format!("app_ticket invalid: {t}")),
+        GrantError::TicketRequired => {
+            FeishuError::token(FeishuCode::AppTicketInvalid, "app_ticket invalid: app_ticket is required")
+        }
+        GrantError::NotASuite { kind, .. } => FeishuError::token(
+            FeishuCode::AppUnavailable,
+            format!("app unavailable: a {kind} app is not a store app; use the /internal endpoints"),
+        ),
+        GrantError::NotInstalled { corp_id } if endpoints == AuthV3::StoreApp => FeishuError::token(
+            FeishuCode::AppUnavailable,
+            format!("app unavailable: the app is not installed in tenant {corp_id:?}"),
+        ),
+        GrantError::InvalidAppToken => FeishuError::token(FeishuCode::InvalidAppToken, "invalid app_access_token"),
+        e @ (GrantError::StaleTimestamp | GrantError::BadSignature | GrantError::SecretNotRecomputable) => {
+            FeishuError::token(FeishuCode::InvalidParam, format!("invalid param: {e}"))
         }
         GrantError::OrgRequired { kind } => {
             FeishuError::token(FeishuCode::AppUnavailable, format!("app unavailable: {kind}"))
@@ -444,27 +466,5 @@ impl From<ClientAuthError> for FeishuError {
             }
         };
         FeishuError::oauth(code, msg)
-    }
-}
-
-/// The errors of the store-app (ISV) token endpoints (HTTP 200, like the other `auth/v3` ones).
-pub fn suite_error(e: SuiteError) -> FeishuError {
-    match e {
-        SuiteError::UnknownSuiteKey => FeishuError::token(FeishuCode::InvalidParam, "invalid param: app_id is unknown"),
-        SuiteError::WrongSecret => FeishuError::token(FeishuCode::AppSecretInvalid, "app secret invalid"),
-        SuiteError::Ticket(t) => FeishuError::token(FeishuCode::AppTicketInvalid, format!("app_ticket invalid: {t}")),
-        SuiteError::NotASuite { kind, .. } => FeishuError::token(
-            FeishuCode::AppUnavailable,
-            format!("app unavailable: a {kind} app is not a store app; use the /internal endpoints"),
-        ),
-        SuiteError::NotActivated { corp_id } => FeishuError::token(
-            FeishuCode::AppUnavailable,
-            format!("app unavailable: the app is not installed in tenant {corp_id:?}"),
-        ),
-        SuiteError::InvalidSuiteToken => FeishuError::token(FeishuCode::InvalidAppToken, "invalid app_access_token"),
-        SuiteError::StaleTimestamp | SuiteError::BadSignature | SuiteError::SecretNotRecomputable => {
-            FeishuError::token(FeishuCode::InvalidParam, format!("invalid param: {e}"))
-        }
-        SuiteError::Store(e) => FeishuError::store_failed(Shape::Envelope, &e),
     }
 }

@@ -11,13 +11,18 @@ use bytes::Bytes;
 use http::HeaderMap;
 use serde_json::json;
 use tessera_core::secret::Secret;
-use tessera_service::Tessera;
 use tessera_service::resend_limit::RESEND_INTERVAL_SECS;
 use tessera_service::suite::Resend;
+use tessera_service::{ClientProof, GrantError, Tessera};
 
-use super::error::{FeishuCode, FeishuError, ok, suite_error};
+use super::error::{AuthV3, FeishuCode, FeishuError, app_token_error, ok};
 use super::params;
+use crate::app_token::suite_token;
 use crate::params::Params;
+
+fn store_app_error(e: GrantError) -> FeishuError {
+    app_token_error(e, AuthV3::StoreApp)
+}
 
 fn required<'a>(params: &'a Params, name: &str) -> Result<&'a str, FeishuError> {
     params
@@ -34,7 +39,9 @@ pub async fn app_access_token(
     let pairs = params(&headers, raw)?;
     let (app_id, secret, ticket) =
         (required(&pairs, "app_id")?, required(&pairs, "app_secret")?, required(&pairs, "app_ticket")?);
-    let t = tessera.issue_suite_token(app_id, &Secret::new(secret), ticket).await.map_err(suite_error)?;
+    let suite =
+        ClientProof::SuiteTicket { client_id: app_id.into(), secret: Secret::new(secret), ticket: ticket.into() };
+    let t = suite_token(&tessera, suite, None).await.map_err(store_app_error)?;
     Ok(ok(json!({"code": 0, "msg": "ok", "app_access_token": t.token.expose(), "expire": t.expires_in})))
 }
 
@@ -47,7 +54,8 @@ pub async fn tenant_access_token(
 ) -> Result<Response, FeishuError> {
     let pairs = params(&headers, raw)?;
     let (app_token, tenant_key) = (required(&pairs, "app_access_token")?, required(&pairs, "tenant_key")?);
-    let t = tessera.issue_tenant_token_with_app_token(app_token, tenant_key).await.map_err(suite_error)?;
+    let suite = ClientProof::SuiteToken(app_token.to_owned());
+    let t = suite_token(&tessera, suite, Some(tenant_key.to_owned())).await.map_err(store_app_error)?;
     Ok(ok(json!({"code": 0, "msg": "success", "tenant_access_token": t.token.expose(), "expire": t.expires_in})))
 }
 
@@ -60,7 +68,7 @@ pub async fn app_ticket_resend(
 ) -> Result<Response, FeishuError> {
     let pairs = params(&headers, raw)?;
     let (app_id, secret) = (required(&pairs, "app_id")?, required(&pairs, "app_secret")?);
-    match tessera.resend_suite_ticket(app_id, &Secret::new(secret)).await.map_err(suite_error)? {
+    match tessera.resend_suite_ticket(app_id, &Secret::new(secret)).await.map_err(store_app_error)? {
         Resend::Push(delivery) => {
             tessera_service::ticket_push::spawn(tessera.callback_client().clone(), delivery);
         }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use tessera_service::token_request::AppTokens;
 use tessera_service::{IssuedToken, Tessera};
 
-use super::error::{FeishuCode, FeishuError, app_token_error, ok};
+use super::error::{AuthV3, FeishuCode, FeishuError, app_token_error, ok};
 use super::params;
 use crate::app_token::app_token;
 
@@ -46,7 +46,7 @@ async fn internal_token(
     };
     app_token(tessera, app_id.to_owned(), secret.to_owned(), None, AppTokens::InternalOnly)
         .await
-        .map_err(app_token_error)
+        .map_err(|e| app_token_error(e, AuthV3::Internal))
 }
 
 pub async fn tenant_internal(

@@ -6,6 +6,7 @@ mod admin_consent;
 mod consents;
 mod device;
 mod lifecycle;
+mod suite_grants;
 mod tickets;
 
 use std::sync::Arc;

@@ -7,8 +7,8 @@ use tessera_core::secret::Secret;
 
 use super::*;
 use crate::ServiceConfig;
-use crate::suite::SuiteError;
 use crate::ticket_push::round_at;
+use crate::{ClientProof, Grant, GrantError, TokenRequest};
 
 const INTERVAL: i64 = 600;
 
@@ -21,8 +21,14 @@ async fn current(s: &Setup) -> String {
     t.ticket.expose().to_owned()
 }
 
-async fn corp_token(s: &Setup, ticket: &str) -> Result<(), SuiteError> {
-    s.service.issue_corp_token("suitedemo", &Secret::new("suite-secret"), ticket, "dingother").await.map(|_| ())
+async fn corp_token(s: &Setup, ticket: &str) -> Result<(), GrantError> {
+    let client = ClientProof::SuiteTicket {
+        client_id: "suitedemo".into(),
+        secret: Secret::new("suite-secret"),
+        ticket: ticket.into(),
+    };
+    let grant = Grant::CorpToken { corp_id: "dingother".into() };
+    s.service.token(TokenRequest::new(client, grant, Default::default())).await.map(|_| ())
 }
 
 #[tokio::test]
@@ -52,7 +58,7 @@ async fn a_round_issues_a_ticket_only_when_due_and_two_tickets_are_accepted() {
     let at = UnixTime(s.service.now().0 + INTERVAL);
     assert_eq!(round_at(&s.service, &client, at).await.unwrap().issued, 2);
     let t3 = current(&s).await;
-    assert!(matches!(corp_token(&s, &t1).await, Err(SuiteError::Ticket(_))), "two tickets back is stale");
+    assert!(matches!(corp_token(&s, &t1).await, Err(GrantError::Ticket(_))), "two tickets back is stale");
     assert!(corp_token(&s, &t2).await.is_ok() && corp_token(&s, &t3).await.is_ok());
 }
 

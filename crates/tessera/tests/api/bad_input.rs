@@ -121,3 +121,58 @@ async fn each_surface_answers_its_own_404_and_405() {
     // Everything else: DingTalk's.
     assert_dingtalk_error(&app.send(app.http.get(app.url("/v1.0/typo"))).await, 404, "NotFound");
 }
+
+#[tokio::test]
+async fn dingtalk_user_access_token_answers_bad_json_and_missing_fields_in_its_own_format() {
+    let app = spawn_app().await;
+    let post = |content_type: &'static str, body: String| {
+        app.send(app.http.post(app.url("/v1.0/oauth2/userAccessToken")).header("content-type", content_type).body(body))
+    };
+    let json = |body: &str| post("application/json", body.to_owned());
+    // Bad JSON: unreadable, not an object, a field of the wrong type or sent twice, a NUL.
+    for body in [
+        "{not json",
+        "[1,2]",
+        "\"text\"",
+        "   ",
+        r#"{"clientId": 5, "clientSecret": "demo-secret", "code": "ac-x", "grantType": "authorization_code"}"#,
+        r#"{"clientId": "dingdemoapp", "clientSecret": "demo-secret", "refreshToken": [], "grantType": "authorization_code", "code": "ac-x"}"#,
+        r#"{"clientId": "dingdemoapp", "clientSecret": "demo-secret", "code": "ac-x", "code": "ac-y", "grantType": "authorization_code"}"#,
+        "{\"clientId\": \"dingdemoapp\\u0000\", \"grantType\": \"authorization_code\", \"code\": \"ac-x\"}",
+    ] {
+        let r = json(body).await;
+        assert_dingtalk_error(&r, 400, "InvalidParameter");
+        assert!(!r.text.contains("demo-secret"), "{}", r.text);
+    }
+    // No body, or a form: DingTalk's Missingbody.
+    assert_dingtalk_error(&json("").await, 400, "Missingbody");
+    let form = post("application/x-www-form-urlencoded", "clientId=dingdemoapp&grantType=refresh_token".into()).await;
+    assert_dingtalk_error(&form, 400, "Missingbody");
+    // Missing fields, each with its answer; unknown fields of any type are ignored.
+    let missing_client = json(r#"{"grantType": "authorization_code", "code": "ac-x", "extra": {"a": [1]}}"#).await;
+    assert_dingtalk_error(&missing_client, 400, "invalidClientIdOrSecret");
+    let no_grant = json(r#"{"clientId": "dingdemoapp", "clientSecret": "demo-secret", "code": "ac-x"}"#).await;
+    assert_dingtalk_error(&no_grant, 400, "unsupported.grant.type");
+    let no_code =
+        json(r#"{"clientId": "dingdemoapp", "clientSecret": "demo-secret", "grantType": "authorization_code"}"#);
+    let no_code = no_code.await;
+    assert_dingtalk_error(&no_code, 400, "MissingParameter");
+    assert!(no_code.str("message").contains("code"), "{}", no_code.text);
+    let no_refresh =
+        json(r#"{"clientId": "dingdemoapp", "clientSecret": "demo-secret", "grantType": "refresh_token"}"#);
+    let no_refresh = no_refresh.await;
+    assert_dingtalk_error(&no_refresh, 400, "MissingParameter");
+    assert!(no_refresh.str("message").contains("refreshToken"), "{}", no_refresh.text);
+    // A null secret is no secret; an empty code is a code (that does not exist).
+    let null_secret =
+        json(r#"{"clientId": "dingdemoapp", "clientSecret": null, "code": "ac-x", "grantType": "authorization_code"}"#);
+    assert_dingtalk_error(&null_secret.await, 400, "invalidClientIdOrSecret");
+    let empty_code = json(
+        r#"{"clientId": "dingdemoapp", "clientSecret": "demo-secret", "code": "", "grantType": "authorization_code"}"#,
+    );
+    assert_dingtalk_error(&empty_code.await, 400, "invalid.grant");
+    let numbers = json(
+        r#"{"clientId": "dingdemoapp", "clientSecret": "demo-secret", "code": "ac-x", "grantType": "authorization_code", "n": 1}"#,
+    );
+    assert_dingtalk_error(&numbers.await, 400, "invalid.grant");
+}
