@@ -133,9 +133,9 @@ impl Tessera {
     /// exactly one commits.
     async fn user_pair_from(&self, app: &App, code: AuthCode) -> Result<UserTokenPair, GrantError> {
         let now = self.now();
-        let hash = code.hash.clone();
+        let hash = code.hash;
         let mut changes = vec![
-            Change::ClaimAuthCode { hash: hash.clone() },
+            Change::ClaimAuthCode { hash },
             Change::InsertFamily {
                 family_id: code.family_id.clone(),
                 client_id: app.client_id.clone(),

@@ -44,7 +44,7 @@ impl Tessera {
         };
         // The claim and the successor pair commit together (one transaction, batched with
         // other callers'): of concurrent refreshes of the token exactly one commits.
-        let mut changes = vec![Change::ClaimRefreshToken { hash: hash.clone() }];
+        let mut changes = vec![Change::ClaimRefreshToken { hash }];
         let pair = self.mint_pair(app, &found.union_id, found.corp_id, scopes, &found.family_id, now, &mut changes);
         match self.inner.store.commit(&changes, now).await {
             Ok(()) => {}
