@@ -115,7 +115,10 @@ PY
 cat > "$DIR/code.lua" <<LUA
 local codes = {}
 for line in io.lines("$DIR/codes.txt") do codes[#codes + 1] = line end
-local counter, step = 0, 1
+-- Thread n of N presents codes n, n+N, n+2N, ...: every code once. start and step are
+-- globals set in each thread's own Lua state by setup(); a chunk-level local step would
+-- shadow them (each thread then walked every code, and half the requests were replays).
+local counter = 0
 function setup(thread) counter = counter + 1; thread:set("start", counter); thread:set("step", 2) end
 function init(args) i = start end
 wrk.method = "POST"

@@ -84,6 +84,12 @@ pub enum Change {
         client_id: ClientId,
     },
     InsertAuthCode(AuthCode),
+    /// Consumes an authorization code: a conflict when it was used already (or is gone), so
+    /// of concurrent exchanges exactly one commits what the code gives, in the same
+    /// transaction as the claim.
+    ClaimAuthCode {
+        hash: TokenHash,
+    },
     /// Starts a token family: one authorization of `client_id` by `union_id` and its refreshes.
     InsertFamily {
         family_id: String,
@@ -91,6 +97,11 @@ pub enum Change {
         union_id: UnionId,
     },
     InsertRefreshToken(RefreshToken),
+    /// Consumes a refresh token of a live family: a conflict when it was used already, is
+    /// gone or its family is revoked (one winner among concurrent refreshes).
+    ClaimRefreshToken {
+        hash: TokenHash,
+    },
     /// Revokes every access and refresh token of a family.
     RevokeFamily {
         family_id: String,
@@ -235,6 +246,8 @@ impl Change {
             | Change::PutConsent(_)
             | Change::DeleteConsent { .. }
             | Change::InsertAuthCode(_)
+            | Change::ClaimAuthCode { .. }
+            | Change::ClaimRefreshToken { .. }
             | Change::InsertFamily { .. }
             | Change::InsertRefreshToken(_)
             | Change::InsertSession(_)

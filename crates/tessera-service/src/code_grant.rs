@@ -8,8 +8,9 @@ use tessera_core::audit::{AuditAction, AuditDraft};
 use tessera_core::change::Change;
 use tessera_core::grant_code::{AuthCode, CodePurpose, check_exchange};
 use tessera_core::refresh::Claim;
-use tessera_core::secret::token_hash;
+use tessera_core::secret::{TokenHash, token_hash};
 use tessera_core::token::TokenKind;
+use tessera_store::StoreError;
 
 use crate::Tessera;
 use crate::grant_error::GrantError;
@@ -40,7 +41,6 @@ impl Tessera {
         if code.purpose == CodePurpose::AdminConsent && rules.admin_consent_code == AdminConsentCode::OrgToken {
             return self.org_token_from(app, code).await;
         }
-        let code = self.take_code(&code).await?;
         let (nonce, auth_time) = (code.nonce.clone(), code.auth_time);
         let pair = self.user_pair_from(app, code, resources).await?;
         Ok(TokenAnswer::User(self.with_id_token(app, pair, nonce.as_deref(), auth_time).await?))
@@ -100,6 +100,18 @@ impl Tessera {
         }
     }
 
+    /// The claim of a checked code lost: a concurrent exchange of the same code won (a
+    /// replay), or the code is gone.
+    async fn code_claim_lost(&self, hash: &TokenHash, conflict: String) -> GrantError {
+        match self.inner.store.auth_code(hash).await {
+            Ok(Some((code, false))) => self.code_replayed(&code).await,
+            Ok(None) => GrantError::CodeUnknown,
+            // Still unused: the conflict was another change's.
+            Ok(Some((_, true))) => StoreError::Conflict(conflict).into(),
+            Err(e) => e.into(),
+        }
+    }
+
     /// The owner presented a used code: whatever was issued from it may be in the wrong hands.
     async fn code_replayed(&self, code: &AuthCode) -> GrantError {
         let revoked = self
@@ -117,6 +129,9 @@ impl Tessera {
         }
     }
 
+    /// The user tokens a checked code gives. The code is claimed in the same transaction as
+    /// the tokens are stored (batched with other callers'): of concurrent exchanges of one code
+    /// exactly one commits.
     async fn user_pair_from(
         &self,
         app: &App,
@@ -124,18 +139,26 @@ impl Tessera {
         resources: &[String],
     ) -> Result<UserTokenPair, GrantError> {
         let now = self.now();
+        let hash = code.hash;
         let access = self.user_access_token(app, &code.union_id, &code.scopes, resources, now).await?;
-        let mut changes = vec![Change::InsertFamily {
-            family_id: code.family_id.clone(),
-            client_id: app.client_id.clone(),
-            union_id: code.union_id.clone(),
-        }];
+        let mut changes = vec![
+            Change::ClaimAuthCode { hash },
+            Change::InsertFamily {
+                family_id: code.family_id.clone(),
+                client_id: app.client_id.clone(),
+                union_id: code.union_id.clone(),
+            },
+        ];
         if code.purpose == CodePurpose::AdminConsent {
             changes.push(exchanged_event(&code, "the approving admin's user token"));
         }
         let pair =
             self.mint_pair(app, &code.union_id, code.corp_id, code.scopes, &code.family_id, access, now, &mut changes);
-        self.inner.store.commit(&changes, now).await?;
+        match self.inner.store.commit(&changes, now).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(e)) => return Err(self.code_claim_lost(&hash, e).await),
+            Err(e) => return Err(e.into()),
+        }
         self.inner.stats.issued(crate::stats::Grant::AuthorizationCode, tessera_core::token::TokenKind::User);
         Ok(pair)
     }

@@ -13,8 +13,11 @@
 //! - **Same order, same chain**: members are applied in arrival order in one transaction, so
 //!   audit events chain exactly as they would have one transaction after another.
 //!
-//! Only [`Store::commit`] is batched: the single-use claims of codes and refresh tokens and the
-//! other writes keep their own transactions.
+//! Only [`Store::commit`] is batched. The single-use claims of the code exchange and the
+//! refresh grant are changes of the commit that stores what they give
+//! ([`Change::ClaimAuthCode`], [`Change::ClaimRefreshToken`]), so they are batched too: a
+//! claim that loses is a conflict, its batch is split as above, and only its caller fails.
+//! The other writes outside `commit` keep their own transactions.
 
 use std::sync::{Arc, OnceLock};
 

@@ -3,9 +3,11 @@
 //! expired one or a scope outside the grant is refused and the token stays usable by its owner.
 
 use tessera_core::app::App;
+use tessera_core::change::Change;
 use tessera_core::ids::ScopeCode;
-use tessera_core::refresh::{Claim, RefreshToken};
-use tessera_core::secret::token_hash;
+use tessera_core::refresh::RefreshToken;
+use tessera_core::secret::{TokenHash, token_hash};
+use tessera_store::StoreError;
 
 use crate::Tessera;
 use crate::grant_error::GrantError;
@@ -41,18 +43,31 @@ impl Tessera {
                 asked
             }
         };
-        let old = match self.inner.store.claim_refresh_token(&hash, now).await? {
-            Claim::Claimed(r) => r,
-            // Lost a race with another refresh of the same token: a reuse.
-            Claim::Replayed(r) => return Err(self.refresh_reused(&r).await),
-            Claim::Unknown => return Err(GrantError::RefreshUnknown),
-        };
-        let mut changes = Vec::new();
-        let access = self.user_access_token(app, &old.union_id, &scopes, resources, now).await?;
-        let pair = self.mint_pair(app, &old.union_id, old.corp_id, scopes, &old.family_id, access, now, &mut changes);
-        self.inner.store.commit(&changes, now).await?;
+        // The claim and the successor pair commit together (one transaction, batched with
+        // other callers'): of concurrent refreshes of the token exactly one commits.
+        let mut changes = vec![Change::ClaimRefreshToken { hash }];
+        let access = self.user_access_token(app, &found.union_id, &scopes, resources, now).await?;
+        let pair =
+            self.mint_pair(app, &found.union_id, found.corp_id, scopes, &found.family_id, access, now, &mut changes);
+        match self.inner.store.commit(&changes, now).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(e)) => return Err(self.refresh_claim_lost(&hash, e).await),
+            Err(e) => return Err(e.into()),
+        }
         self.inner.stats.issued(crate::stats::Grant::RefreshToken, tessera_core::token::TokenKind::User);
         Ok(pair)
+    }
+
+    /// The claim of a checked token lost: another refresh of the same token won the race, or
+    /// its family was revoked meanwhile (a reuse either way), or it is gone.
+    async fn refresh_claim_lost(&self, hash: &TokenHash, conflict: String) -> GrantError {
+        match self.inner.store.refresh_token(hash).await {
+            Ok(Some((r, false))) => self.refresh_reused(&r).await,
+            Ok(None) => GrantError::RefreshUnknown,
+            // Still usable: the conflict was another change's.
+            Ok(Some((_, true))) => StoreError::Conflict(conflict).into(),
+            Err(e) => e.into(),
+        }
     }
 
     /// The owner presented a refresh token that cannot be used: its family is revoked (once;

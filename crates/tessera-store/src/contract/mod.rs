@@ -191,6 +191,7 @@ macro_rules! store_contract {
             consents_are_kept_per_user_and_app_and_withdrawn,
             an_auth_code_is_claimed_once,
             concurrent_refresh_claims_have_exactly_one_winner,
+            claims_in_commits_have_exactly_one_winner,
             revoking_a_family_kills_its_access_and_refresh_tokens,
             sessions_and_documents,
             expired_rows_are_purged_and_live_ones_kept,

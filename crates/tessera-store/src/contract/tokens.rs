@@ -86,6 +86,75 @@ pub async fn concurrent_refresh_claims_have_exactly_one_winner(store: Arc<dyn Da
     assert!(!usable);
 }
 
+/// Claims as changes of a commit: of concurrent commits claiming one refresh token exactly
+/// one is applied (with its new tokens), the others are conflicts that wrote nothing; a
+/// token of a revoked family and a used code cannot be claimed either.
+pub async fn claims_in_commits_have_exactly_one_winner(store: Arc<dyn Database>) {
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    store
+        .commit(
+            &[
+                family("fam-c"),
+                family("fam-x"),
+                Change::InsertRefreshToken(refresh("rc-1", "fam-c")),
+                Change::InsertRefreshToken(refresh("rc-x", "fam-x")),
+            ],
+            UnixTime(1),
+        )
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let changes = [
+                Change::ClaimRefreshToken { hash: token_hash("rc-1") },
+                Change::InsertToken(user_token(&format!("uc-{i}"), "fam-c")),
+            ];
+            (i, store.commit(&changes, UnixTime(2)).await)
+        }));
+    }
+    let mut winners = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            (i, Ok(())) => winners.push(i),
+            (_, Err(e)) => assert!(matches!(e, StoreError::Conflict(_)), "{e}"),
+        }
+    }
+    assert_eq!(winners.len(), 1);
+    for i in 0..16 {
+        let stored = store.token(&token_hash(&format!("uc-{i}"))).await.unwrap();
+        assert_eq!(stored.is_some(), winners.contains(&i), "only the winner's token is written");
+    }
+    assert_eq!(store.refresh_token_used(&token_hash("rc-1")).await.unwrap(), Some(true));
+    // A revoked family's token: refused, and still unused.
+    store.commit(&[Change::RevokeFamily { family_id: "fam-x".into() }], UnixTime(3)).await.unwrap();
+    let claim = [Change::ClaimRefreshToken { hash: token_hash("rc-x") }];
+    assert!(matches!(store.commit(&claim, UnixTime(4)).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.refresh_token_used(&token_hash("rc-x")).await.unwrap(), Some(false));
+    // An unknown code, then a code claimed once.
+    let claim = [Change::ClaimAuthCode { hash: token_hash("ac-c") }];
+    assert!(matches!(store.commit(&claim, UnixTime(4)).await, Err(StoreError::Conflict(_))));
+    let code = AuthCode {
+        hash: token_hash("ac-c"),
+        client_id: app().client_id,
+        union_id: user().union_id,
+        corp_id: None,
+        redirect_uri: "https://app.example/cb".into(),
+        scopes: vec![scope_code("openid")],
+        code_challenge: None,
+        expires_at: UnixTime(301),
+        family_id: "fam-cc".into(),
+        purpose: CodePurpose::User,
+        nonce: None,
+        auth_time: None,
+    };
+    store.commit(&[Change::InsertAuthCode(code)], UnixTime(4)).await.unwrap();
+    store.commit(&claim, UnixTime(5)).await.unwrap();
+    assert!(matches!(store.commit(&claim, UnixTime(6)).await, Err(StoreError::Conflict(_))));
+    assert!(!store.auth_code(&token_hash("ac-c")).await.unwrap().unwrap().1);
+}
+
 pub async fn revoking_a_family_kills_its_access_and_refresh_tokens(store: Arc<dyn Database>) {
     store.commit(&everything(), UnixTime(1)).await.unwrap();
     store

@@ -202,6 +202,8 @@ impl<DB: Driver> Sql<'_, DB> {
                 .await
                 .map_err(map_err)?;
             }
+            Change::ClaimAuthCode { hash } => Self::claim_auth_code_in(tx, hash, at).await?,
+            Change::ClaimRefreshToken { hash } => Self::claim_refresh_token_in(tx, hash, at).await?,
             Change::InsertFamily { family_id, client_id, union_id } => {
                 query(
                     "INSERT INTO token_families (family_id, client_id, union_id, created_at) VALUES ($1, $2, $3, $4)",

@@ -2,7 +2,7 @@
 //! device authorizations; and the two claims, which consume a code or a refresh token exactly
 //! once with one conditional `UPDATE … RETURNING`.
 
-use sqlx::query_as;
+use sqlx::{Transaction, query, query_as};
 use tessera_core::device::DeviceAuthorization;
 use tessera_core::grant_code::AuthCode;
 use tessera_core::refresh::{Claim, RefreshToken};
@@ -119,6 +119,50 @@ impl<DB: Driver> Sql<'_, DB> {
             Some((token, _)) => Claim::Replayed(token),
             None => Claim::Unknown,
         })
+    }
+
+    /// [`Change::ClaimAuthCode`](tessera_core::change::Change::ClaimAuthCode) inside a commit:
+    /// the same conditional update as [`Self::claim_auth_code`], a conflict when it loses.
+    pub async fn claim_auth_code_in(
+        tx: &mut Transaction<'static, DB>,
+        hash: &TokenHash,
+        at: UnixTime,
+    ) -> Result<(), StoreError> {
+        let done = query("UPDATE auth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL")
+            .bind(at.0)
+            .bind(hash.to_hex())
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict("the authorization code was used already".into()));
+        }
+        Ok(())
+    }
+
+    /// [`Change::ClaimRefreshToken`](tessera_core::change::Change::ClaimRefreshToken) inside a
+    /// commit: the same conditional update as [`Self::claim_refresh_token`], a conflict when it
+    /// loses.
+    pub async fn claim_refresh_token_in(
+        tx: &mut Transaction<'static, DB>,
+        hash: &TokenHash,
+        at: UnixTime,
+    ) -> Result<(), StoreError> {
+        let done = query(
+            "UPDATE refresh_tokens SET used_at = $1
+             WHERE token_hash = $2 AND used_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM token_families f
+                               WHERE f.family_id = refresh_tokens.family_id AND f.revoked_at IS NOT NULL)",
+        )
+        .bind(at.0)
+        .bind(hash.to_hex())
+        .execute(&mut **tx)
+        .await
+        .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict("the refresh token was used already or its family revoked".into()));
+        }
+        Ok(())
     }
 
     pub async fn session(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError> {
