@@ -8,9 +8,15 @@
 import * as client from 'openid-client';
 
 const [step, issuer, clientId, secret, ...rest] = process.argv.slice(2);
+// The server listens on a random port (TESSERA_BASE) while its issuer is its configured
+// public URL: requests to the issuer's URLs go to the port, as a reverse proxy would send them.
+const base = process.env.TESSERA_BASE;
+const proxied = (url, options) => fetch(String(url).replace(issuer, base), options);
 const config = await client.discovery(new URL(issuer), clientId, secret, undefined, {
   execute: [client.allowInsecureRequests],
+  [client.customFetch]: proxied,
 });
+config[client.customFetch] = proxied;
 const out = (v) => process.stdout.write(JSON.stringify(v) + '\n');
 
 if (step === 'start') {

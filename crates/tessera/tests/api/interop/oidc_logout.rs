@@ -103,8 +103,13 @@ async fn verified_logout_token(app: &TestApp, token: &str, aud: &str) -> Value {
     claims
 }
 
-async fn node(dir: &Path, args: &[&str]) -> Value {
-    let out = tokio::process::Command::new("node").arg("openid_client_rp.mjs").args(args).current_dir(dir).output();
+async fn node(app: &TestApp, dir: &Path, args: &[&str]) -> Value {
+    let out = tokio::process::Command::new("node")
+        .arg("openid_client_rp.mjs")
+        .args(args)
+        .env("TESSERA_BASE", &app.base)
+        .current_dir(dir)
+        .output();
     let out = out.await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "openid-client failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
@@ -119,15 +124,19 @@ async fn openid_client_signs_in_refreshes_and_logs_out_and_the_app_is_told_on_it
     std::fs::copy(script, dir.join("openid_client_rp.mjs")).unwrap();
     let (backchannel, receiver) = start_receiver(1).await;
     let app = logout_app(&backchannel).await;
-    let (issuer, client, secret) = (app.base.clone(), "logoutrp", "logout-rp-secret");
+    // The issuer is the public URL; the browser and the library reach it at the random port.
+    let issuer = app.setup.config.public_url.trim_end_matches('/').to_owned();
+    let (client, secret) = ("logoutrp", "logout-rp-secret");
+    let local = |url: &str| url.replace(&issuer, "");
 
-    let start = node(&dir, &["start", &issuer, client, secret, CB]).await;
+    let start = node(&app, &dir, &["start", &issuer, client, secret, CB]).await;
     assert_eq!(start["end_session_endpoint"], format!("{issuer}/oauth2/logout"));
     let browser = Browser::new(&app);
-    let done = browser.authorize(start["url"].as_str().unwrap(), "olivia-union", "olivia-password").await;
+    let done = browser.authorize(&local(start["url"].as_str().unwrap()), "olivia-union", "olivia-password").await;
     let callback = done.location.unwrap();
     let str_of = |v: &Value, k: &str| v[k].as_str().unwrap().to_owned();
     let finish = node(
+        &app,
         &dir,
         &[
             "finish",
@@ -155,7 +164,7 @@ async fn openid_client_signs_in_refreshes_and_logs_out_and_the_app_is_told_on_it
     // hint names the signed-in person), the session ends, back to the registered URI with state.
     let logout_url = str_of(&finish, "logout_url");
     assert!(logout_url.starts_with(&format!("{issuer}/oauth2/logout?")), "{logout_url}");
-    let bye = browser.get(&logout_url).await;
+    let bye = browser.get(&local(&logout_url)).await;
     assert_eq!(bye.status, 303, "{}", bye.html);
     assert_eq!(bye.location.as_deref(), Some(format!("{BYE}?state=bye-state").as_str()));
     let account = browser.get("/account").await;
