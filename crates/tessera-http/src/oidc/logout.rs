@@ -58,7 +58,12 @@ fn refusal(e: &LogoutError) -> Response {
 pub async fn get_logout(State(tessera): State<Tessera>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let pairs = match serde_urlencoded::from_str::<Vec<(String, String)>>(query.as_deref().unwrap_or_default()) {
         Ok(p) if body::repeated(&p).is_none() => p,
-        _ => return error_page(StatusCode::BAD_REQUEST, "The sign-out request could not be read or repeats a parameter."),
+        _ => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "The sign-out request could not be read or repeats a parameter.",
+            );
+        }
     };
     answer(&tessera, &headers, &pairs, false).await
 }
@@ -111,11 +116,8 @@ async fn confirm(
         Ok(None) => session.union_id.to_string(),
         Err(e) => return store_error_page(&e, "Your account could not be loaded."),
     };
-    let carried = pairs
-        .iter()
-        .filter(|(k, _)| CARRIED.contains(&k.as_str()))
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let carried =
+        pairs.iter().filter(|(k, _)| CARRIED.contains(&k.as_str())).map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let csrf = tessera.csrf_token(cookie);
     let body = Confirm { app: checked.client_name.as_deref(), who: &who, csrf: &csrf, carried };
     // No form-action: after signing out the browser may be sent on to the app's registered URI.

@@ -70,7 +70,9 @@ fn sid_of(tessera: &Tessera, union_id: &UnionId, created_at: UnixTime) -> String
 fn audience_of(claims: &Value) -> Option<String> {
     match &claims["aud"] {
         Value::String(a) => Some(a.clone()),
-        Value::Array(list) => claims["azp"].as_str().or_else(|| list.first().and_then(Value::as_str)).map(str::to_owned),
+        Value::Array(list) => {
+            claims["azp"].as_str().or_else(|| list.first().and_then(Value::as_str)).map(str::to_owned)
+        }
         _ => None,
     }
 }

@@ -184,9 +184,11 @@ async fn openid_client_signs_in_refreshes_and_logs_out_and_the_app_is_told_on_it
 
 /// Signs `browser` in through a code flow of `logoutrp`; the ID token.
 async fn signed_in_with_logoutrp(app: &TestApp, browser: &Browser) -> String {
-    let done = browser.authorize(&auth_path("logoutrp", "openid", "&nonce=n1"), "olivia-union", "olivia-password").await;
+    let done =
+        browser.authorize(&auth_path("logoutrp", "openid", "&nonce=n1"), "olivia-union", "olivia-password").await;
     let code = done.location_param("code").unwrap();
-    let form = [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", CB), ("code_verifier", VERIFIER)];
+    let form =
+        [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", CB), ("code_verifier", VERIFIER)];
     let r = app.oauth_token(&form, Some(("logoutrp", "logout-rp-secret"))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     r.str("id_token").to_owned()
@@ -232,7 +234,7 @@ async fn withdrawing_consent_and_the_account_pages_sign_out_tell_the_app() {
     signed_in_with_logoutrp(&app, &browser).await;
     let account = browser.get("/account").await;
     let csrf = account.hidden().into_iter().find(|(k, _)| k == "csrf").unwrap();
-    let withdrawn = browser.post("/account/apps/logoutrp/withdraw", &[csrf.clone()]).await;
+    let withdrawn = browser.post("/account/apps/logoutrp/withdraw", std::slice::from_ref(&csrf)).await;
     assert!(withdrawn.status < 400, "{}", withdrawn.html);
     let token = logout_token_of(&receiver.wait_for(1).await[0]);
     let claims = verified_logout_token(&app, &token, "logoutrp").await;
@@ -262,7 +264,10 @@ async fn bad_logout_requests_get_a_clear_page_and_never_a_redirect() {
     tampered.push(if last == 'A' { 'B' } else { 'A' });
     let bye = urlencode(BYE);
     let cases = [
-        (format!("post_logout_redirect_uri={}&client_id=logoutrp", urlencode("https://evil.example/")), "not registered"),
+        (
+            format!("post_logout_redirect_uri={}&client_id=logoutrp", urlencode("https://evil.example/")),
+            "not registered",
+        ),
         (format!("post_logout_redirect_uri={bye}&client_id=oidcpairwise"), "not registered"),
         (format!("post_logout_redirect_uri={bye}"), "needs client_id"),
         (format!("id_token_hint={foreign}&post_logout_redirect_uri={bye}"), "not an ID token this server issued"),
