@@ -29,6 +29,20 @@ pub fn router(tessera: Tessera) -> Router {
 /// Every route of the server; requests no endpoint of Tessera's own takes go to `gateway`'s
 /// route table.
 pub fn router_with(tessera: Tessera, gateway: gateway::Gateway) -> Router {
+    routes()
+        .fallback(gateway::dispatch::dispatch)
+        .method_not_allowed_fallback(crate::surface::method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(tessera.clone(), security_headers::apply))
+        .layer(middleware::from_fn(request_text::guard))
+        .layer(middleware::from_fn(log_request))
+        .layer(axum::Extension(gateway))
+        .with_state(tessera)
+}
+
+/// Every route Tessera mounts itself (what the gateway's table does not take), before the
+/// fallback and the layers.
+pub fn routes() -> Router<Tessera> {
     Router::new()
         .merge(oauth2::routes())
         .merge(oidc::routes())
@@ -42,14 +56,6 @@ pub fn router_with(tessera: Tessera, gateway: gateway::Gateway) -> Router {
         .route("/gateway/auth/forward", axum::routing::any(gateway::forward_auth::forwarded))
         .route("/gateway/auth/envoy", axum::routing::any(gateway::forward_auth::envoy))
         .route("/gateway/auth/envoy/{*path}", axum::routing::any(gateway::forward_auth::envoy))
-        .fallback(gateway::dispatch::dispatch)
-        .method_not_allowed_fallback(crate::surface::method_not_allowed)
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-        .layer(middleware::from_fn_with_state(tessera.clone(), security_headers::apply))
-        .layer(middleware::from_fn(request_text::guard))
-        .layer(middleware::from_fn(log_request))
-        .layer(axum::Extension(gateway))
-        .with_state(tessera)
 }
 
 /// Logs method, path (never the query), status and duration at debug level.

@@ -20,9 +20,13 @@ pub struct ApiError {
     retry_after: Option<i64>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// The body of every refusal (`Error` in the OpenAPI document).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    /// A stable code, e.g. `invalid_request`, `forbidden`, `not_found`.
     error: &'a str,
+    /// What went wrong, for people.
     message: &'a str,
 }
 
@@ -54,7 +58,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut res = (self.status, Json(Body { error: self.error, message: &self.message })).into_response();
+        let mut res = (self.status, Json(ErrorBody { error: self.error, message: &self.message })).into_response();
         if let Some(secs) = self.retry_after {
             res.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
         }

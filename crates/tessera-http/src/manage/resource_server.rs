@@ -9,16 +9,23 @@ use http::HeaderMap;
 use serde::Deserialize;
 use tessera_core::ids::ClientId;
 use tessera_service::Tessera;
+use utoipa::ToSchema;
 
 use super::apps::AppView;
 use super::auth::Caller;
 use super::error::ApiError;
+use super::params::AppPath;
 use crate::body;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ResourceServerBody {
     resource_server: bool,
 }
+
+#[utoipa::path(put, path = "/api/v1/apps/{client_id}/resource_server", operation_id = "set_resource_server", params(AppPath),
+    summary = "Mark the app as a resource server (its client may introspect every app's tokens at /oauth2/introspect) or unmark it",
+    description = "Who may call it: operators.", request_body = ResourceServerBody,
+    responses((status = 200, description = "done", body = AppView)))]
 
 pub async fn set(
     State(t): State<Tessera>,

@@ -11,15 +11,18 @@ use tessera_core::audit::{AuditAction, AuditEvent};
 use tessera_core::consent::parse_scope_string;
 use tessera_core::explain::ScopeAnswer;
 use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId};
-use tessera_core::permission::PermissionRequest;
+use tessera_core::permission::{PermissionRequest, PermissionStatus};
 use tessera_core::suite::TicketEvent;
 use tessera_core::time::UnixTime;
 use tessera_service::Tessera;
 use tessera_service::signin::SignInError;
 use tessera_store::AuditFilter;
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::openapi::{audit_action_schema, callback_url_schema, description_schema, id_schema, reason_schema};
+use super::params::{AppPath, OrgPath, ScopePath};
 use crate::body;
 use crate::client_addr::ClientAddr;
 use crate::gateway::Gateway;
@@ -28,15 +31,39 @@ fn id<T>(parse: impl FnOnce(String) -> Result<T, tessera_core::DomainError>, s: 
     parse(s).map_err(ApiError::from)
 }
 
-#[derive(Serialize)]
+/// An app's request for a scope and where it stands.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Permission)]
 pub struct PermissionView {
     client_id: String,
     scope: String,
-    status: &'static str,
+    status: StatusView,
     description: String,
+    /// Why it was declined.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     reason: Option<String>,
+    /// Unix seconds.
     updated_at: i64,
+}
+
+/// Where a permission request stands.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusView {
+    PendingReview,
+    Enabled,
+    ReviewFailed,
+}
+
+impl From<PermissionStatus> for StatusView {
+    fn from(s: PermissionStatus) -> Self {
+        match s {
+            PermissionStatus::PendingReview => StatusView::PendingReview,
+            PermissionStatus::Enabled => StatusView::Enabled,
+            PermissionStatus::ReviewFailed => StatusView::ReviewFailed,
+        }
+    }
 }
 
 impl From<PermissionRequest> for PermissionView {
@@ -44,7 +71,7 @@ impl From<PermissionRequest> for PermissionView {
         PermissionView {
             client_id: p.client_id.into(),
             scope: p.scope.into(),
-            status: p.status.as_str(),
+            status: p.status.into(),
             description: p.description,
             reason: p.reason,
             updated_at: p.updated_at.0,
@@ -52,13 +79,23 @@ impl From<PermissionRequest> for PermissionView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct SignIn {
     account: String,
     password: String,
 }
 
+/// A new session.
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    /// Send it as `Authorization: Bearer …`.
+    session: String,
+}
+
 /// `POST /api/v1/sessions`: sign in for API use; answers the session to send as a Bearer token.
+#[utoipa::path(post, path = "/api/v1/sessions", operation_id = "sign_in", security(()),
+    summary = "Sign in; answers {session} to send as a Bearer token",
+    request_body = SignIn, responses((status = 200, description = "done", body = SessionView)))]
 pub async fn sign_in(
     State(t): State<Tessera>,
     client: ClientAddr,
@@ -67,7 +104,7 @@ pub async fn sign_in(
 ) -> Result<Response, ApiError> {
     let req: SignIn = body::json(&headers, raw)?;
     match t.sign_in(&req.account, &req.password, client.as_str()).await {
-        Ok(session) => Ok(Json(serde_json::json!({"session": session.expose()})).into_response()),
+        Ok(session) => Ok(Json(SessionView { session: session.expose().to_owned() }).into_response()),
         Err(SignInError::BadCredentials) => {
             Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "the account or the password is wrong"))
         }
@@ -83,6 +120,9 @@ pub async fn sign_in(
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/apps/{client_id}/permissions", operation_id = "permissions", params(AppPath),
+    summary = "The app's permission requests and their status", description = "Who may call it: org-wide developers and org admins of the app's org, operators.",
+    responses((status = 200, description = "done", body = Vec<PermissionView>)))]
 pub async fn permissions(
     State(t): State<Tessera>,
     Caller(actor): Caller,
@@ -92,13 +132,20 @@ pub async fn permissions(
     Ok(Json(t.app_permissions(&actor, &client_id).await?.into_iter().map(Into::into).collect()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = PermissionRequestBody)]
 pub struct RequestBody {
+    #[schema(schema_with = id_schema)]
     scope: String,
     #[serde(default)]
+    #[schema(schema_with = description_schema)]
     description: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/apps/{client_id}/permissions", operation_id = "request_permission", params(AppPath),
+    summary = "Request (or resubmit) a scope: standard scopes are enabled at once, special and sensitive ones go to review (with a description of 1 to 1000 characters)",
+    description = "Who may call it: org-wide developers and org admins of the app's org, operators.", request_body = RequestBody,
+    responses((status = 200, description = "done", body = PermissionView)))]
 pub async fn request_permission(
     State(t): State<Tessera>,
     Caller(actor): Caller,
@@ -112,6 +159,9 @@ pub async fn request_permission(
     Ok(Json(t.request_permission(&actor, &client_id, &scope, &req.description).await?.into()))
 }
 
+#[utoipa::path(get, path = "/api/v1/reviews", operation_id = "review_queue",
+    summary = "The review queue: requests pending review", description = "Who may call it: operators.",
+    responses((status = 200, description = "done", body = Vec<PermissionView>)))]
 pub async fn review_queue(
     State(t): State<Tessera>,
     Caller(actor): Caller,
@@ -119,12 +169,26 @@ pub async fn review_queue(
     Ok(Json(t.review_queue(&actor).await?.into_iter().map(Into::into).collect()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ReviewBody {
-    decision: String,
+    decision: Decision,
+    /// Why it is declined.
+    #[schema(schema_with = reason_schema)]
     reason: Option<String>,
 }
 
+/// A reviewer's decision.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approve,
+    Decline,
+}
+
+#[utoipa::path(post, path = "/api/v1/reviews/{client_id}/{scope}", operation_id = "review", params(AppPath, ScopePath),
+    summary = "Approve a pending request, or decline one (or withdraw an approval) with a reason of 1 to 1000 characters",
+    description = "Who may call it: operators.", request_body = ReviewBody,
+    responses((status = 200, description = "done", body = PermissionView)))]
 pub async fn review(
     State(t): State<Tessera>,
     Caller(actor): Caller,
@@ -133,20 +197,30 @@ pub async fn review(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<PermissionView>, ApiError> {
     let req: ReviewBody = body::json(&headers, raw)?;
-    let approve = match req.decision.as_str() {
-        "approve" => true,
-        "decline" => false,
-        _ => return Err(ApiError::bad_request("decision must be approve or decline")),
-    };
+    let approve = matches!(req.decision, Decision::Approve);
     let (client_id, scope) = (id(ClientId::parse, client_id)?, id(ScopeCode::parse, scope)?);
     Ok(Json(t.review_permission(&actor, &client_id, &scope, approve, req.reason.as_deref()).await?.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ActivateBody {
+    #[schema(schema_with = id_schema)]
     client_id: String,
 }
 
+/// An app's installation in an org.
+#[derive(Serialize, ToSchema)]
+pub struct InstallationView {
+    client_id: String,
+    corp_id: String,
+    /// Unix seconds.
+    installed_at: i64,
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs/{corp_id}/installations", operation_id = "activate", params(OrgPath),
+    summary = "Activate an app in the org (grants its enabled standard scopes there, not sensitive ones)",
+    description = "Who may call it: org admins of the org, operators.", request_body = ActivateBody,
+    responses((status = 201, description = "done", body = InstallationView)))]
 pub async fn activate(
     State(t): State<Tessera>,
     Caller(actor): Caller,
@@ -157,10 +231,16 @@ pub async fn activate(
     let req: ActivateBody = body::json(&headers, raw)?;
     let (corp_id, client_id) = (id(CorpId::parse, corp_id)?, id(ClientId::parse, req.client_id)?);
     let i = t.activate(&actor, &corp_id, &client_id).await?;
-    let body = serde_json::json!({"client_id": i.client_id, "corp_id": i.corp_id, "installed_at": i.installed_at.0});
+    let body =
+        InstallationView { client_id: i.client_id.into(), corp_id: i.corp_id.into(), installed_at: i.installed_at.0 };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+#[utoipa::path(delete, path = "/api/v1/orgs/{corp_id}/installations/{client_id}", operation_id = "uninstall",
+    params(OrgPath, AppPath),
+    summary = "Uninstall: the installation and every grant the app had in the org go",
+    description = "Who may call it: org admins of the org, operators.",
+    responses((status = 204, description = "done")))]
 pub async fn uninstall(
     State(t): State<Tessera>,
     Caller(actor): Caller,
@@ -184,6 +264,10 @@ async fn grant(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(put, path = "/api/v1/orgs/{corp_id}/installations/{client_id}/grants/{scope}", operation_id = "authorize",
+    params(OrgPath, AppPath, ScopePath),
+    summary = "Authorize a sensitive scope for the app (\"Accept the app's request for permissions\")",
+    description = "Who may call it: members holding the scope's eligible role over the whole org.", responses((status = 204, description = "done")))]
 pub async fn authorize(
     State(t): State<Tessera>,
     caller: Caller,
@@ -192,6 +276,10 @@ pub async fn authorize(
     grant(t, caller, ids, true).await
 }
 
+#[utoipa::path(delete, path = "/api/v1/orgs/{corp_id}/installations/{client_id}/grants/{scope}", operation_id = "recall",
+    params(OrgPath, AppPath, ScopePath),
+    summary = "Recall it (\"Recall permissions previously granted to the app\")",
+    description = "Who may call it: members holding the scope's eligible role over the whole org.", responses((status = 204, description = "done")))]
 pub async fn recall(
     State(t): State<Tessera>,
     caller: Caller,
@@ -200,22 +288,37 @@ pub async fn recall(
     grant(t, caller, ids, false).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// Events about this app.
+    #[param(pattern = "^[!-~]+$", min_length = 1, max_length = 128)]
     client_id: Option<String>,
+    /// E.g. member:dingdemo/alice.
     actor: Option<String>,
+    /// One kind of event.
+    #[param(schema_with = audit_action_schema)]
     action: Option<String>,
+    /// Unix seconds, inclusive.
     since: Option<i64>,
+    /// Unix seconds, exclusive.
     until: Option<i64>,
+    /// Page: events after this seq.
     after: Option<i64>,
+    /// 1 to 500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
-#[derive(Serialize)]
+/// One event of an org's audit log.
+#[derive(Serialize, ToSchema)]
+#[schema(as = AuditEvent)]
 pub struct AuditView {
     seq: i64,
+    /// Unix seconds.
     at: i64,
     actor: String,
+    #[schema(schema_with = audit_action_schema)]
     action: &'static str,
     target: String,
     detail: String,
@@ -246,6 +349,10 @@ fn query<T: for<'de> Deserialize<'de>>(raw: Option<String>) -> Result<T, ApiErro
     serde_urlencoded::from_str(&raw).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
+#[utoipa::path(get, path = "/api/v1/orgs/{corp_id}/audit", operation_id = "audit", params(OrgPath, AuditQuery),
+    summary = "The org's audit log, oldest first, hash-chained",
+    description = "Who may call it: org admins of the org, operators.",
+    responses((status = 200, description = "done", body = Vec<AuditView>)))]
 pub async fn audit(
     State(t): State<Tessera>,
     Caller(actor): Caller,
@@ -272,22 +379,38 @@ pub async fn audit(
     Ok(Json(t.audit_log(&actor, &corp_id, filter).await?.into_iter().map(Into::into).collect()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExplainQuery {
+    /// The app.
+    #[param(pattern = "^[!-~]+$", min_length = 1, max_length = 128)]
     client_id: String,
+    /// The org.
+    #[param(pattern = "^[!-~]+$", min_length = 1, max_length = 128)]
     corp_id: String,
+    /// Optional: the user of a user token.
+    #[param(pattern = "^[!-~]+$", min_length = 1, max_length = 128)]
     union_id: Option<String>,
     /// Space-separated scope codes.
+    #[param(pattern = "^[!#-\\[\\]-~]+( [!#-\\[\\]-~]+)*$")]
     scope: Option<String>,
-    /// A route of the Open API, `METHOD /path` (e.g. `PUT /v1.0/contact/users/{userId}`).
+    /// Or a route of the Open API, `METHOD /path` (e.g. `PUT /v1.0/contact/users/{userId}`).
     route: Option<String>,
 }
 
-#[derive(Serialize)]
+/// Allowed, or for each scope what is missing.
+#[derive(Serialize, ToSchema)]
 pub struct ExplainView {
     allowed: bool,
+    /// For each scope: `scope`, `allowed`, the first `missing` step and what to do `next`.
+    #[schema(value_type = Vec<Object>)]
     scopes: Vec<ScopeAnswer>,
 }
+
+#[utoipa::path(get, path = "/api/v1/explain", operation_id = "explain", params(ExplainQuery),
+    summary = "Allowed, or for each scope the first missing step and what to do next",
+    description = "Who may call it: members of the org or of the app's org, operators.",
+    responses((status = 200, description = "done", body = ExplainView)))]
 
 pub async fn explain(
     State(t): State<Tessera>,
@@ -317,18 +440,52 @@ pub async fn explain(
     Ok(Json(ExplainView { allowed: answers.iter().all(|a| a.allowed), scopes: answers }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct TicketCallback {
+    /// Where tickets are pushed; `null` stops pushing.
+    #[schema(schema_with = callback_url_schema, required = true)]
     url: Option<String>,
     /// `dingtalk` (the default), `feishu` or `feishu_encrypted`.
-    event: Option<String>,
+    event: Option<EventView>,
 }
 
-#[derive(Serialize)]
+/// The shape of a ticket push.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum EventView {
+    #[serde(rename = "dingtalk")]
+    DingTalk,
+    Feishu,
+    FeishuEncrypted,
+}
+
+impl From<EventView> for TicketEvent {
+    fn from(e: EventView) -> Self {
+        match e {
+            EventView::DingTalk => TicketEvent::DingTalk,
+            EventView::Feishu => TicketEvent::Feishu,
+            EventView::FeishuEncrypted => TicketEvent::FeishuEncrypted,
+        }
+    }
+}
+
+impl From<TicketEvent> for EventView {
+    fn from(e: TicketEvent) -> Self {
+        match e {
+            TicketEvent::DingTalk => EventView::DingTalk,
+            TicketEvent::Feishu => EventView::Feishu,
+            TicketEvent::FeishuEncrypted => EventView::FeishuEncrypted,
+        }
+    }
+}
+
+/// Where a suite's tickets are pushed, and the keys of the pushes.
+#[derive(Serialize, ToSchema)]
 pub struct TicketCallbackView {
     client_id: String,
+    #[schema(required = true)]
     url: Option<String>,
-    event: &'static str,
+    event: EventView,
     /// The key that signs each DingTalk-shaped delivery: `X-Tessera-Signature` is
     /// base64(HMAC-SHA256(signing_key, X-Tessera-Timestamp + "\n" + body)).
     signing_key: String,
@@ -343,6 +500,10 @@ pub struct TicketCallbackView {
 /// `PUT /api/v1/apps/{client_id}/ticket-callback`: where the suite's tickets are pushed and in
 /// which shape (`{"url": null}` stops pushing; the suite then polls
 /// `POST /v1.0/oauth2/suiteTicket`).
+#[utoipa::path(put, path = "/api/v1/apps/{client_id}/ticket-callback", operation_id = "set_ticket_callback", params(AppPath),
+    summary = "Register (or with null remove) the URL a suite's tickets are pushed to and their shape (DingTalk's suite_ticket, or a Feishu store app's app_ticket event, plain or encrypted); answers the key that signs deliveries and a Feishu store app's verification token and encrypt key",
+    description = "Who may call it: org-wide developers and org admins of the app's org, operators.",
+    request_body = TicketCallback, responses((status = 200, description = "done", body = TicketCallbackView)))]
 pub async fn set_ticket_callback(
     State(t): State<Tessera>,
     Caller(actor): Caller,
@@ -352,17 +513,13 @@ pub async fn set_ticket_callback(
 ) -> Result<Json<TicketCallbackView>, ApiError> {
     let client_id = id(ClientId::parse, client_id)?;
     let req: TicketCallback = body::json(&headers, raw)?;
-    let event = match req.event.as_deref() {
-        None => TicketEvent::DingTalk,
-        Some(e) => TicketEvent::parse(e)
-            .ok_or_else(|| ApiError::bad_request("event is one of dingtalk, feishu, feishu_encrypted"))?,
-    };
+    let event = req.event.map_or(TicketEvent::DingTalk, TicketEvent::from);
     let keys = t.set_ticket_callback(&actor, &client_id, req.url.clone(), event).await?;
     let reveal = |s: Option<tessera_core::secret::Secret>| s.map(|s| s.expose().to_owned());
     Ok(Json(TicketCallbackView {
         client_id: client_id.into(),
         url: req.url,
-        event: event.as_str(),
+        event: event.into(),
         signing_key: keys.signing_key.expose().to_owned(),
         verification_token: reveal(keys.verification_token),
         encrypt_key: reveal(keys.encrypt_key),

@@ -31,6 +31,7 @@ mod interop;
 pub mod lifecycle;
 mod logs;
 mod oauth2_tokens;
+mod openapi_routes;
 mod operations;
 mod page_escaping;
 mod recall_caches;
