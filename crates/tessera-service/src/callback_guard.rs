@@ -1,4 +1,4 @@
-//! Outbound callbacks (suite ticket pushes) reach public addresses only: the URL is checked
+//! Outbound callbacks (suite ticket pushes, back-channel logout tokens) reach public addresses only: the URL is checked
 //! when it is registered, and again at each push, where the HTTP client resolves host names
 //! itself, refuses any answer with a non-public address and connects to the addresses it
 //! checked (so a DNS answer cannot change between the check and the connection). Redirects
@@ -74,6 +74,8 @@ pub struct CallbackClient {
     /// `None` when the client could not be built: nothing is sent then (fail closed).
     http: Option<reqwest::Client>,
     allow_private: bool,
+    /// One permit per push pending (in flight or waiting for its next attempt).
+    pending: Arc<tokio::sync::Semaphore>,
 }
 
 impl CallbackClient {
@@ -86,7 +88,15 @@ impl CallbackClient {
                 |e| tracing::error!(error = %e, "building the callback HTTP client failed; no callback will be sent"),
             )
             .ok();
-        CallbackClient { http, allow_private }
+        CallbackClient { http, allow_private, pending: Arc::new(tokio::sync::Semaphore::new(Self::MAX_PENDING)) }
+    }
+
+    /// Pushes pending at once, at most (a burst of sign-outs cannot grow memory without bound).
+    pub const MAX_PENDING: usize = 1024;
+
+    /// A slot for one more pending push, or `None` when [`Self::MAX_PENDING`] are pending.
+    pub fn pending_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.pending.clone().try_acquire_owned().ok()
     }
 
     /// A POST to `url`, refused when the URL names a non-public address (names are checked

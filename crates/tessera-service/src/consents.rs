@@ -1,5 +1,5 @@
-//! What a user authorized, and withdrawing it: the consent goes and every token of that
-//! (user, app) dies at once.
+//! What a user authorized, and withdrawing it: the consent goes, every token of that
+//! (user, app) dies at once, and the app gets a back-channel logout token if it listens.
 
 use std::sync::Arc;
 
@@ -60,6 +60,8 @@ impl Tessera {
             }),
         ];
         self.inner.store.commit(&changes, self.now()).await?;
+        // The app is told, if it listens (Back-Channel Logout): no session ended, so no sid.
+        self.backchannel_logout(union_id, client_id, None).await;
         Ok(true)
     }
 }

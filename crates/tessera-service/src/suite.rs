@@ -212,7 +212,14 @@ impl Tessera {
                 }
             }
         };
-        Some(TicketDelivery { url, client_id: id.clone(), body: Secret::new(body), headers })
+        Some(TicketDelivery {
+            url,
+            client_id: id.clone(),
+            body: Secret::new(body),
+            headers,
+            content_type: "application/json",
+            kind: "suite ticket",
+        })
     }
 
     /// The delivery of a suite's current ticket again (Feishu's `app_ticket/resend`, or a
@@ -256,13 +263,17 @@ pub enum Resend {
     Limited { retry_after: i64 },
 }
 
-/// One push of a ticket to a suite's callback URL. The body holds the ticket, so it is kept
-/// as a [`Secret`] (redacted in `Debug`).
+/// One push to an app's callback URL: a suite ticket, or a back-channel logout token. The
+/// body holds the ticket or token, so it is kept as a [`Secret`] (redacted in `Debug`).
 #[derive(Debug, Clone)]
 pub struct TicketDelivery {
     pub url: String,
     pub client_id: ClientId,
     pub body: Secret,
+    /// The body's media type.
+    pub content_type: &'static str,
+    /// What is delivered, for the logs (`suite ticket`, `logout token`).
+    pub kind: &'static str,
     /// Sent with the body: DingTalk's `X-Tessera-Timestamp` and `X-Tessera-Signature` =
     /// base64(HMAC-SHA256(signing key, timestamp + "\n" + body)), or Feishu's `X-Lark-*`
     /// signature headers of an encrypted event (none for a plain one).

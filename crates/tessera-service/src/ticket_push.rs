@@ -1,7 +1,10 @@
-//! Pushing suite tickets to the URL each suite registered: a signed JSON POST, retried with
-//! backoff (1 s, 2 s, 4 s, … capped at 60 s) until the receiver answers 2xx or the attempts
-//! run out. Suites that register no URL poll for their ticket instead. A URL whose address
-//! is not public is not retried (see [`crate::callback_guard`]).
+//! Pushing to the callback URLs apps registered: suite tickets (a signed JSON POST; suites
+//! that register no URL poll for their ticket instead) and back-channel logout tokens (see
+//! [`crate::oidc::logout`]). Each push is retried with backoff (1 s, 2 s, 4 s, … capped at
+//! 60 s) until the receiver answers 2xx or the attempts run out. A URL whose address is not
+//! public is not retried (see [`crate::callback_guard`]). Pushes in flight or waiting are
+//! bounded ([`crate::callback_guard::CallbackClient::MAX_PENDING`]); past the bound a push is
+//! dropped and logged.
 
 use std::time::Duration;
 
@@ -21,37 +24,39 @@ pub enum Outcome {
     GaveUp { attempts: u32 },
     /// The URL names (or resolves to) a non-public address: nothing was sent.
     Refused,
+    /// Too many pushes were pending: this one was dropped unsent.
+    Dropped,
 }
 
-/// Pushes one ticket, retrying up to [`ATTEMPTS`] times with [`backoff`] between them.
+/// Pushes one delivery, retrying up to [`ATTEMPTS`] times with [`backoff`] between them.
 pub async fn push(client: &CallbackClient, delivery: &TicketDelivery) -> Outcome {
     for attempt in 0..ATTEMPTS {
         let request = match client.post(&delivery.url) {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!(suite = %delivery.client_id, url = %delivery.url, error = %e, "suite ticket push refused");
+                tracing::warn!(app = %delivery.client_id, kind = delivery.kind, url = %delivery.url, error = %e, "callback push refused");
                 return Outcome::Refused;
             }
         };
         let request = delivery.headers.iter().fold(request, |r, (name, value)| r.header(*name, value));
         let sent = request
-            .header("content-type", "application/json")
+            .header("content-type", delivery.content_type)
             .body(delivery.body.expose().to_owned())
             .timeout(Duration::from_secs(10))
             .send()
             .await;
         match sent {
             Ok(res) if res.status().is_success() => return Outcome::Delivered { attempt: attempt + 1 },
-            // The URL and status are logged; the body holds the ticket and is not.
+            // The URL and status are logged; the body holds the ticket or token and is not.
             Ok(res) => {
-                tracing::warn!(suite = %delivery.client_id, url = %delivery.url, status = %res.status(), attempt = attempt + 1, "suite ticket push refused")
+                tracing::warn!(app = %delivery.client_id, kind = delivery.kind, url = %delivery.url, status = %res.status(), attempt = attempt + 1, "callback push refused")
             }
             Err(e) if callback_guard::refused(&e) => {
-                tracing::warn!(suite = %delivery.client_id, url = %delivery.url, "suite ticket push refused: the callback resolves to a non-public address");
+                tracing::warn!(app = %delivery.client_id, kind = delivery.kind, url = %delivery.url, "callback push refused: the callback resolves to a non-public address");
                 return Outcome::Refused;
             }
             Err(e) => {
-                tracing::warn!(suite = %delivery.client_id, url = %delivery.url, error = %e.without_url(), attempt = attempt + 1, "suite ticket push failed")
+                tracing::warn!(app = %delivery.client_id, kind = delivery.kind, url = %delivery.url, error = %e.without_url(), attempt = attempt + 1, "callback push failed")
             }
         }
         if attempt + 1 < ATTEMPTS {
@@ -69,12 +74,18 @@ pub fn backoff(attempt: u32) -> Duration {
 /// Attempts per delivery: 1 s + 2 s + 4 s + 8 s + 16 s of waiting between six tries.
 pub const ATTEMPTS: u32 = 6;
 
-/// Pushes a delivery in the background with the production backoff.
+/// Pushes a delivery in the background with the production backoff, if fewer than
+/// [`CallbackClient::MAX_PENDING`] pushes are pending (else it is dropped and logged).
 pub fn spawn(client: CallbackClient, delivery: TicketDelivery) -> tokio::task::JoinHandle<Outcome> {
+    let slot = client.pending_slot();
     tokio::spawn(async move {
+        let Some(_slot) = slot else {
+            tracing::warn!(app = %delivery.client_id, kind = delivery.kind, "callback push dropped: too many pushes pending");
+            return Outcome::Dropped;
+        };
         let outcome = push(&client, &delivery).await;
         if let Outcome::GaveUp { attempts } = outcome {
-            tracing::warn!(suite = %delivery.client_id, attempts, "suite ticket not delivered; the suite can poll for it");
+            tracing::warn!(app = %delivery.client_id, kind = delivery.kind, attempts, "callback push not delivered");
         }
         outcome
     })

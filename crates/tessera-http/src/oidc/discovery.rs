@@ -15,10 +15,13 @@ pub async fn configuration(State(tessera): State<Tessera>) -> Json<Value> {
     let algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
     let extra = json!({
         "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
+        "end_session_endpoint": format!("{issuer}/oauth2/logout"),
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": algs,
         "claims_supported": [
-            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp", "amr",
+            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp", "amr", "sid",
             "name", "nickname", "picture", "email", "email_verified", "phone_number", "phone_number_verified"
         ],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],

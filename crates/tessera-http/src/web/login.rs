@@ -172,7 +172,8 @@ pub async fn logout(
     if !form.is_some_and(|f| tessera.csrf_ok(&session, &f.csrf)) {
         return error_page(StatusCode::FORBIDDEN, "This form has expired or was not sent by this site.");
     }
-    if let Err(e) = tessera.sign_out(&session).await {
+    // Ends the session and tells the user's apps that listen (back-channel logout).
+    if let Err(e) = tessera.end_session(&session).await {
         tracing::error!(error = %e, "sign-out failed");
     }
     let mut res = Redirect::to("/login").into_response();

@@ -57,6 +57,8 @@ impl Tessera {
         });
         if let Some(t) = facts.auth_time {
             claims["auth_time"] = t.0.into();
+            // A browser session signed the user in: its id, for logout (Back-Channel Logout §2.1).
+            claims["sid"] = self.session_sid(facts.union_id, t).into();
         }
         if let Some(n) = facts.nonce {
             claims["nonce"] = n.into();

@@ -1,6 +1,6 @@
 //! OpenID Connect on top of the OAuth 2 flows: the request parameters of the authorization
-//! endpoint ([`request`]), ID tokens ([`id_token`]), UserInfo ([`userinfo`]) and the
-//! settings each app chose.
+//! endpoint ([`request`]), ID tokens ([`id_token`]), UserInfo ([`userinfo`]), logout
+//! ([`logout`]) and the settings each app chose.
 
 use tessera_core::app::App;
 use tessera_core::ids::{ClientId, UnionId};
@@ -11,6 +11,7 @@ use crate::Tessera;
 
 pub mod access_jwt;
 pub mod id_token;
+pub mod logout;
 pub mod request;
 pub mod settings;
 pub mod userinfo;

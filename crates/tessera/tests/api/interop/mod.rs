@@ -22,6 +22,7 @@ pub mod oauth_clients;
 pub mod oidc_flow;
 pub mod oidc_jwt;
 pub mod oidc_keys;
+pub mod oidc_logout;
 pub mod oidc_rp;
 pub mod oidc_support;
 pub mod openapi_contract;
