@@ -12,7 +12,7 @@ use tessera_core::time::UnixTime;
 use tessera_core::token::AccessToken;
 
 use super::Sql;
-use super::driver::Driver;
+use super::driver::{Driver, RowsAffected};
 use super::error::map_err;
 use super::rows::{
     AccessTokenRow, AuthCodeRow, AuthCodeStateRow, DeviceRow, RefreshTokenRow, RefreshTokenStateRow, SessionRow, maybe,
