@@ -6,23 +6,16 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tessera_core::consent::is_protocol_scope;
 use tessera_core::secret::Secret;
 use tessera_service::{ClientAuth, ClientProof, DialectRules, Grant, GrantError, Tessera, TokenRequest};
 
 use super::error::{DingTalkError, TokenOperation, grant_error};
-use crate::body;
+use crate::params::{self, Params};
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GetUserTokenRequest {
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    code: Option<String>,
-    grant_type: Option<String>,
-    refresh_token: Option<String>,
-}
+/// The fields of a GetUserToken body (camelCase JSON).
+const FIELDS: [&str; 5] = ["clientId", "clientSecret", "code", "grantType", "refreshToken"];
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -39,22 +32,20 @@ pub async fn get_user_token(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<GetUserTokenResponse>, DingTalkError> {
-    let req: GetUserTokenRequest = body::json(&headers, raw)?;
+    let req = Params::read(&headers, raw, params::DINGTALK)?;
+    req.require_strings(&FIELDS)?;
     let fail = |e| grant_error(e, TokenOperation::CamelCase);
-    let client_id = req.client_id.ok_or_else(|| fail(GrantError::UnknownClient))?;
-    let client = ClientProof::Credentials(ClientAuth { client_id, secret: req.client_secret.map(Secret::new) });
-    let missing =
-        |what: &str| DingTalkError::new(StatusCode::BAD_REQUEST, "MissingParameter", format!("{what} is required"));
-    let grant = match req.grant_type.as_deref() {
-        Some("authorization_code") => Grant::AuthorizationCode {
-            code: req.code.ok_or_else(|| missing("code"))?,
-            redirect_uri: None,
-            code_verifier: None,
-        },
-        Some("refresh_token") => Grant::RefreshToken {
-            refresh_token: req.refresh_token.ok_or_else(|| missing("refreshToken"))?,
-            scopes: None,
-        },
+    let client_id = req.get("clientId").ok_or_else(|| fail(GrantError::UnknownClient))?.to_owned();
+    let client = ClientProof::Credentials(ClientAuth { client_id, secret: req.get("clientSecret").map(Secret::new) });
+    let required = |name: &str| {
+        let missing = || DingTalkError::new(StatusCode::BAD_REQUEST, "MissingParameter", format!("{name} is required"));
+        req.get(name).map(str::to_owned).ok_or_else(missing)
+    };
+    let grant = match req.get("grantType") {
+        Some("authorization_code") => {
+            Grant::AuthorizationCode { code: required("code")?, redirect_uri: None, code_verifier: None }
+        }
+        Some("refresh_token") => Grant::RefreshToken { refresh_token: required("refreshToken")?, scopes: None },
         _ => {
             return Err(DingTalkError::new(
                 StatusCode::BAD_REQUEST,
