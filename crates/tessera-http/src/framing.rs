@@ -175,16 +175,23 @@ impl Scanner {
 /// Appends `bytes` to `buf` up to and including `end`. Answers the bytes used and
 /// `Some(true)` when `end` was reached, `Some(false)` when `buf` outgrew `max`.
 fn take_until(buf: &mut Vec<u8>, bytes: &[u8], end: &[u8], max: usize) -> (usize, Option<bool>) {
-    for (i, b) in bytes.iter().enumerate() {
-        buf.push(*b);
-        if buf.ends_with(end) {
-            return (i + 1, Some(true));
-        }
-        if buf.len() > max {
-            return (i + 1, Some(false));
-        }
+    let held = buf.len();
+    // A terminator may begin in the bytes already held (fewer than `end.len()` of them can
+    // belong to it: a whole one would have ended the search before).
+    let from = held.saturating_sub(end.len().saturating_sub(1));
+    // One byte past the limit is taken, so a terminator that ends there still counts, as
+    // when the bytes were taken one at a time.
+    let take = bytes.len().min((max + 1).saturating_sub(held));
+    buf.extend_from_slice(&bytes[..take]);
+    if let Some(at) = buf[from..].windows(end.len()).position(|w| w == end) {
+        let stop = from + at + end.len();
+        buf.truncate(stop);
+        return (stop - held, Some(true));
     }
-    (bytes.len(), None)
+    if buf.len() > max {
+        return (take, Some(false));
+    }
+    (take, None)
 }
 
 /// The state after a chunk-size line (or the CRLF ending a chunk's data, an empty line).
@@ -302,5 +309,43 @@ mod tests {
     fn a_head_larger_than_the_limit_stops_the_watch() {
         let big = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n{BOTH}", "a".repeat(MAX_HEAD));
         assert_eq!(flagged(big.as_bytes(), 1000), None);
+    }
+
+    /// The byte-at-a-time search `take_until` replaced, as the reference it must agree with.
+    fn take_until_bytewise(buf: &mut Vec<u8>, bytes: &[u8], end: &[u8], max: usize) -> (usize, Option<bool>) {
+        for (i, b) in bytes.iter().enumerate() {
+            buf.push(*b);
+            if buf.ends_with(end) {
+                return (i + 1, Some(true));
+            }
+            if buf.len() > max {
+                return (i + 1, Some(false));
+            }
+        }
+        (bytes.len(), None)
+    }
+
+    #[test]
+    fn take_until_agrees_with_the_bytewise_search_at_every_split_and_limit() {
+        let inputs: [&[u8]; 4] = [b"ab\r\n\r\ncd", b"\r\n\r\n", b"abc\r\n\rx\r\n\r\n\r\n", b"no end here"];
+        for end in [&b"\r\n\r\n"[..], &b"\n"[..]] {
+            for input in inputs {
+                for max in [0, 1, 3, 4, 5, 8, 64] {
+                    for split in 0..=input.len() {
+                        let (mut a, mut b) = (Vec::new(), Vec::new());
+                        let mut results = Vec::new();
+                        for (buf, f) in [
+                            (&mut a, take_until as fn(&mut Vec<u8>, &[u8], &[u8], usize) -> (usize, Option<bool>)),
+                            (&mut b, take_until_bytewise),
+                        ] {
+                            let (first, done) = f(buf, &input[..split], end, max);
+                            let second = if done.is_none() { Some(f(buf, &input[split..], end, max)) } else { None };
+                            results.push((first, done, second, buf.clone()));
+                        }
+                        assert_eq!(results[0], results[1], "input {input:?} end {end:?} max {max} split {split}");
+                    }
+                }
+            }
+        }
     }
 }
