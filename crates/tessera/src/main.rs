@@ -215,12 +215,6 @@ enum ScopesCommand {
 
 /// Runs the command; a failure is one line on standard error (its causes joined with `: `,
 /// never a backtrace, whatever RUST_BACKTRACE says) and exit status 1.
-/// mimalloc instead of glibc's allocator: a request allocates and frees many small buffers
-/// across threads, where glibc's `malloc`/`free` took about 15% of the CPU of an allowed
-/// gateway decision in a profile.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     return_large_allocations_to_the_os();
     let cli = match parse_with_config_file() {
