@@ -6,6 +6,8 @@
 #   - Authlib 1.9 with Flask under gunicorn, in a Python virtual environment.
 # Needs npm (any version, only to download packages) and python3 with venv.
 set -euo pipefail
+# Only the cache path goes to stdout (the caller reads it); installers' output goes to stderr.
+exec 3>&1 1>&2
 cd "$(dirname "$0")"
 CACHE=$PWD/.cache
 mkdir -p "$CACHE"
@@ -23,4 +25,4 @@ if [[ ! -x $CACHE/venv/bin/gunicorn ]]; then
     python3 -m venv "$CACHE/venv"
     "$CACHE/venv/bin/pip" install --quiet 'authlib>=1.9,<1.10' 'flask>=3,<4' 'gunicorn>=23,<24'
 fi
-echo "$CACHE"
+echo "$CACHE" >&3
