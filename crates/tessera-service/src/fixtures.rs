@@ -36,7 +36,10 @@ impl Tessera {
         let mut new_password_hashes = HashMap::new();
         for u in &fixture.users {
             if let (Some(pw), false) = (&u.password, existing.users.contains_key(&u.union_id)) {
-                new_password_hashes.insert(u.union_id.clone(), password::hash(Secret::new(pw.clone())).await?);
+                new_password_hashes.insert(
+                    u.union_id.clone(),
+                    password::hash(Secret::new(pw.clone()), self.inner.config.password_memory_kib).await?,
+                );
             }
         }
         let ctx = PlanContext { key: &self.inner.key, now: self.now(), new_password_hashes: &new_password_hashes };

@@ -136,6 +136,8 @@ pub struct ServiceConfig {
     pub id_token_ttl: i64,
     /// Lifetime of JWT access tokens (RFC 9068), in seconds.
     pub jwt_access_ttl: i64,
+    /// Memory cost of new argon2id password hashes, in KiB (existing hashes keep theirs).
+    pub password_memory_kib: u32,
 }
 
 impl Default for ServiceConfig {
@@ -154,6 +156,7 @@ impl Default for ServiceConfig {
             signing_key_rotation: tessera_core::signing_key::DEFAULT_ROTATION,
             id_token_ttl: signing::DEFAULT_ID_TOKEN_TTL,
             jwt_access_ttl: signing::DEFAULT_JWT_ACCESS_TTL,
+            password_memory_kib: password::DEFAULT_MEMORY_KIB,
         }
     }
 }
@@ -199,6 +202,7 @@ impl Tessera {
         let store: Arc<dyn Store> = Arc::new(store_decorator::Decorated(detached::Detached(Arc::new(store))));
         let sample: Arc<dyn SampleData> = Arc::new(detached::DetachedSample(sample));
         let callbacks = callback_guard::CallbackClient::new(config.allow_private_callbacks);
+        let passwords = password::PasswordGate::sized_to_cores(config.password_memory_kib);
         Tessera {
             inner: Arc::new(Inner {
                 store,
@@ -208,7 +212,7 @@ impl Tessera {
                 config,
                 cache,
                 throttles: throttle::Throttles::default(),
-                passwords: password::PasswordGate::sized_to_cores(),
+                passwords,
                 callbacks,
                 resends: resend_limit::ResendLog::default(),
                 stats: stats::Stats::default(),

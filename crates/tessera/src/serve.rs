@@ -64,6 +64,11 @@ pub struct ServeArgs {
     /// Seconds a device must wait between polls of the device flow (RFC 8628; 1 to 60).
     #[arg(long, env = "TESSERA_DEVICE_POLL_INTERVAL", default_value_t = tessera_core::device::DEFAULT_INTERVAL)]
     pub device_poll_interval: i64,
+    /// Memory cost of new password hashes (argon2id, two passes), in KiB: 1024 to 1048576.
+    /// The default is argon2's recommended 19456 (19 MiB); a hash keeps the cost it was made
+    /// with, so changing this affects only passwords set afterwards.
+    #[arg(long, env = "TESSERA_PASSWORD_MEMORY_KIB", default_value_t = tessera_service::password::DEFAULT_MEMORY_KIB)]
+    pub password_memory_kib: u32,
     /// The gateway's route table (TOML; see docs/gateway.md), read again on SIGHUP and by
     /// `tessera routes reload`. Without it the gateway serves no route.
     #[arg(long, env = "TESSERA_ROUTES")]
@@ -153,6 +158,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tessera_core::device::MIN_INTERVAL,
         tessera_core::device::MAX_INTERVAL
     );
+    anyhow::ensure!(
+        (tessera_service::password::MIN_MEMORY_KIB..=tessera_service::password::MAX_MEMORY_KIB)
+            .contains(&args.password_memory_kib),
+        "--password-memory-kib must be between {} and {}",
+        tessera_service::password::MIN_MEMORY_KIB,
+        tessera_service::password::MAX_MEMORY_KIB
+    );
     anyhow::ensure!(args.cache_capacity >= 1, "--cache-capacity must be at least 1");
     anyhow::ensure!(args.cache_revalidate_seconds >= 0, "--cache-revalidate-seconds must be at least 0");
     let operator_token = match &args.operator_token_file {
@@ -174,6 +186,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         suite_ticket_interval: args.suite_ticket_interval,
         suite_ticket_timer: true,
         device_poll_interval: args.device_poll_interval,
+        password_memory_kib: args.password_memory_kib,
         cache: tessera_service::cache::CacheConfig {
             capacity: args.cache_capacity,
             revalidate_secs: args.cache_revalidate_seconds,

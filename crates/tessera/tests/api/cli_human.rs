@@ -90,6 +90,7 @@ async fn serve_listens_on_a_host_name() {
     let dir = temp_dir();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
         .args(["serve", "--listen", "localhost:0", "--data-dir"])
+        .env("TESSERA_PASSWORD_MEMORY_KIB", "1024")
         .arg(&dir)
         .env("TESSERA_LOG", "warn")
         .stdout(Stdio::piped())

@@ -222,6 +222,7 @@ async fn fifty_megabytes_stream_both_ways_with_flat_memory() {
     let dir = temp_dir();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
         .args(["serve", "--listen", "127.0.0.1:0", "--fixture"])
+        .env("TESSERA_PASSWORD_MEMORY_KIB", "1024")
         .arg(demo_fixture_path())
         .arg("--routes")
         .arg(&routes)

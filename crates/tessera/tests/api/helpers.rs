@@ -116,6 +116,9 @@ fn config() -> ServiceConfig {
     ServiceConfig {
         operator_token: Some(tessera_core::secret::Secret::new(OPERATOR)),
         suite_ticket_timer: false,
+        // The cheapest cost the server accepts: every test server hashes the demo users'
+        // passwords at start, and at the default cost that was a fifth of the suite's CPU.
+        password_memory_kib: tessera_service::password::MIN_MEMORY_KIB,
         ..ServiceConfig::default()
     }
 }

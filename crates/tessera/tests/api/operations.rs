@@ -20,6 +20,7 @@ struct Served {
 async fn serve(args: &[&str], env: &[(&str, &str)]) -> Served {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
     cmd.arg("serve")
+        .env("TESSERA_PASSWORD_MEMORY_KIB", "1024")
         .args(args)
         .env("TESSERA_OPERATOR_TOKEN", OPERATOR)
         .env_remove("TESSERA_PUBLIC_URL")
