@@ -27,12 +27,14 @@ use tessera_core::token::{AccessToken, TokenKind};
 use crate::{AuditFilter, Database, StoreError, StoredUser};
 
 mod audit;
+mod batches;
 mod directory;
 mod purge;
 mod sample;
 mod tokens;
 
 pub use audit::*;
+pub use batches::*;
 pub use directory::*;
 pub use purge::*;
 pub use sample::*;
@@ -203,6 +205,7 @@ macro_rules! store_contract {
             device_authorizations_are_decided_once_and_consumed_once,
             purge_deletes_in_batches_and_drops_empty_families,
             a_family_revocation_is_logged_once,
+            batched_token_writes_land_whole_or_not_at_all,
         );
     };
     (@tests $make:expr; $($name:ident,)*) => {

@@ -1,5 +1,6 @@
 //! [`Store::commit`](crate::Store::commit): a batch of changes in one transaction, all or
-//! nothing. Each change is applied by [`changes`](super::changes); audit events among them
+//! nothing. A batch of token writes only goes several rows per statement
+//! ([`bulk`](super::bulk)); otherwise each change is applied by [`changes`](super::changes); audit events among them
 //! extend the hash chain, whose head is written back once; a batch that changes grants
 //! tells the other nodes (the backend's grant notice) inside the same transaction.
 
@@ -8,6 +9,7 @@ use tessera_core::change::Change;
 use tessera_core::time::UnixTime;
 
 use super::Sql;
+use super::bulk::Bulk;
 use super::driver::Driver;
 use super::error::map_err;
 use crate::StoreError;
@@ -18,8 +20,13 @@ impl<DB: Driver> Sql<'_, DB> {
     pub async fn commit(&self, changes: &[Change], at: UnixTime, grant_notice: Option<&str>) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         let mut head = None;
-        for change in changes {
-            Self::apply(&mut tx, change, &mut head, at).await?;
+        match Bulk::of(changes) {
+            Some(bulk) => Self::apply_bulk(&mut tx, &bulk, at).await?,
+            None => {
+                for change in changes {
+                    Self::apply(&mut tx, change, &mut head, at).await?;
+                }
+            }
         }
         if let Some(notice) = grant_notice
             && changes.iter().any(changes_grants)

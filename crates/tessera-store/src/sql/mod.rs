@@ -13,7 +13,8 @@
 //! - [`columns`]: single column values as stored (ids, hashes, scope lists, JSON arrays).
 //! - [`rows`]: one `FromRow` struct per kind of row read, and its conversion to the domain.
 //! - [`directory`], [`tokens`], [`sample`]: the reads, grouped by what they read.
-//! - [`commit`]: one transaction for a batch of changes; [`changes`] applies each change (the
+//! - [`commit`]: one transaction for a batch of changes; [`bulk`] writes a batch of token
+//!   writes several rows per statement, else [`changes`] applies each change (the
 //!   longer ones in [`grants`], [`app_changes`], [`device_changes`]) and [`audit_chain`]
 //!   appends audit events to the hash chain.
 //! - [`oidc`]: signing keys, apps' OpenID Connect settings, users' profile claims.
@@ -44,6 +45,7 @@ use async_trait::async_trait;
 
 pub mod app_changes;
 pub mod audit_chain;
+pub mod bulk;
 pub mod changes;
 pub mod columns;
 pub mod commit;
