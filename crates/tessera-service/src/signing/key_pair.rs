@@ -16,7 +16,7 @@ pub const RSA_BITS: usize = 2048;
 pub enum KeyPair {
     Rs256(Box<RsaPair>),
     Es256(Box<EcPair>),
-    EdDsa(ed25519_dalek::SigningKey),
+    EdDsa(Box<ed25519_dalek::SigningKey>),
 }
 
 /// An RSA key: `rsa` generates it and gives its public numbers; `ring` signs with it, about
@@ -74,7 +74,7 @@ impl KeyPair {
                 KeyPair::Rs256(Box::new(RsaPair::new(key)?))
             }
             SigningAlg::Es256 => KeyPair::Es256(Box::new(EcPair::new(p256::ecdsa::SigningKey::random(&mut rng))?)),
-            SigningAlg::EdDsa => KeyPair::EdDsa(ed25519_dalek::SigningKey::generate(&mut rng)),
+            SigningAlg::EdDsa => KeyPair::EdDsa(Box::new(ed25519_dalek::SigningKey::generate(&mut rng))),
         })
     }
 
@@ -113,7 +113,7 @@ impl KeyPair {
             )),
             SigningAlg::EdDsa => {
                 let seed: [u8; 32] = bytes.try_into().map_err(|_| bad())?;
-                KeyPair::EdDsa(ed25519_dalek::SigningKey::from_bytes(&seed))
+                KeyPair::EdDsa(Box::new(ed25519_dalek::SigningKey::from_bytes(&seed)))
             }
         })
     }
@@ -141,7 +141,7 @@ impl KeyPair {
                     sig.to_bytes().to_vec()
                 }
             },
-            KeyPair::EdDsa(k) => ed25519_dalek::Signer::sign(k, input).to_bytes().to_vec(),
+            KeyPair::EdDsa(k) => ed25519_dalek::Signer::sign(k.as_ref(), input).to_bytes().to_vec(),
         }
     }
 
