@@ -55,11 +55,13 @@ impl Tessera {
             action: AuditAction::OidcSettingsChanged,
             target: format!("app:{client_id}"),
             detail: format!(
-                "id_token_signed_response_alg:{} subject_type:{} access_token_format:{} resources:{}",
+                "id_token_signed_response_alg:{} subject_type:{} access_token_format:{} resources:{} post_logout_redirect_uris:{} backchannel_logout_uri:{}",
                 next.id_token_alg.as_str(),
                 next.subject_type.as_str(),
                 next.access_token_format.as_str(),
-                next.resources.join(" ")
+                next.resources.join(" "),
+                next.post_logout_redirect_uris.join(" "),
+                next.backchannel_logout_uri.as_deref().unwrap_or("")
             ),
         });
         self.publish_keys_for(next.id_token_alg).await?;
