@@ -34,6 +34,7 @@ mod logs;
 mod oauth2_tokens;
 mod oidc_logout_settings;
 mod oidc_prompt;
+mod oidc_resource_code;
 mod oidc_settings;
 mod openapi_routes;
 mod operations;
