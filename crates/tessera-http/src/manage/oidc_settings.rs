@@ -40,7 +40,8 @@ pub struct OidcSettingsBody {
     #[serde(default)]
     post_logout_redirect_uris: Option<Vec<String>>,
     /// Where back-channel logout tokens are posted: an absolute http(s) URI without a
-    /// fragment; `null` removes it. Delivered with the protections of callback pushes.
+    /// fragment, not a non-public address (as ticket callbacks); `null` removes it. Delivered
+    /// with the protections of callback pushes.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     backchannel_logout_uri: Option<Option<String>>,

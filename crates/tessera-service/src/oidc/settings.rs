@@ -49,6 +49,13 @@ impl Tessera {
         operators_only(actor)?;
         let app = self.app(client_id).await?.ok_or_else(|| DomainError::NotFound(format!("no app {client_id}")))?;
         let next = patch.apply(self.oidc_client(client_id).await?)?;
+        // The back-channel URI is a callback like a ticket push's: the same registration check
+        // (no non-public address unless allowed), and every delivery checks it again.
+        if let (Some(Some(uri)), Some(_)) = (&patch.backchannel_logout_uri, &next.backchannel_logout_uri) {
+            crate::callback_guard::check_callback_url(uri, self.inner.config.allow_private_callbacks)
+                .await
+                .map_err(|e| DomainError::InvalidField { field: "backchannel_logout_uri", reason: e.to_string() })?;
+        }
         let audit = Change::Audit(AuditDraft {
             corp_id: Some(app.owner_corp_id.clone()),
             actor: actor.label(None),
