@@ -26,6 +26,9 @@ pub struct AuthCode {
     pub nonce: Option<String>,
     /// OpenID Connect: when the user signed in (the session's start), the ID token's `auth_time`.
     pub auth_time: Option<UnixTime>,
+    /// RFC 8707: the resources the authorization request named (sorted, each registered by
+    /// the app then): the tokens' audience unless the token request narrows it.
+    pub resources: Vec<String>,
 }
 
 /// What a code was issued for.
@@ -121,6 +124,7 @@ mod tests {
             purpose: CodePurpose::User,
             nonce: None,
             auth_time: None,
+            resources: vec![],
         }
     }
 

@@ -82,14 +82,21 @@ pub fn parse_alg(s: &str) -> Result<SigningAlg, DomainError> {
 /// Most resource indicators an app may register.
 pub const MAX_RESOURCES: usize = 32;
 
+/// Most `post_logout_redirect_uris` an app may register (as many as redirect URIs).
+pub const MAX_POST_LOGOUT_REDIRECT_URIS: usize = crate::registration::MAX_REDIRECT_URIS;
+
 /// A change to an app's OpenID Connect settings (management API): each field left out keeps
-/// its value; the logout settings are not touched.
+/// its value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OidcSettingsPatch {
     pub id_token_signed_response_alg: Option<String>,
     pub subject_type: Option<String>,
     pub access_token_format: Option<String>,
     pub resources: Option<Vec<String>>,
+    /// The whole list of post-logout redirect URIs (an empty list removes them all).
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// `Some(None)` removes the back-channel logout URI; `Some(Some(uri))` sets it.
+    pub backchannel_logout_uri: Option<Option<String>>,
 }
 
 impl OidcSettingsPatch {
@@ -109,6 +116,18 @@ impl OidcSettingsPatch {
             r.sort();
             r.dedup();
             current.resources = r;
+        }
+        if let Some(uris) = &self.post_logout_redirect_uris {
+            let mut out: Vec<String> = Vec::new();
+            for uri in uris {
+                if !out.contains(uri) {
+                    out.push(uri.clone());
+                }
+            }
+            current.post_logout_redirect_uris = out;
+        }
+        if let Some(uri) = &self.backchannel_logout_uri {
+            current.backchannel_logout_uri = uri.clone();
         }
         current.validate()?;
         Ok(current)
@@ -145,20 +164,34 @@ impl OidcClient {
         }
     }
 
-    /// Checks every URI: absolute http(s) URLs without a fragment; resources too (RFC 8707 §2),
-    /// at most [`MAX_RESOURCES`] of them.
+    /// Checks every URI: absolute http(s) URLs without a fragment (the rules of redirect
+    /// URIs), each named by its field; at most [`MAX_POST_LOGOUT_REDIRECT_URIS`] post-logout
+    /// redirect URIs and [`MAX_RESOURCES`] resources (RFC 8707 §2).
     pub fn validate(&self) -> Result<(), DomainError> {
+        if self.post_logout_redirect_uris.len() > MAX_POST_LOGOUT_REDIRECT_URIS {
+            return Err(DomainError::InvalidField {
+                field: "post_logout_redirect_uris",
+                reason: format!("at most {MAX_POST_LOGOUT_REDIRECT_URIS} post-logout redirect URIs may be registered"),
+            });
+        }
         if self.resources.len() > MAX_RESOURCES {
             return Err(DomainError::InvalidField {
                 field: "resources",
                 reason: format!("at most {MAX_RESOURCES} resources may be registered"),
             });
         }
-        for uri in self.post_logout_redirect_uris.iter().chain(&self.backchannel_logout_uri).chain(&self.resources) {
-            validate_redirect_uri(uri).map_err(|_| DomainError::InvalidField {
-                field: "uri",
-                reason: format!("{uri:?} must be an absolute http(s) URL without a fragment"),
-            })?;
+        let fields = [
+            ("post_logout_redirect_uris", self.post_logout_redirect_uris.as_slice()),
+            ("backchannel_logout_uri", self.backchannel_logout_uri.as_slice()),
+            ("resources", self.resources.as_slice()),
+        ];
+        for (field, uris) in fields {
+            for uri in uris {
+                validate_redirect_uri(uri).map_err(|_| DomainError::InvalidField {
+                    field,
+                    reason: format!("{uri:?} must be an absolute http(s) URL without a fragment"),
+                })?;
+            }
         }
         Ok(())
     }
@@ -283,6 +316,39 @@ mod tests {
         assert!(bad.apply(c.clone()).is_err());
         let many = OidcSettingsPatch {
             resources: Some((0..=MAX_RESOURCES).map(|i| format!("https://api.example.com/{i}")).collect()),
+            ..Default::default()
+        };
+        assert!(many.apply(c.clone()).is_err());
+    }
+
+    #[test]
+    fn a_patch_sets_and_clears_the_logout_settings_within_bounds() {
+        let c = OidcClient::defaults(ClientId::parse("x").unwrap());
+        let set = OidcSettingsPatch {
+            post_logout_redirect_uris: Some(vec![
+                "https://rp.example.com/bye".into(),
+                "https://rp.example.com/bye".into(),
+            ]),
+            backchannel_logout_uri: Some(Some("https://rp.example.com/bc".into())),
+            ..Default::default()
+        };
+        let out = set.apply(c.clone()).unwrap();
+        assert_eq!(out.post_logout_redirect_uris, ["https://rp.example.com/bye"]);
+        assert_eq!(out.backchannel_logout_uri.as_deref(), Some("https://rp.example.com/bc"));
+        let clear = OidcSettingsPatch { backchannel_logout_uri: Some(None), ..Default::default() };
+        let cleared = clear.apply(out.clone()).unwrap();
+        assert_eq!(cleared.backchannel_logout_uri, None);
+        assert_eq!(cleared.post_logout_redirect_uris, out.post_logout_redirect_uris);
+        for bad in ["/bye", "https://rp.example.com/bye#x", "ftp://rp.example.com/"] {
+            let p = OidcSettingsPatch { post_logout_redirect_uris: Some(vec![bad.into()]), ..Default::default() };
+            assert!(p.apply(c.clone()).unwrap_err().to_string().contains("post_logout_redirect_uris"), "{bad}");
+            let p = OidcSettingsPatch { backchannel_logout_uri: Some(Some(bad.into())), ..Default::default() };
+            assert!(p.apply(c.clone()).unwrap_err().to_string().contains("backchannel_logout_uri"), "{bad}");
+        }
+        let many = OidcSettingsPatch {
+            post_logout_redirect_uris: Some(
+                (0..=MAX_POST_LOGOUT_REDIRECT_URIS).map(|i| format!("https://rp.example.com/{i}")).collect(),
+            ),
             ..Default::default()
         };
         assert!(many.apply(c).is_err());

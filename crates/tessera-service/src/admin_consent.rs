@@ -258,6 +258,7 @@ impl Tessera {
             purpose: CodePurpose::AdminConsent,
             nonce: None,
             auth_time: None,
+            resources: Vec::new(),
         }));
         changes.push(Change::Audit(AuditDraft {
             corp_id: Some(req.org.corp_id.clone()),

@@ -49,6 +49,8 @@ pub struct ValidRequest {
     pub code_challenge: Option<String>,
     pub corp_hint: Option<CorpId>,
     pub oidc: crate::oidc::OidcRequest,
+    /// RFC 8707: the resources named (sorted, each registered), bound to the code.
+    pub resources: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,11 +114,11 @@ impl Tessera {
         }
         let oidc =
             self.check_oidc(&app, &req.oidc).await.map_err(|e| redirect_error(&parts, e.error, e.description))?;
-        match self.check_resources(&app, req.resources.clone()).await {
-            Ok(_) => {}
+        let resources = match self.check_resources(&app, req.resources.clone()).await {
+            Ok(r) => r,
             Err(crate::GrantError::Store(e)) => return Err(e.into()),
             Err(e) => return Err(redirect_error(&parts, "invalid_target", e.to_string())),
-        }
+        };
         let scopes = match req.scope.as_deref() {
             None => vec![ScopeCode::parse("openid").map_err(|e| AuthorizeError::Page(e.to_string()))?],
             Some(s) => parse_scope_string(s).map_err(|e| redirect_error(&parts, "invalid_scope", e.to_string()))?,
@@ -145,7 +147,16 @@ impl Tessera {
                 Some(CorpId::parse(c).map_err(|_| redirect_error(&parts, "invalid_request", "corpId is malformed"))?)
             }
         };
-        Ok(ValidRequest { app, redirect_uri, scopes, state: req.state.clone(), code_challenge, corp_hint, oidc })
+        Ok(ValidRequest {
+            app,
+            redirect_uri,
+            scopes,
+            state: req.state.clone(),
+            code_challenge,
+            corp_hint,
+            oidc,
+            resources,
+        })
     }
 
     /// The scopes of `req` that `union_id` has not consented to yet (empty: no prompt needed).
@@ -195,6 +206,7 @@ impl Tessera {
             purpose: CodePurpose::User,
             nonce: req.oidc.nonce.clone(),
             auth_time: Some(session.created_at),
+            resources: req.resources.clone(),
         }));
         self.inner.store.commit(&changes, now).await?;
         Ok(code)

@@ -38,11 +38,12 @@ impl Tessera {
         resources: &[String],
     ) -> Result<TokenAnswer, GrantError> {
         let code = self.check_code(app, code, redirect_uri, verifier, rules.pkce).await?;
+        let resources = self.code_audience(app, &code, resources).await?;
         if code.purpose == CodePurpose::AdminConsent && rules.admin_consent_code == AdminConsentCode::OrgToken {
             return self.org_token_from(app, code).await;
         }
         let (nonce, auth_time) = (code.nonce.clone(), code.auth_time);
-        let pair = self.user_pair_from(app, code, resources).await?;
+        let pair = self.user_pair_from(app, code, &resources).await?;
         Ok(TokenAnswer::User(self.with_id_token(app, pair, nonce.as_deref(), auth_time).await?))
     }
 
@@ -87,6 +88,27 @@ impl Tessera {
             return Err(GrantError::CodeVerifierUnexpected);
         }
         Ok(code)
+    }
+
+    /// RFC 8707 §2.2: the resources of the tokens a code gives, decided before the code is
+    /// consumed (a refusal leaves it usable). A token request naming none gets the code's (still
+    /// registered); one naming some may narrow what the authorization request named, never
+    /// widen it: a resource the authorization request did not name is `invalid_target`. A code
+    /// issued without resources takes the token request's (each registered, checked already).
+    async fn code_audience(&self, app: &App, code: &AuthCode, asked: &[String]) -> Result<Vec<String>, GrantError> {
+        if asked.is_empty() {
+            return self.check_resources(app, code.resources.clone()).await;
+        }
+        if code.resources.is_empty() {
+            return Ok(asked.to_vec());
+        }
+        if let Some(other) = asked.iter().find(|r| !code.resources.contains(r)) {
+            let shown: String = other.chars().take(100).collect();
+            return Err(GrantError::InvalidTarget(format!(
+                "resource {shown:?} was not named by the authorization request; the token request may only narrow its resources"
+            )));
+        }
+        Ok(asked.to_vec())
     }
 
     /// Claims a checked code, exactly once even under concurrent exchanges: the loser of a

@@ -179,6 +179,7 @@ impl Tessera {
             code_challenge: None,
             corp_hint: None,
             oidc: Default::default(),
+            resources: Vec::new(),
         }
     }
 

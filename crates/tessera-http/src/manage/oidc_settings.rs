@@ -1,13 +1,14 @@
 //! `GET`/`PUT /api/v1/apps/{client_id}/oidc`: an operator reads or changes an app's OpenID
 //! Connect settings (`id_token_signed_response_alg`, `subject_type`, `access_token_format`,
-//! `resources`); a field left out keeps its value.
+//! `resources`, `post_logout_redirect_uris`, `backchannel_logout_uri`); a field left out keeps
+//! its value.
 
 use axum::Json;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use bytes::Bytes;
 use http::HeaderMap;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use tessera_core::ids::ClientId;
 use tessera_core::oidc::{OidcClient, OidcSettingsPatch};
 use tessera_service::Tessera;
@@ -34,6 +35,21 @@ pub struct OidcSettingsBody {
     /// RFC 8707 resource indicators: absolute http(s) URIs without a fragment, at most 32.
     #[serde(default)]
     resources: Option<Vec<String>>,
+    /// Where RP-initiated logout may send the browser afterwards: the whole list (`[]` removes
+    /// them all); absolute http(s) URIs without a fragment, at most 10.
+    #[serde(default)]
+    post_logout_redirect_uris: Option<Vec<String>>,
+    /// Where back-channel logout tokens are posted: an absolute http(s) URI without a
+    /// fragment, not a non-public address (as ticket callbacks); `null` removes it. Delivered
+    /// with the protections of callback pushes.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    backchannel_logout_uri: Option<Option<String>>,
+}
+
+/// A field given (even as `null`) is `Some`; a field left out stays `None` (its default).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// An app's OpenID Connect settings.
@@ -47,6 +63,9 @@ pub struct OidcSettingsView {
     /// `opaque` or `jwt`.
     access_token_format: String,
     resources: Vec<String>,
+    post_logout_redirect_uris: Vec<String>,
+    /// `null` when none is registered.
+    backchannel_logout_uri: Option<String>,
 }
 
 impl From<OidcClient> for OidcSettingsView {
@@ -57,6 +76,8 @@ impl From<OidcClient> for OidcSettingsView {
             subject_type: c.subject_type.as_str().to_owned(),
             access_token_format: c.access_token_format.as_str().to_owned(),
             resources: c.resources,
+            post_logout_redirect_uris: c.post_logout_redirect_uris,
+            backchannel_logout_uri: c.backchannel_logout_uri,
         }
     }
 }
@@ -75,7 +96,7 @@ pub async fn get(
 }
 
 #[utoipa::path(put, path = "/api/v1/apps/{client_id}/oidc", operation_id = "set_oidc_settings", params(AppPath),
-    summary = "Change the app's OpenID Connect settings (ID token algorithm, subject type, access token format, RFC 8707 resources); fields left out keep their values; an unknown algorithm is refused by name",
+    summary = "Change the app's OpenID Connect settings (ID token algorithm, subject type, access token format, RFC 8707 resources, logout URIs); fields left out keep their values; an unknown algorithm is refused by name",
     description = "Who may call it: operators.", request_body = OidcSettingsBody,
     responses((status = 200, description = "done", body = OidcSettingsView)))]
 pub async fn set(
@@ -92,6 +113,8 @@ pub async fn set(
         subject_type: req.subject_type,
         access_token_format: req.access_token_format,
         resources: req.resources,
+        post_logout_redirect_uris: req.post_logout_redirect_uris,
+        backchannel_logout_uri: req.backchannel_logout_uri,
     };
     Ok(Json(t.set_oidc_settings(&actor, &client_id, &patch).await?.into()))
 }

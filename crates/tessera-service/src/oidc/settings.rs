@@ -49,17 +49,26 @@ impl Tessera {
         operators_only(actor)?;
         let app = self.app(client_id).await?.ok_or_else(|| DomainError::NotFound(format!("no app {client_id}")))?;
         let next = patch.apply(self.oidc_client(client_id).await?)?;
+        // The back-channel URI is a callback like a ticket push's: the same registration check
+        // (no non-public address unless allowed), and every delivery checks it again.
+        if let (Some(Some(uri)), Some(_)) = (&patch.backchannel_logout_uri, &next.backchannel_logout_uri) {
+            crate::callback_guard::check_callback_url(uri, self.inner.config.allow_private_callbacks)
+                .await
+                .map_err(|e| DomainError::InvalidField { field: "backchannel_logout_uri", reason: e.to_string() })?;
+        }
         let audit = Change::Audit(AuditDraft {
             corp_id: Some(app.owner_corp_id.clone()),
             actor: actor.label(None),
             action: AuditAction::OidcSettingsChanged,
             target: format!("app:{client_id}"),
             detail: format!(
-                "id_token_signed_response_alg:{} subject_type:{} access_token_format:{} resources:{}",
+                "id_token_signed_response_alg:{} subject_type:{} access_token_format:{} resources:{} post_logout_redirect_uris:{} backchannel_logout_uri:{}",
                 next.id_token_alg.as_str(),
                 next.subject_type.as_str(),
                 next.access_token_format.as_str(),
-                next.resources.join(" ")
+                next.resources.join(" "),
+                next.post_logout_redirect_uris.join(" "),
+                next.backchannel_logout_uri.as_deref().unwrap_or("")
             ),
         });
         self.publish_keys_for(next.id_token_alg).await?;

@@ -192,6 +192,7 @@ macro_rules! store_contract {
             departments_and_member_profiles,
             consents_are_kept_per_user_and_app_and_withdrawn,
             an_auth_code_is_claimed_once,
+            an_auth_code_keeps_the_resources_it_was_issued_for,
             concurrent_refresh_claims_have_exactly_one_winner,
             claims_in_commits_have_exactly_one_winner,
             revoking_a_family_kills_its_access_and_refresh_tokens,

@@ -60,6 +60,7 @@ pub async fn purge_deletes_in_batches_and_drops_empty_families(store: Arc<dyn Da
         purpose: CodePurpose::User,
         nonce: None,
         auth_time: None,
+        resources: Vec::new(),
     }));
     let consent = Consent {
         union_id: user().union_id,

@@ -35,6 +35,7 @@ pub async fn an_auth_code_is_claimed_once(store: Arc<dyn Database>) {
         purpose: CodePurpose::AdminConsent,
         nonce: None,
         auth_time: None,
+        resources: Vec::new(),
     };
     store.commit(&[Change::InsertAuthCode(code.clone())], UnixTime(1)).await.unwrap();
     // Reading a code (to check an exchange before claiming it) does not consume it.
@@ -60,6 +61,41 @@ pub async fn an_auth_code_is_claimed_once(store: Arc<dyn Database>) {
     assert_eq!(store.auth_code(&token_hash("ac-1")).await.unwrap(), Some((code, false)));
     assert_eq!(store.claim_auth_code(&token_hash("ac-2"), UnixTime(2)).await.unwrap(), Claim::Unknown);
     assert_eq!(store.auth_code(&token_hash("ac-2")).await.unwrap(), None);
+}
+
+/// RFC 8707: the resources an authorization request named are stored with its code and
+/// read back the same, unused and once claimed; a code without any reads back empty.
+pub async fn an_auth_code_keeps_the_resources_it_was_issued_for(store: Arc<dyn Database>) {
+    store.commit(&everything(), UnixTime(1)).await.unwrap();
+    let resources = vec!["https://api.example.com/contacts".to_owned(), "https://files.example.com/".to_owned()];
+    let code = AuthCode {
+        hash: token_hash("ac-res"),
+        client_id: app().client_id,
+        union_id: user().union_id,
+        corp_id: None,
+        redirect_uri: "https://app.example/cb".into(),
+        scopes: vec![scope_code("openid")],
+        code_challenge: None,
+        expires_at: UnixTime(301),
+        family_id: "fam-res".into(),
+        purpose: CodePurpose::User,
+        nonce: Some("n-1".into()),
+        auth_time: Some(UnixTime(1)),
+        resources: resources.clone(),
+    };
+    let plain =
+        AuthCode { hash: token_hash("ac-plain"), family_id: "fam-plain".into(), resources: Vec::new(), ..code.clone() };
+    store
+        .commit(&[Change::InsertAuthCode(code.clone()), Change::InsertAuthCode(plain.clone())], UnixTime(1))
+        .await
+        .unwrap();
+    let (read, unused) = store.auth_code(&token_hash("ac-res")).await.unwrap().unwrap();
+    assert!(unused);
+    assert_eq!(read.resources, resources);
+    assert_eq!(read, code);
+    assert_eq!(store.claim_auth_code(&token_hash("ac-res"), UnixTime(2)).await.unwrap(), Claim::Claimed(code.clone()));
+    assert_eq!(store.auth_code(&token_hash("ac-res")).await.unwrap(), Some((code, false)));
+    assert_eq!(store.auth_code(&token_hash("ac-plain")).await.unwrap(), Some((plain, true)));
 }
 
 pub async fn concurrent_refresh_claims_have_exactly_one_winner(store: Arc<dyn Database>) {
@@ -148,6 +184,7 @@ pub async fn claims_in_commits_have_exactly_one_winner(store: Arc<dyn Database>)
         purpose: CodePurpose::User,
         nonce: None,
         auth_time: None,
+        resources: Vec::new(),
     };
     store.commit(&[Change::InsertAuthCode(code)], UnixTime(4)).await.unwrap();
     store.commit(&claim, UnixTime(5)).await.unwrap();
@@ -198,6 +235,7 @@ pub async fn revoking_a_family_kills_its_access_and_refresh_tokens(store: Arc<dy
         purpose: CodePurpose::User,
         nonce: None,
         auth_time: None,
+        resources: Vec::new(),
     };
     store.commit(&[Change::InsertAuthCode(pending)], UnixTime(5)).await.unwrap();
     store

@@ -183,8 +183,8 @@ impl<DB: Driver> Sql<'_, DB> {
             }
             Change::InsertAuthCode(c) => {
                 query(
-                    "INSERT INTO auth_codes (code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose, nonce, auth_time)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    "INSERT INTO auth_codes (code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose, nonce, auth_time, resources)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(c.hash.to_hex())
                 .bind(c.client_id.as_str())
@@ -198,6 +198,7 @@ impl<DB: Driver> Sql<'_, DB> {
                 .bind(c.purpose.as_str())
                 .bind(c.nonce.as_deref())
                 .bind(c.auth_time.map(|t| t.0))
+                .bind(uris_json(&c.resources)?)
                 .execute(&mut **tx)
                 .await
                 .map_err(map_err)?;

@@ -334,6 +334,7 @@ pub struct AuthCodeRow {
     pub purpose: String,
     pub nonce: Option<String>,
     pub auth_time: Option<i64>,
+    pub resources: String,
 }
 
 impl TryFrom<AuthCodeRow> for AuthCode {
@@ -352,6 +353,7 @@ impl TryFrom<AuthCodeRow> for AuthCode {
             purpose: CodePurpose::parse(&r.purpose).ok_or_else(|| corrupt("purpose", &r.purpose))?,
             nonce: r.nonce,
             auth_time: r.auth_time.map(UnixTime),
+            resources: super::columns::json("resources", &r.resources)?,
         })
     }
 }

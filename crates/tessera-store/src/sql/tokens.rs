@@ -21,7 +21,7 @@ use crate::{DeviceLookup, StoreError};
 
 const AUTH_CODE_COLUMNS: &str =
     "code_hash, client_id, union_id, corp_id, redirect_uri, scopes, code_challenge, expires_at, family_id, purpose,
-     nonce, auth_time";
+     nonce, auth_time, resources";
 const DEVICE: &str = "SELECT device_hash, user_code_hash, client_id, scopes, status, union_id, corp_id, created_at,
      expires_at, interval_secs, last_polled_at, nonce, auth_time FROM device_authorizations";
 

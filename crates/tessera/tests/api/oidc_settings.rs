@@ -34,7 +34,8 @@ async fn operators_set_oidc_settings_and_a_jwt_access_token_names_the_resources_
     assert_eq!(
         r.body,
         json!({"client_id": "dingdemoapp", "id_token_signed_response_alg": "RS256", "subject_type": "public",
-            "access_token_format": "opaque", "resources": []})
+            "access_token_format": "opaque", "resources": [], "post_logout_redirect_uris": [],
+            "backchannel_logout_uri": null})
     );
     let alice = session(&app, "alice-union").await;
     assert_eq!(api(&app, Some(&alice), Method::GET, PATH, None).await.status, 403);
