@@ -18,6 +18,7 @@ fn code(token: &str, family: &str) -> AuthCode {
         purpose: CodePurpose::User,
         nonce: None,
         auth_time: None,
+        resources: Vec::new(),
     }
 }
 
