@@ -29,15 +29,18 @@ perf_scenario() {
             measure "$name" "(i) introspection" "$store" "$base/oauth2/introspect" \
                 -m POST -T "$FORM_TYPE" -H "authorization: Basic $DINGDEMO_BASIC" -d "token=$token"
             ;;
-        exchange) measure_exchange "$name" "$store" "$base" ;;
+        exchange) measure_exchange "$name" "$store" "$base" "(x) code exchange, RS256 ID token" ;;
+        exchange-oauth)
+            BENCH_CODE_SCOPE="Contact.User.Read doc:readonly" \
+                measure_exchange "$name" "$store" "$base" "(x') code exchange, no openid (no ID token)" ;;
         flood) measure_flood "$name" "$store" "$base" ;;
     esac
 }
 
-# measure_exchange NAME STORE BASE : (x) at the highest concurrency, one unused code per
-# request (bench.py codes, then bench.py load).
+# measure_exchange NAME STORE BASE LABEL : (x) at the highest concurrency, one unused code per
+# request (bench.py codes, then bench.py load; BENCH_CODE_SCOPE passes through to bench.py).
 measure_exchange() {
-    local name=$1 store=$2 base=$3 dir c=${CONCURRENCIES[-1]} startup_kb result
+    local name=$1 store=$2 base=$3 label=$4 dir c=${CONCURRENCIES[-1]} startup_kb result
     dir=$(mktemp -d)
     TMP_DIRS+=("$dir")
     startup_kb=$(peak_rss_kb)
@@ -54,8 +57,8 @@ measure_exchange() {
     reset_peak_rss
     python3 "$BENCH_PY" load "$base/oauth2/token" "$dir/codes.txt" "$dir/cursor" "$c" "$DURATION" "$OUT/$name-c$c.json" \
         -H "content-type: $FORM_TYPE" -H "authorization: Basic $DINGDEMO_BASIC" || die "$name: the load generator failed"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "(x) code exchange" "$store" "$c" "$OUT/$name-c$c.json" "$(peak_rss_kb)" "$startup_kb" >>"$ROWS"
-    printf -- '- (x) / %s: %s codes minted before the run (count, seconds); %s used\n' "$store" "$result" "$(cat "$dir/cursor")" >>"$NOTES"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$store" "$c" "$OUT/$name-c$c.json" "$(peak_rss_kb)" "$startup_kb" >>"$ROWS"
+    printf -- '- %s / %s: %s codes minted before the run (count, seconds); %s used\n' "${label%% *}" "$store" "$result" "$(cat "$dir/cursor")" >>"$NOTES"
 }
 
 # measure_flood NAME STORE BASE : (g) the user-token gateway at the highest concurrency

@@ -317,7 +317,7 @@ bench_tessera() {
             measure "$name" "(e) user-token gateway" "$store" "$base/v1.0/doc/documents" \
                 -H "x-acs-dingtalk-access-token: $token"
             ;;
-        mint|introspect|exchange|flood)
+        mint|introspect|exchange|exchange-oauth|flood)
             perf_scenario "$scenario" "$name" "$store" "$base"
             ;;
     esac
@@ -333,7 +333,7 @@ measure ceiling "(c) ceiling" "-" "http://127.0.0.1:$port/"
 stop_server
 
 for store in ${BENCH_STORES:-sqlite postgres}; do
-    for scenario in ${BENCH_SCENARIOS:-token gateway deny refresh usertoken corpreuse corpmint mint exchange introspect flood}; do
+    for scenario in ${BENCH_SCENARIOS:-token gateway deny refresh usertoken corpreuse corpmint mint exchange exchange-oauth introspect flood}; do
         bench_tessera "$scenario" "$store"
     done
 done
