@@ -1,4 +1,5 @@
-//! A store decorator that runs every write on its own task, so a write always runs to its end
+//! A store decorator that runs every write on its own task (commits on group commit's writer
+//! task, the others on one spawned here), so a write always runs to its end
 //! even when the request that started it is cancelled (the client hung up and the server
 //! dropped the handler's future). Without it, a cancellation while a transaction begins can
 //! leave a pooled PostgreSQL connection inside an open transaction, and later statements on
@@ -64,9 +65,11 @@ impl Decorator for Detached {
         read(f).await
     }
 
+    /// Not spawned: the store under this one is [`crate::group_commit::GroupCommit`], whose
+    /// writer task applies a commit (and drops the caches it makes stale) once it is queued,
+    /// whether or not its caller still waits.
     async fn commit(&self, changes: &[Change], at: UnixTime) -> Result<(), StoreError> {
-        let changes = changes.to_vec();
-        detached(&self.0, move |s| async move { s.commit(&changes, at).await }).await
+        self.0.commit(changes, at).await
     }
 
     async fn claim_auth_code(&self, hash: &TokenHash, now: UnixTime) -> Result<Claim<AuthCode>, StoreError> {
@@ -161,8 +164,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_write_whose_caller_is_cancelled_still_runs_to_its_end() {
+        // As the service stacks them: a commit is detached by group commit's writer task.
         let inner: Arc<dyn Store> = Arc::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
-        let detached = Decorated(Detached(Arc::new(Decorated(SlowWrites(inner.clone())))));
+        let slow: Arc<dyn Store> = Arc::new(Decorated(SlowWrites(inner.clone())));
+        let batched: Arc<dyn Store> = Arc::new(Decorated(crate::group_commit::GroupCommit::new(slow)));
+        let detached = Decorated(Detached(batched));
         let cancelled = tokio::time::timeout(Duration::from_millis(5), detached.commit(&[event()], UnixTime(1))).await;
         assert!(cancelled.is_err(), "the caller gave up first");
         tokio::time::sleep(Duration::from_millis(200)).await;

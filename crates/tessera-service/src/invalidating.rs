@@ -1,8 +1,9 @@
 //! A store decorator that drops this node's caches after every commit, as far as
 //! [`Invalidation::of`] the committed changes says: the one place the service decides which
 //! caches a write makes stale (the store announces the same changes to the other nodes).
-//! It sits under [`crate::detached::Detached`], so the caches are dropped in the write's own
-//! task even when the request that started it is cancelled.
+//! It sits under [`crate::group_commit::GroupCommit`], so the caches are dropped in the
+//! writer task, after each batch and before its callers are answered, even when the request
+//! that started a write is cancelled.
 
 use std::sync::Arc;
 

@@ -197,9 +197,12 @@ impl Tessera {
         config: ServiceConfig,
     ) -> Self {
         let cache = Arc::new(cache::Caches::new(config.cache));
+        // Innermost first: caches dropped after each batch commits, in the writer task; group
+        // commit; reads retried and other writes run to their end on a task of their own.
+        let store: Arc<dyn Store> =
+            Arc::new(store_decorator::Decorated(invalidating::Invalidating(store, cache.clone())));
         let store: Arc<dyn Store> = Arc::new(store_decorator::Decorated(group_commit::GroupCommit::new(store)));
-        let store = store_decorator::Decorated(invalidating::Invalidating(store, cache.clone()));
-        let store: Arc<dyn Store> = Arc::new(store_decorator::Decorated(detached::Detached(Arc::new(store))));
+        let store: Arc<dyn Store> = Arc::new(store_decorator::Decorated(detached::Detached(store)));
         let sample: Arc<dyn SampleData> = Arc::new(detached::DetachedSample(sample));
         let callbacks = callback_guard::CallbackClient::new(config.allow_private_callbacks);
         let passwords = password::PasswordGate::sized_to_cores(config.password_memory_kib);
