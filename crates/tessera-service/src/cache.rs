@@ -24,7 +24,8 @@ use hashlink::LinkedHashMap;
 use tessera_core::app::App;
 use tessera_core::change::Invalidation;
 use tessera_core::decision::AppStanding;
-use tessera_core::ids::{ClientId, CorpId, ScopeCode};
+use tessera_core::ids::{ClientId, CorpId, ScopeCode, UnionId};
+use tessera_core::member::Member;
 use tessera_core::scope::Scope;
 use tessera_core::secret::{Secret, SecretHash, TokenHash};
 use tessera_core::suite::SuiteTicket;
@@ -197,6 +198,11 @@ pub struct Caches {
     pub missing: Cache<TokenHash, ()>,
     /// Apps' OpenID Connect settings (the access token format is read on every issue).
     pub oidc_clients: Cache<ClientId, Arc<tessera_core::oidc::OidcClient>>,
+    /// The sample API's membership reads (a stand-in for the platform's upstream): a person's
+    /// membership in an org. Dropped by this node's changes to members and orgs (see
+    /// [`Caches::invalidate_sample`]); other nodes' changes are seen after the re-validation
+    /// period.
+    pub sample_members: Cache<(CorpId, UnionId), Option<Arc<Member>>>,
 }
 
 /// The longest a presented token the store did not have is refused from memory.
@@ -233,6 +239,7 @@ impl Caches {
             tickets: Cache::new(&generation, cap, ticket_age),
             missing: Cache::new(&generation, cap, Some(config.revalidate_secs.clamp(0, MISSING_SECS))),
             oidc_clients: Cache::new(&generation, cap, age),
+            sample_members: Cache::new(&generation, cap, age),
             generation,
         }
     }
@@ -280,7 +287,15 @@ impl Caches {
             self.handed.clear();
             self.tickets.clear();
             self.missing.clear();
+            self.sample_members.clear();
         }
+    }
+
+    /// Drops the sample API's cached memberships: members or orgs changed on this node.
+    /// Bumps the generation first, so a read that began before the change is not kept.
+    pub fn invalidate_sample(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.sample_members.clear();
     }
 
     /// Drops what a grant change can have made stale (apps, secrets, standings, the catalogue).
@@ -301,6 +316,7 @@ impl Caches {
         self.tickets.prune(now, |_| true);
         self.missing.prune(now, |_| true);
         self.oidc_clients.prune(now, |_| true);
+        self.sample_members.prune(now, |_| true);
         self.tokens.prune(now, |t| t.is_live(now));
         self.handed.prune(now, |h| h.expires_at > now);
     }

@@ -27,6 +27,9 @@ impl Decorator for Invalidating {
         let result = self.0.commit(changes, at).await;
         // Also after an error: a failed COMMIT may still have been applied.
         self.1.invalidate(Invalidation::of(changes));
+        if changes.iter().any(crate::sample_reads::alters_sample) {
+            self.1.invalidate_sample();
+        }
         // A token minted here is no longer missing (before its caller can hand it out).
         for change in changes {
             if let Change::InsertToken(t) = change {

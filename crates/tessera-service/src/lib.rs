@@ -82,6 +82,9 @@ mod recall_cache_tests;
 pub mod refresh_grant;
 pub mod resend_limit;
 pub mod reviewer;
+pub mod sample_reads;
+#[cfg(test)]
+mod sample_reads_tests;
 pub mod signin;
 pub mod signing;
 pub mod stats;
@@ -203,6 +206,7 @@ impl Tessera {
             Arc::new(store_decorator::Decorated(invalidating::Invalidating(store, cache.clone())));
         let store: Arc<dyn Store> = Arc::new(store_decorator::Decorated(group_commit::GroupCommit::new(store)));
         let store: Arc<dyn Store> = Arc::new(store_decorator::Decorated(detached::Detached(store)));
+        let sample: Arc<dyn SampleData> = Arc::new(sample_reads::InvalidatingSample(sample, cache.clone()));
         let sample: Arc<dyn SampleData> = Arc::new(detached::DetachedSample(sample));
         let callbacks = callback_guard::CallbackClient::new(config.allow_private_callbacks);
         let passwords = password::PasswordGate::sized_to_cores(config.password_memory_kib);

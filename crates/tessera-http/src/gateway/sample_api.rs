@@ -1,6 +1,8 @@
 //! The sample Open API: a small contacts resource server on the store's data, behind the
 //! gateway. Every handler acts in the org of the caller's token only.
 
+use std::sync::Arc;
+
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
@@ -10,6 +12,7 @@ use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use tessera_core::fixture::MAX_TEXT_LEN;
 use tessera_core::ids::{CorpId, UnionId, UserId};
+use tessera_core::member::Member;
 use tessera_service::{AccessError, Principal, Tessera};
 use tessera_store::{ROOT_DEPARTMENT, StoreError};
 
@@ -156,11 +159,11 @@ async fn create_department(
 }
 
 /// The user behind a user token, as a member of the token's org (if any).
-async fn me_member(tessera: &Tessera, p: &Principal) -> Result<Option<tessera_core::member::Member>, DingTalkError> {
+async fn me_member(tessera: &Tessera, p: &Principal) -> Result<Option<Arc<Member>>, DingTalkError> {
     let (Some(corp), Some(union)) = (&p.corp_id, &p.union_id) else {
         return Ok(None);
     };
-    tessera.member_by_union(corp, union).await.map_err(store_error)
+    tessera.sample_member(corp, union).await.map_err(store_error)
 }
 
 #[derive(Serialize)]
@@ -185,7 +188,7 @@ async fn me_handler(
         union_id: union.into(),
         nick: member.as_ref().map(|m| m.name.clone()).unwrap_or(user.user.name),
         user_id: member.as_ref().map(|m| m.user_id.to_string()),
-        corp_id: member.map(|m| m.corp_id.into()),
+        corp_id: member.map(|m| m.corp_id.to_string()),
     }))
 }
 
@@ -210,7 +213,7 @@ async fn reader(tessera: &Tessera, p: &Principal) -> Result<(CorpId, UserId), Di
             "the token's user is not a member of an org",
         )
     })?;
-    Ok((member.corp_id, member.user_id))
+    Ok((member.corp_id.clone(), member.user_id.clone()))
 }
 
 async fn list_documents(
