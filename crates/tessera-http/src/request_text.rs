@@ -65,7 +65,9 @@ fn refuse_as(dialect: Dialect, status: StatusCode, message: String) -> Response 
 /// Checks each path segment and each query name and value, percent-decoded.
 fn check_target(path: &str, query: Option<&str>) -> Result<(), TextError> {
     for segment in path.split('/') {
-        text::check_bytes("the path", &percent_decode(segment.as_bytes()).collect::<Vec<u8>>(), text::MAX_VALUE)?;
+        // Decoding copies; a segment without `%` is its own decoding.
+        let decoded: std::borrow::Cow<'_, [u8]> = percent_decode(segment.as_bytes()).into();
+        text::check_bytes("the path", &decoded, text::MAX_VALUE)?;
     }
     for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));

@@ -196,14 +196,27 @@ pub enum Decision {
 /// Refuses paths that could be read as another path by the upstream: `.`/`..` segments
 /// (also percent-encoded), encoded slashes and backslashes.
 fn unsafe_path(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    if lower.contains("%2f") || lower.contains("%5c") || lower.contains('\\') || lower.contains("%00") {
-        return true;
+    // Case-insensitive, without copying the path: this runs on every gateway call.
+    let bytes = path.as_bytes();
+    let encoded = bytes.windows(3).any(|w| {
+        w[0] == b'%' && matches!((w[1], w[2].to_ascii_lowercase()), (b'2', b'f') | (b'5', b'c') | (b'0', b'0'))
+    });
+    encoded || bytes.contains(&b'\\') || path.split('/').any(dot_segment)
+}
+
+/// `.` or `..`, each dot possibly percent-encoded (`%2e`, `%2E`).
+fn dot_segment(seg: &str) -> bool {
+    let mut rest = seg.as_bytes();
+    let mut dots = 0;
+    while !rest.is_empty() {
+        match rest {
+            [b'.', tail @ ..] => rest = tail,
+            [b'%', b'2', e, tail @ ..] if e.eq_ignore_ascii_case(&b'e') => rest = tail,
+            _ => return false,
+        }
+        dots += 1;
     }
-    lower.split('/').any(|seg| {
-        let decoded = seg.replace("%2e", ".");
-        decoded == "." || decoded == ".."
-    })
+    dots == 1 || dots == 2
 }
 
 /// Checks `method path` with the request's `headers` against the table, and counts the
@@ -393,4 +406,36 @@ pub async fn jwks(State(tessera): State<Tessera>) -> Response {
     // Relying parties may cache the set briefly; a new key is published a period before it signs.
     res.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unsafe_path;
+
+    #[test]
+    fn dot_segments_encoded_slashes_and_nul_are_unsafe_in_any_case() {
+        for path in [
+            "/a/../b",
+            "/a/./b",
+            "/a/..",
+            "/..",
+            "/a/%2e%2e/b",
+            "/a/%2E./b",
+            "/a/.%2E",
+            "/a/%2e/b",
+            "/a%2fb",
+            "/a%2Fb",
+            "/a%5cb",
+            "/a%5Cb",
+            "/a\\b",
+            "/a%00b",
+        ] {
+            assert!(unsafe_path(path), "{path}");
+        }
+        for path in
+            ["/", "/a/b", "/a/.../b", "/a/.b/c", "/a/b.", "/a/%2e%2e%2e", "/a/%2ex", "/a%2", "/a%25/b", "/v1.0/x"]
+        {
+            assert!(!unsafe_path(path), "{path}");
+        }
+    }
 }

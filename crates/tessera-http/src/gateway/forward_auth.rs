@@ -16,7 +16,7 @@
 use axum::Extension;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use tessera_service::Tessera;
 
 use super::Gateway;
@@ -35,6 +35,18 @@ pub const IDENTITY_HEADERS: &[&str] = &[
     "x-tessera-token-kind",
     "x-tessera-scopes",
     super::assertion::ASSERTION_HEADER,
+];
+
+/// [`IDENTITY_HEADERS`] as header names made at compile time: inserting by `&str` would
+/// parse and copy each name on every answer.
+const IDENTITY_HEADER_NAMES: [HeaderName; 7] = [
+    HeaderName::from_static("x-tessera-client-id"),
+    HeaderName::from_static("x-tessera-corp-id"),
+    HeaderName::from_static("x-tessera-union-id"),
+    HeaderName::from_static("x-tessera-user-id"),
+    HeaderName::from_static("x-tessera-token-kind"),
+    HeaderName::from_static("x-tessera-scopes"),
+    HeaderName::from_static(super::assertion::ASSERTION_HEADER),
 ];
 
 /// The path of an original URI (`/a/b?x=1` → `/a/b`), refusing anything but origin form.
@@ -59,12 +71,13 @@ async fn answer(
     };
     match decide(tessera, gateway, &method, path, headers, Asker::ForwardAuth).await {
         Decision::Allowed(a) => {
-            let mut res = StatusCode::OK.into_response();
-            for name in IDENTITY_HEADERS {
-                let value = a.identity.get(*name).cloned().unwrap_or_else(|| HeaderValue::from_static(""));
-                res.headers_mut().insert(*name, value);
+            // The values are shared (reference-counted) with the identity cache's entry.
+            let mut headers = HeaderMap::with_capacity(IDENTITY_HEADER_NAMES.len() + 4);
+            for name in IDENTITY_HEADER_NAMES {
+                let value = a.identity.get(&name).cloned().unwrap_or_else(|| HeaderValue::from_static(""));
+                headers.insert(name, value);
             }
-            res
+            (StatusCode::OK, headers).into_response()
         }
         Decision::Refused(res) => res,
         // The proxy asked about a path of its own: answered in the gateway's default dialect.
