@@ -232,7 +232,7 @@ bench_tessera() {
     data_dir=$(mktemp -d)
     TMP_DIRS+=("$data_dir")
     if [[ $store == postgres ]]; then
-        PG_DB=bench_$$_${scenario}
+        PG_DB=bench_$$_${scenario//-/_}
         "${PG_ADMIN[@]}" -c "CREATE DATABASE $PG_DB"
         db_args=(--database-url "$PG_SERVER/$PG_DB")
     fi
