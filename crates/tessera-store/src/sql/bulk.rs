@@ -101,45 +101,44 @@ fn chunks<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
 }
 
 impl<DB: Driver> Sql<'_, DB> {
+    /// Claims every hash of `hashes` at `at` with `update` (`… IN`), the `( … )` list of
+    /// hashes, then `condition`: a conflict unless each of them changed a row.
+    async fn claim_all(
+        tx: &mut Transaction<'static, DB>,
+        update: &str,
+        condition: &str,
+        hashes: &[&TokenHash],
+        at: UnixTime,
+        lost: &str,
+    ) -> Result<(), StoreError> {
+        for part in chunks(hashes) {
+            let sql = format!("{update} ({}) {condition}", list(2, part.len()));
+            let hexes: Vec<String> = part.iter().map(|h| h.to_hex()).collect();
+            let mut q = query(&sql).bind(at.0);
+            for h in &hexes {
+                q = q.bind(h.as_str());
+            }
+            let done = q.execute(&mut **tx).await.map_err(map_err)?;
+            if done.rows_affected() != part.len() as u64 {
+                return Err(StoreError::Conflict(lost.to_owned()));
+            }
+        }
+        Ok(())
+    }
+
     /// Applies a [`Bulk`] batch at time `at` inside `tx`.
     pub async fn apply_bulk(
         tx: &mut Transaction<'static, DB>,
         bulk: &Bulk<'_>,
         at: UnixTime,
     ) -> Result<(), StoreError> {
-        for part in chunks(&bulk.code_claims) {
-            let sql = format!(
-                "UPDATE auth_codes SET used_at = $1 WHERE used_at IS NULL AND code_hash IN ({})",
-                list(2, part.len())
-            );
-            let hexes: Vec<String> = part.iter().map(|h| h.to_hex()).collect();
-            let mut q = query(&sql).bind(at.0);
-            for h in &hexes {
-                q = q.bind(h.as_str());
-            }
-            let done = q.execute(&mut **tx).await.map_err(map_err)?;
-            if done.rows_affected() != part.len() as u64 {
-                return Err(StoreError::Conflict("the authorization code was used already".into()));
-            }
-        }
-        for part in chunks(&bulk.refresh_claims) {
-            let sql = format!(
-                "UPDATE refresh_tokens SET used_at = $1
-                 WHERE used_at IS NULL AND token_hash IN ({})
-                   AND NOT EXISTS (SELECT 1 FROM token_families f
-                                   WHERE f.family_id = refresh_tokens.family_id AND f.revoked_at IS NOT NULL)",
-                list(2, part.len())
-            );
-            let hexes: Vec<String> = part.iter().map(|h| h.to_hex()).collect();
-            let mut q = query(&sql).bind(at.0);
-            for h in &hexes {
-                q = q.bind(h.as_str());
-            }
-            let done = q.execute(&mut **tx).await.map_err(map_err)?;
-            if done.rows_affected() != part.len() as u64 {
-                return Err(StoreError::Conflict("the refresh token was used already or its family revoked".into()));
-            }
-        }
+        let codes = "UPDATE auth_codes SET used_at = $1 WHERE used_at IS NULL AND code_hash IN";
+        Self::claim_all(tx, codes, "", &bulk.code_claims, at, "the authorization code was used already").await?;
+        let refresh = "UPDATE refresh_tokens SET used_at = $1 WHERE used_at IS NULL AND token_hash IN";
+        let live_family = "AND NOT EXISTS (SELECT 1 FROM token_families f
+                            WHERE f.family_id = refresh_tokens.family_id AND f.revoked_at IS NOT NULL)";
+        let lost = "the refresh token was used already or its family revoked";
+        Self::claim_all(tx, refresh, live_family, &bulk.refresh_claims, at, lost).await?;
         for part in chunks(&bulk.families) {
             let sql = format!(
                 "INSERT INTO token_families (family_id, client_id, union_id, created_at) VALUES {}",
