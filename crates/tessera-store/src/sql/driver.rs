@@ -10,14 +10,17 @@
 //! `DB: Driver` the bound `T: Bound`. Each generic `impl` block then names `DB: Driver` only;
 //! a bound missing here shows as a compile error at the query that needs it.
 
+use sqlx::database::HasStatementCache;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Type};
 
 /// A sqlx driver the shared SQL runs on: SQLite and PostgreSQL. What it requires, in words:
 /// executing on a connection; building arguments; binding `&str`, `Option<&str>`, `String`,
 /// `Option<String>`, `i64`, `Option<i64>` and `bool`; decoding text, integers and booleans;
-/// reading columns by name and position; counting the rows a statement changed.
+/// reading columns by name and position; counting the rows a statement changed; statements
+/// prepared once per call when asked (`persistent(false)`).
 pub trait Driver:
     Database<QueryResult: RowsAffected>
+    + HasStatementCache
     + for<'c> Same<'c, &'c mut Self::Connection, Ty = &'c mut Self::Connection>
     + for<'c> Same<'c, &'c mut Self::Connection, Ty: Executor<'c, Database = Self>>
     + for<'q> Same<'q, Self::Arguments<'q>, Ty = Self::Arguments<'q>>
