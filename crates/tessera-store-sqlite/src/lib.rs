@@ -4,6 +4,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -11,10 +12,16 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use tessera_store::sql::Backend;
 use tessera_store::{ConnectOptions, StoreError};
 
+mod checkpoint;
+
+use checkpoint::WAL_BACKSTOP_PAGES;
+
 /// The SQLite backend.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: sqlx::SqlitePool,
+    /// Held by every clone of the store; the checkpointer stops once it is gone.
+    _alive: Option<Arc<()>>,
 }
 
 impl SqliteStore {
@@ -32,11 +39,18 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
+            // A multi-row insert in a transaction keeps the pages it changes in a statement
+            // journal (to undo just that statement): in memory, not a temporary file.
+            .pragma("temp_store", "memory")
+            .pragma("wal_autocheckpoint", WAL_BACKSTOP_PAGES.to_string())
             .busy_timeout(Duration::from_secs(10));
         // An in-memory database lives in one connection; a file can serve several readers.
         let max = if url.contains(":memory:") { 1 } else { 8 };
         let pool = SqlitePoolOptions::new()
             .max_connections(max)
+            // A connection to a local file does not go stale: no ping (a round trip to the
+            // connection's worker thread) before each use.
+            .test_before_acquire(false)
             .acquire_timeout(opts.acquire_timeout)
             .connect_with(options)
             .await
@@ -45,7 +59,12 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
-        Ok(SqliteStore { pool })
+        let alive = (max > 1).then(|| {
+            let alive = Arc::new(());
+            tokio::spawn(checkpoint::run(pool.clone(), Arc::downgrade(&alive)));
+            alive
+        });
+        Ok(SqliteStore { pool, _alive: alive })
     }
 
     /// Opens an existing Tessera database at `url` (`sqlite://path`) without creating it:
@@ -67,7 +86,7 @@ impl SqliteStore {
         if migrated.is_none() {
             return Err(StoreError::NotFound("the SQLite database holds no Tessera tables".into()));
         }
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { pool, _alive: None })
     }
 
     /// Writes a consistent copy of the database to the new file `target`, while others go

@@ -4,7 +4,7 @@
 //! kinds only: single-use claims, new families, access tokens, refresh tokens. Applied one by
 //! one, each is a statement, and on SQLite every statement is a round trip to the driver's
 //! worker thread (most of a mint's CPU in a profile); on PostgreSQL a network round trip. Here
-//! the changes of each kind go in one statement per [`CHUNKS`] rows: claims first, then
+//! the changes of each kind go in one statement per [`MAX_ROWS`] rows: claims first, then
 //! families, access tokens, refresh tokens.
 //!
 //! That order gives the same result as applying them in arrival order, for such a batch: a
@@ -27,11 +27,15 @@ use super::driver::{Driver, RowsAffected};
 use super::error::map_err;
 use crate::StoreError;
 
-/// Rows per statement, largest first: a run is cut greedily into these sizes. The statements
-/// are not kept in the connections' statement caches (`persistent(false)`): a 64-row insert
-/// is a large prepared program, and each of the eight pooled SQLite connections kept its own
-/// copies (peak RSS of the refresh benchmark 41.9 MB with them, 38.8 MB without, one run each).
-const CHUNKS: [usize; 4] = [64, 16, 4, 1];
+/// The most rows in one statement (at 10 columns, 2,560 parameters: within SQLite's 32,766
+/// and PostgreSQL's 65,535). A run of rows goes in as few statements as this allows, each of
+/// exactly its size: every statement is a round trip to the database (on SQLite to the
+/// connection's worker thread, waking it), and under load each round trip waits for a core,
+/// so a batch costs its number of statements in wake-ups. The statements are not kept in the
+/// connections' statement caches (`persistent(false)`): sizes vary, and each of the eight
+/// pooled SQLite connections would keep its own copies of large prepared programs (peak RSS of
+/// the refresh benchmark 41.9 MB with 64-row statements cached, 38.8 MB without).
+const MAX_ROWS: usize = 256;
 
 /// A batch's changes by kind, when every change is of a kind this module writes in bulk.
 #[derive(Default)]
@@ -67,8 +71,9 @@ impl<'a> Bulk<'a> {
     }
 }
 
-/// `count` groups of `width` placeholders, numbered on from `$1`: `($1, $2), ($3, $4)`.
-fn values(count: usize, width: usize) -> String {
+/// `count` groups of `width` placeholders starting with `mark`, numbered on from 1:
+/// `($1, $2), ($3, $4)`.
+fn values(mark: char, count: usize, width: usize) -> String {
     let mut out = String::with_capacity(count * width * 5);
     for row in 0..count {
         if row > 0 {
@@ -79,7 +84,7 @@ fn values(count: usize, width: usize) -> String {
             if col > 0 {
                 out.push_str(", ");
             }
-            out.push('$');
+            out.push(mark);
             out.push_str(&(row * width + col + 1).to_string());
         }
         out.push(')');
@@ -87,19 +92,14 @@ fn values(count: usize, width: usize) -> String {
     out
 }
 
-/// `$1, $2, …, $count` after `first - 1` earlier placeholders.
-fn list(first: usize, count: usize) -> String {
-    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+/// `$first, …` (`count` placeholders starting with `mark`) after `first - 1` earlier ones.
+fn list(mark: char, first: usize, count: usize) -> String {
+    (first..first + count).map(|i| format!("{mark}{i}")).collect::<Vec<_>>().join(", ")
 }
 
-/// Cuts `rows` into runs of the sizes in [`CHUNKS`].
-fn chunks<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
-    std::iter::from_fn(move || {
-        let size = CHUNKS.into_iter().find(|&c| c <= rows.len())?;
-        let (head, tail) = rows.split_at(size);
-        rows = tail;
-        Some(head)
-    })
+/// Cuts `rows` into runs of at most [`MAX_ROWS`].
+fn chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
+    rows.chunks(MAX_ROWS)
 }
 
 impl<DB: Driver> Sql<'_, DB> {
@@ -114,7 +114,7 @@ impl<DB: Driver> Sql<'_, DB> {
         lost: &str,
     ) -> Result<(), StoreError> {
         for part in chunks(hashes) {
-            let sql = format!("{update} ({}) {condition}", list(2, part.len()));
+            let sql = format!("{update} ({}) {condition}", list(DB::PLACEHOLDER, 2, part.len()));
             let hexes: Vec<String> = part.iter().map(|h| h.to_hex()).collect();
             let mut q = query(&sql).persistent(false).bind(at.0);
             for h in &hexes {
@@ -134,17 +134,18 @@ impl<DB: Driver> Sql<'_, DB> {
         bulk: &Bulk<'_>,
         at: UnixTime,
     ) -> Result<(), StoreError> {
-        let codes = "UPDATE auth_codes SET used_at = $1 WHERE used_at IS NULL AND code_hash IN";
-        Self::claim_all(tx, codes, "", &bulk.code_claims, at, "the authorization code was used already").await?;
-        let refresh = "UPDATE refresh_tokens SET used_at = $1 WHERE used_at IS NULL AND token_hash IN";
+        let m = DB::PLACEHOLDER;
+        let codes = format!("UPDATE auth_codes SET used_at = {m}1 WHERE used_at IS NULL AND code_hash IN");
+        Self::claim_all(tx, &codes, "", &bulk.code_claims, at, "the authorization code was used already").await?;
+        let refresh = format!("UPDATE refresh_tokens SET used_at = {m}1 WHERE used_at IS NULL AND token_hash IN");
         let live_family = "AND NOT EXISTS (SELECT 1 FROM token_families f
                             WHERE f.family_id = refresh_tokens.family_id AND f.revoked_at IS NOT NULL)";
         let lost = "the refresh token was used already or its family revoked";
-        Self::claim_all(tx, refresh, live_family, &bulk.refresh_claims, at, lost).await?;
+        Self::claim_all(tx, &refresh, live_family, &bulk.refresh_claims, at, lost).await?;
         for part in chunks(&bulk.families) {
             let sql = format!(
                 "INSERT INTO token_families (family_id, client_id, union_id, created_at) VALUES {}",
-                values(part.len(), 4)
+                values(DB::PLACEHOLDER, part.len(), 4)
             );
             let mut q = query(&sql).persistent(false);
             for (family_id, client_id, union_id) in part {
@@ -156,7 +157,7 @@ impl<DB: Driver> Sql<'_, DB> {
             let sql = format!(
                 "INSERT INTO access_tokens (token_hash, kind, client_id, corp_id, union_id, issued_at, expires_at, revoked, scopes, family_id)
                  VALUES {}",
-                values(part.len(), 10)
+                values(DB::PLACEHOLDER, part.len(), 10)
             );
             let texts: Vec<(String, String)> = part.iter().map(|t| (t.hash.to_hex(), scopes_text(&t.scopes))).collect();
             let mut q = query(&sql).persistent(false);
@@ -179,7 +180,7 @@ impl<DB: Driver> Sql<'_, DB> {
             let sql = format!(
                 "INSERT INTO refresh_tokens (token_hash, family_id, client_id, union_id, corp_id, scopes, issued_at, expires_at)
                  VALUES {}",
-                values(part.len(), 8)
+                values(DB::PLACEHOLDER, part.len(), 8)
             );
             let texts: Vec<(String, String)> = part.iter().map(|r| (r.hash.to_hex(), scopes_text(&r.scopes))).collect();
             let mut q = query(&sql).persistent(false);
@@ -206,16 +207,17 @@ mod tests {
 
     #[test]
     fn placeholders_are_numbered_row_by_row() {
-        assert_eq!(values(2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(values(1, 1), "($1)");
-        assert_eq!(list(2, 3), "$2, $3, $4");
+        assert_eq!(values('$', 2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values('?', 1, 1), "(?1)");
+        assert_eq!(list('$', 2, 3), "$2, $3, $4");
     }
 
     #[test]
-    fn runs_are_cut_into_the_fixed_sizes() {
-        let rows: Vec<usize> = (0..90).collect();
+    fn runs_are_cut_into_as_few_statements_as_the_row_limit_allows() {
+        let rows: Vec<usize> = (0..600).collect();
         let sizes: Vec<usize> = chunks(&rows).map(|c| c.len()).collect();
-        assert_eq!(sizes, vec![64, 16, 4, 4, 1, 1]);
+        assert_eq!(sizes, vec![256, 256, 88]);
+        assert_eq!(chunks(&rows[..90]).map(|c| c.len()).collect::<Vec<_>>(), vec![90]);
         assert_eq!(chunks(&rows).flatten().copied().collect::<Vec<_>>(), rows);
         assert_eq!(chunks::<usize>(&[]).count(), 0);
     }
