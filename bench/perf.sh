@@ -38,7 +38,7 @@ perf_scenario() {
 }
 
 # measure_exchange NAME STORE BASE LABEL : (x) at the highest concurrency, one unused code per
-# request (bench.py codes, then bench.py load; BENCH_CODE_SCOPE passes through to bench.py).
+# request (bench.py codes, then wrk with bench/single_use.lua; BENCH_CODE_SCOPE passes through to bench.py).
 measure_exchange() {
     local name=$1 store=$2 base=$3 label=$4 dir c=${CONCURRENCIES[-1]} startup_kb result
     dir=$(mktemp -d)
@@ -50,12 +50,12 @@ measure_exchange() {
     echo "bench: $name warm-up (1,000 codes, c=$c)" >&2
     head -n 1000 "$dir/codes.txt" >"$dir/warm.txt"
     echo 0 >"$dir/warm-cursor"
-    python3 "$BENCH_PY" load "$base/oauth2/token" "$dir/warm.txt" "$dir/warm-cursor" "$c" "$WARMUP" "$dir/warm.json" \
+    single_use_load "$base/oauth2/token" "$dir/warm.txt" "$dir/warm-cursor" "$c" "$WARMUP" "$dir/warm.json" \
         -H "content-type: $FORM_TYPE" -H "authorization: Basic $DINGDEMO_BASIC" || die "$name: the load generator failed"
     echo 1000 >"$dir/cursor"
     echo "bench: $name c=$c (${DURATION}s)" >&2
     reset_peak_rss
-    python3 "$BENCH_PY" load "$base/oauth2/token" "$dir/codes.txt" "$dir/cursor" "$c" "$DURATION" "$OUT/$name-c$c.json" \
+    single_use_load "$base/oauth2/token" "$dir/codes.txt" "$dir/cursor" "$c" "$DURATION" "$OUT/$name-c$c.json" \
         -H "content-type: $FORM_TYPE" -H "authorization: Basic $DINGDEMO_BASIC" || die "$name: the load generator failed"
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$store" "$c" "$OUT/$name-c$c.json" "$(peak_rss_kb)" "$startup_kb" >>"$ROWS"
     printf -- '- %s / %s: %s codes minted before the run (count, seconds); %s used\n' "${label%% *}" "$store" "$result" "$(cat "$dir/cursor")" >>"$NOTES"

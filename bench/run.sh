@@ -31,7 +31,8 @@ die() { echo "bench: $*" >&2; exit 1; }
 # --- tools and binaries ------------------------------------------------------
 PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 command -v oha >/dev/null || cargo install oha --locked
-for tool in curl python3 psql; do
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } || die "wrk is required (Debian package wrk)"
+for tool in curl python3 psql wrk; do
     command -v "$tool" >/dev/null || die "$tool is required"
 done
 
@@ -135,9 +136,9 @@ FORM_TYPE='application/x-www-form-urlencoded'
 DENY_FORM='grant_type=client_credentials&client_id=dingbasic&client_secret=basic-secret'
 
 # --- user tokens: (d) refresh grant, (e) user-token gateway, (x) code exchange ------
-# bench/bench.py signs in, authorizes and mints user tokens and codes, and is the load
-# generator of (d) and (x): oha's -Z picks a random line per request (with repetition), and
-# refresh tokens and codes are single-use. Documented in its docstring.
+# bench/bench.py signs in, authorizes and mints user tokens and codes; wrk with
+# bench/single_use.lua is the load generator of (d) and (x): oha's -Z picks a random line per
+# request (with repetition), and refresh tokens and codes are single-use.
 BENCH_PY=bench/bench.py
 
 source bench/perf.sh
@@ -146,16 +147,26 @@ source bench/peers/peers.sh
 NOTES=$OUT/notes.md     # lines printed under the table
 : >"$NOTES"
 
-# json_rps FILE : requestsPerSec of an oha (or bench.py load) JSON file.
+# json_rps FILE : requestsPerSec of an oha (or single_use.lua) JSON file.
 json_rps() {
     python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["summary"]["requestsPerSec"])' "$1"
 }
 
-# refresh_load NAME CONCURRENCY SECONDS JSON : one bench.py load run of (d), taking
-# unused lines of $SUPPLY from $CURSOR on.
+# single_use_load URL FILE CURSOR CONCURRENCY SECONDS JSON [-H 'name: value']... : POSTs
+# the unused lines of FILE (from the index in CURSOR on, each line once) with wrk and
+# bench/single_use.lua; writes oha-shaped figures to JSON and moves CURSOR past the lines sent.
+single_use_load() {
+    local url=$1 file=$2 cursor=$3 c=$4 secs=$5 json=$6; shift 6
+    local threads=$(( c < 2 ? c : 2 ))
+    wrk -t "$threads" -c "$c" -d "${secs}s" "$@" -s bench/single_use.lua "$url" -- \
+        "$file" "$(cat "$cursor")" "$threads" "$json" "$cursor" >/dev/null
+}
+
+# refresh_load NAME CONCURRENCY SECONDS JSON : one load run of (d), taking unused lines of
+# $SUPPLY from $CURSOR on.
 refresh_load() {
     local name=$1 c=$2 secs=$3 json=$4
-    python3 "$BENCH_PY" load "$REFRESH_URL" "$SUPPLY" "$CURSOR" "$c" "$secs" "$json" \
+    single_use_load "$REFRESH_URL" "$SUPPLY" "$CURSOR" "$c" "$secs" "$json" \
         -H "content-type: $FORM_TYPE" -H "authorization: Basic $CLIENT_BASIC" ||
         die "$name: the load generator failed"
     RATE=$(awk -v a="$RATE" -v b="$(json_rps "$json")" 'BEGIN { print (b > a ? b : a) }')
@@ -400,7 +411,7 @@ if warnings:
 EOF
 
 if [[ -s $NOTES ]]; then
-    { echo; echo "Refresh-token supply of (d) (measured with bench.py load, not oha):"; cat "$NOTES"; } >>"$OUT/table.md"
+    { echo; echo "Refresh-token supply of (d) (measured with wrk and bench/single_use.lua, not oha):"; cat "$NOTES"; } >>"$OUT/table.md"
 fi
 cat "$OUT/table.md"
 echo >&2
