@@ -1,15 +1,12 @@
 #!/usr/bin/env python3
 """Helpers of bench/run.sh for the user-token scenarios (d), (e), (i) and (x); Python
-standard library only. One HTTP/1.1 keep-alive client on asyncio streams serves both.
+standard library only, one HTTP/1.1 keep-alive client on asyncio streams.
 
   bench.py access BASE            prints a user access token of alice for dingdemoapp
   bench.py mint BASE N FILE       appends N refresh-grant form bodies to FILE, one a line,
                                   each with a refresh token of its own; prints "N SECONDS"
   bench.py codes BASE N FILE      appends N code-exchange form bodies to FILE, one a line,
                                   each with an authorization code of its own; prints "N SECONDS"
-  bench.py load URL FILE CURSOR C SECONDS OUT.json [-H 'name: value']...
-                                  POSTs line after line of FILE (never one twice) over C
-                                  connections for SECONDS; writes oha-style JSON to OUT.json
 
 Minting: sign in as alice (GET /login for the login cookie and CSRF token, POST /login),
 authorize dingdemoapp once on the consent page, then per token GET /oauth2/authorize with
@@ -17,16 +14,8 @@ the session cookie (302 with a code straight away: consent was given) and exchan
 code at POST /oauth2/token. Every token is the head of a family of its own, so a stray
 reuse would revoke one family only.
 
-Load: oha's -Z picks a random line for each request (with repetition), which would
-present consumed refresh tokens again (400 invalid_grant, and the family revoked), hence
-this loader. CURSOR holds the index of the first unused line of FILE; it is moved past
-every line handed out. Counted as oha -z counts: responses received by the deadline, over
-the run's length. Unlike oha, requests in flight at the deadline are not aborted but
-awaited (and left out of the figures): dropping the connection mid-request cancels the
-server's handler, and on PostgreSQL a handler cancelled inside sqlx's Pool::begin leaves
-the pooled connection in an open transaction (sqlx 0.8, transact-rs/sqlx#4393), which
-would change the server under test. Running out of lines ends the run early; the JSON
-then has an errorDistribution entry saying so, which the summary reports.
+The load of (d) and (x) is wrk with bench/single_use.lua (oha's -Z picks a random line for
+each request, with repetition, and these lines are single-use).
 """
 import asyncio, base64, html, json, os, re, sys, time
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
@@ -194,75 +183,6 @@ async def codes(base, n, path):
     print(len(lines), f"{elapsed:.2f}")
 
 
-async def load(url, path, cursor_path, conc, seconds, out, headers):
-    with open(path, "rb") as f:
-        bodies = f.read().splitlines()
-    try:
-        with open(cursor_path) as f:
-            cursor = int(f.read().strip() or 0)
-    except FileNotFoundError:
-        cursor = 0
-    first, target = cursor, urlsplit(url).path
-    latencies, statuses, errors, late = [], {}, {}, {}
-    exhausted_at = deadline = None
-
-    def count(d, k):
-        d[k] = d.get(k, 0) + 1
-
-    async def worker():
-        nonlocal cursor, exhausted_at
-        conn = Conn(url)
-        while deadline is None:
-            if cursor >= len(bodies):
-                exhausted_at = exhausted_at or time.monotonic()
-                return
-            body = bodies[cursor]
-            cursor += 1
-            try:
-                t0 = time.perf_counter()
-                status, _, _ = await conn.request("POST", target, headers, body)
-                if deadline is None:
-                    latencies.append(time.perf_counter() - t0)
-                    count(statuses, status)
-                else:
-                    count(late, status)
-            except asyncio.CancelledError:
-                count(errors, "aborted due to deadline")
-                conn.close()
-                raise
-            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, IndexError) as e:
-                count(errors, f"{type(e).__name__}: {e}")
-                conn.close()
-        conn.close()
-
-    tasks = [asyncio.create_task(worker()) for _ in range(conc)]
-    start = time.monotonic()
-    _, pending = await asyncio.wait(tasks, timeout=seconds)
-    deadline = time.monotonic()
-    if pending:  # let the requests in flight finish (see above), within reason
-        _, pending = await asyncio.wait(pending, timeout=30)
-    for t in pending:
-        t.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-    total = deadline - start
-    served = len(latencies) + sum(v for k, v in errors.items() if k != "aborted due to deadline")
-    if exhausted_at is not None:
-        errors[f"supply of single-use lines exhausted after {exhausted_at - start:.2f} s of {seconds:g} s"] = 1
-    for status, n in late.items():
-        if not status.startswith("2"):
-            errors[f"status {status} after the deadline"] = n
-    latencies.sort()
-    pct = {f"p{p:g}": latencies[int(p / 100 * len(latencies))] if latencies else None
-           for p in (10, 25, 50, 75, 90, 95, 99, 99.9, 99.99)}
-    with open(out, "w") as f:
-        json.dump({"loader": "bench.py load", "summary": {"total": total, "requestsPerSec": served / total},
-                   "latencyPercentiles": pct, "statusCodeDistribution": statuses, "errorDistribution": errors,
-                   "afterDeadline": late, "linesUsed": cursor - first, "linesLeft": len(bodies) - cursor},
-                  f, indent=1)
-    with open(cursor_path, "w") as f:
-        f.write(f"{cursor}\n")
-
-
 def main(argv):
     match argv:
         case ["access", base]:
@@ -271,14 +191,6 @@ def main(argv):
             asyncio.run(mint(base, int(n), path))
         case ["codes", base, n, path]:
             asyncio.run(codes(base, int(n), path))
-        case ["load", url, path, cursor, conc, seconds, out, *rest]:
-            headers = []
-            while rest:
-                if len(rest) < 2 or rest[0] != "-H":
-                    fail(f"unexpected arguments {rest}")
-                headers.append(rest[1])
-                rest = rest[2:]
-            asyncio.run(load(url, path, cursor, int(conc), float(seconds), out, headers))
         case _:
             fail(__doc__)
 
