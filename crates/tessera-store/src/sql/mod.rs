@@ -82,6 +82,13 @@ pub trait Backend: Send + Sync + 'static {
     /// The backend's connection pool.
     fn pool(&self) -> &sqlx::Pool<Self::Db>;
 
+    /// Where [`Store::commit`] runs: the pool, unless the backend keeps connections for
+    /// writing apart (SQLite: one connection whose page cache the readers' commits never
+    /// drop, as there are none).
+    fn write_pool(&self) -> &sqlx::Pool<Self::Db> {
+        self.pool()
+    }
+
     /// A statement run in every transaction that changes grants, telling the other nodes
     /// (PostgreSQL: `NOTIFY`), or `None` when every node shares this process.
     fn grant_notice(&self) -> Option<&'static str>;

@@ -39,7 +39,7 @@ where
     DB: Driver,
 {
     async fn commit(&self, changes: &[Change], at: UnixTime) -> Result<(), StoreError> {
-        sql(self).commit(changes, at, self.grant_notice()).await
+        Sql::new(self.write_pool()).commit(changes, at, self.grant_notice()).await
     }
     async fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
         sql(self).scopes().await
