@@ -101,18 +101,12 @@ impl Scanner {
                 // `left == 0` goes on to the chunk's CRLF, read as an empty size line.
                 (if left == 0 { State::ChunkSize(Vec::new()) } else { State::ChunkData(left) }, used)
             }
-            State::Head(mut buf) => {
-                let (used, done) = take_until(&mut buf, bytes, b"\r\n\r\n", MAX_HEAD);
-                if buf == b"\r\n" {
-                    // An empty line between requests (RFC 9112 2.2).
-                    return (State::Head(Vec::new()), used);
-                }
-                match done {
-                    Some(true) => (self.head(&buf), used),
-                    Some(false) => (State::Off, used),
-                    None => (State::Head(buf), used),
-                }
-            }
+            State::Head(buf) => match whole_head(&buf, bytes) {
+                // The whole head is in this read: read in place, as `take_until` would
+                // have taken it.
+                Some(stop) => (self.head(&bytes[..stop]), stop),
+                None => self.head_in_pieces(buf, bytes),
+            },
             State::ChunkSize(mut line) => {
                 let (used, done) = take_until(&mut line, bytes, b"\n", MAX_LINE);
                 match done {
@@ -130,6 +124,20 @@ impl Scanner {
                     None => (State::Trailers(buf), used),
                 }
             }
+        }
+    }
+
+    /// A head arriving over several reads: collected in `buf` until its empty line.
+    fn head_in_pieces(&mut self, mut buf: Vec<u8>, bytes: &[u8]) -> (State, usize) {
+        let (used, done) = take_until(&mut buf, bytes, b"\r\n\r\n", MAX_HEAD);
+        if buf == b"\r\n" {
+            // An empty line between requests (RFC 9112 2.2).
+            return (State::Head(Vec::new()), used);
+        }
+        match done {
+            Some(true) => (self.head(&buf), used),
+            Some(false) => (State::Off, used),
+            None => (State::Head(buf), used),
         }
     }
 
@@ -170,6 +178,16 @@ impl Scanner {
             (false, _, Some(None)) => State::Off,
         }
     }
+}
+
+/// The length of the head at the start of `bytes` (up to and including its empty line) if
+/// none of it was read before (`held` is empty) and all of it is there within [`MAX_HEAD`].
+fn whole_head(held: &[u8], bytes: &[u8]) -> Option<usize> {
+    if !held.is_empty() {
+        return None;
+    }
+    let window = &bytes[..bytes.len().min(MAX_HEAD + 1)];
+    window.windows(4).position(|w| w == b"\r\n\r\n").map(|at| at + 4)
 }
 
 /// Appends `bytes` to `buf` up to and including `end`. Answers the bytes used and
@@ -308,7 +326,15 @@ mod tests {
     #[test]
     fn a_head_larger_than_the_limit_stops_the_watch() {
         let big = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n{BOTH}", "a".repeat(MAX_HEAD));
-        assert_eq!(flagged(big.as_bytes(), 1000), None);
+        for step in [1000, big.len()] {
+            assert_eq!(flagged(big.as_bytes(), step), None, "step {step}");
+        }
+        // A head that just fits is read, whether it comes in pieces or in one read.
+        let pad = MAX_HEAD - "GET / HTTP/1.1\r\nX: \r\n\r\n".len();
+        let fits = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n{BOTH}", "a".repeat(pad));
+        for step in [1000, fits.len()] {
+            assert_eq!(flagged(fits.as_bytes(), step), Some(1), "step {step}");
+        }
     }
 
     /// The byte-at-a-time search `take_until` replaced, as the reference it must agree with.

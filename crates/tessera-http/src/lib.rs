@@ -23,6 +23,7 @@
 //! - [`request_text`]: the text guard of every request target (NUL, control characters, invalid UTF-8, length).
 //! - [`surface`]: which surface a path belongs to, and each surface's own 404 and 405.
 //! - [`server`]: the router, request logging without secrets, and graceful shutdown.
+//! - [`shortcut`]: the forward-auth endpoints answered ahead of the router, with its layers' checks.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod app_token;
@@ -41,7 +42,8 @@ pub mod params;
 pub mod request_text;
 pub mod security_headers;
 pub mod server;
+pub mod shortcut;
 pub mod surface;
 pub mod web;
 
-pub use server::{Limits, router, router_with, serve, serve_with};
+pub use server::{App, Limits, router, router_with, serve, serve_with};

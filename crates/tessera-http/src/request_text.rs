@@ -23,6 +23,15 @@ use crate::web::html;
 
 /// Refuses a request whose path or query string holds text no handler should see.
 pub async fn guard(req: Request, next: Next) -> Response {
+    match refusal(&req, req.extensions().get::<Gateway>()) {
+        None => next.run(req).await,
+        Some(res) => res,
+    }
+}
+
+/// The guard's answer to a request it refuses (see [`guard`]), or `None` to let it through.
+/// `gateway` tells the dialect of the gateway's routes.
+pub fn refusal<B>(req: &http::Request<B>, gateway: Option<&Gateway>) -> Option<Response> {
     let uri = req.uri();
     let path = uri.path();
     let checked = if req.extensions().get::<DoubleFramed>().is_some() {
@@ -33,20 +42,12 @@ pub async fn guard(req: Request, next: Next) -> Response {
     } else {
         check_target(path, uri.query()).map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))
     };
-    match checked {
-        Ok(()) => next.run(req).await,
-        Err((status, message)) => match gateway_dialect(&req) {
-            Some(dialect) => refuse_as(dialect, status, message),
-            None => refuse(path, status, message),
-        },
-    }
-}
-
-/// The dialect the gateway's route table declares for the request, if a route takes it
-/// (its paths are the operator's, so the path alone does not tell the dialect).
-fn gateway_dialect(req: &Request) -> Option<Dialect> {
-    let gateway = req.extensions().get::<Gateway>()?;
-    gateway.table().find(req.method(), req.uri().path()).map(|route| route.dialect)
+    let (status, message) = checked.err()?;
+    let dialect = gateway.and_then(|g| g.table().find(req.method(), path).map(|route| route.dialect));
+    Some(match dialect {
+        Some(dialect) => refuse_as(dialect, status, message),
+        None => refuse(path, status, message),
+    })
 }
 
 /// The refusal in `dialect`'s format.

@@ -24,12 +24,27 @@ const HSTS: &str = "max-age=31536000";
 
 /// The middleware: see the module documentation.
 pub async fn apply(State(tessera): State<Tessera>, mut req: Request, next: Next) -> Response {
-    let https = tessera.config().public_url.starts_with("https://");
-    if https {
-        strip_cookie_prefix(req.headers_mut());
-    }
+    let https = https(&tessera);
+    on_request(https, req.headers_mut());
     let mut res = next.run(req).await;
-    let h = res.headers_mut();
+    on_response(https, res.headers_mut());
+    res
+}
+
+/// Whether Tessera's public URL is https (then HSTS and `__Host-` cookies apply).
+pub fn https(tessera: &Tessera) -> bool {
+    tessera.config().public_url.starts_with("https://")
+}
+
+/// What [`apply`] does to a request's headers before the handler sees them.
+pub fn on_request(https: bool, headers: &mut HeaderMap) {
+    if https {
+        strip_cookie_prefix(headers);
+    }
+}
+
+/// What [`apply`] does to an answer's headers.
+pub fn on_response(https: bool, h: &mut HeaderMap) {
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -41,7 +56,6 @@ pub async fn apply(State(tessera): State<Tessera>, mut req: Request, next: Next)
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
         add_cookie_prefix(h);
     }
-    res
 }
 
 /// `Cookie`: keeps `__Host-tessera_*` under their plain names, drops plain `tessera_*`.

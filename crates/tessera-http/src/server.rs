@@ -11,6 +11,7 @@ use axum::Router;
 use axum::extract::{ConnectInfo, Request};
 use axum::middleware::{self, Next};
 use axum::response::Response;
+use http::Method;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tessera_service::Tessera;
 use tokio::net::TcpListener;
@@ -18,6 +19,7 @@ use tokio::sync::Semaphore;
 use tower::Service;
 
 use crate::body::MAX_BODY;
+use crate::shortcut::Shortcut;
 use crate::{dingtalk, feishu, framing, gateway, health, manage, oauth2, oidc, request_text, security_headers, web};
 
 /// Every route of the server, with a gateway without routes.
@@ -67,8 +69,35 @@ async fn log_request(req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let response = next.run(req).await;
-    tracing::debug!(%method, path, status = response.status().as_u16(), "request");
+    log_answer(&method, &path, &response);
     response
+}
+
+/// The request's log line (method, path without the query, status), at debug level.
+pub(crate) fn log_answer(method: &Method, path: &str, response: &Response) {
+    tracing::debug!(%method, path, status = response.status().as_u16(), "request");
+}
+
+/// The router, with the endpoints answered ahead of it ([`Shortcut`]).
+pub struct App {
+    router: Router,
+    shortcut: Option<Arc<Shortcut>>,
+}
+
+impl App {
+    /// Every route of the server ([`router_with`]), the forward-auth endpoints answered
+    /// ahead of the router.
+    pub fn new(tessera: Tessera, gateway: gateway::Gateway) -> App {
+        let shortcut = Shortcut::new(tessera.clone(), gateway.clone());
+        App { router: router_with(tessera, gateway), shortcut: Some(Arc::new(shortcut)) }
+    }
+}
+
+impl From<Router> for App {
+    /// Every request to `router`.
+    fn from(router: Router) -> App {
+        App { router, shortcut: None }
+    }
 }
 
 /// What one client may hold of the server.
@@ -92,7 +121,7 @@ impl Default for Limits {
 /// Serves `router` on `listener` with the default [`Limits`] until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    router: impl Into<App>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     serve_with(listener, router, Limits::default(), shutdown).await
@@ -106,10 +135,11 @@ pub async fn serve(
 /// with exactly that casing. Header names are case-insensitive for every other client.
 pub async fn serve_with(
     listener: TcpListener,
-    router: Router,
+    app: impl Into<App>,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let App { router, shortcut } = app.into();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut connections = tokio::task::JoinSet::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -135,6 +165,7 @@ pub async fn serve_with(
             },
         };
         let router = router.clone();
+        let shortcut = shortcut.clone();
         let mut stop = stop_rx.clone();
         let limits = limits.clone();
         connections.spawn(async move {
@@ -143,12 +174,23 @@ pub async fn serve_with(
             let watched = framing::FramingWatch::new(stream, double_framed.clone());
             let requests = AtomicU64::new(0);
             let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(ConnectInfo(peer));
-                if double_framed.is(requests.fetch_add(1, Ordering::Relaxed)) {
-                    req.extensions_mut().insert(framing::DoubleFramed);
+                let twice = double_framed.is(requests.fetch_add(1, Ordering::Relaxed));
+                let taker = match shortcut.as_ref().and_then(|s| Some((s, s.endpoint(&req)?))) {
+                    Some((s, endpoint)) => Taker::Ahead(s.clone(), endpoint),
+                    None => Taker::Router(router.clone()),
+                };
+                async move {
+                    match taker {
+                        Taker::Ahead(shortcut, endpoint) => Ok(shortcut.answer(endpoint, req, twice).await),
+                        Taker::Router(mut router) => {
+                            req.extensions_mut().insert(ConnectInfo(peer));
+                            if twice {
+                                req.extensions_mut().insert(framing::DoubleFramed);
+                            }
+                            router.call(req.map(axum::body::Body::new)).await
+                        }
+                    }
                 }
-                let mut router = router.clone();
-                async move { router.call(req.map(axum::body::Body::new)).await }
             });
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
@@ -181,6 +223,12 @@ pub async fn serve_with(
         tracing::warn!("in-flight requests did not finish within 10 s; stopping anyway");
     }
     Ok(())
+}
+
+/// What answers one request.
+enum Taker {
+    Ahead(Arc<Shortcut>, gateway::forward_auth::Endpoint),
+    Router(Router),
 }
 
 /// hyper's smallest read buffer.

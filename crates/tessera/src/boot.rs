@@ -108,7 +108,7 @@ pub async fn run_with(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = tessera_http::router_with(tessera.clone(), gateway);
+    let app = tessera_http::App::new(tessera.clone(), gateway);
     let pruner = tessera.clone();
     let prune = tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
@@ -158,7 +158,7 @@ pub async fn run_with(
             tracing::error!(error = %e, "cannot follow grant changes of other nodes");
         }
     });
-    let result = tessera_http::serve_with(listener, router, limits, shutdown).await;
+    let result = tessera_http::serve_with(listener, app, limits, shutdown).await;
     prune.abort();
     tickets.abort();
     follow.abort();

@@ -15,7 +15,7 @@
 
 use axum::Extension;
 use axum::extract::{Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use tessera_service::Tessera;
 
@@ -77,7 +77,11 @@ async fn answer(
                 let value = a.identity.get(&name).cloned().unwrap_or_else(|| HeaderValue::from_static(""));
                 headers.insert(name, value);
             }
-            (StatusCode::OK, headers).into_response()
+            // Made whole here: `(StatusCode::OK, headers).into_response()` would copy them into
+            // a second map.
+            let mut res = Response::new(axum::body::Body::empty());
+            *res.headers_mut() = headers;
+            res
         }
         Decision::Refused(res) => res,
         // The proxy asked about a path of its own: answered in the gateway's default dialect.
@@ -85,14 +89,69 @@ async fn answer(
     }
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// nginx `auth_request`.
-pub async fn nginx(State(t): State<Tessera>, Extension(gateway): Extension<Gateway>, headers: HeaderMap) -> Response {
-    let mut res =
-        answer(&t, &gateway, header(&headers, "x-original-method"), header(&headers, "x-original-uri"), &headers).await;
+const X_ORIGINAL_METHOD: HeaderName = HeaderName::from_static("x-original-method");
+const X_ORIGINAL_URI: HeaderName = HeaderName::from_static("x-original-uri");
+const X_FORWARDED_METHOD: HeaderName = HeaderName::from_static("x-forwarded-method");
+const X_FORWARDED_URI: HeaderName = HeaderName::from_static("x-forwarded-uri");
+
+/// One of the forward-auth endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `/gateway/auth/nginx`
+    Nginx,
+    /// `/gateway/auth/forward`
+    Forward,
+    /// `/gateway/auth/envoy` and `/gateway/auth/envoy/…`
+    Envoy,
+}
+
+impl Endpoint {
+    /// The endpoint the server's router sends `path` to, for the paths it surely does (a
+    /// path it may route otherwise, such as the Envoy prefix with a bare trailing slash,
+    /// is `None`).
+    pub fn of(path: &str) -> Option<Endpoint> {
+        let rest = path.strip_prefix("/gateway/auth/")?;
+        match rest {
+            "nginx" => Some(Endpoint::Nginx),
+            "forward" => Some(Endpoint::Forward),
+            "envoy" => Some(Endpoint::Envoy),
+            _ => rest.strip_prefix("envoy/").filter(|p| !p.is_empty()).map(|_| Endpoint::Envoy),
+        }
+    }
+
+    /// The endpoint's answer to a request of `method` to `path` with `headers`.
+    pub async fn answer(
+        self,
+        tessera: &Tessera,
+        gateway: &Gateway,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+    ) -> Response {
+        match self {
+            Endpoint::Nginx => nginx_answer(tessera, gateway, headers).await,
+            Endpoint::Forward => forwarded_answer(tessera, gateway, headers).await,
+            Endpoint::Envoy => {
+                let path = path.strip_prefix(ENVOY_PREFIX).unwrap_or("");
+                let path = if path.is_empty() { "/" } else { path };
+                answer(tessera, gateway, Some(method.as_str()), Some(path), headers).await
+            }
+        }
+    }
+}
+
+async fn forwarded_answer(t: &Tessera, gateway: &Gateway, headers: &HeaderMap) -> Response {
+    let (method, uri) = (header(headers, &X_FORWARDED_METHOD), header(headers, &X_FORWARDED_URI));
+    answer(t, gateway, method, uri, headers).await
+}
+
+async fn nginx_answer(t: &Tessera, gateway: &Gateway, headers: &HeaderMap) -> Response {
+    let (method, uri) = (header(headers, &X_ORIGINAL_METHOD), header(headers, &X_ORIGINAL_URI));
+    let mut res = answer(t, gateway, method, uri, headers).await;
     let status = res.status();
     if !status.is_success() && status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN {
         let token_problem =
@@ -102,19 +161,44 @@ pub async fn nginx(State(t): State<Tessera>, Extension(gateway): Extension<Gatew
     res
 }
 
+/// nginx `auth_request`.
+pub async fn nginx(State(t): State<Tessera>, Extension(gateway): Extension<Gateway>, headers: HeaderMap) -> Response {
+    nginx_answer(&t, &gateway, &headers).await
+}
+
 /// Traefik ForwardAuth, Caddy `forward_auth`, APISIX `forward-auth`.
 pub async fn forwarded(
     State(t): State<Tessera>,
     Extension(gateway): Extension<Gateway>,
     headers: HeaderMap,
 ) -> Response {
-    answer(&t, &gateway, header(&headers, "x-forwarded-method"), header(&headers, "x-forwarded-uri"), &headers).await
+    forwarded_answer(&t, &gateway, &headers).await
 }
 
 /// Envoy `ext_authz` (HTTP service): the original request, its path after [`ENVOY_PREFIX`].
 pub async fn envoy(State(t): State<Tessera>, Extension(gateway): Extension<Gateway>, req: Request) -> Response {
-    let method = req.method().as_str().to_owned();
-    let path = req.uri().path().strip_prefix(ENVOY_PREFIX).unwrap_or("").to_owned();
-    let path = if path.is_empty() { "/".to_owned() } else { path };
-    answer(&t, &gateway, Some(&method), Some(&path), req.headers()).await
+    Endpoint::Envoy.answer(&t, &gateway, req.method(), req.uri().path(), req.headers()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Endpoint;
+
+    #[test]
+    fn only_the_paths_the_router_surely_sends_to_an_endpoint_are_one() {
+        assert_eq!(Endpoint::of("/gateway/auth/nginx"), Some(Endpoint::Nginx));
+        assert_eq!(Endpoint::of("/gateway/auth/forward"), Some(Endpoint::Forward));
+        assert_eq!(Endpoint::of("/gateway/auth/envoy"), Some(Endpoint::Envoy));
+        assert_eq!(Endpoint::of("/gateway/auth/envoy/v1.0/x"), Some(Endpoint::Envoy));
+        for other in [
+            "/gateway/auth/envoy/",
+            "/gateway/auth/nginx/",
+            "/gateway/auth/Forward",
+            "/gateway/auth",
+            "/gateway/auth/x",
+            "/x",
+        ] {
+            assert_eq!(Endpoint::of(other), None, "{other}");
+        }
+    }
 }

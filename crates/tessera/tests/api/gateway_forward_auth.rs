@@ -69,6 +69,56 @@ async fn traefik_forward_auth_contract() {
     assert_eq!(r.status, 401, "{}", r.text);
 }
 
+/// The decision endpoints are the server's busiest and are answered ahead of its router;
+/// every check the router's layers make still applies: the security headers on the answer,
+/// the text guard on the request target, and the refusal of a request framed twice (with the
+/// connection closed after it).
+#[tokio::test]
+async fn the_decision_endpoints_keep_the_checks_of_every_route() {
+    let upstream = start_upstream().await;
+    let app = spawn_with(Setup::sqlite().with_routes(routes_file(&upstream.base).await)).await;
+    let token = app.app_token(DEMO_CORP, "dingdemoapp", "demo-secret").await;
+    for path in ["/gateway/auth/forward", "/gateway/auth/nginx", "/gateway/auth/envoy/api/echo/1"] {
+        let r = app
+            .send(
+                app.http
+                    .get(app.url(path))
+                    .header("x-forwarded-method", "GET")
+                    .header("x-forwarded-uri", "/api/echo/1")
+                    .header("x-original-method", "GET")
+                    .header("x-original-uri", "/api/echo/1")
+                    .bearer_auth(&token),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{path}");
+        assert_eq!(r.header("pragma"), Some("no-cache"), "{path}");
+        let r = app.send(app.http.get(app.url(&format!("{path}?x=%00"))).bearer_auth(&token)).await;
+        assert_dingtalk_error(&r, 400, "InvalidParameter");
+    }
+    let host = app.base.trim_start_matches("http://").to_owned();
+    let ask = format!(
+        "Host: {host}\r\nAuthorization: Bearer {token}\r\nX-Forwarded-Method: GET\r\nX-Forwarded-Uri: /api/echo/1"
+    );
+    for framing in
+        ["Content-Length: 4\r\nTransfer-Encoding: chunked", "Transfer-Encoding: chunked\r\nContent-Length: 4"]
+    {
+        // A request framed once first, on the same connection: answered; then the one
+        // framed twice: refused, and the connection closed (reading to its end ends).
+        let both = format!(
+            "POST /gateway/auth/forward HTTP/1.1\r\n{ask}\r\nContent-Length: 3\r\n\r\nabc\
+             POST /gateway/auth/forward HTTP/1.1\r\n{ask}\r\n{framing}\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+        );
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(10), raw_http(&app, both.as_bytes()))
+            .await
+            .expect("the connection must be closed after a request with both framings");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        let second = answer.split("HTTP/1.1 ").nth(2).expect("a second answer");
+        assert!(second.starts_with("400"), "{answer}");
+        assert!(second.contains("Transfer-Encoding"), "{answer}");
+    }
+}
+
 /// The claims of a signed assertion (its payload, not verified here: the interop tier
 /// verifies it with jwcrypto against the JWKS).
 fn assertion_claims(assertion: &str) -> serde_json::Value {
