@@ -111,15 +111,16 @@ impl SqliteStore {
 /// Page cache of each reading connection. SQLite drops a connection's whole cache when
 /// another connection wrote since its last read, so under writes a reader's cache holds one
 /// transaction's pages; without writes it keeps the hot pages (apps, members) anyway.
-const READER_CACHE_KIB: u32 = 1024;
+const READER_CACHE_KIB: u32 = 512;
 
 /// Page cache of the writing connection. Its own commits keep its cache, so the index pages
 /// that every token write and single-use claim descends stay in memory instead of being read
 /// from the file again (with eight pooled connections taking turns to write, each one's cache
 /// was dropped by the others' commits: a fifth of the refresh benchmark's CPU went to reading
-/// pages back). Readers and writer together stay within the 16 MiB the eight 2 MiB default
-/// caches could take.
-const WRITER_CACHE_KIB: u32 = 8192;
+/// pages back). Readers and writer together hold at most 8 MiB, half what the eight 2 MiB
+/// default caches could take: with an 8 MiB writer cache and 1 MiB readers, peak RSS of the
+/// refresh benchmark reached 44 MB (goal: 40).
+const WRITER_CACHE_KIB: u32 = 4096;
 
 /// The pool options of both pools: `max` connections, no ping before each use (a connection
 /// to a local file does not go stale; the ping was a round trip to the connection's worker
