@@ -34,7 +34,7 @@ impl Tessera {
         }
         let catalog = self.catalog().await?;
         let requests = store.permissions(client_id).await?;
-        let installed = store.installations(client_id).await?.iter().any(|i| &i.corp_id == corp_id);
+        let installed = store.installation(client_id, corp_id).await?.is_some();
         let grants = store.org_grants(client_id, corp_id).await?;
         let revoked = store.revoked_grants(client_id, corp_id).await?;
         let members = store.members_of(corp_id).await?;

@@ -55,7 +55,7 @@ impl Tessera {
         let fill = cache.fill();
         let store = &self.inner.store;
         let enabled = self.enabled_scopes(client_id).await?;
-        let installed = store.installations(client_id).await?.iter().any(|i| &i.corp_id == corp_id);
+        let installed = store.installation(client_id, corp_id).await?.is_some();
         let org_granted = store.org_grants(client_id, corp_id).await?.into_iter().map(|g| g.scope).collect();
         let standing = Arc::new(AppStanding { enabled, installed, org_granted });
         cache.standing.insert(fill, key, standing.clone(), self.now());

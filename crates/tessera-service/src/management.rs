@@ -222,7 +222,7 @@ impl Tessera {
     ) -> Result<Installation, ManageError> {
         let member = self.org_admin(actor, corp_id).await?;
         let app = self.app_or_404(client_id).await?;
-        let installed = self.inner.store.installations(client_id).await?.iter().any(|i| &i.corp_id == corp_id);
+        let installed = self.inner.store.installation(client_id, corp_id).await?.is_some();
         check_activation(&app, corp_id, installed)?;
         let installation =
             Installation { client_id: client_id.clone(), corp_id: corp_id.clone(), installed_at: self.now() };
@@ -244,7 +244,7 @@ impl Tessera {
             Some(m) => m.user_id.clone(),
             None => tessera_core::ids::UserId::parse("operator")?,
         };
-        let installed = self.inner.store.installations(client_id).await?.iter().any(|i| &i.corp_id == corp_id);
+        let installed = self.inner.store.installation(client_id, corp_id).await?.is_some();
         if !installed {
             return Err(DomainError::NotFound(format!("{client_id} is not activated in {corp_id}")).into());
         }

@@ -116,6 +116,9 @@ impl<D: Decorator> Store for Decorated<D> {
     async fn permissions(&self, client_id: &ClientId) -> Result<Vec<PermissionRequest>, StoreError> {
         self.0.read(|| self.0.inner().permissions(client_id)).await
     }
+    async fn installation(&self, client_id: &ClientId, corp_id: &CorpId) -> Result<Option<Installation>, StoreError> {
+        self.0.read(|| self.0.inner().installation(client_id, corp_id)).await
+    }
     async fn installations(&self, client_id: &ClientId) -> Result<Vec<Installation>, StoreError> {
         self.0.read(|| self.0.inner().installations(client_id)).await
     }

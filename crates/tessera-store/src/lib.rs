@@ -168,6 +168,9 @@ pub trait Store: Send + Sync + 'static {
     async fn app(&self, client_id: &ClientId) -> Result<Option<App>, StoreError>;
     async fn permissions(&self, client_id: &ClientId) -> Result<Vec<PermissionRequest>, StoreError>;
     async fn installations(&self, client_id: &ClientId) -> Result<Vec<Installation>, StoreError>;
+    /// The installation of `client_id` in `corp_id`, if the org installed the app (a lookup by
+    /// the primary key: an app installed in thousands of orgs is not read whole).
+    async fn installation(&self, client_id: &ClientId, corp_id: &CorpId) -> Result<Option<Installation>, StoreError>;
     async fn org_grants(&self, client_id: &ClientId, corp_id: &CorpId) -> Result<Vec<OrgGrant>, StoreError>;
     async fn token(&self, hash: &TokenHash) -> Result<Option<AccessToken>, StoreError>;
     async fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError>;

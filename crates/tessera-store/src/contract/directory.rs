@@ -20,6 +20,16 @@ pub async fn every_entity_round_trips(store: Arc<dyn Database>) {
     assert_eq!(perms[0].status, PermissionStatus::ReviewFailed);
     assert_eq!(perms[0].reason.as_deref(), Some("say why"));
     assert_eq!(store.installations(&app().client_id).await.unwrap()[0].installed_at, UnixTime(51));
+    let installed = store.installation(&app().client_id, &corp()).await.unwrap();
+    assert_eq!(
+        installed.map(|i| (i.client_id, i.corp_id, i.installed_at)),
+        Some((app().client_id, corp(), UnixTime(51)))
+    );
+    // The same app in another org, another app in the same org: not installed.
+    let elsewhere = CorpId::parse("elsewhere").unwrap();
+    assert_eq!(store.installation(&app().client_id, &elsewhere).await.unwrap(), None);
+    let other = ClientId::parse("otherapp").unwrap();
+    assert_eq!(store.installation(&other, &corp()).await.unwrap(), None);
     assert_eq!(store.org_grants(&app().client_id, &corp()).await.unwrap()[0].granted_by, member().user_id);
     let token = store.token(&token_hash("c-abc")).await.unwrap().unwrap();
     assert_eq!((token.kind, token.expires_at, token.corp_id), (TokenKind::Corp, UnixTime(7253), Some(corp())));
@@ -96,6 +106,7 @@ pub async fn revoking_and_uninstalling_keep_who_and_when(store: Arc<dyn Database
     store.commit(std::slice::from_ref(&uninstall), UnixTime(80)).await.unwrap();
     assert!(store.installations(&app().client_id).await.unwrap().is_empty());
     assert!(store.installations_in(&corp()).await.unwrap().is_empty());
+    assert_eq!(store.installation(&app().client_id, &corp()).await.unwrap(), None);
     assert!(matches!(store.commit(&[uninstall], UnixTime(81)).await, Err(StoreError::NotFound(_))));
     assert_eq!(store.members_of(&corp()).await.unwrap(), vec![member()]);
 }

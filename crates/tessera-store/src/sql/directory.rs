@@ -159,6 +159,20 @@ impl<DB: Driver> Sql<'_, DB> {
         all(rows)
     }
 
+    pub async fn installation(
+        &self,
+        client_id: &ClientId,
+        corp_id: &CorpId,
+    ) -> Result<Option<Installation>, StoreError> {
+        let row: Option<InstallationRow> = query_as(&format!("{INSTALLATION} WHERE client_id = $1 AND corp_id = $2"))
+            .bind(client_id.as_str())
+            .bind(corp_id.as_str())
+            .fetch_optional(self.pool)
+            .await
+            .map_err(map_err)?;
+        maybe(row)
+    }
+
     pub async fn installations_in(&self, corp_id: &CorpId) -> Result<Vec<Installation>, StoreError> {
         let rows: Vec<InstallationRow> = query_as(&format!("{INSTALLATION} WHERE corp_id = $1 ORDER BY client_id"))
             .bind(corp_id.as_str())

@@ -62,6 +62,9 @@ where
     async fn permissions(&self, client_id: &ClientId) -> Result<Vec<PermissionRequest>, StoreError> {
         sql(self).permissions(client_id).await
     }
+    async fn installation(&self, client_id: &ClientId, corp_id: &CorpId) -> Result<Option<Installation>, StoreError> {
+        sql(self).installation(client_id, corp_id).await
+    }
     async fn installations(&self, client_id: &ClientId) -> Result<Vec<Installation>, StoreError> {
         sql(self).installations(client_id).await
     }
